@@ -1,0 +1,47 @@
+"""What a detector says about a post: a score, the reasons and the evidence behind it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Category = Literal["off_topic", "inflammatory", "duplicated_quote"]
+CATEGORIES: tuple[Category, ...] = ("off_topic", "inflammatory", "duplicated_quote")
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A character span of the post's `text` (end exclusive) and why it matters.
+
+    `in_quote` is set when the span lies in a marked quote rather than in `text`; `quote_index`
+    then names the quote (index into `Post.quotes`).
+    """
+
+    start: int
+    end: int
+    note: str = ""
+    source_post_id: str | None = None
+    quote_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """One detector's judgement of one post, flagged or not."""
+
+    category: Category
+    score: float
+    reasons: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    details: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A detection whose score reached its category's threshold."""
+
+    category: Category
+    score: float
+    threshold: float
+    reasons: tuple[str, ...]
+    evidence: tuple[Evidence, ...] = ()
+    model_version: str = ""

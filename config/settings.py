@@ -1,0 +1,91 @@
+"""The one Settings class: environment (MODASSIST_*), `.env`, and an optional TOML file."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Thresholds(BaseModel):
+    """Flag thresholds per category; a score at or above its threshold raises a flag."""
+
+    off_topic: float = Field(0.7, ge=0.0, le=1.0)
+    inflammatory: float = Field(0.6, ge=0.0, le=1.0)
+    duplicated_quote: float = Field(0.6, ge=0.0, le=1.0)
+
+
+class CatchAllPolicy(BaseModel):
+    """How off-topic is judged in catch-all threads ("Miscellaneous News", "General discussion")."""
+
+    title_patterns: list[str] = Field(
+        default_factory=lambda: [r"\bmisc(ellaneous)?\b", r"\bgeneral\b", r"\boff[- ]?topic\b", r"\brandom\b"]
+    )
+    mode: str = Field("recent", pattern="^(exempt|recent|threshold)$")
+    threshold: float = Field(0.85, ge=0.0, le=1.0)
+
+
+class Settings(BaseSettings):
+    """Everything configurable in modassist. Nested fields use `__`, e.g. MODASSIST_THRESHOLDS__INFLAMMATORY."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MODASSIST_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    catch_all: CatchAllPolicy = Field(default_factory=CatchAllPolicy)
+    database: Path = Path("modassist.db")
+    discord_token: SecretStr | None = None
+    discord_api_base: str = "https://discord.com/api/v10"
+    discord_gateway_url: str | None = None
+    guild_ids: list[int] = Field(default_factory=list)
+    mod_channel_id: int | None = None
+    moderator_role_ids: list[int] = Field(default_factory=list)
+
+    @field_validator("discord_api_base")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Order of precedence: arguments, environment, `.env`, the TOML file named by MODASSIST_CONFIG."""
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        toml_path = os.environ.get("MODASSIST_CONFIG")
+        if toml_path:
+            path = Path(toml_path)
+            if not path.is_file():
+                raise FileNotFoundError(f"MODASSIST_CONFIG names {path}, which is not a file")
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        sources.append(file_secret_settings)
+        return tuple(sources)
+
+    def threshold_map(self) -> dict[str, Any]:
+        """Thresholds as a plain mapping for the detector suite."""
+        return self.thresholds.model_dump()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use."""
+    return Settings()
