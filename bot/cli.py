@@ -10,10 +10,13 @@ from collections.abc import Sequence
 
 from bot.errors import ModassistError
 
-COMMAND_MODULES = (
+# Each module has `register(subparsers)`; add a line here to add a command.
+COMMAND_MODULES: tuple[str, ...] = (
     "bot.commands.scan",
     "bot.commands.classify",
 )
+# Each module has `register_eval(subparsers)` and adds one `modassist eval <name>` measurement.
+EVAL_MODULES: tuple[str, ...] = ()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    if EVAL_MODULES:
+        evaluate = sub.add_parser("eval", help="measure a detector on the labelled corpora")
+        eval_sub = evaluate.add_subparsers(dest="what", required=True, metavar="DETECTOR")
+        for name in EVAL_MODULES:
+            importlib.import_module(name).register_eval(eval_sub)
     return parser
 
 

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     catch_all: CatchAllPolicy = Field(default_factory=CatchAllPolicy)
     database: Path = Path("modassist.db")
+    data_dir: Path = Path("../shared/data")
     discord_token: SecretStr | None = None
     discord_api_base: str = "https://discord.com/api/v10"
     discord_gateway_url: str | None = None

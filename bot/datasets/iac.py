@@ -1,0 +1,81 @@
+"""The Internet Argument Corpus 4forums threads: threads with inline, unmarked quotes and their spans."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.datasets import corpus_dir
+from classifiers.thread import Post, Thread
+
+POLITICAL = "threads_political_sample_dev.jsonl"
+NONPOLITICAL = "threads_nonpolitical_pool_dev.jsonl"
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteSpan:
+    """A quoted character span of a post's text and the post it quotes (None: unattributed)."""
+
+    start: int
+    end: int
+    post_id: str | None
+    author: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class IacThread:
+    """A thread as a `Thread` plus what the corpus labels about it."""
+
+    thread: Thread
+    subforum: str
+    quote_spans: dict[str, tuple[QuoteSpan, ...]]
+    parents: dict[str, str | None]
+
+    def in_thread_quoted_share(self, post: Post) -> float:
+        """Share of `post`'s characters that quote an earlier post of this thread."""
+        earlier = {p.id for p in self.thread.posts[: (post.position or 1) - 1]}
+        covered = [False] * len(post.text)
+        for span in self.quote_spans.get(post.id, ()):
+            if span.post_id is not None and span.post_id in earlier:
+                for i in range(max(0, span.start), min(len(post.text), span.end)):
+                    covered[i] = True
+        non_space = [c for c, ch in zip(covered, post.text, strict=True) if not ch.isspace()]
+        return sum(non_space) / len(non_space) if non_space else 0.0
+
+
+def read_iac(path: Path) -> Iterator[IacThread]:
+    """Read one IAC JSON Lines file of threads."""
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            raw = json.loads(line)
+            posts = []
+            spans: dict[str, tuple[QuoteSpan, ...]] = {}
+            parents: dict[str, str | None] = {}
+            for position, p in enumerate(raw["posts"], start=1):
+                pid = str(p["post_id"])
+                posts.append(Post(id=pid, text=p["text"], author=p.get("author"), position=position))
+                spans[pid] = tuple(
+                    QuoteSpan(
+                        q["start"],
+                        q["end"],
+                        str(q["quote_post_id"]) if q.get("quote_post_id") is not None else None,
+                        q.get("quote_author"),
+                    )
+                    for q in p.get("quotes", [])
+                )
+                parent = p.get("parent_id")
+                parents[pid] = str(parent) if parent is not None else None
+            thread = Thread(
+                id=str(raw["discussion_id"]), title=raw.get("title") or "", posts=tuple(posts), url=raw.get("url")
+            )
+            yield IacThread(thread=thread, subforum=raw.get("subforum", ""), quote_spans=spans, parents=parents)
+
+
+def load_iac(data_dir: Path, *, political: bool = True) -> list[IacThread]:
+    """The political sample (default) or the non-political pool."""
+    folder = corpus_dir(data_dir, "iac_4forums")
+    return list(read_iac(folder / (POLITICAL if political else NONPOLITICAL)))
