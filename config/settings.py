@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -34,6 +34,36 @@ class CatchAllPolicy(BaseModel):
     threshold: float = Field(0.85, ge=0.0, le=1.0)
 
 
+class StoreSettings(BaseModel):
+    """How the SQLite store behaves."""
+
+    busy_timeout_seconds: float = Field(default=10.0, gt=0.0, le=600.0)
+    review_cache_threads: int = Field(default=256, ge=1, le=100_000)
+
+
+class AlertSettings(BaseModel):
+    """How the dispatcher delivers the alert outbox: retries with exponential backoff, and burst folding.
+
+    More than `burst_max_alerts` alerts from one thread within `burst_window_seconds` are folded into one
+    digest alert.
+    """
+
+    burst_max_alerts: int = Field(default=5, ge=1)
+    burst_window_seconds: float = Field(default=60.0, gt=0.0)
+    retry_base_seconds: float = Field(default=2.0, gt=0.0)
+    retry_max_seconds: float = Field(default=600.0, gt=0.0)
+    max_attempts: int = Field(default=8, ge=1)
+    poll_interval_seconds: float = Field(default=1.0, gt=0.0)
+    lease_seconds: float = Field(default=120.0, gt=0.0)
+    batch_size: int = Field(default=100, ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _backoff_bounds(self) -> AlertSettings:
+        if self.retry_max_seconds < self.retry_base_seconds:
+            raise ValueError("retry_max_seconds must be at least retry_base_seconds")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything configurable in modassist. Nested fields use `__`, e.g. MODASSIST_THRESHOLDS__INFLAMMATORY."""
 
@@ -48,6 +78,8 @@ class Settings(BaseSettings):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     catch_all: CatchAllPolicy = Field(default_factory=CatchAllPolicy)
     database: Path = Path("modassist.db")
+    store: StoreSettings = Field(default_factory=lambda: StoreSettings())
+    alerts: AlertSettings = Field(default_factory=lambda: AlertSettings())
     data_dir: Path = Path("../shared/data")
     discord_token: SecretStr | None = None
     discord_api_base: str = "https://discord.com/api/v10"
