@@ -20,6 +20,7 @@ _INVISIBLE = dict.fromkeys(
     + list(range(0x2066, 0x206A)),
     None,
 )
+_INVISIBLE_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _INVISIBLE) + "]")
 _WS = re.compile(r"\s+")
 # A word: letters/digits, keeping inner apostrophes and hyphens ("don't", "U.S." -> "u.s").
 WORD_RE = re.compile(r"\w+(?:['’.\-]\w+)*", re.UNICODE)
@@ -34,13 +35,25 @@ _BOILERPLATE = [
 
 def strip_invisible(text: str) -> str:
     """Remove zero-width and bidi format characters."""
-    return text.translate(_INVISIBLE)
+    return _INVISIBLE_RE.sub("", text) if _INVISIBLE_RE.search(text) else text
 
 
 def normalize(text: str) -> str:
     """NFKC, invisible characters removed, case folded, whitespace collapsed to single spaces."""
     text = unicodedata.normalize("NFKC", strip_invisible(text))
     return _WS.sub(" ", text).strip().casefold()
+
+
+# A cheap scan for lines that might be boilerplate; only texts with a hit take the line-by-line path.
+_MAYBE_BOILERPLATE = re.compile(
+    r"(?im)^[ \t\u00a0]*(?:please,?[ \t]+log|top[ \t\u00a0]*$|view attachment|click to expand"
+    r"|\S+ said:?[ \t\u00a0]*$|[^\n]{0,120}\.(?:jpe?g|png|gif|webp|bmp|heic|mp4|webm|pdf|zip|txt)[ \t\u00a0]*$)"
+)
+
+
+def has_boilerplate(text: str) -> bool:
+    """True when some line of `text` may be forum boilerplate (a fast, permissive check)."""
+    return _MAYBE_BOILERPLATE.search(text) is not None
 
 
 def is_boilerplate_line(line: str) -> bool:
@@ -60,31 +73,36 @@ class Token:
     end: int
 
 
-def _line_spans(text: str) -> list[tuple[int, int]]:
+def boilerplate_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the boilerplate lines of `text` (end exclusive, newline excluded)."""
     spans = []
-    pos = 0
-    for line in text.splitlines(keepends=True):
-        spans.append((pos, pos + len(line)))
-        pos += len(line)
+    for m in _MAYBE_BOILERPLATE.finditer(text):
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        line_end = text.find("\n", m.start())
+        line_end = len(text) if line_end < 0 else line_end
+        if is_boilerplate_line(text[line_start:line_end]) and (not spans or spans[-1][0] != line_start):
+            spans.append((line_start, line_end))
     return spans
 
 
 def tokenize(text: str, *, skip_boilerplate: bool = True) -> list[Token]:
     """The post's words with their character spans in `text`; boilerplate lines are skipped."""
-    tokens: list[Token] = []
-    for start, end in _line_spans(text) if skip_boilerplate else [(0, len(text))]:
-        line = text[start:end]
-        if skip_boilerplate and is_boilerplate_line(line):
+    skip = boilerplate_spans(text) if skip_boilerplate else []
+    cleaned = strip_invisible(text)
+    if cleaned is text:
+        found = [(m.group(), m.start(), m.end()) for m in WORD_RE.finditer(text)]
+    else:
+        # Map positions in the cleaned text back to the original text.
+        index = [i for i, ch in enumerate(text) if ch not in _INVISIBLE_CHARS]
+        found = [(m.group(), index[m.start()], index[m.end() - 1] + 1) for m in WORD_RE.finditer(cleaned)]
+    tokens = []
+    k = 0
+    for word, start, end in found:
+        while k < len(skip) and skip[k][1] <= start:
+            k += 1
+        if k < len(skip) and skip[k][0] <= start < skip[k][1]:
             continue
-        cleaned = strip_invisible(line)
-        if cleaned == line:
-            for m in WORD_RE.finditer(line):
-                tokens.append(Token(_fold(m.group()), start + m.start(), start + m.end()))
-        else:
-            # Map positions in the cleaned line back to the original line.
-            index = [i for i, ch in enumerate(line) if ch not in _INVISIBLE_CHARS]
-            for m in WORD_RE.finditer(cleaned):
-                tokens.append(Token(_fold(m.group()), start + index[m.start()], start + index[m.end() - 1] + 1))
+        tokens.append(Token(word.lower() if word.isascii() else _fold(word), start, end))
     return tokens
 
 
@@ -96,7 +114,11 @@ def _fold(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """The normalised words of `text`, boilerplate lines skipped."""
+    """The normalised words of `text`, boilerplate lines skipped (fast path for plain ASCII text)."""
+    if not has_boilerplate(text) and not _INVISIBLE_RE.search(text):
+        if text.isascii():
+            return WORD_RE.findall(text.lower())
+        return [w.lower() if w.isascii() else _fold(w) for w in WORD_RE.findall(text)]
     return [t.word for t in tokenize(text)]
 
 

@@ -33,16 +33,40 @@ class IacThread:
     quote_spans: dict[str, tuple[QuoteSpan, ...]]
     parents: dict[str, str | None]
 
-    def in_thread_quoted_share(self, post: Post) -> float:
-        """Share of `post`'s characters that quote an earlier post of this thread."""
-        earlier = {p.id for p in self.thread.posts[: (post.position or 1) - 1]}
+    def in_thread_quoted_share(self, post: Post, *, resolve: str = "id") -> float:
+        """Share of `post`'s non-space characters that quote an earlier post of this thread.
+
+        `resolve` says which quote spans count as in-thread:
+        - "id": the span's quoted post id is an earlier post of the thread (the corpus' own attribution);
+        - "author": also spans without a post id whose author wrote an earlier post;
+        - "text": also spans without a post id whose text stands verbatim (whitespace aside) in an earlier post.
+        """
+        before = self.thread.posts[: (post.position or 1) - 1]
+        earlier = {p.id for p in before}
+        earlier_authors = {p.author for p in before if p.author}
         covered = [False] * len(post.text)
+        earlier_text: str | None = None
         for span in self.quote_spans.get(post.id, ()):
-            if span.post_id is not None and span.post_id in earlier:
+            if span.post_id is not None:
+                in_thread = span.post_id in earlier
+            elif resolve == "author":
+                in_thread = span.author in earlier_authors
+            elif resolve == "text":
+                if earlier_text is None:
+                    earlier_text = "\n".join(_squash(p.text) for p in before)
+                passage = _squash(post.text[span.start : span.end])
+                in_thread = bool(passage) and passage in earlier_text
+            else:
+                in_thread = False
+            if in_thread:
                 for i in range(max(0, span.start), min(len(post.text), span.end)):
                     covered[i] = True
         non_space = [c for c, ch in zip(covered, post.text, strict=True) if not ch.isspace()]
         return sum(non_space) / len(non_space) if non_space else 0.0
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
 
 
 def read_iac(path: Path) -> Iterator[IacThread]:
