@@ -1,0 +1,410 @@
+"""A XenForo 2 thread page (saved from the browser or fetched live) as a `Thread`.
+
+Posts are the page's `article.message--post` elements: author from `data-author`, id from
+`data-content="post-N"` (the id is "N"), permalink from the post's share link (resolved against the page's
+`link[rel=canonical]` / `og:url`, or the URL the page was fetched from), user title from `.userTitle`, time
+from `time[datetime]`, position from the "#N" link (else 1-based page order), body from
+`.message-body .bbWrapper`.
+
+Quote blocks (`blockquote.bbCodeBlock--quote`, also the `div` form some styles use, and plain
+`blockquote`s) become `Quote`s: `data-quote` is the quoted author and `data-source="post: N"` the quoted
+post; quotes inside quotes stay nested. The "X said:" title and the "Click to expand..." link are dropped,
+and a post's text holds only its own words, never the text of its quote blocks. A quote without
+attribution (a pasted article) has author and post id None. Block elements and `<br>` become line breaks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import replace
+from urllib.parse import urljoin
+
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
+from bs4.element import CData, Comment, Declaration, Doctype, NavigableString, ProcessingInstruction, Tag
+
+from bot.errors import ParseError
+from classifiers.thread import Post, Quote, Thread
+
+FORMAT = "xenforo"
+EXPECTED = "a XenForo 2 thread page (HTML with article.message--post posts)"
+
+MAX_QUOTE_DEPTH = 32  # deeper quote pyramids are flattened into the 32nd level's text
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_HTML_WS = re.compile(r"[ \t\n\r\f]+")
+_POST_NUMBER = re.compile(r"(\d+)\s*$")
+_QUOTE_SOURCE = re.compile(r"post:\s*(\d+)")
+_GOTO_POST = re.compile(r"(?:[?&]id=|#post-|/posts?[-/])(\d+)")
+_THREAD_ID = re.compile(r"/threads/(?:[^/]*\.)?(\d+)(?:/|$)")
+_POSITION = re.compile(r"^#\s*([\d,.\u00a0 ]+)$")
+
+_SKIP_TAGS_TEXT = """
+    script style noscript template head title meta link button select option textarea input svg iframe
+    object embed video audio canvas map
+"""
+_BLOCK_TAGS_TEXT = """
+    address article aside blockquote center dd details dl dt div fieldset figcaption figure footer form
+    h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody tfoot thead tr ul
+"""
+_SKIP_TAGS = frozenset(_SKIP_TAGS_TEXT.split())
+_BLOCK_TAGS = frozenset(_BLOCK_TAGS_TEXT.split())
+_SKIP_CLASSES = frozenset(
+    ["bbCodeBlock-title", "bbCodeBlock-expandLink", "js-selectToQuoteEnd", "bbCodeSpoiler-button", "label"]
+)
+_SKIP_STRINGS = (Comment, Declaration, Doctype, ProcessingInstruction, CData)
+
+
+def parse_xenforo(text: str, source: str, *, base_url: str | None = None) -> Thread:
+    """Parse a XenForo 2 thread page; ParseError if it holds no `article.message--post` posts."""
+    soup = _soup(text)
+    articles = [a for a in soup.select("article.message--post") if isinstance(a, Tag)]
+    if not articles:
+        raise ParseError(source, EXPECTED, "no article.message--post elements found")
+    base = _page_url(soup, base_url)
+    authors_by_post = {
+        _post_id(a) or "": _attribute(a, "data-author") for a in articles
+    }
+    quote_reader = _QuoteReader(authors_by_post)
+    posts = [_post(article, index, base, quote_reader) for index, article in enumerate(articles, start=1)]
+    posts = _with_positions(posts, [_forum_position(a) for a in articles])
+    title = _title(soup)
+    thread_id = _thread_id(soup, base, title)
+    return Thread(id=thread_id, title=title, posts=tuple(posts), url=base, source_format=FORMAT)
+
+
+def _soup(text: str) -> BeautifulSoup:
+    # lxml cannot encode lone surrogates, and HTML turns NUL into U+FFFD anyway.
+    cleaned = _SURROGATE.sub("\ufffd", text).replace("\x00", "\ufffd")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        return BeautifulSoup(cleaned, "lxml")
+
+
+def _post(article: Tag, index: int, base: str | None, quote_reader: _QuoteReader) -> Post:
+    post_id = _post_id(article) or f"p{index}"
+    author = _attribute(article, "data-author") or _outside_text(article, ".message-name")
+    body = article.select_one(".message-body .bbWrapper")
+    text, quotes = ("", ()) if body is None else quote_reader.render(body, depth=0)
+    return Post(
+        id=post_id,
+        text=text,
+        author=author,
+        position=index,
+        url=_permalink(article, post_id, base),
+        created_at=_created_at(article),
+        user_title=_outside_text(article, ".userTitle"),
+        quotes=quotes,
+    )
+
+
+def _post_id(article: Tag) -> str | None:
+    for attribute in ("data-content", "id"):
+        value = _attribute(article, attribute)
+        if value and (match := _POST_NUMBER.search(value)):
+            return match.group(1)
+    return None
+
+
+def _outside_body(article: Tag, selector: str) -> list[Tag]:
+    """Elements matching `selector` in the post's chrome, not inside its body (which users write)."""
+    found = []
+    for tag in article.select(selector):
+        if isinstance(tag, Tag) and not any("message-body" in _classes(p) for p in tag.parents):
+            found.append(tag)
+    return found
+
+
+def _outside_text(article: Tag, selector: str) -> str | None:
+    for tag in _outside_body(article, selector):
+        value = _HTML_WS.sub(" ", tag.get_text()).strip()
+        if value:
+            return value
+    return None
+
+
+def _permalink(article: Tag, post_id: str, base: str | None) -> str | None:
+    gadgets = _outside_body(article, "a.message-attribution-gadget[href]")
+    for anchor in gadgets + _outside_body(article, "a[href]"):
+        href = _attribute(anchor, "href")
+        if f"post-{post_id}" in href or f"/posts/{post_id}" in href:
+            return urljoin(base, href) if base else href
+    return None
+
+
+def _created_at(article: Tag) -> str | None:
+    for tag in _outside_body(article, ".message-attribution time[datetime]") + _outside_body(
+        article, "time[datetime]"
+    ):
+        value = _attribute(tag, "datetime")
+        if value:
+            return value
+    return None
+
+
+def _forum_position(article: Tag) -> int | None:
+    """The post's number as the forum shows it ("#12"), if it does."""
+    for anchor in _outside_body(article, ".message-attribution a"):
+        match = _POSITION.match(_HTML_WS.sub(" ", anchor.get_text()).strip())
+        if match:
+            digits = re.sub(r"\D", "", match.group(1))
+            return int(digits) if digits and len(digits) < 10 else None
+    return None
+
+
+def _with_positions(posts: list[Post], numbers: list[int | None]) -> list[Post]:
+    """Use the forum's own post numbers when every post has one and they increase (page 2 starts at 21)."""
+    known = [n for n in numbers if n is not None]
+    if len(known) != len(posts) or any(b <= a for a, b in itertools.pairwise(known)):
+        return posts
+    return [replace(post, position=number) for post, number in zip(posts, known, strict=True)]
+
+
+def _page_url(soup: BeautifulSoup, base_url: str | None) -> str | None:
+    """The page's canonical URL (absolute where possible), else the URL it was fetched from."""
+    candidates = ((soup.select_one("link[rel=canonical]"), "href"), (_og(soup, "og:url"), "content"))
+    for tag, attribute in candidates:
+        if isinstance(tag, Tag):
+            value = _attribute(tag, attribute)
+            if value:
+                return urljoin(base_url, value) if base_url else value
+    return base_url
+
+
+def _og(soup: BeautifulSoup, name: str) -> Tag | None:
+    for tag in soup.find_all("meta"):
+        if isinstance(tag, Tag) and _attribute(tag, "property") == name:
+            return tag
+    return None
+
+
+def _title(soup: BeautifulSoup) -> str:
+    heading = soup.select_one("h1.p-title-value")
+    if isinstance(heading, Tag):
+        # Thread prefixes ("Question", "Solved") are labels, not part of the title.
+        words = [
+            s for s in heading.find_all(string=True) if not any("label" in _classes(p) for p in s.parents)
+        ]
+        value = _HTML_WS.sub(" ", "".join(words)).strip()
+        if value:
+            return value
+    og_title = _og(soup, "og:title")
+    if og_title is not None:
+        value = _attribute(og_title, "content")
+        if value:
+            return value
+    if isinstance(soup.title, Tag):
+        value = _HTML_WS.sub(" ", soup.title.get_text()).strip()
+        # "<thread title> | <forum name>"
+        return value.rsplit(" | ", 1)[0].strip() if " | " in value else value
+    return ""
+
+
+def _thread_id(soup: BeautifulSoup, url: str | None, title: str) -> str:
+    html = soup.find("html")
+    if isinstance(html, Tag):
+        key = _attribute(html, "data-content-key")
+        if key.startswith("thread-") and key[7:].isdigit():
+            return key[7:]
+    if url and (match := _THREAD_ID.search(url)):
+        return match.group(1)
+    digest = hashlib.sha256(title.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"xenforo-{digest}"
+
+
+def _attribute(tag: Tag, name: str) -> str:
+    """An attribute's value, stripped ("" when absent)."""
+    value = tag.get(name)
+    if isinstance(value, list):
+        value = " ".join(value)
+    return (value or "").strip()
+
+
+def _classes(tag: Tag) -> list[str]:
+    value = tag.get("class")
+    if isinstance(value, str):
+        return value.split()
+    return list(value) if value else []
+
+
+def _is_quote(tag: Tag) -> bool:
+    return tag.name == "blockquote" or "bbCodeBlock--quote" in _classes(tag)
+
+
+class _QuoteReader:
+    """Renders a body to text, lifting quote blocks out as (possibly nested) `Quote`s."""
+
+    def __init__(self, authors_by_post: dict[str, str]) -> None:
+        self._authors_by_post = authors_by_post
+
+    def render(self, root: Tag, depth: int) -> tuple[str, tuple[Quote, ...]]:
+        """The text of `root` without its quote blocks, and those blocks as quotes (in order)."""
+        quotes: list[Quote] = []
+
+        def on_quote(tag: Tag) -> bool:
+            if depth >= MAX_QUOTE_DEPTH:
+                return False  # render it inline: keeps the text, bounds the recursion
+            quotes.append(self.quote(tag, depth + 1))
+            return True
+
+        return _render(root, on_quote), tuple(quotes)
+
+    def quote(self, block: Tag, depth: int) -> Quote:
+        author = _attribute(block, "data-quote") or None
+        post_id = None
+        source = _attribute(block, "data-source")
+        if match := _QUOTE_SOURCE.search(source):
+            post_id = match.group(1)
+        jump = _first_own(block, lambda t: "bbCodeBlock-sourceJump" in _classes(t))
+        if jump is not None and post_id is None:
+            for attribute in ("data-content-selector", "href"):
+                if match := _GOTO_POST.search(_attribute(jump, attribute)):
+                    post_id = match.group(1)
+                    break
+        if jump is not None and author is None:
+            said = _HTML_WS.sub(" ", jump.get_text()).strip()
+            if said.endswith(" said:"):
+                author = said[: -len(" said:")].strip() or None
+            elif post_id is not None:
+                author = self._authors_by_post.get(post_id) or None
+        content = _first_own(block, lambda t: "bbCodeBlock-content" in _classes(t)) or block
+        text, nested = self.render(content, depth)
+        return Quote(text=text, author=author, post_id=post_id, nested=nested)
+
+
+def _first_own(block: Tag, wanted: Callable[[Tag], bool]) -> Tag | None:
+    """The first descendant of `block` for which `wanted` holds, not looking inside nested quotes."""
+    stack = [c for c in reversed(block.contents) if isinstance(c, Tag)]
+    while stack:
+        tag = stack.pop()
+        if wanted(tag):
+            return tag
+        if not _is_quote(tag):
+            stack.extend(c for c in reversed(tag.contents) if isinstance(c, Tag))
+    return None
+
+
+class _TextBuilder:
+    """Accumulates rendered text: inline runs collapse whitespace, blocks and `<br>` break lines."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._line: list[str] = []
+        self._has_text = False
+        self._ends_with_space = False
+
+    def inline(self, raw: str) -> None:
+        piece = _HTML_WS.sub(" ", raw)
+        if not self._has_text:
+            piece = piece.lstrip(" ")
+        elif self._ends_with_space and piece.startswith(" "):
+            piece = piece[1:]
+        if piece:
+            self._add(piece)
+
+    def preformatted(self, raw: str) -> None:
+        first, *rest = raw.replace("\r\n", "\n").split("\n")
+        self._add(first)
+        for part in rest:
+            self.newline()
+            self._add(part)
+
+    def _add(self, piece: str) -> None:
+        if not piece:
+            return
+        self._line.append(piece)
+        self._has_text = True
+        self._ends_with_space = piece.endswith(" ")
+
+    def newline(self) -> None:
+        self.lines.append("".join(self._line).rstrip(" "))
+        self._line = []
+        self._has_text = False
+        self._ends_with_space = False
+
+    def block(self) -> None:
+        """Start a new line unless the current one is empty."""
+        if self._has_text:
+            self.newline()
+        else:
+            self._line = []
+
+    def text(self) -> str:
+        self.block()
+        out: list[str] = []
+        for line in self.lines:
+            if not line and (not out or not out[-1]):
+                continue  # no leading blank lines, at most one blank line in a row
+            out.append(line)
+        while out and not out[-1]:
+            out.pop()
+        return "\n".join(out)
+
+
+_BLOCK_END = object()
+_PRE_END = object()
+_CELL_END = object()
+
+
+def _render(root: Tag, on_quote: Callable[[Tag], bool]) -> str:
+    """Render `root`'s content as text (iteratively: saved pages can nest deeply)."""
+    out = _TextBuilder()
+    in_pre = 0
+    stack: list[object] = list(reversed(root.contents))
+    while stack:
+        node = stack.pop()
+        if node is _BLOCK_END:
+            out.block()
+        elif node is _PRE_END:
+            in_pre -= 1
+            out.block()
+        elif node is _CELL_END:
+            out.inline(" ")
+        elif isinstance(node, NavigableString):
+            if not isinstance(node, _SKIP_STRINGS):
+                (out.preformatted if in_pre else out.inline)(str(node))
+        elif isinstance(node, Tag) and node.name == "pre":
+            # Code blocks keep their own line breaks and spacing.
+            out.block()
+            in_pre += 1
+            stack.append(_PRE_END)
+            stack.extend(reversed(node.contents))
+        elif isinstance(node, Tag):
+            _push_tag(node, out, stack, on_quote)
+    return out.text()
+
+
+def _push_tag(tag: Tag, out: _TextBuilder, stack: list[object], on_quote: Callable[[Tag], bool]) -> None:
+    """Handle an element: emit what it shows now, push its children (and an end marker) to the stack."""
+    name = tag.name
+    classes = _classes(tag)
+    if name in _SKIP_TAGS or _SKIP_CLASSES.intersection(classes):
+        return
+    if name == "br":
+        out.newline()
+        return
+    if name == "img":
+        if any(c.startswith("smilie") for c in classes):
+            out.inline(_attribute(tag, "alt"))
+        return
+    if "bbCodeBlock--unfurl" in classes:
+        # A link preview: the linked page's title and snippet are not the poster's words; its URL is.
+        out.block()
+        out.inline(_attribute(tag, "data-url"))
+        out.block()
+        return
+    if _is_quote(tag):
+        out.block()
+        if on_quote(tag):
+            out.block()
+            return
+    if name in _BLOCK_TAGS or _is_quote(tag):
+        out.block()
+        stack.append(_BLOCK_END)
+    elif name in ("td", "th"):
+        stack.append(_CELL_END)
+    stack.extend(reversed(tag.contents))
