@@ -6,20 +6,24 @@ from. It also notices a passage re-quoted that an earlier post already quoted, q
 nested two or more deep) and a post repeating its own passages.
 
 Memory per thread is bounded (at most `max_shingles` hashed shingles and `max_posts` post references),
-and the cost of a post is linear in its length, so a thread costs time linear in its length.
+and the cost of a post is linear in its length, so a thread costs time linear in its length. The work per
+post is done on runs of repeated words, not word by word, and word keys come from C-level string
+methods, so the detector keeps up with busy forums.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import accumulate, repeat
 
 from classifiers.result import Category, Detection, Evidence
-from classifiers.text import tokenize, words
+from classifiers.text import word_key_spans, word_keys
 from classifiers.thread import Post, Quote
 
 _NONE = -1
-_SELF = -2
+_SELF = -2  # a passage repeated within the same post
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,7 @@ class _Ref:
     position: int | None
 
     def label(self) -> str:
+        """'post #3 by alice', 'post p1 by bob' or 'an unattributed source'."""
         if self.position is not None:
             where = f"post #{self.position}"
         elif self.post_id is not None:
@@ -40,19 +45,68 @@ class _Ref:
         return f"{where} by {self.author}" if self.author else where
 
     def short(self) -> str:
+        """'post #3 (alice)'."""
         where = f"post #{self.position}" if self.position is not None else f"post {self.post_id}"
         return f"{where} ({self.author})" if self.author else where
 
 
-def _shingles(tokens: list[str], size: int) -> list[int]:
-    """Hashes of every run of `size` consecutive words (for short texts: of the whole text)."""
+@dataclass(slots=True)
+class _Run:
+    """Words [start, end) of a post that repeat `source` (a ref index, or _SELF)."""
+
+    start: int
+    end: int
+    source: int
+
+
+@dataclass(slots=True)
+class _QuoteSummary:
+    """What a post's marked quotes add up to."""
+
+    depth: int = 0
+    words: int = 0
+    letters: int = 0
+    sources: Counter[int] = field(default_factory=Counter)
+    requoters: Counter[int] = field(default_factory=Counter)
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+def _shingles(tokens: list[bytes], size: int) -> list[int]:
+    """Hashes of every run of `size` consecutive words."""
     if len(tokens) < size:
         return []
     return list(map(hash, zip(*(tokens[i:] for i in range(size)), strict=False)))
 
 
+def _runs(hits: Iterable[tuple[int, int]], size: int, gap: int) -> list[_Run]:
+    """Merge shingle hits (position, source), in position order, into runs of words.
+
+    A hit covers `size` words. Words already covered keep their first source. Two runs of the same
+    source separated by at most `gap` words are one passage with a small edit inside.
+    """
+    runs: list[_Run] = []
+    for pos, src in hits:
+        end = pos + size
+        if runs:
+            last = runs[-1]
+            if src == last.source and pos <= last.end + gap:
+                if end > last.end:
+                    last.end = end
+                continue
+            if pos < last.end:
+                pos = last.end
+                if pos >= end:
+                    continue
+        runs.append(_Run(pos, end, src))
+    return runs
+
+
 def _percent(share: float) -> str:
     return f"{round(share * 100)}%"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 class QuoteDuplicateDetector:
@@ -70,9 +124,12 @@ class QuoteDuplicateDetector:
         own_repeat_discount: float = 0.5,
         max_shingles: int = 200_000,
         max_posts: int = 20_000,
+        evidence_min_score: float = 0.3,
     ) -> None:
         if shingle_size < 2:
             raise ValueError("shingle_size must be at least 2")
+        if not 0.0 < min_requote_share < 1.0:
+            raise ValueError("min_requote_share must be within (0, 1)")
         self.shingle_size = shingle_size
         self.gap_fill = gap_fill
         self.min_requote_words = min_requote_words
@@ -80,6 +137,7 @@ class QuoteDuplicateDetector:
         self.own_repeat_discount = own_repeat_discount
         self.max_shingles = max_shingles
         self.max_posts = max_posts
+        self.evidence_min_score = evidence_min_score
 
     def begin_thread(self, thread_id: str, title: str) -> DuplicateThreadState:
         """A fresh memory for one thread."""
@@ -115,9 +173,11 @@ class DuplicateThreadState:
     def _ref(self, index: int) -> _Ref:
         return self._refs.get(index) or _Ref(None, None, None)
 
-    def _remember(self, table: dict[int, int], hashes: list[int] | set[int], index: int) -> None:
-        new = [h for h in hashes if h not in table] if len(table) else list(hashes)
-        table.update(dict.fromkeys(new, index))
+    def _remember(self, table: dict[int, int], hashes: list[int], index: int) -> None:
+        """Record `hashes` as first seen at `index` (those already known keep their first sighting)."""
+        if table and not table.keys().isdisjoint(hashes):
+            hashes = [h for h in hashes if h not in table]
+        table.update(dict.fromkeys(hashes, index))
         excess = len(table) - self._d.max_shingles
         if excess > 0:
             # Forget the oldest shingles first (dicts keep insertion order).
@@ -129,51 +189,55 @@ class DuplicateThreadState:
     def review(self, post: Post) -> Detection:
         """Score `post` against the thread so far, then remember it."""
         size = self._d.shingle_size
-        own = words(post.text)
-        n = len(own)
+        own = word_keys(post.text)
         hashes = _shingles(own, size)
         me = self._add_ref(_Ref(post.id, post.author, post.position))
+        origin = self._origin
+        matched = bool(origin) and not origin.keys().isdisjoint(hashes)
+        internal = len(set(hashes)) != len(hashes)
+        if not (matched or internal or post.quotes):
+            # The common case, kept cheap: nothing repeated, nothing quoted.
+            self._remember(origin, hashes, me)
+            return Detection(self._d.category, 0.0)
 
-        source = [_NONE] * n  # per word: ref index it repeats, _SELF for a repeat within the post
-        requoter = [_NONE] * n  # per word: ref index of an earlier post that already quoted it
-        origin, quoted_by = self._origin, self._quoted_by
-        hash_set = set(hashes)
-        matched = hash_set & origin.keys() if origin else set()
-        internal_repeats = len(hash_set) != len(hashes)
-        if matched or internal_repeats:
+        srcs = list(map(origin.get, hashes, repeat(_NONE))) if matched else [_NONE] * len(hashes)
+        hits = [(i, s) for i, s in enumerate(srcs) if s != _NONE]
+        if internal:
             first_seen: dict[int, int] = {}
-            for i, h in enumerate(hashes):
-                src = origin.get(h, _NONE) if h in matched else _NONE
-                if src != _NONE:
-                    quoter = quoted_by.get(h, _NONE)
-                    if quoter != _NONE and not self._is_requote(post, src, quoter):
-                        quoter = _NONE
-                    for j in range(i, i + size):
-                        if source[j] < 0:
-                            source[j] = src
-                        if quoter != _NONE:
-                            requoter[j] = quoter
-                else:
-                    earlier = first_seen.setdefault(h, i)
-                    if earlier + size <= i:
-                        for j in range(i, i + size):
-                            if source[j] == _NONE:
-                                source[j] = _SELF
-            self._fill_gaps(source)
+            hits += [
+                (i, _SELF)
+                for i, (h, s) in enumerate(zip(hashes, srcs, strict=True))
+                if s == _NONE and first_seen.setdefault(h, i) + size <= i
+            ]
+            hits.sort()
+        runs = _runs(hits, size, self._d.gap_fill)
+        requote_runs = self._requote_runs(post, hits, hashes) if matched else []
 
-        quote_words, quote_letters, quote_sources, quote_requoters, depth, quote_evidence = self._review_quotes(
-            post, me
-        )
+        quotes = self._review_quotes(post, me)
 
         # Remember this post: its new shingles are its own; repeated ones now have a first quoter.
-        self._remember(origin, hash_set - matched if matched else hash_set, me)
         if matched:
-            self._remember(quoted_by, matched, me)
+            self._remember(self._quoted_by, [hashes[i] for i, s in hits if s >= 0], me)
+            self._remember(origin, [h for h, s in zip(hashes, srcs, strict=True) if s == _NONE], me)
+        else:
+            self._remember(origin, hashes, me)
+        return self._judge(post, own, runs, requote_runs, quotes)
 
-        return self._judge(
-            post, own, source, requoter, quote_words, quote_letters, quote_sources, quote_requoters, depth,
-            quote_evidence,
-        )
+    def _requote_runs(self, post: Post, hits: list[tuple[int, int]], hashes: list[int]) -> list[_Run]:
+        """Runs of words that repeat a passage an earlier post (of a third party) already quoted."""
+        quoted_by = self._quoted_by
+        pairs = [(i, s, quoted_by.get(hashes[i], _NONE)) for i, s in hits if s >= 0]
+        allowed: dict[tuple[int, int], bool] = {}
+        requotes = []
+        for i, src, quoter in pairs:
+            if quoter == _NONE:
+                continue
+            key = (src, quoter)
+            if key not in allowed:
+                allowed[key] = self._is_requote(post, src, quoter)
+            if allowed[key]:
+                requotes.append((i, quoter))
+        return _runs(requotes, self._d.shingle_size, self._d.gap_fill)
 
     def _is_requote(self, post: Post, src: int, quoter: int) -> bool:
         """A third party's passage quoted again: neither the source nor the earlier quoter is this author.
@@ -185,54 +249,33 @@ class DuplicateThreadState:
             return True
         return self._ref(src).author != author and self._ref(quoter).author != author
 
-    def _fill_gaps(self, source: list[int]) -> None:
-        """Small edits inside a repeated passage (a changed word) stay part of the passage."""
-        gap = self._d.gap_fill
-        last_src, last_pos = _NONE, -1
-        for i, src in enumerate(source):
-            if src == _NONE:
-                continue
-            if src == last_src and 1 < i - last_pos <= gap + 1:
-                for j in range(last_pos + 1, i):
-                    source[j] = src
-            last_src, last_pos = src, i
-
-    def _review_quotes(
-        self, post: Post, me: int
-    ) -> tuple[int, int, Counter[int], Counter[int], int, list[Evidence]]:
-        """Words and letters in marked quotes, where they come from, who quoted them before, nesting depth."""
+    def _review_quotes(self, post: Post, me: int) -> _QuoteSummary:
+        """Words in marked quotes, where they come from, who quoted them before, and nesting depth."""
         size = self._d.shingle_size
-        total = 0
-        letters = 0
-        sources: Counter[int] = Counter()
-        requoters: Counter[int] = Counter()
-        evidence: list[Evidence] = []
-        depth = max((q.depth() for q in post.quotes), default=0)
+        summary = _QuoteSummary(depth=max((q.depth() for q in post.quotes), default=0))
         for index, top in enumerate(post.quotes):
             for quote in top.walk():
-                qwords = words(quote.text)
+                qwords = word_keys(quote.text)
                 if not qwords:
                     continue
-                total += len(qwords)
-                letters += sum(map(len, qwords))
+                summary.words += len(qwords)
+                summary.letters += sum(map(len, qwords))
                 hashes = _shingles(qwords, size)
                 src = self._quote_source(quote, hashes)
-                sources[src] += len(qwords)
-                earlier_quoters = Counter(
-                    q
-                    for h in hashes
-                    if (q := self._quoted_by.get(h, me)) != me and self._is_requote(post, src, q)
+                summary.sources[src] += len(qwords)
+                earlier = Counter(
+                    q for h in hashes if (q := self._quoted_by.get(h, me)) != me and self._is_requote(post, src, q)
                 )
-                if earlier_quoters:
-                    quoter, hits = earlier_quoters.most_common(1)[0]
-                    requoters[quoter] += min(len(qwords), hits + size - 1)
+                if earlier:
+                    quoter, hits = earlier.most_common(1)[0]
+                    summary.requoters[quoter] += min(len(qwords), hits + size - 1)
                 self._remember(self._quoted_by, hashes, me)
                 self._remember(self._origin, hashes, src)
-                evidence.append(
-                    Evidence(0, 0, note=f"quotes {self._ref(src).label()}", source_post_id=self._ref(src).post_id,
-                             quote_index=index)
+                ref = self._ref(src)
+                summary.evidence.append(
+                    Evidence(0, 0, note=f"quotes {ref.label()}", source_post_id=ref.post_id, quote_index=index)
                 )
-        return total, letters, sources, requoters, depth, evidence
+        return summary
 
     def _quote_source(self, quote: Quote, hashes: list[int]) -> int:
         """The ref a marked quote comes from: the post it names, else the earliest post its words match."""
@@ -246,61 +289,60 @@ class DuplicateThreadState:
     # -- verdict ----------------------------------------------------------------------------------------
 
     def _judge(
-        self,
-        post: Post,
-        own: list[str],
-        source: list[int],
-        requoter: list[int],
-        quote_words: int,
-        quote_letters: int,
-        quote_sources: Counter[int],
-        quote_requoters: Counter[int],
-        depth: int,
-        quote_evidence: list[Evidence],
+        self, post: Post, own: list[bytes], runs: list[_Run], requote_runs: list[_Run], quotes: _QuoteSummary
     ) -> Detection:
-        n = len(own)
-        total = n + quote_words
+        total = len(own) + quotes.words
         if total == 0:
-            return Detection(self._category(), 0.0)
-        by_source: Counter[int] = Counter(s for s in source if s >= 0)
-        by_source.update(quote_sources)
-        self_words = sum(1 for s in source if s == _SELF)
+            return Detection(self._d.category, 0.0)
+        # Shares are by letters, not words: a reader sees how much text repeats, and long words weigh more.
+        prefix = [0, *accumulate(map(len, own))]
+        total_letters = prefix[-1] + quotes.letters
+        author = post.author
+
+        by_source: Counter[int] = Counter(quotes.sources)
+        repeated_letters = quotes.letters
+        self_words = self_letters = own_author_letters = 0
+        for run in runs:
+            length, run_letters = run.end - run.start, prefix[run.end] - prefix[run.start]
+            if run.source == _SELF:
+                self_words += length
+                self_letters += run_letters
+                continue
+            by_source[run.source] += length
+            repeated_letters += run_letters
+            if author is not None and self._ref(run.source).author == author:
+                own_author_letters += run_letters
         repeated = sum(by_source.values())
         own_words = total - repeated - self_words
-        # Shares are by letters, not words: a reader sees how much text repeats, and long words weigh more.
-        letters = [len(w) for w in own]
-        total_letters = sum(letters) + quote_letters
-        repeated_letters = sum(c for c, s in zip(letters, source, strict=True) if s >= 0) + quote_letters
-        self_letters = sum(c for c, s in zip(letters, source, strict=True) if s == _SELF)
         repeated_share = repeated_letters / total_letters
         # Repeating one's own words (an earlier post of the same author, or a passage pasted twice in this
         # post) counts for less than quoting others: it is the minor form of the problem.
-        author = post.author
-        own_repeat_letters = self_letters + (
-            sum(c for c, s in zip(letters, source, strict=True) if s >= 0 and self._ref(s).author == author)
-            if author is not None
-            else 0
-        )
-        share = (repeated_letters + self_letters - self._d.own_repeat_discount * own_repeat_letters) / total_letters
+        discounted = self._d.own_repeat_discount * (self_letters + own_author_letters)
+        share = (repeated_letters + self_letters - discounted) / total_letters
 
-        requoted: Counter[int] = Counter(r for r in requoter if r >= 0)
-        requoted.update(quote_requoters)
+        requoted: Counter[int] = Counter(quotes.requoters)
+        requote_letters = 0.0
+        for run in requote_runs:
+            requoted[run.source] += run.end - run.start
+            requote_letters += prefix[run.end] - prefix[run.start]
+        if quotes.words:
+            requote_letters += sum(quotes.requoters.values()) * quotes.letters / quotes.words
         requote_words = sum(requoted.values())
+        requote_share = requote_letters / total_letters
 
         reasons: list[str] = []
         score = share
         if repeated:
-            sources_text = ", ".join(
-                f"{self._ref(s).label()} ({count} words)" for s, count in by_source.most_common(3)
-            )
             if len(by_source) == 1:
-                sources_text = self._ref(next(iter(by_source))).label()
+                sources_text = self._source_label(next(iter(by_source)), author)
+            else:
+                sources_text = ", ".join(
+                    f"{self._source_label(s, author)} ({count} words)" for s, count in by_source.most_common(3)
+                )
             reasons.append(
                 f"{_percent(repeated_share)} of this post repeats {sources_text}; "
-                f"{own_words} word{'s' if own_words != 1 else ''} {'are' if own_words != 1 else 'is'} its own."
+                f"{_plural(own_words, 'word')} {'is' if own_words == 1 else 'are'} its own."
             )
-        requote_share = sum(c for c, r in zip(letters, requoter, strict=True) if r >= 0) / total_letters
-        requote_share += sum(quote_requoters.values()) * (quote_letters / quote_words if quote_words else 0) / total_letters
         if requote_words >= self._d.min_requote_words and requote_share >= self._d.min_requote_share:
             quoters = [self._ref(q).short() for q, _ in requoted.most_common(2)]
             reasons.append(
@@ -310,53 +352,50 @@ class DuplicateThreadState:
             # even when the post goes on to say more; a long post re-quoting a line is ordinary debate.
             excess = (requote_share - self._d.min_requote_share) / (1.0 - self._d.min_requote_share)
             score = max(score, min(0.95, 0.65 + 0.3 * excess + 0.1 * min(1.0, requote_words / 60)))
-        if depth >= 2:
-            reasons.append(f"quotes nested {depth} deep (a quote pyramid).")
-            score = max(score, min(0.95, 0.55 + 0.15 * (depth - 1)))
+        if quotes.depth >= 2:
+            reasons.append(f"quotes nested {quotes.depth} deep (a quote pyramid).")
+            score = max(score, min(0.95, 0.55 + 0.15 * (quotes.depth - 1)))
         if self_words >= self._d.shingle_size * 2:
             reasons.append(f"repeats {self_words} of its own words (passages pasted twice).")
 
-        evidence = self._evidence(post, own, source, requoter) + quote_evidence if (repeated or self_words) else []
+        # Character spans cost a second pass over the text: only for posts that may be flagged.
+        wanted = reasons and score >= self._d.evidence_min_score
+        evidence = self._evidence(post, len(own), runs, requote_runs) + quotes.evidence if wanted else []
         details: dict[str, object] = {
             "repeated_share": round(repeated_share, 4),
             "self_repeated_words": self_words,
             "own_words": own_words,
             "requoted_words": requote_words,
-            "quote_depth": depth,
+            "quote_depth": quotes.depth,
             "sources": [
                 {"post_id": self._ref(s).post_id, "author": self._ref(s).author, "words": c}
                 for s, c in by_source.most_common()
             ],
         }
-        return Detection(self._category(), round(min(1.0, score), 4), tuple(reasons), tuple(evidence), details)
+        score = round(min(1.0, max(0.0, score)), 4)
+        return Detection(self._d.category, score, tuple(reasons), tuple(evidence), details)
 
-    def _evidence(self, post: Post, own: list[str], source: list[int], requoter: list[int]) -> list[Evidence]:
+    def _source_label(self, index: int, author: str | None) -> str:
+        ref = self._ref(index)
+        if author is not None and ref.author == author:
+            return f"{ref.label()} (its own author)"
+        return ref.label()
+
+    def _evidence(self, post: Post, words: int, runs: list[_Run], requote_runs: list[_Run]) -> list[Evidence]:
         """Character spans of the repeated runs of the post's text."""
-        tokens = tokenize(post.text)
-        if len(tokens) != len(own):  # the two tokenisers disagree (should not happen): no spans
+        if not runs:
             return []
-        spans: list[Evidence] = []
-        i = 0
-        while i < len(source):
-            src = source[i]
-            if src == _NONE:
-                i += 1
-                continue
-            j = i
-            while j + 1 < len(source) and source[j + 1] == src:
-                j += 1
-            if src == _SELF:
-                note = "repeats a passage of this same post"
-                pid = post.id
+        spans = word_key_spans(post.text)
+        if spans is None or len(spans) != words:
+            return []  # the text cannot be aligned word for word (rare Unicode): no spans
+        found: list[Evidence] = []
+        for run in runs:
+            if run.source == _SELF:
+                note, pid = "repeats a passage of this same post", post.id
             else:
-                note = f"repeats {self._ref(src).label()}"
-                if any(r >= 0 for r in requoter[i : j + 1]):
-                    quoter = next(r for r in requoter[i : j + 1] if r >= 0)
+                note, pid = f"repeats {self._ref(run.source).label()}", self._ref(run.source).post_id
+                quoter = next((r.source for r in requote_runs if r.start < run.end and run.start < r.end), _NONE)
+                if quoter != _NONE:
                     note += f", already quoted by {self._ref(quoter).short()}"
-                pid = self._ref(src).post_id
-            spans.append(Evidence(tokens[i].start, tokens[j].end, note=note, source_post_id=pid))
-            i = j + 1
-        return spans
-
-    def _category(self) -> Category:
-        return self._d.category
+            found.append(Evidence(spans[run.start][0], spans[run.end - 1][1], note=note, source_post_id=pid))
+        return found

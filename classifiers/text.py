@@ -44,16 +44,18 @@ def normalize(text: str) -> str:
     return _WS.sub(" ", text).strip().casefold()
 
 
-# A cheap scan for lines that might be boilerplate; only texts with a hit take the line-by-line path.
-_MAYBE_BOILERPLATE = re.compile(
-    r"(?im)^[ \t\u00a0]*(?:please,?[ \t]+log|top[ \t\u00a0]*$|view attachment|click to expand"
-    r"|\S+ said:?[ \t\u00a0]*$|[^\n]{0,120}\.(?:jpe?g|png|gif|webp|bmp|heic|mp4|webm|pdf|zip|txt)[ \t\u00a0]*$)"
+# Every boilerplate line holds one of these (lower case); a text without any skips the line-by-line check.
+_BOILERPLATE_HINTS = (
+    "log", "top", "attachment", "expand", "said", ".jp", ".png", ".gif", ".webp", ".bmp", ".heic", ".mp4",
+    ".webm", ".pdf", ".zip", ".txt",
 )
+_MAX_BOILERPLATE_LINE = 160
+_HINT_RE = re.compile("|".join(re.escape(h) for h in _BOILERPLATE_HINTS))
 
 
 def has_boilerplate(text: str) -> bool:
-    """True when some line of `text` may be forum boilerplate (a fast, permissive check)."""
-    return _MAYBE_BOILERPLATE.search(text) is not None
+    """True when some line of `text` is forum boilerplate."""
+    return bool(boilerplate_spans(text))
 
 
 def is_boilerplate_line(line: str) -> bool:
@@ -75,13 +77,20 @@ class Token:
 
 def boilerplate_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of the boilerplate lines of `text` (end exclusive, newline excluded)."""
+    lowered = text.lower()
+    if not _HINT_RE.search(lowered):
+        return []
     spans = []
-    for m in _MAYBE_BOILERPLATE.finditer(text):
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        line_end = text.find("\n", m.start())
-        line_end = len(text) if line_end < 0 else line_end
-        if is_boilerplate_line(text[line_start:line_end]) and (not spans or spans[-1][0] != line_start):
-            spans.append((line_start, line_end))
+    pos = 0
+    for line in lowered.split("\n"):
+        end = pos + len(line)
+        if (
+            len(line) <= _MAX_BOILERPLATE_LINE
+            and _HINT_RE.search(line)
+            and is_boilerplate_line(text[pos:end])
+        ):
+            spans.append((pos, end))
+        pos = end + 1
     return spans
 
 
@@ -127,3 +136,60 @@ def own_text(text: str) -> str:
     return "".join(
         line for line in text.splitlines(keepends=True) if not is_boilerplate_line(line)
     ).strip()
+
+
+# -- fast word keys for overlap detection ---------------------------------------------------------------
+# The duplicated-quote detector compares every post with its whole thread, so it needs words fast. Its
+# words are runs of letters, digits and "_" (punctuation, apostrophes included, splits words), folded and
+# encoded as UTF-8 bytes, so plain ASCII text takes a path that never leaves C.
+
+_ASCII_SEPARATORS = bytes(c for c in range(128) if not (chr(c).isalnum() or chr(c) == "_"))
+_ASCII_TABLE = bytes.maketrans(_ASCII_SEPARATORS, b" " * len(_ASCII_SEPARATORS))
+_KEY_RE = re.compile(r"\w+")
+_SPAN_RE = re.compile(rb"\S+")
+
+
+def _blank_boilerplate(text: str) -> str:
+    """`text` with its boilerplate lines replaced by spaces of the same length (positions are kept)."""
+    spans = boilerplate_spans(text)
+    if not spans:
+        return text
+    parts = []
+    pos = 0
+    for start, end in spans:
+        parts.append(text[pos:start])
+        parts.append(" " * (end - start))
+        pos = end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def word_keys(text: str) -> list[bytes]:
+    """The words of `text` as folded UTF-8 keys for overlap detection; boilerplate lines are skipped."""
+    if has_boilerplate(text):
+        text = _blank_boilerplate(text)
+    if text.isascii():
+        return text.encode("ascii").lower().translate(_ASCII_TABLE).split()
+    folded = unicodedata.normalize("NFKC", strip_invisible(text)).casefold()
+    return [w.encode("utf-8") for w in _KEY_RE.findall(folded)]
+
+
+def word_key_spans(text: str) -> list[tuple[int, int]] | None:
+    """Character spans in `text` of the words `word_keys` returns, or None where they cannot be aligned."""
+    if has_boilerplate(text):
+        text = _blank_boilerplate(text)
+    if text.isascii():
+        translated = text.encode("ascii").translate(_ASCII_TABLE)
+        return [m.span() for m in _SPAN_RE.finditer(translated)]
+    index: list[int] | None = None
+    if _INVISIBLE_RE.search(text):
+        index = [i for i, ch in enumerate(text) if ch not in _INVISIBLE_CHARS]
+        text = "".join(text[i] for i in index)
+    spans = []
+    for m in _KEY_RE.finditer(text):
+        piece = m.group()
+        if not piece.isascii() and len(_KEY_RE.findall(unicodedata.normalize("NFKC", piece))) != 1:
+            return None  # normalisation splits or merges words here: no reliable spans
+        start, end = m.span()
+        spans.append((start, end) if index is None else (index[start], index[end - 1] + 1))
+    return spans
