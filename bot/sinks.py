@@ -1,0 +1,345 @@
+"""Where alerts go: the sink protocol, the console sink, and the dispatcher that empties the outbox.
+
+Delivery guarantees
+-------------------
+The service writes flags and their outbox rows in one transaction, so an alert exists exactly when its flag
+does. The dispatcher then, for each due delivery unit (one alert, or one digest of a thread's burst):
+
+1. claims it in a transaction: status 'sending', a claim token, a lease, one more attempt; the unit (which
+   alerts a digest folds) is fixed at its first claim and never regrouped;
+2. hands it to the sink with a stable idempotency key (`AlertView.idempotency_key`);
+3. marks it 'sent' (with the sink's message id) only after the sink returned; on an error it goes back to
+   'pending' with an exponential backoff, or to 'failed' after `max_attempts` or a permanent error.
+
+A crash between 2 and 3 (the at-least-once window) leaves the row 'sending'. After a restart (at once, with
+`release_claims`, or when the lease runs out) the same unit is sent again with the same key. A sink that
+remembers keys turns that repeat into a no-op, which makes delivery exactly-once end to end; the crash test
+proves it with such a sink. Sinks that cannot remember are at-least-once, with the window limited to one
+unit per crash:
+
+- `ConsoleSink`: at-least-once (a repeat prints the alert again).
+- A Discord sink should send the key as the message `nonce` with `enforce_nonce`: Discord then returns the
+  first message instead of posting a second one, but only within its nonce window (minutes); a restart later
+  than that can repeat the alert once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.text import Text
+
+from bot.store import AlertItem, AlertView, FlagRecord, Store
+from config.settings import AlertSettings
+
+log = logging.getLogger(__name__)
+
+# Terminal control characters (ANSI escapes and the like) in post text must not reach the console.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True, slots=True)
+class SentReceipt:
+    """A sink's confirmation. `duplicate` is set when the sink had already delivered this key."""
+
+    channel_id: int | None = None
+    message_id: int | None = None
+    duplicate: bool = False
+
+
+class DeliveryError(Exception):
+    """A sink could not deliver an alert.
+
+    `retry_after`: seconds the receiver asked to wait (a rate limit); `permanent`: retrying cannot help
+    (no access to the channel, say), so the alert is marked 'failed' at once.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False) -> None:
+        self.retry_after = retry_after
+        self.permanent = permanent
+        super().__init__(message)
+
+
+class AlertSink(Protocol):
+    """Delivers one alert (or digest) to moderators; raises on failure, returns a receipt on success."""
+
+    async def send(self, alert: AlertView) -> SentReceipt: ...
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Rendering helpers shared by sinks
+
+
+def clean_text(text: str) -> str:
+    """Post text made safe for a terminal: control characters replaced, newlines and tabs kept."""
+    return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", text)
+
+
+def truncate(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters at a word boundary where possible, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(0, limit - 1)]
+    space = cut.rfind(" ")
+    if space > limit * 0.6:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def evidence_excerpt(text: str, flags: tuple[FlagRecord, ...], limit: int = 300) -> str:
+    """The offending part of a post: the first evidence span of the highest-scoring flag, else the start."""
+    for flag in sorted(flags, key=lambda f: -f.score):
+        for ev in flag.evidence:
+            start, end = max(0, ev.start), min(len(text), ev.end)
+            if ev.quote_index is None and start < end:
+                excerpt = text[start:end].strip()
+                prefix = "…" if start > 0 else ""
+                return prefix + truncate(excerpt, limit - len(prefix))
+    return truncate(text.strip(), limit)
+
+
+def severity_colour(score: float) -> str:
+    """A colour by the highest score of an alert."""
+    if score >= 0.9:
+        return "bold red"
+    if score >= 0.75:
+        return "dark_orange"
+    return "yellow"
+
+
+def _item_score(item: AlertItem) -> float:
+    return max((f.score for f in item.flags), default=0.0)
+
+
+def _who(item: AlertItem) -> str:
+    position = f"#{item.post.position}" if item.post.position is not None else f"post {item.post.external_id}"
+    return f"{position} by {item.post.author or 'unknown author'}"
+
+
+class ConsoleSink:
+    """Prints alerts as coloured panels, when there is no Discord token. At-least-once (see module doc)."""
+
+    def __init__(
+        self, console: Console | None = None, *, excerpt_chars: int = 300, digest_lines: int = 15
+    ) -> None:
+        """`console` defaults to rich's stdout console."""
+        self.console = console or Console()
+        self._excerpt_chars = excerpt_chars
+        self._digest_lines = digest_lines
+
+    async def send(self, alert: AlertView) -> SentReceipt:
+        """Print the alert."""
+        self.console.print(self.render(alert))
+        return SentReceipt()
+
+    def render(self, alert: AlertView) -> Panel:
+        """The alert as a rich panel; post text is never read as markup."""
+        if alert.kind == "digest":
+            return self._render_digest(alert)
+        item = alert.items[0]
+        score = _item_score(item)
+        title = Text("⚑ ", style=severity_colour(score))
+        title.append(
+            ", ".join(f"{f.category} {f.score:.2f}" for f in item.flags), style=severity_colour(score)
+        )
+        body = Text()
+        body.append(clean_text(alert.thread.title or alert.thread.external_id), style="bold")
+        body.append(f"  ·  {_who(item)}\n")
+        link = item.post.url or alert.thread.url
+        if link:
+            body.append(clean_text(link), style="underline blue")
+            body.append("\n")
+        for flag in item.flags:
+            body.append(f"\n{flag.category}", style="bold")
+            body.append(f" {flag.score:.2f} (threshold {flag.threshold:.2f})\n")
+            for reason in flag.reasons:
+                body.append(f"  • {clean_text(reason)}\n")
+        excerpt = evidence_excerpt(item.post.text, item.flags, self._excerpt_chars)
+        if excerpt:
+            body.append("\n")
+            for line in clean_text(excerpt).splitlines() or [""]:
+                body.append(f"> {line}\n", style="italic")
+        body.rstrip()
+        return Panel(
+            body,
+            title=title,
+            subtitle=f"alert {alert.id} · {alert.alert.created_at:%Y-%m-%d %H:%M:%S} UTC",
+            border_style=severity_colour(score),
+        )
+
+    def _render_digest(self, alert: AlertView) -> Panel:
+        score = max((_item_score(i) for i in alert.items), default=0.0)
+        title = Text(f"⚑ burst: {len(alert.items)} flagged posts in one thread", style=severity_colour(score))
+        lines: list[Text] = []
+        head = Text(clean_text(alert.thread.title or alert.thread.external_id), style="bold")
+        if alert.thread.url:
+            head.append(f"\n{clean_text(alert.thread.url)}", style="underline blue")
+        lines.append(head)
+        for item in alert.items[: self._digest_lines]:
+            line = Text(f"{_who(item)}: ")
+            line.append(", ".join(f"{f.category} {f.score:.2f}" for f in item.flags), style="bold")
+            reason = next((r for f in item.flags for r in f.reasons), "")
+            if reason:
+                line.append(f" — {truncate(clean_text(reason), 120)}")
+            lines.append(line)
+        hidden = len(alert.items) - self._digest_lines
+        if hidden > 0:
+            lines.append(Text(f"… and {hidden} more", style="dim"))
+        return Panel(
+            Group(*lines),
+            title=title,
+            subtitle=f"digest {alert.id} · {alert.alert.created_at:%Y-%m-%d %H:%M:%S} UTC",
+            border_style=severity_colour(score),
+        )
+
+
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchReport:
+    """What one dispatch round did."""
+
+    claimed: int = 0
+    sent: int = 0
+    duplicates: int = 0  # the sink had already delivered these (a repeat after a crash)
+    retrying: int = 0
+    failed: int = 0
+    digests: int = 0
+
+
+class Dispatcher:
+    """Sends due outbox rows through a sink with retries, backoff and burst folding (see module doc)."""
+
+    def __init__(
+        self,
+        store: Store,
+        sink: AlertSink,
+        settings: AlertSettings | None = None,
+        *,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        """`jitter()` returns a number in [0, 1) that spreads retries (tests pass a constant)."""
+        self.store = store
+        self.sink = sink
+        self.settings = settings or AlertSettings()
+        self._jitter = jitter
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Look at the outbox now (the service calls this after writing alerts)."""
+        self._wake.set()
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds before the next try after `attempts` failed ones: exponential, capped, half jittered."""
+        s = self.settings
+        delay = min(s.retry_max_seconds, s.retry_base_seconds * 2.0 ** max(0, attempts - 1))
+        return delay / 2 + delay / 2 * self._jitter()
+
+    async def dispatch_once(self) -> DispatchReport:
+        """Claim the due alerts and send them, one after the other."""
+        s = self.settings
+        claimed = await self.store.claim_alerts(
+            limit=s.batch_size,
+            lease_seconds=s.lease_seconds,
+            burst_max=s.burst_max_alerts,
+            burst_window=s.burst_window_seconds,
+        )
+        sent = duplicates = retrying = failed = 0
+        for alert in claimed:
+            assert alert.claim_token is not None
+            try:
+                # Past half the lease another dispatcher could take the alert over: give up before that.
+                async with asyncio.timeout(s.lease_seconds / 2):
+                    receipt = await self.sink.send(alert)
+            except Exception as exc:  # the sink's failure, whatever it is, is the alert's failure
+                permanent = isinstance(exc, DeliveryError) and exc.permanent
+                retry_after = exc.retry_after if isinstance(exc, DeliveryError) else None
+                attempts = alert.alert.attempts
+                give_up = permanent or attempts >= s.max_attempts
+                error = f"{type(exc).__name__}: {exc}"
+                if give_up:
+                    log.error("alert %d failed for good after %d attempts: %s", alert.id, attempts, error)
+                    failed += 1
+                else:
+                    log.warning("alert %d: attempt %d failed: %s", alert.id, attempts, error)
+                    retrying += 1
+                delay = retry_after if retry_after is not None else self.backoff(attempts)
+                await self.store.mark_alert_failed(
+                    alert.id, alert.claim_token, error, retry_at=None if give_up else self.store.now() + delay
+                )
+                continue
+            await self.store.mark_alert_sent(
+                alert.id, channel_id=receipt.channel_id, message_id=receipt.message_id
+            )
+            sent += 1
+            duplicates += receipt.duplicate
+        return DispatchReport(
+            claimed=len(claimed),
+            sent=sent,
+            duplicates=duplicates,
+            retrying=retrying,
+            failed=failed,
+            digests=sum(1 for a in claimed if a.kind == "digest"),
+        )
+
+    async def run(self, stop: asyncio.Event | None = None, *, recover: bool = True) -> None:
+        """Dispatch until `stop` is set: at once when woken, else when the next alert falls due or every
+        `poll_interval_seconds`. `recover` first re-sends what a crashed predecessor left 'sending' (right
+        when this is the only dispatcher of the database)."""
+        stop = stop or asyncio.Event()
+        if recover:
+            released = await self.store.release_claims()
+            if released:
+                log.info("re-sending %d alerts whose delivery was unconfirmed", released)
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                report = await self.dispatch_once()
+            except Exception:
+                log.exception("dispatching alerts failed; trying again")
+                report = DispatchReport()
+            if report.claimed >= self.settings.batch_size:
+                continue  # more are waiting
+            timeout = self.settings.poll_interval_seconds
+            try:
+                due = await self.store.next_alert_due()
+            except Exception:
+                log.exception("reading the outbox failed")
+                due = None
+            if due is not None:
+                timeout = min(timeout, max(0.01, due - self.store.now()))
+            await _wait_any(self._wake, stop, timeout)
+
+    async def drain(self, *, max_seconds: float) -> bool:
+        """Dispatch until nothing is pending or sending (waiting for held and retried alerts), at most
+        `max_seconds`; True when the outbox is empty."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max_seconds
+        while True:
+            await self.dispatch_once()
+            counts = await self.store.outbox_counts()
+            if not counts.get("pending") and not counts.get("sending"):
+                return True
+            due = await self.store.next_alert_due()
+            wait = 0.05 if due is None else max(0.01, due - self.store.now())
+            if loop.time() + wait > deadline:
+                return False
+            await asyncio.sleep(min(wait, self.settings.poll_interval_seconds))
+
+
+async def _wait_any(first: asyncio.Event, second: asyncio.Event, seconds: float) -> None:
+    tasks = [asyncio.ensure_future(first.wait()), asyncio.ensure_future(second.wait())]
+    try:
+        await asyncio.wait(tasks, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
