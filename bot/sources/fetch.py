@@ -16,12 +16,14 @@ import urllib.request
 from dataclasses import dataclass
 from email.message import Message
 from importlib import metadata
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import aiohttp
 
 from bot.errors import ParseError
 from bot.sources.detect import MAX_INPUT_BYTES
+
+if TYPE_CHECKING:
+    import aiohttp
 
 DEFAULT_TIMEOUT = 20.0
 EXPECTED = "a reachable thread page"
@@ -92,6 +94,8 @@ async def fetch_page_async(
     max_bytes: int = MAX_INPUT_BYTES,
 ) -> Page:
     """Like `fetch_page`, with aiohttp; uses `session` if given (else a short-lived one)."""
+    import aiohttp  # only the bot needs it: importing it lazily keeps the command line's start fast
+
     _check_url(url)
     if session is None:
         async with aiohttp.ClientSession() as own_session:

@@ -65,9 +65,7 @@ def parse_xenforo(text: str, source: str, *, base_url: str | None = None) -> Thr
     if not articles:
         raise ParseError(source, EXPECTED, "no article.message--post elements found")
     base = _page_url(soup, base_url)
-    authors_by_post = {
-        _post_id(a) or "": _attribute(a, "data-author") for a in articles
-    }
+    authors_by_post = {_post_id(a) or "": _attribute(a, "data-author") for a in articles}
     quote_reader = _QuoteReader(authors_by_post)
     posts = [_post(article, index, base, quote_reader) for index, article in enumerate(articles, start=1)]
     posts = _with_positions(posts, [_forum_position(a) for a in articles])

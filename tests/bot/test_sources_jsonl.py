@@ -39,7 +39,11 @@ def test_optional_fields_and_quotes():
     assert first.author == "Quillfeather"
     assert third.author is None and third.url is None and third.quotes == ()
     (quote,) = second.quotes
-    assert (quote.author, quote.post_id, quote.text) == ("Quillfeather", "a1", "The night ferry stops after October.")
+    assert (quote.author, quote.post_id, quote.text) == (
+        "Quillfeather",
+        "a1",
+        "The night ferry stops after October.",
+    )
     # The quoted words stood verbatim in the text: that occurrence is removed.
     assert second.text == "Forty a night is not nothing."
 

@@ -31,7 +31,13 @@ def thread():
 def test_fixture_title_authors_and_ids(thread):
     assert thread.source_format == "pasted"
     assert thread.title == "Harbour Ferry Timetable Changes"
-    assert [p.author for p in thread.posts] == ["Quillfeather", "marrow_bay", "Tollan Reed", "kestrel9", "OldPilot"]
+    assert [p.author for p in thread.posts] == [
+        "Quillfeather",
+        "marrow_bay",
+        "Tollan Reed",
+        "kestrel9",
+        "OldPilot",
+    ]
     assert [p.id for p in thread.posts] == ["1", "2", "3", "4", "5"]
     assert [p.position for p in thread.posts] == [1, 2, 3, 4, 5]
     assert all(p.url is None for p in thread.posts)
@@ -62,7 +68,7 @@ def test_fixture_bodies_kept_as_they_are(thread):
         "ferry-engine-room.png",
         "IMG_2291.JPG",
     ]
-    assert not any("Top" == line for p in thread.posts for line in p.text.splitlines())
+    assert not any(line == "Top" for p in thread.posts for line in p.text.splitlines())
     assert not any(NB in p.text for p in thread.posts)
 
 
@@ -73,7 +79,9 @@ def test_crlf_trailing_whitespace_and_missing_final_separator():
         ("Tollan Reed", [], ["Which plots?"]),
     )
     # CRLF endings, trailing spaces around separators and names, no final separator before Top.
-    messy = text.replace(f"\n{NB}\nTop\n", "\nTop\n").replace("\n", "\r\n").replace(f"{NB}\r\n", f" {NB} \r\n")
+    messy = (
+        text.replace(f"\n{NB}\nTop\n", "\nTop\n").replace("\n", "\r\n").replace(f"{NB}\r\n", f" {NB} \r\n")
+    )
     messy = messy.replace("green_thumb\r\n", "green_thumb  \r\n")
     thread = parse_pasted(messy, "messy.txt")
     assert [p.author for p in thread.posts] == ["green_thumb", "Tollan Reed"]
@@ -85,7 +93,10 @@ def test_crlf_trailing_whitespace_and_missing_final_separator():
 def test_no_trailing_top_and_no_final_newline():
     text = build("T", ("a", [], ["one"]), ("b", ["Captain"], ["", "two"]), tail="").rstrip()
     thread = parse_pasted(text, "t.txt")
-    assert [(p.author, p.user_title, p.text) for p in thread.posts] == [("a", None, "one"), ("b", "Captain", "two")]
+    assert [(p.author, p.user_title, p.text) for p in thread.posts] == [
+        ("a", None, "one"),
+        ("b", "Captain", "two"),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -28,8 +28,20 @@ def test_thread_fields(thread):
 
 def test_post_fields(thread):
     assert [p.id for p in thread.posts] == ["9001", "9002", "9003", "9004", "9005"]
-    assert [p.author for p in thread.posts] == ["Quillfeather", "marrow_bay", "Tollan Reed", "OldPilot", "kestrel9"]
-    assert [p.user_title for p in thread.posts] == ["Major", "Junior Member", "Captain", "Harbour Watch", "Lieutenant General"]
+    assert [p.author for p in thread.posts] == [
+        "Quillfeather",
+        "marrow_bay",
+        "Tollan Reed",
+        "OldPilot",
+        "kestrel9",
+    ]
+    assert [p.user_title for p in thread.posts] == [
+        "Major",
+        "Junior Member",
+        "Captain",
+        "Harbour Watch",
+        "Lieutenant General",
+    ]
     assert [p.position for p in thread.posts] == [1, 2, 3, 4, 5]
     assert thread.posts[0].created_at == "2025-03-01T10:00:00+0000"
     # Relative permalinks are resolved against the canonical URL.
@@ -61,7 +73,11 @@ def test_a_simple_quote_is_lifted_out_of_the_text(thread):
 
 def test_quote_pyramids_stay_nested(thread):
     two_deep = thread.posts[2].quotes[0]
-    assert (two_deep.author, two_deep.post_id, two_deep.text) == ("marrow_bay", "9002", "Worn out engines can be rebuilt.")
+    assert (two_deep.author, two_deep.post_id, two_deep.text) == (
+        "marrow_bay",
+        "9002",
+        "Worn out engines can be rebuilt.",
+    )
     assert two_deep.depth() == 2
     assert two_deep.nested[0].author == "Quillfeather"
     assert thread.posts[2].text == "Rebuilt by whom? The yard closed years ago."
@@ -83,7 +99,10 @@ def test_quoted_words_never_stand_in_the_post_text(thread):
 def test_lists_and_code_blocks(thread):
     lines = thread.posts[3].text.splitlines()
     assert lines[:3] == ["The yard on the east pier still does marine diesel work.", "Refits", "Inspections"]
-    assert lines[3:] == ["engine:  2x 450 kW", "built:   1987"]  # code keeps its spacing; "Code:" title dropped
+    assert lines[3:] == [
+        "engine:  2x 450 kW",
+        "built:   1987",
+    ]  # code keeps its spacing; "Code:" title dropped
 
 
 def test_unattributed_quotes_and_link_previews(thread):
@@ -108,19 +127,32 @@ def article(post_id: str, author: str, body: str, extra: str = "") -> str:
 def test_div_quotes_with_a_source_link_find_their_author_on_the_page():
     quote = (
         '<div class="bbCodeBlock bbCodeBlock--expandable bbCodeBlock--quote"><div class="bbCodeBlock-title">'
-        '<a href="/goto/post?id=11" class="bbCodeBlock-sourceJump" data-content-selector="#post-11">rower napisał:</a>'
-        '</div><div class="bbCodeBlock-content"><div class="bbCodeBlock-expandContent">Ile kosztuje bilet?</div>'
+        '<a href="/goto/post?id=11" class="bbCodeBlock-sourceJump" data-content-selector="#post-11">'
+        "rower napisał:</a></div>"
+        '<div class="bbCodeBlock-content"><div class="bbCodeBlock-expandContent">Ile kosztuje bilet?</div>'
         '<div class="bbCodeBlock-expandLink"><a>Kliknij by rozszerzyć..</a></div></div></div>Dwadzieścia.'
     )
-    html = "<html><body>" + article("11", "rower", "Ile kosztuje bilet?") + article("12", "prom", quote) + "</body></html>"
+    html = (
+        "<html><body>"
+        + article("11", "rower", "Ile kosztuje bilet?")
+        + article("12", "prom", quote)
+        + "</body></html>"
+    )
     (thread,) = parse_text(html, "pl.html")
     reply = thread.posts[1]
     assert reply.text == "Dwadzieścia."
-    assert (reply.quotes[0].author, reply.quotes[0].post_id, reply.quotes[0].text) == ("rower", "11", "Ile kosztuje bilet?")
+    assert (reply.quotes[0].author, reply.quotes[0].post_id, reply.quotes[0].text) == (
+        "rower",
+        "11",
+        "Ile kosztuje bilet?",
+    )
 
 
 def test_without_a_canonical_url_the_fetch_url_resolves_permalinks():
-    extra = '<header class="message-attribution"><a href="/threads/t.9/post-3" class="message-attribution-gadget">s</a></header>'
+    extra = (
+        '<header class="message-attribution">'
+        '<a href="/threads/t.9/post-3" class="message-attribution-gadget">s</a></header>'
+    )
     html = "<html><body>" + article("3", "a", "hi", extra) + "</body></html>"
     thread = parse_xenforo(html, "x", base_url="https://f.example/threads/t.9/page-2")
     assert thread.posts[0].url == "https://f.example/threads/t.9/post-3"
@@ -130,7 +162,10 @@ def test_without_a_canonical_url_the_fetch_url_resolves_permalinks():
 
 def test_forum_post_numbers_are_positions_on_later_pages():
     def numbered(n: int) -> str:
-        extra = f'<header class="message-attribution"><ul class="message-attribution-opposite"><li><a href="#">#{n}</a></li></ul></header>'
+        extra = (
+            '<header class="message-attribution"><ul class="message-attribution-opposite">'
+            f'<li><a href="#">#{n}</a></li></ul></header>'
+        )
         return article(str(100 + n), f"u{n}", f"post {n}", extra)
 
     html = "<html><body>" + numbered(21) + numbered(22) + "</body></html>"
