@@ -14,6 +14,8 @@ from bot.errors import ModassistError
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.commands.scan",
     "bot.commands.classify",
+    "bot.commands.flags",
+    "bot.commands.db",
 )
 # Each module has `register_eval(subparsers)` and adds one `modassist eval <name>` measurement.
 EVAL_MODULES: tuple[str, ...] = ()

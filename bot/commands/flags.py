@@ -1,0 +1,115 @@
+"""`modassist flags`: the open flags in the store, as a table, filtered by category, thread or author."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from bot.errors import ModassistError
+from bot.sinks import clean_text, severity_colour, truncate
+from bot.store import FlagDetail, Store
+from classifiers.result import CATEGORIES
+from config.settings import get_settings
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `flags` command."""
+    parser = sub.add_parser(
+        "flags",
+        help="list the open flags in the store",
+        description="List flags no moderator has settled yet (open or escalated), newest first.",
+    )
+    parser.add_argument(
+        "--db", type=Path, default=None, help="the database file (default: settings' database)"
+    )
+    parser.add_argument("--category", choices=CATEGORIES, help="only this category")
+    parser.add_argument("--thread", help="only this thread: its id at the source, or part of its title")
+    parser.add_argument("--author", help="only posts by this author (case-insensitive)")
+    parser.add_argument("--limit", type=int, default=50, help="at most this many flags (default 50)")
+    parser.set_defaults(func=run)
+
+
+def database_path(arg: Path | None) -> Path:
+    """The database named on the command line, else the configured one."""
+    return arg if arg is not None else get_settings().database
+
+
+def existing_database(arg: Path | None) -> Path:
+    """The database path, which must exist (listing never creates a database)."""
+    path = database_path(arg)
+    if not path.is_file():
+        raise ModassistError(f"no database at {path}: run `modassist db migrate --db {path}` or `scan --db`")
+    return path
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the open flags."""
+    if args.limit < 1:
+        raise ModassistError("--limit must be at least 1")
+    path = existing_database(args.db)
+    flags = asyncio.run(_load(path, args.category, args.thread, args.author, args.limit))
+    console = Console()
+    if not flags:
+        console.print(
+            "No open flags"
+            + (" matching the filters." if args.category or args.thread or args.author else ".")
+        )
+        return 0
+    console.print(flags_table(flags))
+    if len(flags) == args.limit:
+        console.print(f"[dim]Showing the newest {args.limit}; use --limit for more.[/dim]")
+    return 0
+
+
+async def _load(
+    path: Path, category: str | None, thread: str | None, author: str | None, limit: int
+) -> list[FlagDetail]:
+    store = await Store.open(path, busy_timeout=get_settings().store.busy_timeout_seconds)
+    try:
+        return await store.open_flags(category=category, thread=thread, author=author, limit=limit)
+    finally:
+        await store.close()
+
+
+def _age(when: datetime, now: datetime) -> str:
+    seconds = max(0, int((now - when).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds}s ago"
+
+
+def flags_table(flags: list[FlagDetail], *, now: datetime | None = None) -> Table:
+    """The flags as a rich table; post text and names are shown as text, never read as markup."""
+    now = now or datetime.now(UTC)
+    table = Table(title=f"Open flags ({len(flags)})", show_lines=False, expand=False)
+    table.add_column("flag", justify="right", style="bold")
+    table.add_column("category")
+    table.add_column("score", justify="right")
+    table.add_column("author")
+    table.add_column("thread", max_width=28)
+    table.add_column("post", justify="right")
+    table.add_column("reason", max_width=60)
+    table.add_column("flagged", justify="right", style="dim")
+    for detail in flags:
+        flag, post, thread = detail.flag, detail.post, detail.thread
+        colour = severity_colour(flag.score)
+        position = f"#{post.position}" if post.position is not None else clean_text(post.external_id)
+        status = "" if flag.status == "open" else f" ({flag.status})"
+        table.add_row(
+            str(flag.id),
+            Text(flag.category + status, style=colour),
+            Text(f"{flag.score:.2f} / {flag.threshold:.2f}", style=colour),
+            Text(clean_text(post.author or "?")),
+            Text(truncate(clean_text(thread.title or thread.external_id), 60)),
+            Text(position),
+            Text(truncate(clean_text(flag.reasons[0]), 200) if flag.reasons else ""),
+            _age(flag.created_at, now),
+        )
+    return table
