@@ -95,14 +95,24 @@ def truncate(text: str, limit: int) -> str:
 
 
 def evidence_excerpt(text: str, flags: tuple[FlagRecord, ...], limit: int = 300) -> str:
-    """The offending part of a post: the first evidence span of the highest-scoring flag, else the start."""
+    """The offending part of a post with a little context: the first evidence span in the post's own text
+    of the highest-scoring flag, else the post's start; cut at word boundaries to at most `limit` chars."""
     for flag in sorted(flags, key=lambda f: -f.score):
         for ev in flag.evidence:
             start, end = max(0, ev.start), min(len(text), ev.end)
-            if ev.quote_index is None and start < end:
-                excerpt = text[start:end].strip()
-                prefix = "…" if start > 0 else ""
-                return prefix + truncate(excerpt, limit - len(prefix))
+            if ev.quote_index is not None or start >= end:
+                continue
+            room = max(0, limit - (end - start)) // 2
+            lo = max(0, start - min(room, 80))
+            if lo > 0:
+                space = text.find(" ", lo, start)
+                lo = space + 1 if space >= 0 else start
+            hi = min(len(text), end + min(room, 80))
+            if hi < len(text):
+                space = text.rfind(" ", end, hi)
+                hi = space if space >= 0 else end
+            excerpt = ("…" if lo > 0 else "") + text[lo:hi].strip() + ("…" if hi < len(text) else "")
+            return truncate(excerpt, limit)
     return truncate(text.strip(), limit)
 
 
