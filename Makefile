@@ -20,7 +20,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 demo: $(VENV)/.installed
-	$(BIN)/modassist scan examples/border-news.txt
+	$(BIN)/modassist scan examples/regional-security-news.txt
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest

@@ -31,7 +31,15 @@ class CatchAllPolicy(BaseModel):
         default_factory=lambda: [r"\bmisc(ellaneous)?\b", r"\bgeneral\b", r"\boff[- ]?topic\b", r"\brandom\b"]
     )
     mode: str = Field("recent", pattern="^(exempt|recent|threshold)$")
-    threshold: float = Field(0.85, ge=0.0, le=1.0)
+    threshold: float = Field(0.85, gt=0.0, lt=1.0)
+    thread_ids: list[str] = Field(default_factory=list)
+
+
+class ModelPaths(BaseModel):
+    """Model files; None means the model shipped with modassist."""
+
+    inflammatory: Path | None = None
+    off_topic: Path | None = None
 
 
 class StoreSettings(BaseModel):
@@ -77,6 +85,7 @@ class Settings(BaseSettings):
 
     thresholds: Thresholds = Field(default_factory=Thresholds)
     catch_all: CatchAllPolicy = Field(default_factory=CatchAllPolicy)
+    models: ModelPaths = Field(default_factory=ModelPaths)
     database: Path = Path("modassist.db")
     store: StoreSettings = Field(default_factory=lambda: StoreSettings())
     alerts: AlertSettings = Field(default_factory=lambda: AlertSettings())

@@ -1,0 +1,105 @@
+"""`modassist classify`: JSON Lines in, one verdict per post out, streaming (the DESIGN.md contract)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import stat
+import sys
+from collections.abc import Iterator
+from typing import IO, TextIO
+
+from bot.detectors import build_suite
+from bot.errors import ModassistError, ParseError
+from bot.output import dumps, review_record
+from bot.sources.jsonl import parse_jsonl_line
+from classifiers.suite import DetectorSuite, StreamReviewer
+from config.settings import get_settings
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `classify` command."""
+    parser = sub.add_parser(
+        "classify",
+        help="classify JSON Lines posts (stdin to stdout by default)",
+        description="Read one post per line (JSON: id, text, optional thread_id, thread_title, author, url, "
+        "created_at, quotes) and write one line per post with all three scores and any flags.",
+    )
+    parser.add_argument("--input", "-i", default="-", help="input file (default: stdin)")
+    parser.add_argument("--output", "-o", default="-", help="output file (default: stdout)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Stream the input through the detector suite; exit 1 if any line was malformed."""
+    suite = build_suite(get_settings())
+    with _open_in(args.input) as source, _open_out(args.output) as sink:
+        flush_each = not _is_regular_file(source)
+        bad = classify_stream(suite, source, sink, sys.stderr, flush_each=flush_each)
+    return 1 if bad else 0
+
+
+def classify_stream(
+    suite: DetectorSuite, source: IO[str], sink: IO[str], errors: TextIO, *, flush_each: bool = False
+) -> int:
+    """Classify every line of `source` into `sink`; report malformed lines on `errors`; return their count."""
+    reviewer = StreamReviewer(suite)
+    bad = 0
+    for lineno, line in enumerate(source, start=1):
+        if not line.strip():
+            continue
+        try:
+            thread_id, title, post = parse_jsonl_line(line, lineno)
+        except ParseError as exc:
+            bad += 1
+            print(f"modassist classify: {exc}; line skipped", file=errors)
+            continue
+        review = reviewer.review(thread_id, title, post)
+        sink.write(dumps(review_record(review)) + "\n")
+        if flush_each:
+            sink.flush()
+    return bad
+
+
+@contextlib.contextmanager
+def _open_in(path: str) -> Iterator[IO[str]]:
+    if path == "-":
+        yield _lines_of(sys.stdin)
+        return
+    try:
+        handle = open(path, encoding="utf-8", errors="surrogateescape", newline="\n")  # noqa: SIM115
+    except OSError as exc:
+        raise ModassistError(f"cannot read {path}: {exc.strerror}; pass an existing JSON Lines file") from None
+    with handle:
+        yield handle
+
+
+@contextlib.contextmanager
+def _open_out(path: str) -> Iterator[IO[str]]:
+    if path == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    try:
+        handle = open(path, "w", encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise ModassistError(f"cannot write {path}: {exc.strerror}") from None
+    with handle:
+        yield handle
+
+
+def _lines_of(stream: TextIO) -> IO[str]:
+    """stdin as UTF-8 lines whatever the locale, split on newlines only."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        return stream
+    return io.TextIOWrapper(buffer, encoding="utf-8", errors="surrogateescape", newline="\n")
+
+
+def _is_regular_file(handle: IO[str]) -> bool:
+    try:
+        return stat.S_ISREG(os.fstat(handle.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):
+        return False

@@ -1,0 +1,33 @@
+"""The machine-readable output of `classify` and `scan --json` (the contract in DESIGN.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from classifiers.suite import PostReview
+
+
+def review_record(review: PostReview, *, with_post: bool = False) -> dict[str, Any]:
+    """One output line: id, all three scores, flags; with `with_post`, also author, position and url."""
+    record: dict[str, Any] = {"id": review.post.id}
+    if with_post:
+        record["author"] = review.post.author
+        record["position"] = review.post.position
+        record["url"] = review.post.url
+    record["scores"] = {category: round(score, 4) for category, score in review.scores.items()}
+    record["flags"] = [
+        {
+            "category": flag.category,
+            "score": round(flag.score, 4),
+            "threshold": flag.threshold,
+            "reasons": list(flag.reasons),
+        }
+        for flag in review.flags
+    ]
+    return record
+
+
+def dumps(record: dict[str, Any]) -> str:
+    """One JSON line (UTF-8 kept readable, no trailing newline)."""
+    return json.dumps(record, ensure_ascii=False, separators=(", ", ": "))

@@ -1,0 +1,92 @@
+"""The readable `scan` report: the flagged posts with their reasons and the words behind them."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from classifiers.result import CATEGORIES, Evidence
+from classifiers.suite import PostReview
+from classifiers.thread import Post, Thread
+
+CATEGORY_LABELS = {
+    "off_topic": "off-topic",
+    "inflammatory": "inflammatory",
+    "duplicated_quote": "duplicated quote",
+}
+CATEGORY_STYLES = {"off_topic": "yellow", "inflammatory": "red", "duplicated_quote": "cyan"}
+EXCERPT_CHARS = 160
+
+
+def excerpt(post: Post, evidence: Evidence, limit: int = EXCERPT_CHARS) -> str:
+    """The evidence span of the post, on one line, cut cleanly at a word boundary."""
+    if evidence.quote_index is not None or evidence.end <= evidence.start:
+        return ""
+    piece = " ".join(post.text[evidence.start : evidence.end].split())
+    if len(piece) <= limit:
+        return piece
+    cut = piece.rfind(" ", 0, limit - 1)
+    return piece[: cut if cut > limit // 2 else limit - 1].rstrip() + "…"
+
+
+def where(post: Post) -> str:
+    """'#3' and the link when known."""
+    label = f"#{post.position}" if post.position is not None else f"post {post.id}"
+    return f"{label}  {post.url}" if post.url else label
+
+
+def render_report(console: Console, thread: Thread, reviews: list[PostReview]) -> None:
+    """Print the flagged posts of `thread` and a summary table."""
+    flagged = [r for r in reviews if r.flags]
+    header = Text()
+    header.append(thread.title or "(untitled thread)", style="bold")
+    header.append(f"  {len(reviews)} posts, {len(flagged)} flagged", style="dim")
+    if thread.source_format:
+        header.append(f"  ({thread.source_format})", style="dim")
+    console.print(header)
+    console.print()
+    if not flagged:
+        console.print("No post reaches a flag threshold.", style="green")
+    for review in flagged:
+        console.print(_post_panel(review))
+    console.print(_summary(reviews))
+
+
+def _post_panel(review: PostReview) -> Panel:
+    post = review.post
+    parts: list[Text] = []
+    for flag in review.flags:
+        line = Text()
+        line.append(f"{CATEGORY_LABELS[flag.category]} ", style=f"bold {CATEGORY_STYLES[flag.category]}")
+        line.append(f"{flag.score:.2f}", style="bold")
+        line.append(f" (threshold {flag.threshold:.2f})", style="dim")
+        parts.append(line)
+        for reason in flag.reasons:
+            parts.append(Text(f"  • {reason}"))
+        shown = 0
+        for item in flag.evidence:
+            quoted = excerpt(post, item)
+            if not quoted or shown >= 2:
+                continue
+            shown += 1
+            parts.append(Text(f'    "{quoted}"', style="italic dim"))
+    title = Text()
+    title.append(post.author or "(unknown author)", style="bold")
+    title.append(f"  {where(post)}", style="dim")
+    return Panel(Group(*parts), title=title, title_align="left", expand=True)
+
+
+def _summary(reviews: list[PostReview]) -> Table:
+    table = Table(title="Flags by category", title_justify="left", show_edge=False)
+    table.add_column("category")
+    table.add_column("flagged", justify="right")
+    table.add_column("highest score", justify="right")
+    counts: Counter[str] = Counter(f.category for r in reviews for f in r.flags)
+    for category in CATEGORIES:
+        best = max((r.scores.get(category, 0.0) for r in reviews), default=0.0)
+        table.add_row(CATEGORY_LABELS[category], str(counts[category]), f"{best:.2f}")
+    return table
