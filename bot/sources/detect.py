@@ -3,13 +3,17 @@
 Detection, in order:
 1. the first non-blank character is `{`: JSON Lines;
 2. the text starts with `<`, or holds `<html`, `<!DOCTYPE` or `<article` markup: HTML, which must be a
-   XenForo 2 thread page (`article.message--post` posts); other HTML is a ParseError. (Text that only
-   mentions such markup somewhere inside and does not start with `<` is tried as pasted text first.)
+   XenForo 2 thread page (`article.message--post` posts); other HTML is a ParseError;
 3. anything else: pasted thread text, which needs a title line and at least one post.
+
+Two fallbacks keep pasted threads readable: text that does not start with `<` and only mentions markup
+somewhere, and text whose first line starts with `{` but is no JSON at all (a title such as "{Poll} ..."),
+are read as pasted text when they parse as that; otherwise the first format's error stands.
 """
 
 from __future__ import annotations
 
+import json
 import re
 
 from bot.errors import ParseError
@@ -54,19 +58,39 @@ def parse_text(
     _refuse_binary(text, source)
     kind = detect_format(text)
     if kind == JSONL:
-        return jsonl.parse_jsonl(text, source)
+        try:
+            return jsonl.parse_jsonl(text, source)
+        except ParseError as not_jsonl:
+            # A pasted thread whose title starts with "{": its first line is no JSON at all.
+            if _first_line_is_json(text):
+                raise
+            return _pasted_or(not_jsonl, text, source)
     if kind == XENFORO:
         try:
             return [xenforo.parse_xenforo(text, source, base_url=base_url)]
         except ParseError as not_xenforo:
             if text.lstrip().startswith("<"):
                 raise
-            # Pasted text that merely mentions markup: read it as pasted text if it parses as that.
-            try:
-                return [pasted.parse_pasted(text, source)]
-            except ParseError:
-                raise not_xenforo from None
+            # Pasted text that merely mentions markup somewhere.
+            return _pasted_or(not_xenforo, text, source)
     return [pasted.parse_pasted(text, source)]
+
+
+def _pasted_or(error: ParseError, text: str, source: str) -> list[Thread]:
+    """The text as a pasted thread if it reads as one, else the error of the format it looked like."""
+    try:
+        return [pasted.parse_pasted(text, source)]
+    except ParseError:
+        raise error from None
+
+
+def _first_line_is_json(text: str) -> bool:
+    first = text.lstrip().split("\n", 1)[0]
+    try:
+        json.loads(first)
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def decode(data: bytes, source: str) -> str:

@@ -56,9 +56,11 @@ _RANK_WORDS_TEXT = """
     retired deputy donor contributor regular established full trusted probationary honorary
 """
 _RANK_WORDS = frozenset(_RANK_WORDS_TEXT.split())
-# A membership line closes a rank block ("Registered Member", "Super Moderator", "Banned Idiot").
+# A membership line closes a rank block: it ends with one of these words ("Registered Member",
+# "Super Moderator", "VIP Professional", "Banned Idiot", "Staff").
 _MEMBERSHIP = re.compile(
-    r"\b(member|moderator|mod|administrator|admin|staff|banned|vip|professional|guest|supporter|veteran)\b",
+    r"\b(member|moderator|mod|administrator|admin|staff|banned|idiot|professional|guest|supporter|veteran)"
+    r"\W*$",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W\d_][\w'’\-]*")

@@ -144,3 +144,9 @@ def test_hostile_text_in_xenforo_pages_survives():
     assert [p.text for p in thread.posts[: len(HOSTILE)]] == expected
     assert thread.posts[-1].text == big.strip()
     assert thread.posts[3].author == HOSTILE[3][:20]
+
+
+def test_a_pasted_title_starting_with_a_brace_is_still_pasted():
+    text = f"{{Poll}} Which ferry do you take?\n\nkestrel9\n\nThe early one.\n{NB}\n"
+    (thread,) = parse_text(text, "t.txt")
+    assert (thread.source_format, thread.title) == ("pasted", "{Poll} Which ferry do you take?")

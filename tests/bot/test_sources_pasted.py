@@ -154,3 +154,10 @@ def test_a_title_without_posts_is_a_parse_error(text):
         parse_text(text, "bad.txt")
     assert str(info.value).startswith("bad.txt: expected ")
     assert info.value.exit_code == 2
+
+
+def test_a_title_case_headline_after_the_ranks_stays_in_the_body():
+    body = ["Member States Agree", "The ferry levy passed this morning."]
+    thread = parse_pasted(build("News", ("someone", ["Colonel", "Registered Member"], body)), "n.txt")
+    assert thread.posts[0].user_title == "Colonel / Registered Member"
+    assert thread.posts[0].text.splitlines() == body
