@@ -192,4 +192,5 @@ def word_key_spans(text: str) -> list[tuple[int, int]] | None:
             return None  # normalisation splits or merges words here: no reliable spans
         start, end = m.span()
         spans.append((start, end) if index is None else (index[start], index[end - 1] + 1))
-    return spans
+    # Normalisation can also turn symbols into letters ("℠" -> "sm"): then the counts differ.
+    return spans if len(spans) == len(word_keys(text)) else None

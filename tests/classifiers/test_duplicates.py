@@ -1,0 +1,174 @@
+"""The duplicated-quote detector on threads written for these tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from classifiers.duplicates import QuoteDuplicateDetector
+from classifiers.result import Detection
+from classifiers.thread import Post, Quote
+
+ARTICLE = (
+    "The council approved the new ferry terminal on Monday after a long debate about the cost of dredging "
+    "the harbour. Engineers said the channel must be deepened by two metres before larger ships can dock, "
+    "and the work will close the northern quay for most of next summer."
+)
+CLOSING = (
+    "Nobody on the council asked who will pay for the dredging once the grant runs out. The port authority "
+    "will pass the bill to the fishing fleet and the small boat owners, as it always does."
+)
+OPENING = f"{ARTICLE}\n\n{CLOSING}"
+
+
+def review_all(posts: list[Post], **options: object) -> list[Detection]:
+    """Review the posts as one thread, in order."""
+    state = QuoteDuplicateDetector(**options).begin_thread("t1", "Harbour news")  # type: ignore[arg-type]
+    return [state.review(p) for p in posts]
+
+
+def post(position: int, author: str, text: str, quotes: tuple[Quote, ...] = ()) -> Post:
+    return Post(id=str(position), text=text, author=author, position=position, quotes=quotes)
+
+
+def test_a_reply_that_is_mostly_a_quote_is_flagged_with_its_source() -> None:
+    results = review_all([post(1, "marina", OPENING), post(2, "skipper", f"{CLOSING}\nWho pays then, really?")])
+    reply = results[1]
+    assert reply.score >= 0.8
+    assert "repeats post #1 by marina" in reply.reasons[0]
+    assert "4 words are its own" in reply.reasons[0]
+
+
+def test_a_passage_quoted_again_names_the_earlier_quoter() -> None:
+    argument = (
+        "That is not how the grant works. The state covers maintenance dredging for ten years and the "
+        "authority has said so in writing. The fleet is worried about mooring fees, which is another matter "
+        "entirely and deserves its own thread."
+    )
+    results = review_all(
+        [
+            post(1, "marina", OPENING),
+            post(2, "skipper", f"{CLOSING}\nWho pays then?"),
+            post(3, "gull", f"{CLOSING}\n{argument}"),
+        ]
+    )
+    third = results[2]
+    assert third.score >= 0.6
+    assert any("post #2 (skipper) already quoted" in r for r in third.reasons)
+    assert "post #1 by marina" in third.reasons[0]
+
+
+def test_two_people_quoting_each_other_back_and_forth_is_not_a_requote() -> None:
+    a1 = (
+        "Dredging every winter is a waste of money when the silt comes straight back with the spring floods, "
+        "and the council knows it because it paid for the survey that said so."
+    )
+    b1 = f"{a1}\nThe survey was about the river mouth, not the harbour basin, so it says nothing here."
+    a2 = (
+        f"{b1}\nIt covered both, read the second chapter before telling people what it says. The basin fills "
+        "in just as quickly as the river mouth does."
+    )
+    results = review_all([post(1, "ana", a1), post(2, "ben", b1), post(3, "ana", a2)])
+    assert not any("already quoted" in r for r in results[2].reasons)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "I agree with the council on the terminal, the old quay was falling apart anyway.",
+        "The dredging will cost more than they think, it always does with harbour works like these.",
+        "Does anyone know when the consultation closes? I would like to send a comment about the quay.",
+    ],
+)
+def test_ordinary_replies_are_not_duplicates(reply: str) -> None:
+    results = review_all([post(1, "marina", OPENING), post(2, "reader", reply)])
+    assert results[1].score < 0.2
+    assert results[1].reasons == ()
+
+
+def test_rewrapped_recased_and_lightly_edited_quotes_are_still_found() -> None:
+    edited = CLOSING.upper().replace(". ", ".\n").replace("small boat", "small-boat").replace("always", "usually")
+    results = review_all([post(1, "marina", OPENING), post(2, "skipper", f"{edited}\nSo true.")])
+    assert results[1].score >= 0.8
+
+
+def test_invisible_and_compatibility_characters_do_not_hide_a_copy() -> None:
+    disguised = CLOSING.replace("council", "coun\u200bcil").replace("dredging", "ｄｒｅｄｇｉｎｇ")
+    results = review_all([post(1, "marina", OPENING), post(2, "skipper", disguised)])
+    assert results[1].score >= 0.8
+
+
+def test_marked_quotes_count_and_name_their_source() -> None:
+    quote = Quote(text=CLOSING, author="marina", post_id="1")
+    results = review_all([post(1, "marina", OPENING), post(2, "skipper", "Exactly right.", quotes=(quote,))])
+    assert results[1].score >= 0.8
+    assert "post #1 by marina" in results[1].reasons[0]
+
+
+def test_a_quote_pyramid_is_flagged() -> None:
+    inner = Quote(text="The quay was fine until the storm.", author="ana", post_id="1")
+    middle = Quote(text="It was not fine, it was already cracked.", author="ben", post_id="2", nested=(inner,))
+    text = (
+        "Both of you are wrong about when the cracks appeared, the inspection report from two years ago "
+        "already listed the damage to the northern quay and recommended closing it for repairs."
+    )
+    results = review_all(
+        [
+            post(1, "ana", "The quay was fine until the storm."),
+            post(2, "ben", "It was not fine, it was already cracked.", quotes=(inner,)),
+            post(3, "cy", text, quotes=(middle,)),
+        ]
+    )
+    assert results[2].score >= 0.6
+    assert any("nested 2 deep" in r for r in results[2].reasons)
+
+
+def test_a_post_repeating_its_own_passages_is_noted_but_minor() -> None:
+    text = f"{ARTICLE}\n\n{CLOSING}\n{ARTICLE.split('. ')[1]}."
+    results = review_all([post(1, "marina", text)])
+    assert any("of its own words" in r for r in results[0].reasons)
+    assert results[0].score < 0.6
+
+
+def test_reposting_ones_own_post_counts_for_less_than_quoting_others() -> None:
+    own = review_all([post(1, "marina", OPENING), post(2, "marina", OPENING)])[1]
+    other = review_all([post(1, "marina", OPENING), post(2, "skipper", OPENING)])[1]
+    assert own.score < other.score
+    assert "(its own author)" in own.reasons[0]
+
+
+def test_evidence_points_at_the_repeated_words() -> None:
+    reply_text = f"Look at this:\n{CLOSING}\nWho pays then?"
+    results = review_all([post(1, "marina", OPENING), post(2, "skipper", reply_text)])
+    spans = [e for e in results[1].evidence if e.quote_index is None]
+    assert spans
+    quoted = reply_text[spans[0].start : spans[0].end]
+    assert quoted.startswith("Nobody on the council")
+    assert quoted.endswith("as it always does")
+    assert spans[0].source_post_id == "1"
+
+
+def test_boilerplate_lines_are_not_a_posts_words() -> None:
+    chrome = "Please, Log in or Register to view URLs content!\nIMG-1234.jpg\n"
+    results = review_all([post(1, "marina", chrome + OPENING), post(2, "skipper", chrome + "Good news at last.")])
+    assert results[1].score == 0.0
+
+
+def test_an_empty_post_scores_zero() -> None:
+    results = review_all([post(1, "marina", OPENING), post(2, "skipper", "")])
+    assert results[1].score == 0.0
+
+
+def test_memory_per_thread_stays_bounded() -> None:
+    detector = QuoteDuplicateDetector(max_shingles=500, max_posts=50)
+    state = detector.begin_thread("t", "long thread")
+    for i in range(300):
+        state.review(post(i + 1, f"user{i % 7}", f"message number {i} says word{i} and word{i + 1} and more {i}"))
+    assert len(state._origin) <= 500
+    assert len(state._quoted_by) <= 500
+    assert len(state._refs) <= 50
+
+
+@pytest.mark.parametrize("size", [1, 0])
+def test_shingle_size_must_be_sensible(size: int) -> None:
+    with pytest.raises(ValueError, match="shingle_size"):
+        QuoteDuplicateDetector(shingle_size=size)
