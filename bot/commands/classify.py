@@ -11,7 +11,6 @@ import sys
 from collections.abc import Iterator
 from typing import IO, TextIO
 
-from bot.detectors import build_suite
 from bot.errors import ModassistError, ParseError
 from bot.output import dumps, review_record
 from bot.sources.jsonl import parse_jsonl_line
@@ -34,6 +33,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Stream the input through the detector suite; exit 1 if any line was malformed."""
+    from bot.detectors import build_suite  # noqa: PLC0415 - loading models is slow; only when run
+
     suite = build_suite(get_settings())
     with _open_in(args.input) as source, _open_out(args.output) as sink:
         flush_each = not _is_regular_file(source)

@@ -7,7 +7,6 @@ import sys
 
 from rich.console import Console
 
-from bot.detectors import build_suite
 from bot.output import dumps, review_record
 from bot.report import render_report
 from bot.sources import load_threads
@@ -29,6 +28,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     """Scan every thread in the source."""
     threads = load_threads(args.source)
+    from bot.detectors import build_suite  # noqa: PLC0415 - loading models is slow; only when run
+
     suite = build_suite(get_settings())
     console = Console(highlight=False, soft_wrap=False)
     for index, thread in enumerate(threads):
