@@ -67,8 +67,12 @@ def parse_xenforo(text: str, source: str, *, base_url: str | None = None) -> Thr
     base = _page_url(soup, base_url)
     authors_by_post = {_post_id(a) or "": _attribute(a, "data-author") for a in articles}
     quote_reader = _QuoteReader(authors_by_post)
-    posts = [_post(article, index, base, quote_reader) for index, article in enumerate(articles, start=1)]
-    posts = _with_positions(posts, [_forum_position(a) for a in articles])
+    chromes = [_Chrome(article) for article in articles]
+    posts = [
+        _post(article, chrome, index, base, quote_reader)
+        for index, (article, chrome) in enumerate(zip(articles, chromes, strict=True), start=1)
+    ]
+    posts = _with_positions(posts, [chrome.position() for chrome in chromes])
     title = _title(soup)
     thread_id = _thread_id(soup, base, title)
     return Thread(id=thread_id, title=title, posts=tuple(posts), url=base, source_format=FORMAT)
@@ -83,19 +87,18 @@ def _soup(text: str) -> BeautifulSoup:
         return BeautifulSoup(cleaned, "lxml")
 
 
-def _post(article: Tag, index: int, base: str | None, quote_reader: _QuoteReader) -> Post:
+def _post(article: Tag, chrome: _Chrome, index: int, base: str | None, quote_reader: _QuoteReader) -> Post:
     post_id = _post_id(article) or f"p{index}"
-    author = _attribute(article, "data-author") or _outside_text(article, ".message-name")
     body = article.select_one(".message-body .bbWrapper")
     text, quotes = ("", ()) if body is None else quote_reader.render(body, depth=0)
     return Post(
         id=post_id,
         text=text,
-        author=author,
+        author=_attribute(article, "data-author") or chrome.text_of("message-name"),
         position=index,
-        url=_permalink(article, post_id, base),
-        created_at=_created_at(article),
-        user_title=_outside_text(article, ".userTitle"),
+        url=chrome.permalink(post_id, base),
+        created_at=chrome.created_at(),
+        user_title=chrome.text_of("userTitle"),
         quotes=quotes,
     )
 
@@ -108,50 +111,58 @@ def _post_id(article: Tag) -> str | None:
     return None
 
 
-def _outside_body(article: Tag, selector: str) -> list[Tag]:
-    """Elements matching `selector` in the post's chrome, not inside its body (which users write)."""
-    found = []
-    for tag in article.select(selector):
-        if isinstance(tag, Tag) and not any("message-body" in _classes(p) for p in tag.parents):
-            found.append(tag)
-    return found
+class _Chrome:
+    """The elements of a post outside its body (which users write): name, title, time, links.
 
+    Collected in one walk that never enters `.message-body`, so the cost is linear in the page.
+    """
 
-def _outside_text(article: Tag, selector: str) -> str | None:
-    for tag in _outside_body(article, selector):
-        value = _HTML_WS.sub(" ", tag.get_text()).strip()
-        if value:
-            return value
-    return None
+    def __init__(self, article: Tag) -> None:
+        self.tags: list[tuple[Tag, bool]] = []  # (element, inside .message-attribution)
+        stack: list[tuple[Tag, bool]] = [(article, False)]
+        while stack:
+            tag, in_attribution = stack.pop()
+            classes = _classes(tag)
+            if "message-body" in classes:
+                continue
+            in_attribution = in_attribution or "message-attribution" in classes
+            if tag is not article:
+                self.tags.append((tag, in_attribution))
+            stack.extend((c, in_attribution) for c in reversed(tag.contents) if isinstance(c, Tag))
 
+    def text_of(self, css_class: str) -> str | None:
+        """The text of the first element with `css_class`, whitespace collapsed."""
+        for tag, _ in self.tags:
+            if css_class in _classes(tag):
+                value = _HTML_WS.sub(" ", tag.get_text()).strip()
+                if value:
+                    return value
+        return None
 
-def _permalink(article: Tag, post_id: str, base: str | None) -> str | None:
-    gadgets = _outside_body(article, "a.message-attribution-gadget[href]")
-    for anchor in gadgets + _outside_body(article, "a[href]"):
-        href = _attribute(anchor, "href")
-        if f"post-{post_id}" in href or f"/posts/{post_id}" in href:
-            return urljoin(base, href) if base else href
-    return None
+    def permalink(self, post_id: str, base: str | None) -> str | None:
+        """The share link (or any link to this post), made absolute against `base` when known."""
+        anchors = [t for t, _ in self.tags if t.name == "a" and _attribute(t, "href")]
+        anchors.sort(key=lambda t: "message-attribution-gadget" not in _classes(t))
+        for anchor in anchors:
+            href = _attribute(anchor, "href")
+            if f"post-{post_id}" in href or f"/posts/{post_id}" in href:
+                return urljoin(base, href) if base else href
+        return None
 
+    def created_at(self) -> str | None:
+        times = [(t, inside) for t, inside in self.tags if t.name == "time" and _attribute(t, "datetime")]
+        times.sort(key=lambda pair: not pair[1])  # the post's own time is in its attribution header
+        return _attribute(times[0][0], "datetime") if times else None
 
-def _created_at(article: Tag) -> str | None:
-    for tag in _outside_body(article, ".message-attribution time[datetime]") + _outside_body(
-        article, "time[datetime]"
-    ):
-        value = _attribute(tag, "datetime")
-        if value:
-            return value
-    return None
-
-
-def _forum_position(article: Tag) -> int | None:
-    """The post's number as the forum shows it ("#12"), if it does."""
-    for anchor in _outside_body(article, ".message-attribution a"):
-        match = _POSITION.match(_HTML_WS.sub(" ", anchor.get_text()).strip())
-        if match:
-            digits = re.sub(r"\D", "", match.group(1))
-            return int(digits) if digits and len(digits) < 10 else None
-    return None
+    def position(self) -> int | None:
+        """The post's number as the forum shows it ("#12"), if it does."""
+        for tag, inside in self.tags:
+            if inside and tag.name == "a":
+                match = _POSITION.match(_HTML_WS.sub(" ", tag.get_text()).strip())
+                if match:
+                    digits = re.sub(r"\D", "", match.group(1))
+                    return int(digits) if digits and len(digits) < 10 else None
+        return None
 
 
 def _with_positions(posts: list[Post], numbers: list[int | None]) -> list[Post]:
