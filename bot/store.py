@@ -722,22 +722,19 @@ class Store:
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction: BEGIN IMMEDIATE, COMMIT on success, ROLLBACK on error or cancellation."""
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
             try:
+                await self._conn.execute("BEGIN IMMEDIATE")
                 yield self._conn
-            except BaseException:
-                await self._rollback()
-                raise
-            try:
                 await self._conn.execute("COMMIT")
             except BaseException:
                 await self._rollback()
                 raise
 
     async def _rollback(self) -> None:
-        # No transaction may be open any more: a failed COMMIT can have ended it.
+        # A cancelled statement still runs on the connection's thread, so the ROLLBACK is shielded and queued
+        # behind it. There may be no transaction left to roll back (BEGIN failed, or COMMIT went through).
         with contextlib.suppress(sqlite3.OperationalError):
-            await self._conn.execute("ROLLBACK")
+            await asyncio.shield(self._conn.execute("ROLLBACK"))
 
     @asynccontextmanager
     async def _reading(self) -> AsyncIterator[aiosqlite.Connection]:
