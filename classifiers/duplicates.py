@@ -16,7 +16,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import accumulate, repeat
+from itertools import accumulate, compress, repeat
+
+import numpy as np
+import numpy.typing as npt
 
 from classifiers.result import Category, Detection, Evidence
 from classifiers.text import word_key_spans, word_keys
@@ -71,6 +74,9 @@ class _QuoteSummary:
     evidence: list[Evidence] = field(default_factory=list)
 
 
+_NOTHING_REPEATED = Detection("duplicated_quote", 0.0)
+
+
 def _shingles(tokens: list[bytes], size: int) -> list[int]:
     """Hashes of every run of `size` consecutive words."""
     if len(tokens) < size:
@@ -78,23 +84,34 @@ def _shingles(tokens: list[bytes], size: int) -> list[int]:
     return list(map(hash, zip(*(tokens[i:] for i in range(size)), strict=False)))
 
 
-def _runs(hits: Iterable[tuple[int, int]], size: int, gap: int) -> list[_Run]:
-    """Merge shingle hits (position, source), in position order, into runs of words.
+def _value_runs(values: npt.NDArray[np.int64]) -> list[tuple[int, int, int]]:
+    """Runs (first, last + 1, value) of equal values other than _NONE in a per-shingle array."""
+    if len(values) == 0:
+        return []
+    cuts = np.flatnonzero(values[1:] != values[:-1]) + 1
+    starts = np.concatenate(([0], cuts))
+    ends = np.concatenate((cuts, [len(values)]))
+    keep = values[starts] != _NONE
+    return list(zip(starts[keep].tolist(), ends[keep].tolist(), values[starts][keep].tolist(), strict=True))
 
-    A hit covers `size` words. Words already covered keep their first source. Two runs of the same
+
+def _runs(shingle_runs: Iterable[tuple[int, int, int]], size: int, gap: int) -> list[_Run]:
+    """Turn runs of shingles (first, last + 1, source), in order, into runs of words.
+
+    A shingle covers `size` words. Words already covered keep their first source. Two runs of the same
     source separated by at most `gap` words are one passage with a small edit inside.
     """
     runs: list[_Run] = []
-    for pos, src in hits:
-        end = pos + size
+    for pos, last, src in shingle_runs:
+        end = last - 1 + size
         if runs:
-            last = runs[-1]
-            if src == last.source and pos <= last.end + gap:
-                if end > last.end:
-                    last.end = end
+            prev = runs[-1]
+            if src == prev.source and pos <= prev.end + gap:
+                if end > prev.end:
+                    prev.end = end
                 continue
-            if pos < last.end:
-                pos = last.end
+            if pos < prev.end:
+                pos = prev.end
                 if pos >= end:
                     continue
         runs.append(_Run(pos, end, src))
@@ -198,46 +215,50 @@ class DuplicateThreadState:
         if not (matched or internal or post.quotes):
             # The common case, kept cheap: nothing repeated, nothing quoted.
             self._remember(origin, hashes, me)
-            return Detection(self._d.category, 0.0)
+            return _NOTHING_REPEATED
 
-        srcs = list(map(origin.get, hashes, repeat(_NONE))) if matched else [_NONE] * len(hashes)
-        hits = [(i, s) for i, s in enumerate(srcs) if s != _NONE]
+        m = len(hashes)
+        srcs = (
+            np.fromiter(map(origin.get, hashes, repeat(_NONE)), dtype=np.int64, count=m)
+            if matched
+            else np.full(m, _NONE, dtype=np.int64)
+        )
+        marks = srcs
         if internal:
             first_seen: dict[int, int] = {}
-            hits += [
-                (i, _SELF)
-                for i, (h, s) in enumerate(zip(hashes, srcs, strict=True))
-                if s == _NONE and first_seen.setdefault(h, i) + size <= i
+            unmatched = (srcs == _NONE).tolist()
+            again = [
+                i for i, h in enumerate(hashes) if unmatched[i] and first_seen.setdefault(h, i) + size <= i
             ]
-            hits.sort()
-        runs = _runs(hits, size, self._d.gap_fill)
-        requote_runs = self._requote_runs(post, hits, hashes) if matched else []
+            if again:
+                marks = srcs.copy()
+                marks[again] = _SELF
+        runs = _runs(_value_runs(marks), size, self._d.gap_fill)
+        requote_runs = self._requote_runs(post, srcs, hashes) if matched else []
 
         quotes = self._review_quotes(post, me)
 
         # Remember this post: its new shingles are its own; repeated ones now have a first quoter.
         if matched:
-            self._remember(self._quoted_by, [hashes[i] for i, s in hits if s >= 0], me)
-            self._remember(origin, [h for h, s in zip(hashes, srcs, strict=True) if s == _NONE], me)
+            is_new = (srcs == _NONE).tolist()
+            self._remember(self._quoted_by, list(compress(hashes, [not new for new in is_new])), me)
+            self._remember(origin, list(compress(hashes, is_new)), me)
         else:
             self._remember(origin, hashes, me)
         return self._judge(post, own, runs, requote_runs, quotes)
 
-    def _requote_runs(self, post: Post, hits: list[tuple[int, int]], hashes: list[int]) -> list[_Run]:
+    def _requote_runs(self, post: Post, srcs: npt.NDArray[np.int64], hashes: list[int]) -> list[_Run]:
         """Runs of words that repeat a passage an earlier post (of a third party) already quoted."""
-        quoted_by = self._quoted_by
-        pairs = [(i, s, quoted_by.get(hashes[i], _NONE)) for i, s in hits if s >= 0]
-        allowed: dict[tuple[int, int], bool] = {}
-        requotes = []
-        for i, src, quoter in pairs:
-            if quoter == _NONE:
-                continue
-            key = (src, quoter)
-            if key not in allowed:
-                allowed[key] = self._is_requote(post, src, quoter)
-            if allowed[key]:
-                requotes.append((i, quoter))
-        return _runs(requotes, self._d.shingle_size, self._d.gap_fill)
+        quoters = np.fromiter(map(self._quoted_by.get, hashes, repeat(_NONE)), dtype=np.int64, count=len(hashes))
+        quoters[srcs == _NONE] = _NONE
+        found = quoters != _NONE
+        if not found.any():
+            return []
+        pairs = set(zip(srcs[found].tolist(), quoters[found].tolist(), strict=True))
+        for src, quoter in pairs:
+            if not self._is_requote(post, src, quoter):
+                quoters[(srcs == src) & (quoters == quoter)] = _NONE
+        return _runs(_value_runs(quoters), self._d.shingle_size, self._d.gap_fill)
 
     def _is_requote(self, post: Post, src: int, quoter: int) -> bool:
         """A third party's passage quoted again: neither the source nor the earlier quoter is this author.

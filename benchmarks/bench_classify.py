@@ -1,0 +1,155 @@
+"""Throughput and peak memory of `modassist classify` and of the duplicated-quote detector alone.
+
+Builds large JSON Lines inputs from the 4forums dev threads (copies of the threads under new ids, written
+to a temporary folder, never into the repository), then measures in one run:
+
+1. the duplicated-quote detector alone, in this process, on one core (CPU time), against a plain
+   reference (the share of words covered by 6-word shingles seen earlier, as in MEASUREMENTS.md);
+2. the whole `modassist classify` process (three detectors, model loading included) at two input sizes,
+   with each child's peak resident memory, to show that memory does not grow with the input.
+
+Usage: .venv/bin/python benchmarks/bench_classify.py [--data-dir ../shared/data] [--posts 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bot.datasets.iac import IacThread, load_iac  # noqa: E402
+from classifiers.duplicates import QuoteDuplicateDetector  # noqa: E402
+from classifiers.text import words  # noqa: E402
+from classifiers.thread import Thread  # noqa: E402
+
+
+def copies(threads: list[IacThread], posts: int) -> list[Thread]:
+    """Enough copies of the threads (new ids) to hold at least `posts` posts."""
+    out: list[Thread] = []
+    total = 0
+    round_ = 0
+    while total < posts:
+        for item in threads:
+            thread = item.thread
+            out.append(Thread(id=f"{thread.id}-{round_}", title=thread.title, posts=thread.posts))
+            total += len(thread.posts)
+            if total >= posts:
+                break
+        round_ += 1
+    return out
+
+
+def write_jsonl(threads: list[Thread], path: Path) -> int:
+    """The threads as classify input; returns the number of posts."""
+    count = 0
+    with path.open("w", encoding="utf-8") as fh:
+        for thread in threads:
+            for post in thread.posts:
+                record = {
+                    "id": f"{thread.id}-{post.id}",
+                    "thread_id": thread.id,
+                    "thread_title": thread.title,
+                    "author": post.author,
+                    "text": post.text,
+                }
+                fh.write(json.dumps(record) + "\n")
+                count += 1
+    return count
+
+
+def time_detector(threads: list[Thread]) -> float:
+    """Posts per CPU-second of the duplicated-quote detector alone."""
+    detector = QuoteDuplicateDetector()
+    count = sum(len(t.posts) for t in threads)
+    start = time.process_time()
+    for thread in threads:
+        state = detector.begin_thread(thread.id, thread.title)
+        for post in thread.posts:
+            state.review(post)
+    return count / (time.process_time() - start)
+
+
+def time_reference(threads: list[Thread]) -> float:
+    """Posts per CPU-second of the plain reference: share of words in 6-word shingles seen earlier."""
+    count = sum(len(t.posts) for t in threads)
+    start = time.process_time()
+    for thread in threads:
+        seen: set[tuple[str, ...]] = set()
+        for post in thread.posts:
+            tokens = words(post.text)
+            grams = [tuple(tokens[i : i + 6]) for i in range(len(tokens) - 5)]
+            covered = [False] * len(tokens)
+            for i, gram in enumerate(grams):
+                if gram in seen:
+                    covered[i : i + 6] = [True] * 6
+            seen.update(grams)
+            _ = sum(covered) / len(tokens) if tokens else 0.0
+    return count / (time.process_time() - start)
+
+
+def run_classify(path: Path, posts: int) -> tuple[float, float]:
+    """Whole-process posts/s (wall clock, model loading included) and the child's peak RSS in MiB."""
+    exe = Path(sys.executable).with_name("modassist")
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
+    start = time.perf_counter()
+    with path.open("rb") as stdin:
+        proc = subprocess.Popen([*command, "classify"], stdin=stdin, stdout=subprocess.DEVNULL, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"modassist classify failed with status {status}")
+    return posts / elapsed, usage.ru_maxrss / 1024
+
+
+def main() -> int:
+    """Run the benchmark and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--posts", type=int, default=10_000, help="posts in the smaller input (the larger is 4x)")
+    parser.add_argument("--skip-classify", action="store_true", help="only the in-process detector timing")
+    args = parser.parse_args()
+    console = Console(highlight=False)
+    threads = load_iac(args.data_dir)
+
+    small = copies(threads, args.posts)
+    n_small = sum(len(t.posts) for t in small)
+    reference = time_reference(small)
+    detector = time_detector(small)
+    table = Table(title=f"duplicated-quote detector alone, one core, {n_small} posts (CPU time)", title_justify="left")
+    for column in ("method", "posts/s", "ratio to reference"):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    table.add_row("plain 6-word shingles (reference)", f"{reference:,.0f}", "1.00")
+    table.add_row("QuoteDuplicateDetector", f"{detector:,.0f}", f"{detector / reference:.2f}")
+    console.print(table)
+    console.print(f"target >= 20,000 posts/s: {'met' if detector >= 20_000 else 'NOT met'}")
+
+    if args.skip_classify:
+        return 0
+    table = Table(title="modassist classify, whole process (wall clock, models loaded)", title_justify="left")
+    for column in ("input", "posts", "posts/s", "peak RSS MiB"):
+        table.add_column(column, justify="left" if column == "input" else "right")
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, size in (("small", args.posts), ("large (4x)", 4 * args.posts)):
+            path = Path(tmp) / f"{label.split()[0]}.jsonl"
+            posts = write_jsonl(copies(threads, size), path)
+            rate, rss = run_classify(path, posts)
+            table.add_row(label, f"{posts:,}", f"{rate:,.0f}", f"{rss:,.0f}")
+    console.print(table)
+    console.print(f"this process peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
