@@ -33,7 +33,8 @@ def build_suite(settings: Settings) -> DetectorSuite:
                 flag_threshold=thresholds.off_topic,
             ),
             InflammatoryDetector.load(settings.models.inflammatory),
-            QuoteDuplicateDetector(),
+            # Evidence spans cost a second pass over the text: only for posts that reach the flag.
+            QuoteDuplicateDetector(evidence_min_score=thresholds.duplicated_quote),
         ]
     except ModelError as exc:
         raise ModelLoadError(f"{exc}; check MODASSIST_MODELS__* or reinstall modassist") from exc
