@@ -8,6 +8,7 @@ wrongly rebuilt thread context changes its scores.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import os
@@ -183,11 +184,13 @@ class ListSink:
     def __init__(self, failures: list[Exception] | None = None) -> None:
         self.sent: list[AlertView] = []
         self.failures = list(failures or [])
+        self.arrived = asyncio.Event()
 
     async def send(self, alert: AlertView) -> SentReceipt:
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append(alert)
+        self.arrived.set()
         return SentReceipt(channel_id=10, message_id=500 + len(self.sent))
 
 
