@@ -1,0 +1,280 @@
+"""Builds the off-topic model and the cross-fitted measurements its evaluation reports.
+
+Run `python -m bot.commands.train_offtopic [--data-dir DIR] [--output PATH]` to rebuild
+`classifiers/models/offtopic.npz` from the corpora in the shared data folder (about a minute).
+
+Everything is split in two folds by thread (a stable hash of the thread id), so that no text is ever
+scored by a model that saw it:
+
+- the *background* (vocabulary, IDF, LSA) for scoring fold f is fitted on the 4forums and Qatar Living
+  threads of the other fold only (host threads and donor threads alike);
+- the *discussion* combiner is fitted on spliced 4forums threads (exact labels, `bot.datasets.splice`);
+- the *question* combiner is fitted on Qatar Living replies (Bad versus Good and Potential; Dialogue
+  replies are context, not rows).
+
+For the evaluation of fold f, combiners are fitted on fold 1-f only. The shipped model's background is
+fitted on everything, its combiners on both folds' cross-fitted measurements (each fold measured as an
+unseen thread would be).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.datasets.iac import IacThread, load_iac
+from bot.datasets.qatarliving import QatarLivingThread, load_qatarliving
+from bot.datasets.splice import DEFAULT_SEED, SplicedThread, fold_of, splice
+from classifiers.offtopic import (
+    DEFAULT_MODEL_PATH,
+    FEATURE_NAMES,
+    STYLES,
+    OffTopicDetector,
+    OffTopicModel,
+    fit_background,
+)
+from classifiers.text import words
+
+FOLDS = 2
+# Posts with fewer words are never flagged on their own account (see the detector); the splice only
+# uses donors at least this long, and evaluation (a) ranks the posts of at least this length.
+JUDGED_MIN_WORDS = 25
+N_COMPONENTS = 128
+# The combiners' intercepts are moved so that, on their training rows, flags at the default threshold
+# reach this precision.
+FLAG_THRESHOLD = 0.7
+TARGET_PRECISION = {"discussion": 0.95, "question": 0.8}
+QUESTION_LABELS = {"Bad": 1, "Good": 0, "Potential": 0}
+
+Matrix = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Corpora:
+    """The labelled threads the off-topic model is built and measured on."""
+
+    political: list[IacThread]
+    nonpolitical: list[IacThread]
+    qatarliving: list[QatarLivingThread]
+
+    @classmethod
+    def load(cls, data_dir: Path) -> Corpora:
+        """Read the 4forums and Qatar Living development threads."""
+        return cls(load_iac(data_dir), load_iac(data_dir, political=False), load_qatarliving(data_dir))
+
+    def background_texts(self, exclude_fold: int | None = None) -> list[str]:
+        """Every post of every thread outside `exclude_fold` (None: all threads)."""
+        threads = [t.thread for t in [*self.political, *self.nonpolitical]] + [
+            q.thread for q in self.qatarliving
+        ]
+        return [
+            p.text
+            for t in threads
+            if exclude_fold is None or fold_of(t.id, FOLDS) != exclude_fold
+            for p in t.posts
+        ]
+
+    def spliced(self, fold: int, seed: str = DEFAULT_SEED) -> list[SplicedThread]:
+        """The fold's political threads with posts spliced in from the fold's other threads."""
+        political = [t for t in self.political if fold_of(t.thread.id, FOLDS) == fold]
+        nonpolitical = [t for t in self.nonpolitical if fold_of(t.thread.id, FOLDS) == fold]
+        return splice(political, political, nonpolitical, min_words=JUDGED_MIN_WORDS, seed=seed)
+
+    def questions(self, fold: int) -> list[QatarLivingThread]:
+        """The fold's Qatar Living threads."""
+        return [q for q in self.qatarliving if fold_of(q.thread.id, FOLDS) == fold]
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Combiner inputs, labels and lengths of the judged posts of some threads."""
+
+    features: Matrix
+    labels: npt.NDArray[np.int_]
+    n_words: npt.NDArray[np.int_]
+
+    @classmethod
+    def concat(cls, parts: Iterable[Measured]) -> Measured:
+        """Several measurements as one."""
+        parts = list(parts)
+        return cls(
+            np.vstack([p.features for p in parts]),
+            np.concatenate([p.labels for p in parts]),
+            np.concatenate([p.n_words for p in parts]),
+        )
+
+
+def measure_spliced(detector: OffTopicDetector, threads: Sequence[SplicedThread]) -> Measured:
+    """Measure every reply of the spliced threads; label 1 = spliced in."""
+    rows: list[Matrix] = []
+    labels: list[int] = []
+    sizes: list[int] = []
+    for s in threads:
+        state = detector.begin_thread(s.thread.id, s.thread.title)
+        for post in s.thread.posts:
+            features = state.measure(post)
+            if features is not None:
+                rows.append(features)
+                labels.append(int(post.id in s.spliced))
+                sizes.append(len(words(post.text)))
+    return Measured(np.array(rows), np.array(labels), np.array(sizes))
+
+
+def measure_questions(detector: OffTopicDetector, threads: Sequence[QatarLivingThread]) -> Measured:
+    """Measure every reply; label 1 = Bad, 0 = Good or Potential; other replies are context only."""
+    rows: list[Matrix] = []
+    labels: list[int] = []
+    sizes: list[int] = []
+    for q in threads:
+        state = detector.begin_thread(q.thread.id, q.thread.title)
+        for post in q.thread.posts:
+            features = state.measure(post)
+            label = QUESTION_LABELS.get(q.labels.get(post.id, ""))
+            if features is not None and label is not None:
+                rows.append(features)
+                labels.append(label)
+                sizes.append(len(words(post.text)))
+    return Measured(np.array(rows), np.array(labels), np.array(sizes))
+
+
+def _calibrated_cut(
+    z: npt.NDArray[np.float64], y: npt.NDArray[np.int_], precision: float, min_flags: int = 20
+) -> float:
+    """The lowest decision value whose flags (and every higher cut's, past `min_flags`) reach `precision`."""
+    order = np.argsort(-z, kind="stable")
+    hits = np.cumsum(y[order])
+    prec = hits / np.arange(1, len(z) + 1)
+    ok = prec >= precision
+    ok[:min_flags] = True
+    bad = np.flatnonzero(~ok)
+    k = int(bad[0]) if len(bad) else len(z)  # flags 0..k-1 all keep the precision
+    k = max(k, 1)
+    return float(z[order[k - 1]])
+
+
+def fit_combiner(data: Measured, style: str) -> tuple[npt.NDArray[np.float64], float]:
+    """Logistic weights on raw features (scaling folded in); intercept moved to the precision target."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    columns = list(range(len(FEATURE_NAMES)))
+    keep = (
+        data.n_words >= JUDGED_MIN_WORDS if style == "discussion" else np.ones(len(data.labels), dtype=bool)
+    )
+    x = data.features[keep][:, columns]
+    y = data.labels[keep]
+    pipeline = Pipeline([("scale", StandardScaler()), ("lr", LogisticRegression(C=1.0, max_iter=5000))]).fit(
+        x, y
+    )
+    scaler = pipeline.named_steps["scale"]
+    lr = pipeline.named_steps["lr"]
+    raw = lr.coef_[0] / scaler.scale_
+    intercept = float(lr.intercept_[0] - raw @ scaler.mean_)
+    coef = np.zeros(len(FEATURE_NAMES))
+    coef[columns] = raw
+    z = x @ raw + intercept
+    cut = _calibrated_cut(z, y, TARGET_PRECISION[style])
+    intercept += math.log(FLAG_THRESHOLD / (1 - FLAG_THRESHOLD)) - cut
+    return coef, intercept
+
+
+def _combined(
+    background: OffTopicModel, combiners: dict[str, tuple[npt.NDArray[np.float64], float]], **meta: object
+) -> OffTopicModel:
+    coef = np.vstack([combiners[s][0] for s in STYLES])
+    intercept = np.array([combiners[s][1] for s in STYLES])
+    return background.with_combiners(coef, intercept, **meta)
+
+
+@dataclass(frozen=True)
+class CrossFit:
+    """Per fold f: a model that never saw fold f (background and combiners), to score fold f with."""
+
+    models: list[OffTopicModel]
+    discussion: list[Measured]  # fold f's spliced replies, measured with the background that excludes f
+    questions: list[Measured]  # fold f's Qatar Living replies, measured likewise
+
+
+def cross_fit(corpora: Corpora, *, log: bool = False) -> CrossFit:
+    """Fit the per-fold models and measure each fold as unseen data (see the module docstring)."""
+    backgrounds: list[OffTopicModel] = []
+    for f in range(FOLDS):
+        started = time.perf_counter()
+        backgrounds.append(
+            fit_background(corpora.background_texts(exclude_fold=f), n_components=N_COMPONENTS)
+        )
+        if log:
+            elapsed = time.perf_counter() - started
+            print(f"fold {f}: background of {len(backgrounds[-1].terms)} terms in {elapsed:.1f}s")
+    discussion = [measure_spliced(OffTopicDetector(backgrounds[f]), corpora.spliced(f)) for f in range(FOLDS)]
+    questions = [
+        measure_questions(OffTopicDetector(backgrounds[f], style="question"), corpora.questions(f))
+        for f in range(FOLDS)
+    ]
+    models = []
+    for f in range(FOLDS):
+        other = 1 - f
+        combiners = {
+            "discussion": fit_combiner(discussion[other], "discussion"),
+            "question": fit_combiner(questions[other], "question"),
+        }
+        models.append(_combined(backgrounds[f], combiners))
+    return CrossFit(models, discussion, questions)
+
+
+def build_model(corpora: Corpora, cross: CrossFit | None = None, *, log: bool = False) -> OffTopicModel:
+    """The shipped model: background on everything, combiners on both folds' cross-fitted rows."""
+    cross = cross or cross_fit(corpora, log=log)
+    background = fit_background(corpora.background_texts(), n_components=N_COMPONENTS)
+    combiners = {
+        "discussion": fit_combiner(Measured.concat(cross.discussion), "discussion"),
+        "question": fit_combiner(Measured.concat(cross.questions), "question"),
+    }
+    return _combined(
+        background,
+        combiners,
+        trained_on=[
+            "IAC 4forums dev threads (political sample, non-political pool): background; discussion combiner "
+            "on spliced threads",
+            "SemEval-2015 task 3 Qatar Living dev threads: background; question combiner "
+            "(Bad vs Good/Potential)",
+        ],
+        n_components=N_COMPONENTS,
+        judged_min_words=JUDGED_MIN_WORDS,
+        target_precision=TARGET_PRECISION,
+        flag_threshold=FLAG_THRESHOLD,
+        splice_seed=DEFAULT_SEED,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Rebuild the shipped off-topic model."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bot.commands.train_offtopic", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path("../shared/data"), help="the shared data folder"
+    )
+    parser.add_argument("--output", type=Path, default=DEFAULT_MODEL_PATH, help="where to write the model")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    model = build_model(Corpora.load(args.data_dir), log=True)
+    model.save(args.output)
+    print(
+        f"wrote {args.output} ({args.output.stat().st_size / 1e6:.1f} MB, {len(model.terms)} terms) "
+        f"in {time.perf_counter() - started:.0f}s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

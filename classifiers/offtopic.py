@@ -1,0 +1,808 @@
+"""The off-topic detector: each post is judged against what its thread is about.
+
+A thread's context is its title and opening post (the *anchor*), the recent discussion (a fast-decaying
+profile of the posts so far), the whole thread (a slowly decaying one) and the last few posts
+themselves. A reply that quotes an earlier post, marked up or inline, is also judged against what it
+answers. Similarity is measured two ways:
+
+- meaning: TF-IDF vectors projected by LSA (a truncated SVD fitted on a background corpus and shipped
+  as arrays in `models/offtopic.npz`), compared by cosine;
+- distinctive words: TF-IDF cosines and the share of the post's distinctive weight that the thread
+  already uses, so a name the background corpus never saw ("DeepSeek") still counts.
+
+A small logistic combiner, fitted on labelled threads and shipped in the same file, turns these
+measurements into a score in [0, 1]. There is one combiner per thread *style*: "discussion" (debate
+forums: drifting from the thread's subject) and "question" (Q&A boards: not answering the question; it
+it also weighs how chatty a reply reads). Posts with only a few words of their own are never flagged on
+their own account: a short reply that quotes an earlier post takes that post's score, any other short
+post has its score scaled below the flag threshold.
+
+Memory per thread is bounded: the anchor, two decaying term profiles pruned to a fixed size, two
+decaying LSA centroids, the last `window` posts' vectors and word shingles, and the raw text of the
+opening post and of the last `window` posts (only to spell terms in reasons as the thread spells them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter, deque
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from classifiers.persistence import ModelError, load_model, save_model
+from classifiers.result import Category, Detection, Evidence
+from classifiers.text import WORD_RE, normalize, own_text, tokenize
+from classifiers.thread import Post
+
+__all__ = [
+    "CATCH_ALL_MODES",
+    "DEFAULT_CATCH_ALL_PATTERNS",
+    "DEFAULT_MODEL_PATH",
+    "FEATURE_NAMES",
+    "MODEL_KIND",
+    "STYLES",
+    "ModelError",
+    "OffTopicDetector",
+    "OffTopicModel",
+    "OffTopicThreadState",
+    "content_terms",
+    "fit_background",
+    "post_words",
+]
+
+MODEL_KIND: Final = "modassist.offtopic"
+FORMAT_VERSION: Final = 1
+DEFAULT_MODEL_PATH: Final = Path(__file__).resolve().parent / "models" / "offtopic.npz"
+DEFAULT_CATCH_ALL_PATTERNS: Final = (
+    r"\bmisc(ellaneous)?\b",
+    r"\bgeneral\b",
+    r"\boff[- ]?topic\b",
+    r"\brandom\b",
+)
+CATCH_ALL_MODES: Final = ("exempt", "recent", "threshold")
+STYLES: Final = ("discussion", "question")
+
+FloatArray = npt.NDArray[np.float32]
+Float64Array = npt.NDArray[np.float64]
+
+# The measurements the combiner weighs, in order. `anchor` = title + opening post; `context` = the
+# recent discussion (fast decay); `thread` = the whole thread (slow decay); `recent` = the closest of
+# the last `window` posts; `answer` = the post(s) this one quotes.
+FEATURE_NAMES: Final = (
+    "lsa_anchor",
+    "lsa_context",
+    "lsa_thread",
+    "lsa_recent",
+    "lsa_answer",
+    "tfidf_anchor",
+    "tfidf_context",
+    "tfidf_thread",
+    "tfidf_recent",
+    "known_share",
+    "quoted_share",
+    "log_terms",
+    "log_position",
+    "question_marks",
+    "second_person",
+    "first_person",
+    "chat_cues",
+    "lsa_anchor_x_terms",
+    "tfidf_thread_x_terms",
+)
+_N_FEATURES: Final = len(FEATURE_NAMES)
+
+# ---------------------------------------------------------------------------------------------------
+# Words
+
+_STOP_WORDS: Final = frozenset(ENGLISH_STOP_WORDS) | {
+    "don't", "doesn't", "didn't", "isn't", "aren't", "wasn't", "weren't", "can't", "couldn't", "won't",
+    "wouldn't", "shouldn't", "haven't", "hasn't", "hadn't", "i'm", "i've", "i'd", "i'll", "you're",
+    "you've", "you'd", "you'll", "we're", "we've", "they're", "they've", "he'd", "she'd", "let",
+    "just", "like", "really", "think", "know", "say", "said", "says", "going", "got", "get", "gets",
+    "make", "does", "did", "doing", "yes", "yeah", "ok", "okay", "lol", "oh", "im", "dont", "thats",
+    "way", "thing", "things", "want", "good", "quot", "amp", "http", "https", "www", "com",
+}  # fmt: skip
+# Forum chrome (login nags, attachment names, "X said:") is removed by `own_text`; this cheap test
+# decides whether a post can contain any, so most posts skip the line-by-line pass.
+_MAYBE_BOILERPLATE: Final = re.compile(
+    r"log\s*in\s+or\s+register|view\s+attachment|click\s+to\s+expand|said:?\s*$|^\s*top\s*$"
+    r"|\.(?:jpe?g|png|gif|webp|bmp|heic|mp4|webm|pdf|zip|txt)\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_POSSESSIVE: Final = re.compile(r"'s\b")
+_SECOND_PERSON: Final = re.compile(r"\b(?:you|your|yours|u|ur|yourself)\b")
+_FIRST_PERSON: Final = re.compile(r"\b(?:i|me|my|mine|myself|i'm|i've)\b")
+_CHAT_CUE: Final = re.compile(
+    r"\b(?:lol|lmao|haha\w*|hehe\w*|hmm+|thanks?|thx|welcome|congrat\w*|bro|dude|mate)\b|[:;]-?[)(pd]|!!|@\w"
+)
+
+
+def post_words(text: str) -> list[str]:
+    """The normalised words of `text` (as `text.words`), boilerplate lines skipped, "'s" dropped."""
+    if _MAYBE_BOILERPLATE.search(text):
+        text = own_text(text)
+    return WORD_RE.findall(_POSSESSIVE.sub("", normalize(text).replace("’", "'")))
+
+
+def content_terms(words: Iterable[str]) -> list[str]:
+    """The words that carry a topic: no stop words, numbers or single letters."""
+    return [w for w in words if len(w) > 1 and w not in _STOP_WORDS and not w[0].isdigit()]
+
+
+def _analyzer(text: str) -> list[str]:
+    return content_terms(post_words(text))
+
+
+def _strip_possessive(word: str) -> str:
+    return word[:-2] if word.endswith(("'s", "’s")) else word
+
+
+# ---------------------------------------------------------------------------------------------------
+# The model file
+
+
+@dataclass(frozen=True, eq=False)
+class OffTopicModel:
+    """The background vocabulary, its IDF and LSA projection, and one combiner per thread style."""
+
+    terms: tuple[str, ...]
+    idf: FloatArray
+    components: FloatArray  # (n_terms, n_components): row t is term t's LSA direction
+    coef: Float64Array  # (len(STYLES), len(FEATURE_NAMES))
+    intercept: Float64Array  # (len(STYLES),)
+    meta: dict[str, Any] = field(default_factory=dict)
+    index: dict[str, int] = field(init=False, repr=False)
+    oov_idf: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.idf.shape != (len(self.terms),) or self.components.shape[0] != len(self.terms):
+            raise ValueError("terms, idf and components disagree in length")
+        if self.coef.shape != (len(STYLES), _N_FEATURES) or self.intercept.shape != (len(STYLES),):
+            raise ValueError(
+                f"the combiners need {len(STYLES)} x {_N_FEATURES} weights, got {self.coef.shape}"
+            )
+        object.__setattr__(self, "index", {t: i for i, t in enumerate(self.terms)})
+        # A word the background never saw is as distinctive as its rarest words.
+        object.__setattr__(self, "oov_idf", float(self.idf.max()) if len(self.idf) else 1.0)
+
+    @property
+    def digest(self) -> str:
+        """A short fingerprint of the weights, part of the detector's version string."""
+        h = hashlib.sha256()
+        for array in (self.idf, self.components, self.coef, self.intercept):
+            h.update(np.ascontiguousarray(array).tobytes())
+        return h.hexdigest()[:10]
+
+    def with_combiners(
+        self,
+        coef: npt.ArrayLike,
+        intercept: npt.ArrayLike,
+        **meta: Any,
+    ) -> OffTopicModel:
+        """The same background with other combiner weights."""
+        return OffTopicModel(
+            self.terms,
+            self.idf,
+            self.components,
+            np.asarray(coef, dtype=np.float64).reshape(len(STYLES), _N_FEATURES),
+            np.asarray(intercept, dtype=np.float64).reshape(len(STYLES)),
+            {**self.meta, **meta},
+        )
+
+    def save(self, path: Path | str) -> None:
+        """Write the model as a safe `.npz` (no pickle) with JSON metadata and digests."""
+
+        def blob(terms: Sequence[str]) -> npt.NDArray[np.uint8]:
+            return np.frombuffer("\n".join(terms).encode("utf-8"), dtype=np.uint8)
+
+        save_model(
+            path,
+            MODEL_KIND,
+            {
+                "terms": blob(self.terms),
+                "idf": self.idf.astype(np.float32),
+                "components": self.components.astype(np.float16),
+                "coef": self.coef.astype(np.float64),
+                "intercept": self.intercept.astype(np.float64),
+            },
+            {
+                **self.meta,
+                "format_version": FORMAT_VERSION,
+                "features": list(FEATURE_NAMES),
+                "styles": list(STYLES),
+            },
+        )
+
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> OffTopicModel:
+        """Read a model file; raises ModelError when it is missing, damaged, tampered with or foreign."""
+        path = Path(path) if path is not None else DEFAULT_MODEL_PATH
+        arrays, meta = load_model(path, MODEL_KIND)
+        if (
+            meta.get("format_version") != FORMAT_VERSION
+            or meta.get("features") != list(FEATURE_NAMES)
+            or meta.get("styles") != list(STYLES)
+        ):
+            raise ModelError(path, f"format {meta.get('format_version')!r} does not match this modassist")
+
+        def terms(name: str) -> tuple[str, ...]:
+            text = bytes(arrays[name]).decode("utf-8")
+            return tuple(text.split("\n")) if text else ()
+
+        try:
+            return cls(
+                terms=terms("terms"),
+                idf=arrays["idf"].astype(np.float32),
+                components=arrays["components"].astype(np.float32),
+                coef=arrays["coef"].astype(np.float64),
+                intercept=arrays["intercept"].astype(np.float64),
+                meta=meta,
+            )
+        except (KeyError, ValueError, IndexError, UnicodeDecodeError) as exc:
+            raise ModelError(path, f"incomplete off-topic model ({exc})") from exc
+
+
+def fit_background(
+    texts: Iterable[str],
+    *,
+    n_components: int = 128,
+    min_df: int = 2,
+    max_df: float = 0.5,
+    max_terms: int = 30000,
+    random_state: int = 0,
+    meta: dict[str, Any] | None = None,
+) -> OffTopicModel:
+    """Fit the TF-IDF vocabulary and the LSA projection on background `texts`.
+
+    The combiners start as a plain "dissimilar to the title and opening post" rule; fit them on
+    labelled threads with `OffTopicModel.with_combiners`.
+    """
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import Pipeline
+
+    pipeline = Pipeline(
+        [
+            (
+                "tfidf",
+                TfidfVectorizer(
+                    analyzer=_analyzer,
+                    min_df=min_df,
+                    max_df=max_df,
+                    max_features=max_terms,
+                    sublinear_tf=True,
+                ),
+            ),
+            ("lsa", TruncatedSVD(n_components=n_components, n_iter=7, random_state=random_state)),
+        ]
+    ).fit(list(texts))
+    vectorizer: Any = pipeline.named_steps["tfidf"]
+    svd: Any = pipeline.named_steps["lsa"]
+    coef = np.zeros((len(STYLES), _N_FEATURES))
+    coef[:, FEATURE_NAMES.index("lsa_anchor")] = -4.0
+    coef[:, FEATURE_NAMES.index("tfidf_thread")] = -4.0
+    return OffTopicModel(
+        terms=tuple(vectorizer.get_feature_names_out()),
+        idf=vectorizer.idf_.astype(np.float32),
+        components=np.ascontiguousarray(svd.components_.T, dtype=np.float32),
+        coef=coef,
+        intercept=np.full(len(STYLES), 2.0),
+        meta=dict(meta or {}),
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Thread state
+
+
+@dataclass(slots=True)
+class _Vector:
+    """A post or passage as distinctive-term weights and an LSA direction (unit length or zero)."""
+
+    weights: dict[str, float]
+    norm: float
+    lsa: FloatArray
+
+    def cosine(self, other: dict[str, float], other_norm: float) -> float:
+        if not self.norm or not other_norm:
+            return 0.0
+        if len(other) < len(self.weights):
+            mine = self.weights
+            dot = sum(w * mine.get(t, 0.0) for t, w in other.items())
+        else:
+            dot = sum(w * other.get(t, 0.0) for t, w in self.weights.items())
+        return dot / (self.norm * other_norm)
+
+
+class _DecayingProfile:
+    """Term weights of the posts seen so far, each post's weight decaying by `decay` per later post.
+
+    Values are stored multiplied by `scale`, which grows by 1/decay per post, so decaying costs nothing
+    per term; the profile is pruned to its `max_terms` heaviest terms when it grows past twice that.
+    """
+
+    __slots__ = ("decay", "max_terms", "scale", "sq", "weights")
+
+    def __init__(self, decay: float, max_terms: int) -> None:
+        self.decay = decay
+        self.max_terms = max_terms
+        self.weights: dict[str, float] = {}
+        self.sq = 0.0
+        self.scale = 1.0
+
+    def add(self, weights: dict[str, float]) -> None:
+        self.scale /= self.decay
+        if self.scale > 1e12:
+            factor = 1.0 / self.scale
+            self.weights = {t: w * factor for t, w in self.weights.items()}
+            self.sq = sum(w * w for w in self.weights.values())
+            self.scale = 1.0
+        scale = self.scale
+        profile = self.weights
+        sq = self.sq
+        for term, w in weights.items():
+            add = w * scale
+            old = profile.get(term, 0.0)
+            profile[term] = old + add
+            sq += (2.0 * old + add) * add
+        self.sq = sq
+        if len(profile) > 2 * self.max_terms:
+            keep = sorted(profile.items(), key=lambda kv: kv[1], reverse=True)[: self.max_terms]
+            self.weights = dict(keep)
+            self.sq = sum(w * w for _, w in keep)
+
+    @property
+    def norm(self) -> float:
+        return math.sqrt(max(self.sq, 0.0))
+
+
+@dataclass(slots=True)
+class _Remembered:
+    post_id: str
+    author: str | None
+    vector: _Vector
+    score: float
+
+
+@dataclass(slots=True)
+class _Observation:
+    """What the state measured about one post, before it is scored."""
+
+    features: Float64Array
+    vector: _Vector
+    words: list[str]
+    n_terms: int
+    answered: list[_Remembered]
+
+
+def _unit(v: FloatArray) -> FloatArray:
+    n = float(np.sqrt(v @ v))
+    return v / n if n > 0 else v
+
+
+_SHINGLE: Final = 5  # words per shingle when looking for inline quotes of earlier posts
+_MIN_SHINGLES: Final = 2  # shingles (6+ words in a row) that make an inline quote of a post
+_THREAD_TERMS: Final = 3  # key terms named in a reason
+_POST_TERMS: Final = 3
+_MAX_EVIDENCE: Final = 12
+
+
+class OffTopicThreadState:
+    """One thread's memory for the off-topic detector; `review` judges a post and then remembers it."""
+
+    def __init__(self, detector: OffTopicDetector, thread_id: str, title: str) -> None:
+        self._d = detector
+        self._model = detector.model
+        self.thread_id = thread_id
+        self.title = title
+        self.catch_all = detector.is_catch_all(thread_id, title)
+        mode = detector.catch_all_mode
+        self._recent_only = self.catch_all and mode == "recent"
+        self._exempt = self.catch_all and mode == "exempt"
+        self._rescale = self.catch_all and mode == "threshold"
+        k = self._model.components.shape[1]
+        self._k = k
+        self._position = 0
+        self._anchor = _Vector({}, 0.0, np.zeros(k, dtype=np.float32))
+        self._context = _DecayingProfile(detector.decay, detector.profile_terms)
+        self._thread = _DecayingProfile(detector.thread_decay, detector.profile_terms)
+        self._centroid = np.zeros(k, dtype=np.float32)
+        self._thread_centroid = np.zeros(k, dtype=np.float32)
+        self._recent: deque[_Remembered] = deque(maxlen=detector.window)
+        self._recent_matrix = np.zeros((detector.window, k), dtype=np.float32)
+        self._recent_slot = 0
+        self._shingles: dict[tuple[str, ...], _Remembered] = {}
+        self._shingles_of: deque[tuple[_Remembered, list[tuple[str, ...]]]] = deque()
+        self._by_id: dict[str, _Remembered] = {}
+        self._texts: deque[str] = deque(maxlen=detector.window)
+        self._opening_text = ""
+
+    # -- public ------------------------------------------------------------------------------------
+
+    def review(self, post: Post) -> Detection:
+        """Judge `post` against the thread so far, then remember it as context for later posts."""
+        self._position += 1
+        if self._position == 1:
+            self._remember_opening(post)
+            return Detection("off_topic", 0.0, details={"role": "opening post"})
+        observation = self._observe(post)
+        if self._exempt:
+            self._remember(post, observation, 0.0)
+            return Detection("off_topic", 0.0, details={"catch_all": "exempt"})
+        raw = self._d.combine(observation.features)
+        score, rule = self._apply_rules(raw, observation)
+        self._remember(post, observation, score)
+        details: dict[str, object] = {"raw_score": round(raw, 4), "style": self._d.style}
+        if rule:
+            details["rule"] = rule
+        if self.catch_all:
+            details["catch_all"] = self._d.catch_all_mode
+        if score < self._d.explain_from:
+            return Detection("off_topic", score, details=details)
+        reasons, evidence = self._explain(post, observation)
+        return Detection("off_topic", score, reasons=reasons, evidence=evidence, details=details)
+
+    def measure(self, post: Post) -> Float64Array | None:
+        """The combiner's input for `post` (None for the opening post), remembering it; for training."""
+        self._position += 1
+        if self._position == 1:
+            self._remember_opening(post)
+            return None
+        observation = self._observe(post)
+        self._remember(post, observation, self._d.combine(observation.features))
+        return observation.features
+
+    # -- measuring ---------------------------------------------------------------------------------
+
+    def _vector(self, terms: Sequence[str]) -> _Vector:
+        model = self._model
+        index = model.index
+        idf = model.idf
+        oov = model.oov_idf
+        weights: dict[str, float] = {}
+        rows: list[int] = []
+        row_weights: list[float] = []
+        for term, n in Counter(terms).items():
+            i = index.get(term)
+            if i is None:
+                weights[term] = (1.0 + math.log(n)) * oov
+            else:
+                w = (1.0 + math.log(n)) * float(idf[i])
+                weights[term] = w
+                rows.append(i)
+                row_weights.append(w)
+        norm = math.sqrt(sum(w * w for w in weights.values()))
+        if rows:
+            lsa = _unit(np.asarray(row_weights, dtype=np.float32) @ model.components[rows])
+        else:
+            lsa = np.zeros(self._k, dtype=np.float32)
+        return _Vector(weights, norm, lsa)
+
+    def _quoted(self, post: Post, words: list[str]) -> tuple[list[bool] | None, list[_Remembered]]:
+        """Which words repeat an earlier post (inline quotes) and which earlier posts the post answers."""
+        mask: list[bool] | None = None
+        hits: Counter[int] = Counter()
+        sources: dict[int, _Remembered] = {}
+        if len(words) >= _SHINGLE:
+            shingles = self._shingles
+            for i, sh in enumerate(zip(*(words[j:] for j in range(_SHINGLE)), strict=False)):
+                source = shingles.get(sh)
+                if source is not None:
+                    if mask is None:
+                        mask = [False] * len(words)
+                    mask[i : i + _SHINGLE] = [True] * _SHINGLE
+                    hits[id(source)] += 1
+                    sources[id(source)] = source
+        for quote in post.quotes:  # a marked quote answers the post it names
+            if quote.post_id is not None and quote.post_id in self._by_id:
+                source = self._by_id[quote.post_id]
+                hits[id(source)] += _MIN_SHINGLES
+                sources[id(source)] = source
+        answered = [sources[key] for key, n in hits.most_common(2) if n >= _MIN_SHINGLES]
+        return mask, answered
+
+    def _observe(self, post: Post) -> _Observation:
+        words = post_words(post.text)
+        mask, answered = self._quoted(post, words)
+        n_quoted = sum(mask) if mask is not None else 0
+        if mask is None:
+            own = content_terms(words)
+        else:
+            own = content_terms([w for w, quoted in zip(words, mask, strict=True) if not quoted])
+        vector = self._vector(own)
+        marked = sum(len(q.text.split()) for q in post.quotes)
+        quoted_share = (n_quoted + marked) / max(1, len(words) + marked)
+
+        lsa = vector.lsa
+        context, thread = self._context, self._thread
+        lsa_context = float(lsa @ _unit(self._centroid))
+        tfidf_context = vector.cosine(context.weights, context.norm)
+        if self._recent_only:
+            # A catch-all thread: only the recent discussion counts, not where the thread started.
+            lsa_anchor = lsa_thread = lsa_context
+            tfidf_anchor = tfidf_thread = tfidf_context
+            known: dict[str, float] = context.weights
+            anchor_terms: dict[str, float] = {}
+        else:
+            lsa_anchor = float(lsa @ self._anchor.lsa)
+            lsa_thread = float(lsa @ _unit(self._thread_centroid))
+            tfidf_anchor = vector.cosine(self._anchor.weights, self._anchor.norm)
+            tfidf_thread = vector.cosine(thread.weights, thread.norm)
+            known = thread.weights
+            anchor_terms = self._anchor.weights
+        n_recent = len(self._recent)
+        if n_recent:
+            lsa_recent = float(np.max(self._recent_matrix[:n_recent] @ lsa))
+            tfidf_recent = max(vector.cosine(r.vector.weights, r.vector.norm) for r in self._recent)
+        else:
+            lsa_recent, tfidf_recent = lsa_context, tfidf_context
+        lsa_answer = max((float(lsa @ r.vector.lsa) for r in answered), default=0.0)
+
+        # Share of the post's distinctive weight on terms the thread already uses.
+        total = sum(vector.weights.values())
+        shared = sum(w for t, w in vector.weights.items() if t in known or t in anchor_terms)
+        known_share = shared / total if total > 0 else 0.0
+
+        lowered = post.text.lower()
+        n_words = max(1, len(words))
+        log_terms = math.log1p(len(vector.weights))
+        features = np.array(
+            [
+                lsa_anchor,
+                lsa_context,
+                lsa_thread,
+                lsa_recent,
+                lsa_answer,
+                tfidf_anchor,
+                tfidf_context,
+                tfidf_thread,
+                tfidf_recent,
+                known_share,
+                quoted_share,
+                log_terms,
+                math.log(self._position),
+                min(lowered.count("?"), 3) / 3.0,
+                min(len(_SECOND_PERSON.findall(lowered)) * 10 / n_words, 1.0),
+                min(len(_FIRST_PERSON.findall(lowered)) * 10 / n_words, 1.0),
+                min(len(_CHAT_CUE.findall(lowered)), 3) / 3.0,
+                lsa_anchor * log_terms,
+                tfidf_thread * log_terms,
+            ],
+            dtype=np.float64,
+        )
+        return _Observation(features, vector, words, len(own), answered)
+
+    def _apply_rules(self, raw: float, observation: _Observation) -> tuple[float, str]:
+        d = self._d
+        score, rule = raw, ""
+        if observation.n_terms < d.min_terms:
+            if observation.answered:
+                # A short reply is judged with what it answers.
+                score = min(raw, max(r.score for r in observation.answered))
+                rule = "short reply: judged with the post it quotes"
+            else:
+                score = min(raw, d.short_cap)
+                rule = "short post: too few words of its own to judge"
+        if self._rescale:
+            score = d.rescale_for_catch_all(score)
+        return min(1.0, max(0.0, score)), rule
+
+    # -- remembering -------------------------------------------------------------------------------
+
+    def _remember_opening(self, post: Post) -> None:
+        words = post_words(post.text)
+        title_terms = content_terms(post_words(self.title))
+        self._anchor = self._vector(title_terms * 2 + content_terms(words))
+        self._opening_text = (self.title + "\n" + post.text)[: self._d.max_text_chars]
+        self._add_context(_Remembered(post.id, post.author, self._anchor, 0.0), words, opening=True)
+
+    def _remember(self, post: Post, observation: _Observation, score: float) -> None:
+        self._add_context(_Remembered(post.id, post.author, observation.vector, score), observation.words)
+        self._texts.append(post.text[: self._d.max_text_chars])
+
+    def _add_context(self, remembered: _Remembered, words: list[str], *, opening: bool = False) -> None:
+        d = self._d
+        self._context.add(remembered.vector.weights)
+        self._thread.add(remembered.vector.weights)
+        lsa = remembered.vector.lsa
+        self._centroid = self._centroid * np.float32(d.decay) + lsa
+        self._thread_centroid = self._thread_centroid * np.float32(d.thread_decay) + lsa
+        self._by_id[remembered.post_id] = remembered
+        # The opening post's shingles stay for the whole thread; another post's leave with it.
+        shingles = list(zip(*(words[j:] for j in range(_SHINGLE)), strict=False))
+        for sh in shingles:
+            self._shingles.setdefault(sh, remembered)
+        if opening:
+            return
+        self._recent.append(remembered)
+        self._recent_matrix[self._recent_slot] = lsa
+        self._recent_slot = (self._recent_slot + 1) % d.window
+        self._shingles_of.append((remembered, shingles))
+        if len(self._shingles_of) > d.window:
+            old_post, old_shingles = self._shingles_of.popleft()
+            for sh in old_shingles:
+                if self._shingles.get(sh) is old_post:
+                    del self._shingles[sh]
+            self._by_id.pop(old_post.post_id, None)
+
+    # -- explaining --------------------------------------------------------------------------------
+
+    def _thread_key_terms(self, exclude: Collection[str]) -> list[str]:
+        """What the thread is about: its heaviest terms (recent discussion only in catch-all threads)."""
+        weight: dict[str, float] = {}
+        profiles = [self._context] if self._recent_only else [self._thread]
+        for profile in profiles:
+            norm = profile.norm or 1.0
+            for t, w in profile.weights.items():
+                weight[t] = weight.get(t, 0.0) + w / norm
+        if not self._recent_only and self._anchor.norm:
+            for t, w in self._anchor.weights.items():
+                weight[t] = weight.get(t, 0.0) + w / self._anchor.norm
+        ranked = sorted(weight.items(), key=lambda kv: kv[1], reverse=True)
+        return [t for t, _ in ranked if t not in exclude][:_THREAD_TERMS]
+
+    def _spelling(self, term: str) -> str:
+        """The term as the thread writes it: lower case if it ever appears so, else its first spelling."""
+        pattern = re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
+        first: str | None = None
+        texts = [self._opening_text] if not self._recent_only else []
+        for text in [*texts, *self._texts]:
+            for m in pattern.finditer(text):
+                found = m.group()
+                if found.islower():
+                    return found
+                first = first or found
+        return first or term
+
+    def _explain(self, post: Post, observation: _Observation) -> tuple[tuple[str, ...], tuple[Evidence, ...]]:
+        vector = observation.vector
+        known = self._context.weights if self._recent_only else self._thread.weights
+        anchor = {} if self._recent_only else self._anchor.weights
+        foreign = {t: w for t, w in vector.weights.items() if t not in known and t not in anchor}
+        chosen = [t for t, _ in sorted(foreign.items(), key=lambda kv: (-kv[1], kv[0]))[:_POST_TERMS]]
+
+        # Spell the post's terms as it does, joining neighbours ("Palmer" "Luckey" -> "Palmer Luckey").
+        tokens = [t for t in tokenize(post.text) if _strip_possessive(t.word) in vector.weights]
+        evidence: list[Evidence] = []
+        phrases: list[str] = []
+        used: set[str] = set()
+        for i, tok in enumerate(tokens):
+            term = _strip_possessive(tok.word)
+            if term not in chosen:
+                continue
+            if len(evidence) < _MAX_EVIDENCE:
+                evidence.append(Evidence(tok.start, tok.end, note=f"not used in this thread: {term}"))
+            if term in used:
+                continue
+            end = tok.end
+            used.add(term)
+            if i + 1 < len(tokens):
+                nxt = tokens[i + 1]
+                nterm = _strip_possessive(nxt.word)
+                gap = post.text[tok.end : nxt.start]
+                if nterm in foreign and nterm not in used and gap.strip() == "" and "\n" not in gap:
+                    end = nxt.end
+                    used.add(nterm)
+            phrases.append(_strip_possessive(post.text[tok.start : end]))
+        thread_terms = [self._spelling(t) for t in self._thread_key_terms(exclude=vector.weights)]
+
+        where = "the recent discussion" if self._recent_only else "this thread"
+        if self._d.style == "question" and not self._recent_only:
+            where = "the question"
+        about = f" ({', '.join(thread_terms)})" if thread_terms else ""
+        features = observation.features
+        known_share = float(features[FEATURE_NAMES.index("known_share")])
+        if phrases:
+            subject = f"it is about {', '.join(phrases)}."
+        else:
+            subject = "it reads as part of another conversation."
+        if known_share < 0.25:
+            reason = f"shares almost nothing with {where}{about}; {subject}"
+        else:
+            reason = f"strays from {where}{about}; {subject}"
+        return (reason,), tuple(evidence)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The detector
+
+
+class OffTopicDetector:
+    """Flags posts that leave their thread's subject; implements `classifiers.suite.Detector`.
+
+    `style` picks the combiner: "discussion" (debate forums, the default) or "question" (Q&A boards,
+    where a reply should answer the opening question). Catch-all threads (title matching one of
+    `catch_all_patterns`, or id in `catch_all_thread_ids`) are handled by `catch_all_mode`:
+    "exempt" (always 0), "recent" (judged only against the recent discussion, not the opening post) or
+    "threshold" (scores rescaled so that a raw `catch_all_threshold` lands on `flag_threshold`: a post
+    must reach `catch_all_threshold` to be flagged there).
+    """
+
+    category: Category = "off_topic"
+
+    def __init__(
+        self,
+        model: OffTopicModel,
+        catch_all_patterns: Sequence[str] = DEFAULT_CATCH_ALL_PATTERNS,
+        catch_all_mode: str = "recent",
+        catch_all_threshold: float = 0.85,
+        *,
+        catch_all_thread_ids: Collection[str] = (),
+        style: str = "discussion",
+        flag_threshold: float = 0.7,
+        window: int = 8,
+        decay: float = 0.8,
+        thread_decay: float = 0.97,
+        min_terms: int = 5,
+        short_cap: float = 0.5,
+        explain_from: float = 0.5,
+        profile_terms: int = 400,
+        max_text_chars: int = 20000,
+    ) -> None:
+        if catch_all_mode not in CATCH_ALL_MODES:
+            raise ValueError(
+                f"catch_all_mode must be one of {', '.join(CATCH_ALL_MODES)}, got {catch_all_mode!r}"
+            )
+        if style not in STYLES:
+            raise ValueError(f"style must be one of {', '.join(STYLES)}, got {style!r}")
+        for name, value in (("catch_all_threshold", catch_all_threshold), ("flag_threshold", flag_threshold)):
+            if not 0.0 < value < 1.0:
+                raise ValueError(f"{name} must be within (0, 1), got {value}")
+        for name, value in (("decay", decay), ("thread_decay", thread_decay)):
+            if not 0.0 < value < 1.0:
+                raise ValueError(f"{name} must be within (0, 1), got {value}")
+        if window < 1 or min_terms < 0 or not 0.0 <= short_cap <= 1.0:
+            raise ValueError("window must be >= 1, min_terms >= 0 and short_cap within [0, 1]")
+        self.model = model
+        self.catch_all_patterns = tuple(catch_all_patterns)
+        self._catch_all_res = [re.compile(p, re.IGNORECASE) for p in self.catch_all_patterns]
+        self.catch_all_mode = catch_all_mode
+        self.catch_all_threshold = catch_all_threshold
+        self.catch_all_thread_ids = frozenset(catch_all_thread_ids)
+        self.style = style
+        self.style_index = STYLES.index(style)
+        self.flag_threshold = flag_threshold
+        self.window = window
+        self.decay = decay
+        self.thread_decay = thread_decay
+        self.min_terms = min_terms
+        self.short_cap = short_cap
+        self.explain_from = explain_from
+        self.profile_terms = profile_terms
+        self.max_text_chars = max_text_chars
+        self._coef = model.coef[self.style_index]
+        self._intercept = float(model.intercept[self.style_index])
+        self.version = f"offtopic-{FORMAT_VERSION}.{style}+{model.digest}"
+
+    @classmethod
+    def load(cls, path: Path | None = None, **policy: Any) -> OffTopicDetector:
+        """The detector with the model at `path` (default: the shipped model) and the given policy."""
+        return cls(OffTopicModel.load(path), **policy)
+
+    def begin_thread(self, thread_id: str, title: str) -> OffTopicThreadState:
+        """A fresh state for a thread."""
+        return OffTopicThreadState(self, thread_id, title)
+
+    def is_catch_all(self, thread_id: str, title: str) -> bool:
+        """Whether the thread is a catch-all one (by id or by title pattern)."""
+        return thread_id in self.catch_all_thread_ids or any(p.search(title) for p in self._catch_all_res)
+
+    def combine(self, features: Float64Array) -> float:
+        """The combiner of this detector's style: the measurements' weighted sum through a logistic."""
+        z = float(features @ self._coef) + self._intercept
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def rescale_for_catch_all(self, score: float) -> float:
+        """Map a score so that `catch_all_threshold` in a catch-all thread meets `flag_threshold`."""
+        t, f = self.catch_all_threshold, self.flag_threshold
+        if score <= t:
+            return score * f / t
+        return f + (score - t) * (1.0 - f) / (1.0 - t)
