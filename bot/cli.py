@@ -18,7 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.commands.db",
 )
 # Each module has `register_eval(subparsers)` and adds one `modassist eval <name>` measurement.
-EVAL_MODULES: tuple[str, ...] = ("bot.commands.eval_duplicates",)
+EVAL_MODULES: tuple[str, ...] = ("bot.commands.eval_duplicates", "bot.commands.eval_offtopic")
 
 
 def build_parser() -> argparse.ArgumentParser:
