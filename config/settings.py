@@ -72,6 +72,23 @@ class AlertSettings(BaseModel):
         return self
 
 
+class BotSettings(BaseModel):
+    """How the Discord bot behaves; where it connects is `discord_*` on Settings.
+
+    `admin_role_ids`: roles that may change thresholds, besides members with Administrator or Manage Server.
+    `max_ratelimit_wait_seconds`: a rate limit longer than this is not waited out inside discord.py but hands
+    the alert back to the outbox, due again when the limit ends (discord.py's floor is 30 s).
+    """
+
+    admin_role_ids: list[int] = Field(default_factory=list)
+    sync_commands: bool = True
+    list_page_size: int = Field(default=10, ge=1, le=25)
+    excerpt_chars: int = Field(default=600, ge=80, le=3000)
+    guild_ready_timeout_seconds: float = Field(default=2.0, gt=0.0, le=60.0)
+    max_ratelimit_wait_seconds: float = Field(default=30.0, ge=30.0, le=3600.0)
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0.0, le=300.0)
+
+
 class Settings(BaseSettings):
     """Everything configurable in modassist. Nested fields use `__`, e.g. MODASSIST_THRESHOLDS__INFLAMMATORY."""
 
@@ -96,11 +113,19 @@ class Settings(BaseSettings):
     guild_ids: list[int] = Field(default_factory=list)
     mod_channel_id: int | None = None
     moderator_role_ids: list[int] = Field(default_factory=list)
+    bot: BotSettings = Field(default_factory=lambda: BotSettings())
 
     @field_validator("discord_api_base")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _websocket_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.lower().startswith(("ws://", "wss://")):
+            raise ValueError("discord_gateway_url must be a ws:// or wss:// URL")
+        return value
 
     @classmethod
     def settings_customise_sources(
