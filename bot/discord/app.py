@@ -1,0 +1,160 @@
+"""The Discord bot: a `commands.Bot` built from Settings, the Store and the ModerationService.
+
+Where it connects: discord.py keeps the REST base URL (`discord.http.Route.BASE`) and the gateway URL
+(`DiscordWebSocket.DEFAULT_GATEWAY`) as class attributes. `configure_endpoints` sets both from
+`Settings.discord_api_base` and `Settings.discord_gateway_url`; the bot calls it when it logs in, so
+pointing those two settings at a Discord-compatible server (or the test fake) is all it takes. discord.py
+asks the gateway for `compress=zlib-stream`; a server may ignore that and send plain text frames.
+
+Intents: only `guilds` (the guild, its channels and roles, for the moderator role check). Interactions need
+no intent. Message content is not needed for alerts; the channel watcher (issue 7) asks for it with
+`intents=`.
+
+`setup_hook` registers the alert buttons (persistent `DynamicItem`s), applies thresholds changed at run time,
+adds the `/modq` cog and any extra cogs, and syncs the application commands to each configured guild (or
+globally when no guild is configured).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+from discord.gateway import DiscordWebSocket
+
+from bot.discord.access import report_error, require_moderator
+from bot.discord.cogs.queue import ModQueueCog
+from bot.discord.views import ALERT_BUTTONS
+from bot.service import ModerationService
+from bot.store import Store
+from classifiers.suite import DetectorSuite
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GATEWAY = "wss://gateway.discord.gg/"
+
+CogFactory = Callable[["ModassistBot"], commands.Cog]
+
+
+def configure_endpoints(settings: Settings) -> None:
+    """Point discord.py's REST client and gateway at the configured server (process-wide in discord.py)."""
+    discord.http.Route.BASE = settings.discord_api_base
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url or DEFAULT_GATEWAY)
+
+
+def default_intents() -> discord.Intents:
+    """What the bot needs: guilds (channels and roles). No privileged intent."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    return intents
+
+
+async def apply_threshold_overrides(store: Store, suite: DetectorSuite) -> dict[str, float]:
+    """Thresholds changed with `/modq thresholds` outlive restarts: apply the stored ones to the suite."""
+    applied: dict[str, float] = {}
+    for key, value in (await store.setting_overrides()).items():
+        category = key.removeprefix("thresholds.")
+        if key.startswith("thresholds.") and category in suite.thresholds and isinstance(value, int | float):
+            suite.thresholds[category] = float(value)  # type: ignore[index]
+            applied[category] = float(value)
+    return applied
+
+
+class ModassistTree(app_commands.CommandTree["ModassistBot"]):
+    """The command tree: the moderator check for every command, one error handler."""
+
+    async def interaction_check(self, interaction: discord.Interaction[ModassistBot], /) -> bool:
+        """Only moderators use modassist's commands; others get an ephemeral refusal."""
+        return await require_moderator(interaction, self.client.settings)
+
+    async def on_error(
+        self, interaction: discord.Interaction[ModassistBot], error: app_commands.AppCommandError, /
+    ) -> None:
+        """Domain errors as a reply; everything else logged with its traceback."""
+        if isinstance(error, app_commands.CheckFailure) and interaction.response.is_done():
+            return  # the check has answered already
+        await report_error(
+            interaction, error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        )
+
+
+class ModassistBot(commands.Bot):
+    """modassist's Discord client. Dependencies are passed in; nothing is global but discord.py's URLs."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        service: ModerationService,
+        *,
+        intents: discord.Intents | None = None,
+        extra_cogs: Sequence[CogFactory] = (),
+        **options: Any,
+    ) -> None:
+        """`extra_cogs` are built with the bot and added after `/modq` (e.g. the channel watcher)."""
+        self.settings = settings
+        self.store = store
+        self.service = service
+        self._extra_cogs = tuple(extra_cogs)
+        options.setdefault("guild_ready_timeout", settings.bot.guild_ready_timeout_seconds)
+        options.setdefault("max_ratelimit_timeout", settings.bot.max_ratelimit_wait_seconds)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=intents or default_intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=ModassistTree,
+            **options,
+        )
+
+    @property
+    def queue(self) -> ModQueueCog:
+        """The `/modq` cog (to add sub-groups to)."""
+        cog = self.get_cog(ModQueueCog.__cog_name__)
+        if not isinstance(cog, ModQueueCog):
+            raise RuntimeError("the /modq cog is not loaded yet (it is added in setup_hook)")
+        return cog
+
+    async def login(self, token: str) -> None:
+        """Log in at the configured API base URL (and use the configured gateway)."""
+        configure_endpoints(self.settings)
+        await super().login(token)
+
+    async def setup_hook(self) -> None:
+        """Buttons, thresholds, cogs, command sync."""
+        self.add_dynamic_items(*ALERT_BUTTONS)
+        applied = await apply_threshold_overrides(self.store, self.service.suite)
+        if applied:
+            log.info("thresholds changed at run time: %s", applied)
+        await self.add_cog(ModQueueCog(self))
+        for factory in self._extra_cogs:
+            await self.add_cog(factory(self))
+        if self.settings.bot.sync_commands:
+            await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Register the slash commands with Discord: per configured guild (at once), else globally."""
+        if not self.settings.guild_ids:
+            synced = await self.tree.sync()
+            log.info("synced %d global commands", len(synced))
+            return
+        for guild_id in self.settings.guild_ids:
+            guild = discord.Object(guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to guild %d", len(synced), guild_id)
+
+    async def on_ready(self) -> None:
+        """Log where the bot is and whether it can see the moderators' channel."""
+        log.info(
+            "connected as %s (%s) to %d guilds", self.user, getattr(self.user, "id", "?"), len(self.guilds)
+        )
+        channel_id = self.settings.mod_channel_id
+        if channel_id is not None and self.get_channel(channel_id) is None:
+            log.warning("the moderators' channel %d is not visible to the bot", channel_id)

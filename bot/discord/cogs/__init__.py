@@ -1,0 +1,1 @@
+"""The bot's cogs: `/modq` (the moderation queue)."""

@@ -1,0 +1,290 @@
+"""`/modq`: the moderators' queue of flags, as one slash-command group.
+
+    /modq list [category] [thread] [author] [page]   open flags, newest first, with Previous/Next
+    /modq show <id>                                  one flag in full
+    /modq confirm <id> [note] · /modq dismiss <id> [note]
+    /modq author <name>                              an author's flags and the decisions on them
+    /modq scan [url] [file]                          classify a thread on demand (nothing stored)
+    /modq stats                                      per category: flags, decisions, precision
+    /modq thresholds [category] [value]              show; changing needs an admin and is audited
+
+Every reply but a decision's is ephemeral. The moderator check runs for every command in
+`ModassistTree.interaction_check`; `default_permissions` only hides the group in Discord's client from
+members without Manage Messages (a server admin can extend it to the moderator roles in the server's
+Integrations settings).
+
+Other features add sub-groups with `ModQueueCog.add_subgroup` from their own cog's `cog_load`, before the
+commands are synced (issue 7's `/modq watch`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Literal
+
+import aiohttp
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord.access import NOT_AN_ADMIN, is_admin, reply
+from bot.discord.embeds import (
+    ScannedPost,
+    ScanThread,
+    author_embed,
+    flag_embed,
+    flag_list_embed,
+    scan_report_embed,
+    stats_embed,
+    thresholds_embed,
+)
+from bot.discord.views import Pager, refresh_alert_message
+from bot.errors import ModassistError
+from bot.sources import fetch_page_async, parse_text
+from bot.sources.detect import decode
+from bot.store import Verdict
+from classifiers.result import CATEGORIES
+from classifiers.suite import DetectorSuite
+from classifiers.thread import Thread
+
+if TYPE_CHECKING:
+    from bot.discord.app import ModassistBot
+
+log = logging.getLogger(__name__)
+
+Category = Literal["off_topic", "inflammatory", "duplicated_quote"]
+SCAN_MAX_BYTES = 10 * 1024 * 1024
+SCAN_TIMEOUT_SECONDS = 20.0
+
+
+class CommandError(ModassistError):
+    """A command used in a way that cannot work; the message tells the moderator what to do instead."""
+
+
+def _scan(suite: DetectorSuite, threads: list[Thread]) -> list[ScanThread]:
+    """Runs in an executor: the detectors are CPU-bound."""
+    out = []
+    for thread in threads:
+        flagged = []
+        for review in suite.review_thread(thread):
+            if review.flags:
+                post = review.post
+                label = f"#{post.position}" if post.position is not None else f"post {post.id}"
+                flagged.append(
+                    ScannedPost(
+                        label, post.author, tuple((f.category, f.score, f.reasons) for f in review.flags)
+                    )
+                )
+        out.append(ScanThread(thread.title, len(thread.posts), tuple(flagged)))
+    return out
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_messages=True)
+class ModQueueCog(commands.GroupCog, group_name="modq", group_description="The moderation queue"):
+    """The `/modq` commands."""
+
+    def __init__(self, bot: ModassistBot) -> None:
+        self.bot = bot
+        self._session: aiohttp.ClientSession | None = None
+        super().__init__()
+
+    async def cog_load(self) -> None:
+        """Open the HTTP session `scan` fetches with."""
+        self._session = aiohttp.ClientSession()
+
+    async def cog_unload(self) -> None:
+        """Close the HTTP session."""
+        if self._session is not None:
+            await self._session.close()
+
+    def add_subgroup(self, group: app_commands.Group) -> None:
+        """Add a sub-group (e.g. `/modq watch`) to `/modq`; call before the commands are synced."""
+        self.app_command.add_command(group)
+
+    # -- the queue -----------------------------------------------------------------------------------
+
+    @app_commands.command(name="list", description="Open flags, newest first")
+    @app_commands.describe(
+        category="only this category",
+        thread="a thread id or part of its title",
+        author="only posts by this author",
+        page="page number",
+    )
+    async def list_flags(
+        self,
+        interaction: discord.Interaction,
+        category: Category | None = None,
+        thread: str | None = None,
+        author: str | None = None,
+        page: app_commands.Range[int, 1, 10_000] = 1,
+    ) -> None:
+        """A page of open flags, with Previous/Next buttons."""
+        size = self.bot.settings.bot.list_page_size
+        filters = {"category": category, "thread": thread, "author": author}
+
+        async def render(number: int) -> tuple[discord.Embed, bool]:
+            rows = await self.bot.store.open_flags(
+                category=category, thread=thread, author=author, limit=size + 1, offset=(number - 1) * size
+            )
+            has_more = len(rows) > size
+            embed = flag_list_embed(
+                rows[:size], page=number, page_size=size, has_more=has_more, filters=filters
+            )
+            return embed, has_more
+
+        embed, has_more = await render(page)
+        pager = Pager(render, owner_id=interaction.user.id, page=page, has_more=has_more)
+        await interaction.response.send_message(
+            embed=embed, view=pager, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    @app_commands.command(name="show", description="One flag in full")
+    @app_commands.rename(flag_id="id")
+    @app_commands.describe(flag_id="the flag's number (see /modq list)")
+    async def show(self, interaction: discord.Interaction, flag_id: int) -> None:
+        """Reasons, scores, evidence and the decisions of one flag."""
+        detail = await self.bot.store.get_flag(flag_id)
+        decisions = await self.bot.store.decisions_for(flag_id)
+        await interaction.response.send_message(
+            embed=flag_embed(
+                detail, decisions, excerpt_chars=min(3000, self.bot.settings.bot.excerpt_chars * 3)
+            ),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    async def _decide(
+        self, interaction: discord.Interaction, flag_id: int, verdict: Verdict, note: str | None
+    ) -> None:
+        decision = await self.bot.store.record_decision(
+            flag_id,
+            verdict,
+            moderator_id=interaction.user.id,
+            moderator_name=interaction.user.name,
+            note=note,
+        )
+        detail = await self.bot.store.get_flag(flag_id)
+        problem = None
+        if detail.flag.alert_id is not None:
+            problem = await refresh_alert_message(self.bot, detail.flag.alert_id)
+        done = "confirmed" if verdict == "confirm" else "dismissed"
+        text = f"Flag {flag_id} {done} (decision {decision.id})."
+        if problem:
+            text += f" Note: {problem}."
+        await reply(interaction, text)
+
+    @app_commands.command(name="confirm", description="Confirm a flag: the post breaks the rules")
+    @app_commands.rename(flag_id="id")
+    @app_commands.describe(flag_id="the flag's number", note="why, for the record")
+    async def confirm(
+        self,
+        interaction: discord.Interaction,
+        flag_id: int,
+        note: app_commands.Range[str, 1, 500] | None = None,
+    ) -> None:
+        """Store a confirmation and update the alert."""
+        await self._decide(interaction, flag_id, "confirm", note)
+
+    @app_commands.command(name="dismiss", description="Dismiss a flag as a false alarm")
+    @app_commands.rename(flag_id="id")
+    @app_commands.describe(flag_id="the flag's number", note="why, for the record")
+    async def dismiss(
+        self,
+        interaction: discord.Interaction,
+        flag_id: int,
+        note: app_commands.Range[str, 1, 500] | None = None,
+    ) -> None:
+        """Store a dismissal and update the alert."""
+        await self._decide(interaction, flag_id, "dismiss", note)
+
+    @app_commands.command(name="author", description="An author's flags and the decisions on them")
+    @app_commands.describe(name="the author's name on the forum")
+    async def author(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 200]) -> None:
+        """The author's history."""
+        history = await self.bot.store.author_history(name)
+        await interaction.response.send_message(
+            embed=author_embed(history), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    # -- on demand -----------------------------------------------------------------------------------
+
+    @app_commands.command(name="scan", description="Classify a thread now (a URL or an attached file)")
+    @app_commands.describe(
+        url="a thread page (XenForo) or a JSON Lines / text file URL", file="a thread file"
+    )
+    async def scan(
+        self,
+        interaction: discord.Interaction,
+        url: app_commands.Range[str, 8, 2000] | None = None,
+        file: discord.Attachment | None = None,
+    ) -> None:
+        """Fetch and classify; the answer is ephemeral and nothing is stored or alerted."""
+        if (url is None) == (file is None):
+            raise CommandError("Give either a url or a file to scan (one of them).")
+        if file is not None and file.size > SCAN_MAX_BYTES:
+            raise CommandError(f"{file.filename} is larger than {SCAN_MAX_BYTES // (1024 * 1024)} MB.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if url is not None:
+            source = url
+            page = await fetch_page_async(
+                url, session=self._session, timeout=SCAN_TIMEOUT_SECONDS, max_bytes=SCAN_MAX_BYTES
+            )
+            threads = parse_text(page.text, url, base_url=page.url, max_chars=SCAN_MAX_BYTES)
+        else:
+            assert file is not None
+            source = file.filename
+            try:
+                data = await file.read()
+            except discord.HTTPException as exc:
+                raise CommandError(f"Could not download {file.filename}: {exc.status} {exc.text}") from exc
+            threads = parse_text(decode(data, source), source, max_chars=SCAN_MAX_BYTES)
+        loop = asyncio.get_running_loop()
+        results = await loop.run_in_executor(None, _scan, self.bot.service.suite, threads)
+        await interaction.followup.send(
+            embed=scan_report_embed(source, results),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    # -- numbers and settings ------------------------------------------------------------------------
+
+    @app_commands.command(name="stats", description="Flags and decisions per category, with precision")
+    async def stats(self, interaction: discord.Interaction) -> None:
+        """Per category: flags, confirmed, dismissed, precision = confirmed / decided."""
+        stats = await self.bot.store.category_stats()
+        await interaction.response.send_message(embed=stats_embed(stats), ephemeral=True)
+
+    @app_commands.command(name="thresholds", description="Show the flag thresholds; admins can change one")
+    @app_commands.describe(category="the category to change", value="its new threshold, 0 to 1")
+    async def thresholds(
+        self,
+        interaction: discord.Interaction,
+        category: Category | None = None,
+        value: app_commands.Range[float, 0.0, 1.0] | None = None,
+    ) -> None:
+        """Show the thresholds; with a category and a value, change one (admins only; audited)."""
+        suite = self.bot.service.suite
+        if category is None and value is None:
+            overrides = await self.bot.store.setting_overrides()
+            ordered = {c: suite.thresholds[c] for c in CATEGORIES if c in suite.thresholds}
+            await interaction.response.send_message(
+                embed=thresholds_embed(ordered, overrides), ephemeral=True
+            )
+            return
+        if category is None or value is None:
+            raise CommandError("To change a threshold give both the category and the value.")
+        if not is_admin(interaction, self.bot.settings):
+            await reply(interaction, NOT_AN_ADMIN)
+            return
+        old = suite.thresholds[category]
+        await self.bot.store.change_setting(
+            f"thresholds.{category}", value, actor_id=interaction.user.id, actor_name=interaction.user.name
+        )
+        suite.thresholds[category] = value
+        log.warning("threshold %s changed from %.2f to %.2f by %s", category, old, value, interaction.user.id)
+        await reply(
+            interaction,
+            f"The {category} threshold is now {value:.2f} (was {old:.2f}); new posts are judged by it.",
+        )
