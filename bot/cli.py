@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.commands.classify",
     "bot.commands.flags",
     "bot.commands.db",
+    "bot.commands.run",
 )
 # Each module has `register_eval(subparsers)` and adds one `modassist eval <name>` measurement.
 EVAL_MODULES: tuple[str, ...] = ("bot.commands.eval_duplicates", "bot.commands.eval_offtopic")
