@@ -120,7 +120,7 @@ class Runtime:
                     raise ConfigError(
                         "a Discord token is set but no mod_channel_id (MODASSIST_MOD_CHANNEL_ID)"
                     )
-                from bot.discord import DiscordSink, ModassistBot  # noqa: PLC0415 - only with a token
+                from bot.discord import DiscordSink, ModassistBot  # only with a token
 
                 cogs = cog_factories
                 if cogs is None:
@@ -141,7 +141,7 @@ class Runtime:
         """Log the bot in (and connect it), then start the dispatcher and the watchers."""
         if self.bot is not None:
             assert self.settings.discord_token is not None
-            import discord  # noqa: PLC0415 - only with a token
+            import discord  # only with a token
 
             try:
                 await self.bot.login(self.settings.discord_token.get_secret_value())
@@ -277,7 +277,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run until interrupted."""
     settings = get_settings()
-    from bot.detectors import build_suite  # noqa: PLC0415 - loading models is slow; only when run
+    from bot.detectors import build_suite  # loading the models is slow: only when run
 
     suite = build_suite(settings)
     with contextlib.suppress(KeyboardInterrupt):
