@@ -1,0 +1,153 @@
+"""Fixtures for the bot's end-to-end tests: the fake Discord, Settings pointing at it, and `modassist run`'s
+Runtime (store, service, dispatcher, bot) started against it, exactly as the command builds it.
+
+The detector suite is made of `PhraseDetector`s: real detectors (the classifiers' Detector protocol) whose
+verdicts the tests can predict, so each test says which posts get flagged and why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.commands.run import Runtime
+from bot.store import Store
+from classifiers.result import Detection, Evidence
+from classifiers.suite import DetectorSuite
+from classifiers.thread import Post, Thread
+from config.settings import AlertSettings, BotSettings, Settings
+from tests.fakes.discord_server import TOKEN, FakeDiscord
+
+FORUM = "https://forum.test"
+
+
+class _PhraseState:
+    def __init__(self, detector: PhraseDetector) -> None:
+        self.detector = detector
+
+    def review(self, post: Post) -> Detection:
+        d = self.detector
+        match = d.pattern.search(post.text)
+        if match is None:
+            return Detection(d.category, 0.05)
+        return Detection(
+            d.category,
+            d.score,
+            (f"{d.reason}: '{match.group(0)}' (score {d.score:.2f}).",),
+            (Evidence(match.start(), match.end(), note=d.reason),),
+        )
+
+
+class PhraseDetector:
+    """Flags a post that contains `phrase` (a regex) with a fixed score, reason and evidence span."""
+
+    version = "phrase-1"
+
+    def __init__(self, category: str, phrase: str, score: float, reason: str) -> None:
+        self.category = category
+        self.pattern = re.compile(phrase, re.IGNORECASE)
+        self.score = score
+        self.reason = reason
+
+    def begin_thread(self, thread_id: str, title: str) -> _PhraseState:
+        return _PhraseState(self)
+
+
+def make_suite() -> DetectorSuite:
+    """'idiot' is inflammatory (0.91), 'crypto' off-topic (0.78)."""
+    return DetectorSuite(
+        [
+            PhraseDetector("inflammatory", r"\bidiots?\b", 0.91, "insulting language"),
+            PhraseDetector("off_topic", r"\bcrypto\b", 0.78, "about something else than the thread"),
+        ]
+    )
+
+
+def make_thread(
+    thread_id: str, *texts: str, author: str = "FriedButter", start: int = 1, title: str = ""
+) -> Thread:
+    """A forum thread whose posts say `texts`, numbered from `start`."""
+    posts = tuple(
+        Post(
+            id=f"{thread_id}-p{start + i}",
+            text=text,
+            author=author,
+            position=start + i,
+            url=f"{FORUM}/threads/{thread_id}/post-{start + i}",
+            created_at="2025-03-01T10:00:00Z",
+        )
+        for i, text in enumerate(texts)
+    )
+    return Thread(
+        id=thread_id, title=title or f"Thread {thread_id}", posts=posts, url=f"{FORUM}/threads/{thread_id}"
+    )
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    """The fake Discord; the test fails if discord.py used a route the fake does not implement."""
+    server = await FakeDiscord().start()
+    try:
+        yield server
+    finally:
+        await server.close()
+    server.assert_clean()
+
+
+def make_settings(fake: FakeDiscord, tmp_path: Path, **overrides: Any) -> Settings:
+    """Settings for a bot on the fake (fast start, quick polling, no jitter-sensitive waits)."""
+    bot = overrides.pop("bot", {})
+    alerts = overrides.pop("alerts", {})
+    values: dict[str, Any] = {
+        "discord_token": TOKEN,
+        "discord_api_base": fake.api_base,
+        "discord_gateway_url": fake.gateway_url,
+        "guild_ids": [fake.GUILD_ID],
+        "mod_channel_id": fake.MOD_CHANNEL_ID,
+        "moderator_role_ids": [fake.ROLE_MODERATOR],
+        "database": tmp_path / "modassist.db",
+        "bot": BotSettings(**{"guild_ready_timeout_seconds": 0.05, "shutdown_grace_seconds": 5.0, **bot}),
+        "alerts": AlertSettings(**{"poll_interval_seconds": 0.2, **alerts}),
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+StartRuntime = Callable[..., Awaitable[Runtime]]
+
+
+@pytest.fixture
+async def start_runtime(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[StartRuntime]:
+    """Start `modassist run`'s Runtime on the fake and wait until the bot is ready; closed at teardown.
+
+    Keyword arguments override Settings fields; `store=` passes an opened store (e.g. with a test clock).
+    """
+    started: list[Runtime] = []
+
+    async def start(*, store: Store | None = None, wait: bool = True, **overrides: Any) -> Runtime:
+        runtime = await Runtime.open(make_settings(fake, tmp_path, **overrides), make_suite(), store=store)
+        started.append(runtime)
+        await runtime.start()
+        if wait:
+            await runtime.wait_ready(timeout=20)
+        return runtime
+
+    try:
+        yield start
+    finally:
+        for runtime in reversed(started):
+            await runtime.close()
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], timeout: float = 15.0) -> Any:  # noqa: ASYNC109
+    """Poll `check()` until it returns something truthy: for state with no event to await (the store is
+    written by the dispatcher after the fake has answered)."""
+    async with asyncio.timeout(timeout):
+        while not (result := await check()):  # noqa: ASYNC110 - no event: another task writes the store
+            await asyncio.sleep(0.01)
+        return result

@@ -1,0 +1,1 @@
+"""Fakes of the services modassist talks to: a Discord server (REST + gateway)."""
