@@ -115,9 +115,13 @@ def run_classify(path: Path, posts: int) -> tuple[float, float]:
 
 def main() -> int:
     """Run the benchmark and print the table."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--posts", type=int, default=10_000, help="posts in the smaller input (the larger is 4x)")
+    parser.add_argument(
+        "--posts", type=int, default=10_000, help="posts in the smaller input (the larger is 4x)"
+    )
     parser.add_argument("--skip-classify", action="store_true", help="only the in-process detector timing")
     args = parser.parse_args()
     console = Console(highlight=False)
@@ -127,7 +131,9 @@ def main() -> int:
     n_small = sum(len(t.posts) for t in small)
     reference = time_reference(small)
     detector = time_detector(small)
-    table = Table(title=f"duplicated-quote detector alone, one core, {n_small} posts (CPU time)", title_justify="left")
+    table = Table(
+        title=f"duplicated-quote detector alone, one core, {n_small} posts (CPU time)", title_justify="left"
+    )
     for column in ("method", "posts/s", "ratio to reference"):
         table.add_column(column, justify="left" if column == "method" else "right")
     table.add_row("plain 6-word shingles (reference)", f"{reference:,.0f}", "1.00")
@@ -147,7 +153,9 @@ def main() -> int:
             rate, rss = run_classify(path, posts)
             table.add_row(label, f"{posts:,}", f"{rate:,.0f}", f"{rss:,.0f}")
     console.print(table)
-    console.print(f"this process peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
+    console.print(
+        f"this process peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB"
+    )
     return 0
 
 

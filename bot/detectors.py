@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from bot.errors import ModassistError
 from classifiers.duplicates import QuoteDuplicateDetector
 from classifiers.inflammatory import InflammatoryDetector
 from classifiers.offtopic import OffTopicDetector
 from classifiers.persistence import ModelError
 from classifiers.suite import DetectorSuite
 from config.settings import Settings
-
-from bot.errors import ModassistError
 
 
 class ModelLoadError(ModassistError):

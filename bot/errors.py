@@ -1,9 +1,9 @@
 """modassist's domain errors.
 
-    ModassistError            anything a user can act on; printed as one line, never a traceback
-    ├── ParseError            input that is not in a format we read (exit status 2)
-    ├── ModelError            a model file missing, tampered with or of the wrong version
-    └── ConfigError           settings that cannot work together
+ModassistError            anything a user can act on; printed as one line, never a traceback
+├── ParseError            input that is not in a format we read (exit status 2)
+├── ModelError            a model file missing, tampered with or of the wrong version
+└── ConfigError           settings that cannot work together
 """
 
 from __future__ import annotations

@@ -27,7 +27,9 @@ class BinaryMetrics:
     f1: float
 
 
-def binary_metrics(name: str, labels: Sequence[bool], scores: Sequence[float], threshold: float) -> BinaryMetrics:
+def binary_metrics(
+    name: str, labels: Sequence[bool], scores: Sequence[float], threshold: float
+) -> BinaryMetrics:
     """ROC-AUC, average precision and precision/recall/F1 of `score >= threshold`."""
     y = np.asarray(labels, dtype=bool)
     s = np.asarray(scores, dtype=float)
@@ -58,14 +60,24 @@ def metrics_table(title: str, rows: Sequence[BinaryMetrics]) -> Table:
         table.add_column(column, justify="left" if column == "data" else "right")
     for m in rows:
         table.add_row(
-            m.name, str(m.positives), str(m.negatives), f"{m.roc_auc:.4f}", f"{m.average_precision:.4f}",
-            f"{m.threshold:.2f}", f"{m.precision:.3f}", f"{m.recall:.3f}", f"{m.f1:.3f}",
+            m.name,
+            str(m.positives),
+            str(m.negatives),
+            f"{m.roc_auc:.4f}",
+            f"{m.average_precision:.4f}",
+            f"{m.threshold:.2f}",
+            f"{m.precision:.3f}",
+            f"{m.recall:.3f}",
+            f"{m.f1:.3f}",
         )
     return table
 
 
 def plot_pr_curves(
-    path: Path, title: str, curves: Sequence[tuple[str, npt.ArrayLike, npt.ArrayLike]], threshold: float | None = None
+    path: Path,
+    title: str,
+    curves: Sequence[tuple[str, npt.ArrayLike, npt.ArrayLike]],
+    threshold: float | None = None,
 ) -> Path | None:
     """Write precision-recall curves (name, labels, scores) to a PNG; None when matplotlib is missing."""
     try:

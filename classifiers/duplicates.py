@@ -249,7 +249,9 @@ class DuplicateThreadState:
 
     def _requote_runs(self, post: Post, srcs: npt.NDArray[np.int64], hashes: list[int]) -> list[_Run]:
         """Runs of words that repeat a passage an earlier post (of a third party) already quoted."""
-        quoters = np.fromiter(map(self._quoted_by.get, hashes, repeat(_NONE)), dtype=np.int64, count=len(hashes))
+        quoters = np.fromiter(
+            map(self._quoted_by.get, hashes, repeat(_NONE)), dtype=np.int64, count=len(hashes)
+        )
         quoters[srcs == _NONE] = _NONE
         found = quoters != _NONE
         if not found.any():
@@ -285,7 +287,9 @@ class DuplicateThreadState:
                 src = self._quote_source(quote, hashes)
                 summary.sources[src] += len(qwords)
                 earlier = Counter(
-                    q for h in hashes if (q := self._quoted_by.get(h, me)) != me and self._is_requote(post, src, q)
+                    q
+                    for h in hashes
+                    if (q := self._quoted_by.get(h, me)) != me and self._is_requote(post, src, q)
                 )
                 if earlier:
                     quoter, hits = earlier.most_common(1)[0]
@@ -294,7 +298,9 @@ class DuplicateThreadState:
                 self._remember(self._origin, hashes, src)
                 ref = self._ref(src)
                 summary.evidence.append(
-                    Evidence(0, 0, note=f"quotes {ref.label()}", source_post_id=ref.post_id, quote_index=index)
+                    Evidence(
+                        0, 0, note=f"quotes {ref.label()}", source_post_id=ref.post_id, quote_index=index
+                    )
                 )
         return summary
 
@@ -358,7 +364,8 @@ class DuplicateThreadState:
                 sources_text = self._source_label(next(iter(by_source)), author)
             else:
                 sources_text = ", ".join(
-                    f"{self._source_label(s, author)} ({count} words)" for s, count in by_source.most_common(3)
+                    f"{self._source_label(s, author)} ({count} words)"
+                    for s, count in by_source.most_common(3)
                 )
             reasons.append(
                 f"{_percent(repeated_share)} of this post repeats {sources_text}; "
@@ -411,11 +418,14 @@ class DuplicateThreadState:
             return []  # the text cannot be aligned word for word (rare Unicode): no spans
         found: list[Evidence] = []
         for run in runs:
+            pid: str | None
             if run.source == _SELF:
                 note, pid = "repeats a passage of this same post", post.id
             else:
                 note, pid = f"repeats {self._ref(run.source).label()}", self._ref(run.source).post_id
-                quoter = next((r.source for r in requote_runs if r.start < run.end and run.start < r.end), _NONE)
+                quoter = next(
+                    (r.source for r in requote_runs if r.start < run.end and run.start < r.end), _NONE
+                )
                 if quoter != _NONE:
                     note += f", already quoted by {self._ref(quoter).short()}"
             found.append(Evidence(spans[run.start][0], spans[run.end - 1][1], note=note, source_post_id=pid))

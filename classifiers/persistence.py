@@ -38,7 +38,9 @@ def _digest(array: npt.NDArray[Any]) -> str:
     return h.hexdigest()
 
 
-def save_model(path: Path | str, kind: str, arrays: Mapping[str, npt.NDArray[Any]], meta: Mapping[str, Any]) -> None:
+def save_model(
+    path: Path | str, kind: str, arrays: Mapping[str, npt.NDArray[Any]], meta: Mapping[str, Any]
+) -> None:
     """Write `arrays` and JSON-serialisable `meta` to `path` as a model of format `kind`."""
     path = Path(path)
     for name, array in arrays.items():
@@ -54,7 +56,9 @@ def save_model(path: Path | str, kind: str, arrays: Mapping[str, npt.NDArray[Any
     blob = np.frombuffer(json.dumps(header, sort_keys=True).encode("utf-8"), dtype=np.uint8)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as fh:
-        np.savez_compressed(fh, allow_pickle=False, **{_META_KEY: blob}, **{k: np.asarray(v) for k, v in arrays.items()})
+        np.savez_compressed(
+            fh, allow_pickle=False, **{_META_KEY: blob}, **{k: np.asarray(v) for k, v in arrays.items()}
+        )
 
 
 def load_model(path: Path | str, kind: str) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Any]]:
@@ -70,7 +74,14 @@ def load_model(path: Path | str, kind: str) -> tuple[dict[str, npt.NDArray[Any]]
             arrays = {name: archive[name] for name in archive.files if name != _META_KEY}
     except ModelError:
         raise
-    except (ValueError, OSError, zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError, EOFError) as exc:
+    except (
+        ValueError,
+        OSError,
+        zipfile.BadZipFile,
+        json.JSONDecodeError,
+        UnicodeDecodeError,
+        EOFError,
+    ) as exc:
         raise ModelError(path, f"damaged or not a model file ({exc})") from exc
     if not isinstance(header, dict) or header.get("kind") != kind:
         found = header.get("kind") if isinstance(header, dict) else None

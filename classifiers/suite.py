@@ -78,7 +78,9 @@ class ThreadReviewer:
 class DetectorSuite:
     """The detectors and their thresholds."""
 
-    def __init__(self, detectors: Sequence[Detector], thresholds: Mapping[Category, float] | None = None) -> None:
+    def __init__(
+        self, detectors: Sequence[Detector], thresholds: Mapping[Category, float] | None = None
+    ) -> None:
         self.detectors = tuple(detectors)
         merged = dict(DEFAULT_THRESHOLDS)
         merged.update(thresholds or {})

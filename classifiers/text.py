@@ -12,21 +12,23 @@ import unicodedata
 from dataclasses import dataclass
 
 # Zero-width and other invisible format characters that obfuscate words ("id\u200biot").
-_INVISIBLE = dict.fromkeys(
-    [0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064,
-     0xFEFF, 0x3164, 0xFFA0]
-    + list(range(0x200B, 0x2010))
-    + list(range(0x202A, 0x202F))
-    + list(range(0x2066, 0x206A)),
-    None,
+_INVISIBLE_POINTS = (
+    *(0x00AD, 0x034F, 0x061C, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x180E, 0xFEFF, 0x3164, 0xFFA0),
+    *range(0x200B, 0x2010),  # zero-width space, joiners, marks
+    *range(0x202A, 0x202F),  # bidi embeddings and overrides
+    *range(0x2060, 0x2065),  # word joiner, invisible operators
+    *range(0x2066, 0x206A),  # bidi isolates
 )
+_INVISIBLE = dict.fromkeys(_INVISIBLE_POINTS)
 _INVISIBLE_RE = re.compile("[" + "".join(re.escape(chr(c)) for c in _INVISIBLE) + "]")
 _WS = re.compile(r"\s+")
 # A word: letters/digits, keeping inner apostrophes and hyphens ("don't", "U.S." -> "u.s").
 WORD_RE = re.compile(r"\w+(?:['’.\-]\w+)*", re.UNICODE)
 
 _BOILERPLATE = [
-    re.compile(r"^please,?\s+log\s*in\s+or\s+register\s+to\s+view\s+(urls?|links?|images?|media)\s+content!?$", re.I),
+    re.compile(
+        r"^please,?\s+log\s*in\s+or\s+register\s+to\s+view\s+(urls?|links?|images?|media)\s+content!?$", re.I
+    ),
     re.compile(r"^[\w\-. ()\[\]]{1,120}\.(jpe?g|png|gif|webp|bmp|heic|mp4|webm|pdf|zip|txt)$", re.I),
     re.compile(r"^(view attachment \d+|click to expand\.{0,3}|top)$", re.I),
     re.compile(r"^\S+ said:?$", re.I),
@@ -46,8 +48,22 @@ def normalize(text: str) -> str:
 
 # Every boilerplate line holds one of these (lower case); a text without any skips the line-by-line check.
 _BOILERPLATE_HINTS = (
-    "register to view", "top", "attachment", "expand", "said", ".jp", ".png", ".gif", ".webp", ".bmp", ".heic",
-    ".mp4", ".webm", ".pdf", ".zip", ".txt",
+    "register to view",
+    "top",
+    "attachment",
+    "expand",
+    "said",
+    ".jp",
+    ".png",
+    ".gif",
+    ".webp",
+    ".bmp",
+    ".heic",
+    ".mp4",
+    ".webm",
+    ".pdf",
+    ".zip",
+    ".txt",
 )
 _MAX_BOILERPLATE_LINE = 160
 
@@ -136,9 +152,7 @@ def words(text: str) -> list[str]:
 
 def own_text(text: str) -> str:
     """`text` without its boilerplate lines."""
-    return "".join(
-        line for line in text.splitlines(keepends=True) if not is_boilerplate_line(line)
-    ).strip()
+    return "".join(line for line in text.splitlines(keepends=True) if not is_boilerplate_line(line)).strip()
 
 
 # -- fast word keys for overlap detection ---------------------------------------------------------------

@@ -90,7 +90,10 @@ class BotSettings(BaseModel):
 
 
 class Settings(BaseSettings):
-    """Everything configurable in modassist. Nested fields use `__`, e.g. MODASSIST_THRESHOLDS__INFLAMMATORY."""
+    """Everything configurable in modassist.
+
+    Nested fields use `__` in the environment, e.g. MODASSIST_THRESHOLDS__INFLAMMATORY=0.75.
+    """
 
     model_config = SettingsConfigDict(
         env_prefix="MODASSIST_",
@@ -100,8 +103,8 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    thresholds: Thresholds = Field(default_factory=Thresholds)
-    catch_all: CatchAllPolicy = Field(default_factory=CatchAllPolicy)
+    thresholds: Thresholds = Field(default_factory=lambda: Thresholds())
+    catch_all: CatchAllPolicy = Field(default_factory=lambda: CatchAllPolicy())
     models: ModelPaths = Field(default_factory=ModelPaths)
     database: Path = Path("modassist.db")
     store: StoreSettings = Field(default_factory=lambda: StoreSettings())

@@ -9,6 +9,7 @@ import os
 import stat
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, TextIO
 
 from bot.errors import ModassistError, ParseError
@@ -33,7 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Stream the input through the detector suite; exit 1 if any line was malformed."""
-    from bot.detectors import build_suite  # noqa: PLC0415 - loading models is slow; only when run
+    from bot.detectors import build_suite
 
     suite = build_suite(get_settings())
     with _open_in(args.input) as source, _open_out(args.output) as sink:
@@ -70,9 +71,11 @@ def _open_in(path: str) -> Iterator[IO[str]]:
         yield _lines_of(sys.stdin)
         return
     try:
-        handle = open(path, encoding="utf-8", errors="surrogateescape", newline="\n")  # noqa: SIM115
+        handle = Path(path).open(encoding="utf-8", errors="surrogateescape", newline="\n")  # noqa: SIM115
     except OSError as exc:
-        raise ModassistError(f"cannot read {path}: {exc.strerror}; pass an existing JSON Lines file") from None
+        raise ModassistError(
+            f"cannot read {path}: {exc.strerror}; pass an existing JSON Lines file"
+        ) from None
     with handle:
         yield handle
 
@@ -84,7 +87,7 @@ def _open_out(path: str) -> Iterator[IO[str]]:
         sys.stdout.flush()
         return
     try:
-        handle = open(path, "w", encoding="utf-8")  # noqa: SIM115
+        handle = Path(path).open("w", encoding="utf-8")  # noqa: SIM115
     except OSError as exc:
         raise ModassistError(f"cannot write {path}: {exc.strerror}") from None
     with handle:

@@ -32,7 +32,9 @@ def register_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     parser.add_argument("--data-dir", type=Path, help="the shared data folder (default: Settings.data_dir)")
     parser.add_argument("--threshold", type=float, help="flag threshold (default: Settings)")
-    parser.add_argument("--plot", type=Path, default=Path("benchmarks/out/duplicates_pr.png"), help="PR curve PNG")
+    parser.add_argument(
+        "--plot", type=Path, default=Path("benchmarks/out/duplicates_pr.png"), help="PR curve PNG"
+    )
     parser.set_defaults(func=run)
 
 
@@ -56,11 +58,15 @@ def run(args: argparse.Namespace) -> int:
                     labels[name].append(share >= POSITIVE_FROM)
                     scores[name].append(score)
     rows = [binary_metrics(name, labels[name], scores[name], threshold) for name in LABELLINGS]
-    console.print(metrics_table(f"duplicated_quote, 4forums dev ({len(threads)} threads), by labelling", rows))
+    console.print(
+        metrics_table(f"duplicated_quote, 4forums dev ({len(threads)} threads), by labelling", rows)
+    )
     for name, meaning in LABELLINGS.items():
         console.print(f"  [bold]{name}[/]: {meaning}")
     png = plot_pr_curves(
-        args.plot, "duplicated_quote, 4forums dev", [(name, labels[name], scores[name]) for name in LABELLINGS],
+        args.plot,
+        "duplicated_quote, 4forums dev",
+        [(name, labels[name], scores[name]) for name in LABELLINGS],
         threshold,
     )
     if png:

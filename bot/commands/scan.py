@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     """Scan every thread in the source."""
     threads = load_threads(args.source)
-    from bot.detectors import build_suite  # noqa: PLC0415 - loading models is slow; only when run
+    from bot.detectors import build_suite
 
     suite = build_suite(get_settings())
     console = Console(highlight=False, soft_wrap=False)

@@ -12,6 +12,7 @@ def corpus_dir(data_dir: Path, name: str) -> Path:
     folder = data_dir / name
     if not folder.is_dir():
         raise ConfigError(
-            f"corpus folder {folder} not found: pass --data-dir or set MODASSIST_DATA_DIR to the shared data folder"
+            f"corpus folder {folder} not found: "
+            "pass --data-dir or set MODASSIST_DATA_DIR to the shared data folder"
         )
     return folder

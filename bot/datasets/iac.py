@@ -39,7 +39,8 @@ class IacThread:
         `resolve` says which quote spans count as in-thread:
         - "id": the span's quoted post id is an earlier post of the thread (the corpus' own attribution);
         - "author": also spans without a post id whose author wrote an earlier post;
-        - "text": also spans without a post id whose text stands verbatim (whitespace aside) in an earlier post.
+        - "text": also spans without a post id whose text stands verbatim (whitespace aside) in an
+          earlier post.
         """
         before = self.thread.posts[: (post.position or 1) - 1]
         earlier = {p.id for p in before}
@@ -94,9 +95,14 @@ def read_iac(path: Path) -> Iterator[IacThread]:
                 parent = p.get("parent_id")
                 parents[pid] = str(parent) if parent is not None else None
             thread = Thread(
-                id=str(raw["discussion_id"]), title=raw.get("title") or "", posts=tuple(posts), url=raw.get("url")
+                id=str(raw["discussion_id"]),
+                title=raw.get("title") or "",
+                posts=tuple(posts),
+                url=raw.get("url"),
             )
-            yield IacThread(thread=thread, subforum=raw.get("subforum", ""), quote_spans=spans, parents=parents)
+            yield IacThread(
+                thread=thread, subforum=raw.get("subforum", ""), quote_spans=spans, parents=parents
+            )
 
 
 def load_iac(data_dir: Path, *, political: bool = True) -> list[IacThread]:

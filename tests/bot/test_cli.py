@@ -113,7 +113,7 @@ def test_classify_streams_the_contract() -> None:
             "thread_id": "t1",
             "thread_title": "Harbour news",
             "author": "ana",
-            "text": "The ferry terminal was approved on Monday after a long debate about the cost of dredging.",
+            "text": "The ferry terminal was approved on Monday after a long debate about the cost of dredging.",  # noqa: E501
         },
         {
             "id": "b1",
@@ -126,7 +126,7 @@ def test_classify_streams_the_contract() -> None:
             "id": "a2",
             "thread_id": "t1",
             "author": "ben",
-            "text": "The ferry terminal was approved on Monday after a long debate about the cost of dredging. Yes.",
+            "text": "The ferry terminal was approved on Monday after a long debate about the cost of dredging. Yes.",  # noqa: E501
         },
         {"id": 7, "text": "A post of a thread of its own."},
     ]

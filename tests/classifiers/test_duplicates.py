@@ -31,7 +31,9 @@ def post(position: int, author: str, text: str, quotes: tuple[Quote, ...] = ()) 
 
 
 def test_a_reply_that_is_mostly_a_quote_is_flagged_with_its_source() -> None:
-    results = review_all([post(1, "marina", OPENING), post(2, "skipper", f"{CLOSING}\nWho pays then, really?")])
+    results = review_all(
+        [post(1, "marina", OPENING), post(2, "skipper", f"{CLOSING}\nWho pays then, really?")]
+    )
     reply = results[1]
     assert reply.score >= 0.8
     assert "repeats post #1 by marina" in reply.reasons[0]
@@ -86,7 +88,9 @@ def test_ordinary_replies_are_not_duplicates(reply: str) -> None:
 
 
 def test_rewrapped_recased_and_lightly_edited_quotes_are_still_found() -> None:
-    edited = CLOSING.upper().replace(". ", ".\n").replace("small boat", "small-boat").replace("always", "usually")
+    edited = (
+        CLOSING.upper().replace(". ", ".\n").replace("small boat", "small-boat").replace("always", "usually")
+    )
     results = review_all([post(1, "marina", OPENING), post(2, "skipper", f"{edited}\nSo true.")])
     assert results[1].score >= 0.8
 
@@ -106,7 +110,9 @@ def test_marked_quotes_count_and_name_their_source() -> None:
 
 def test_a_quote_pyramid_is_flagged() -> None:
     inner = Quote(text="The quay was fine until the storm.", author="ana", post_id="1")
-    middle = Quote(text="It was not fine, it was already cracked.", author="ben", post_id="2", nested=(inner,))
+    middle = Quote(
+        text="It was not fine, it was already cracked.", author="ben", post_id="2", nested=(inner,)
+    )
     text = (
         "Both of you are wrong about when the cracks appeared, the inspection report from two years ago "
         "already listed the damage to the northern quay and recommended closing it for repairs."
@@ -149,7 +155,9 @@ def test_evidence_points_at_the_repeated_words() -> None:
 
 def test_boilerplate_lines_are_not_a_posts_words() -> None:
     chrome = "Please, Log in or Register to view URLs content!\nIMG-1234.jpg\n"
-    results = review_all([post(1, "marina", chrome + OPENING), post(2, "skipper", chrome + "Good news at last.")])
+    results = review_all(
+        [post(1, "marina", chrome + OPENING), post(2, "skipper", chrome + "Good news at last.")]
+    )
     assert results[1].score == 0.0
 
 
@@ -162,7 +170,9 @@ def test_memory_per_thread_stays_bounded() -> None:
     detector = QuoteDuplicateDetector(max_shingles=500, max_posts=50)
     state = detector.begin_thread("t", "long thread")
     for i in range(300):
-        state.review(post(i + 1, f"user{i % 7}", f"message number {i} says word{i} and word{i + 1} and more {i}"))
+        state.review(
+            post(i + 1, f"user{i % 7}", f"message number {i} says word{i} and word{i + 1} and more {i}")
+        )
     assert len(state._origin) <= 500
     assert len(state._quoted_by) <= 500
     assert len(state._refs) <= 50
