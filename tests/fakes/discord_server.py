@@ -574,6 +574,7 @@ class FakeDiscord:
                     response = await handler(request)
                 held = self._held(request.method, request.path.removeprefix(API))
                 if held is not None:
+                    await self._notify()  # the request has arrived (and been handled): tell waiters
                     await held.wait()
             return response
         finally:
