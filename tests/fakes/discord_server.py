@@ -140,6 +140,7 @@ class FakeDiscord:
         self._ids = itertools.count(800000000000000000)
         self._failures: list[_Failure] = []
         self._holds: list[tuple[str, re.Pattern[str], asyncio.Event]] = []
+        self._held_events: list[asyncio.Event] = []  # released at close
         self._sockets: set[web.WebSocketResponse] = set()
         self._seq = 0
         self._clicked: dict[str, int] = {}  # interaction token -> the message its component is on
@@ -177,7 +178,7 @@ class FakeDiscord:
         r.add_patch(API + "/webhooks/{app}/{token}/messages/{message}", self._edit_webhook_message)
         r.add_get(CDN_PATH + "/{name}", self._cdn)
         r.add_route("*", "/{tail:.*}", self._unhandled)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -188,7 +189,7 @@ class FakeDiscord:
 
     async def close(self) -> None:
         """Release held requests, close gateway connections, stop listening."""
-        for _, _, event in self._holds:
+        for event in self._held_events:
             event.set()
         for ws in list(self._sockets):
             await ws.close()
@@ -239,6 +240,7 @@ class FakeDiscord:
         """Handle the next matching request but answer only once the returned event is set (or at close)."""
         event = asyncio.Event()
         self._holds.append((method, re.compile(path), event))
+        self._held_events.append(event)
         return event
 
     def add_attachment(self, filename: str, data: bytes, content_type: str = "text/plain") -> dict[str, Any]:
