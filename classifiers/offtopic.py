@@ -30,6 +30,7 @@ import re
 from collections import Counter, deque
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any, Final
 
@@ -75,7 +76,8 @@ Float64Array = npt.NDArray[np.float64]
 
 # The measurements the combiner weighs, in order. `anchor` = title + opening post; `context` = the
 # recent discussion (fast decay); `thread` = the whole thread (slow decay); `recent` = the closest of
-# the last `window` posts; `answer` = the post(s) this one quotes.
+# the last `window` posts (LSA only: its word-level twin did not help and cost a fifth of the time);
+# `answer` = the post(s) this one quotes.
 FEATURE_NAMES: Final = (
     "lsa_anchor",
     "lsa_context",
@@ -83,10 +85,7 @@ FEATURE_NAMES: Final = (
     "lsa_recent",
     "lsa_answer",
     "tfidf_anchor",
-    "tfidf_context",
     "tfidf_thread",
-    "tfidf_recent",
-    "known_share",
     "quoted_share",
     "log_terms",
     "log_position",
@@ -94,6 +93,10 @@ FEATURE_NAMES: Final = (
     "second_person",
     "first_person",
     "chat_cues",
+    "exclamations",
+    "links",
+    "unknown_share",
+    "mean_idf",
     "lsa_anchor_x_terms",
     "tfidf_thread_x_terms",
 )
@@ -110,25 +113,41 @@ _STOP_WORDS: Final = frozenset(ENGLISH_STOP_WORDS) | {
     "make", "does", "did", "doing", "yes", "yeah", "ok", "okay", "lol", "oh", "im", "dont", "thats",
     "way", "thing", "things", "want", "good", "quot", "amp", "http", "https", "www", "com",
 }  # fmt: skip
-# Forum chrome (login nags, attachment names, "X said:") is removed by `own_text`; this cheap test
-# decides whether a post can contain any, so most posts skip the line-by-line pass.
-_MAYBE_BOILERPLATE: Final = re.compile(
-    r"log\s*in\s+or\s+register|view\s+attachment|click\s+to\s+expand|said:?\s*$|^\s*top\s*$"
-    r"|\.(?:jpe?g|png|gif|webp|bmp|heic|mp4|webm|pdf|zip|txt)\s*$",
-    re.IGNORECASE | re.MULTILINE,
+# Forum chrome (login nags, attachment names, "X said:", "Top") is removed by `own_text`, line by line.
+# These patterns, each starting with literal text the regex engine can skip to, decide cheaply whether
+# a post can hold any, so most posts skip that pass.
+_MAYBE_BOILERPLATE: Final = tuple(
+    re.compile(p, re.MULTILINE)  # matched against lower-cased text: IGNORECASE would defeat the skip
+    for p in (
+        r"register\s+to\s+view",
+        r"view\s+attachment",
+        r"click\s+to\s+expand",
+        r"said:?[^\S\n]*$",
+        r"top[^\S\n]*$",
+        r"\.(?:jpe?g|png|gif|webp|bmp|heic|mp4|webm|pdf|zip|txt)[^\S\n]*$",
+    )
 )
 _POSSESSIVE: Final = re.compile(r"'s\b")
-_SECOND_PERSON: Final = re.compile(r"\b(?:you|your|yours|u|ur|yourself)\b")
-_FIRST_PERSON: Final = re.compile(r"\b(?:i|me|my|mine|myself|i'm|i've)\b")
-_CHAT_CUE: Final = re.compile(
-    r"\b(?:lol|lmao|haha\w*|hehe\w*|hmm+|thanks?|thx|welcome|congrat\w*|bro|dude|mate)\b|[:;]-?[)(pd]|!!|@\w"
-)
+_ASCII_WORD: Final = re.compile(r"[a-z0-9_]+(?:['.\-][a-z0-9_]+)*")  # WORD_RE on lower-cased ASCII text
+_SECOND_PERSON: Final = frozenset({"you", "your", "yours", "u", "ur", "yourself", "you're", "you've"})
+_FIRST_PERSON: Final = frozenset({"i", "me", "my", "mine", "myself", "i'm", "i've", "i'd", "i'll"})
+_CHAT_WORDS: Final = frozenset(
+    {"lol", "lmao", "rofl", "haha", "hahaha", "hehe", "hmm", "hmmm", "thanks", "thank", "thx", "welcome",
+     "congrats", "congratulations", "bro", "dude", "mate", "cheers"}
+)  # fmt: skip
+_CUE_WORDS: Final = _SECOND_PERSON | _FIRST_PERSON | _CHAT_WORDS
+_EMOTICON: Final = re.compile(r"[:;]-?[)(pd]|!!|@\w")
 
 
 def post_words(text: str) -> list[str]:
     """The normalised words of `text` (as `text.words`), boilerplate lines skipped, "'s" dropped."""
-    if _MAYBE_BOILERPLATE.search(text):
+    lowered = text.lower()
+    if any(p.search(lowered) for p in _MAYBE_BOILERPLATE):
         text = own_text(text)
+        lowered = text.lower()
+    # NFKC and case folding change nothing else in ASCII text, so most posts skip `normalize`.
+    if text.isascii():
+        return _ASCII_WORD.findall(_POSSESSIVE.sub("", lowered))
     return WORD_RE.findall(_POSSESSIVE.sub("", normalize(text).replace("’", "'")))
 
 
@@ -160,6 +179,8 @@ class OffTopicModel:
     intercept: Float64Array  # (len(STYLES),)
     meta: dict[str, Any] = field(default_factory=dict)
     index: dict[str, int] = field(init=False, repr=False)
+    idf_oov: Float64Array = field(init=False, repr=False)  # idf, then the unknown-word idf (index -1)
+    components_oov: FloatArray = field(init=False, repr=False)  # components, then a zero row (index -1)
     oov_idf: float = field(init=False)
 
     def __post_init__(self) -> None:
@@ -172,6 +193,9 @@ class OffTopicModel:
         object.__setattr__(self, "index", {t: i for i, t in enumerate(self.terms)})
         # A word the background never saw is as distinctive as its rarest words.
         object.__setattr__(self, "oov_idf", float(self.idf.max()) if len(self.idf) else 1.0)
+        object.__setattr__(self, "idf_oov", np.append(self.idf, np.float32(self.oov_idf)).astype(np.float64))
+        zero = np.zeros((1, self.components.shape[1]), dtype=np.float32)
+        object.__setattr__(self, "components_oov", np.vstack([self.components.astype(np.float32), zero]))
 
     @property
     def digest(self) -> str:
@@ -281,7 +305,7 @@ def fit_background(
                     sublinear_tf=True,
                 ),
             ),
-            ("lsa", TruncatedSVD(n_components=n_components, n_iter=7, random_state=random_state)),
+            ("lsa", TruncatedSVD(n_components=n_components + 1, n_iter=7, random_state=random_state)),
         ]
     ).fit(list(texts))
     vectorizer: Any = pipeline.named_steps["tfidf"]
@@ -292,7 +316,8 @@ def fit_background(
     return OffTopicModel(
         terms=tuple(vectorizer.get_feature_names_out()),
         idf=vectorizer.idf_.astype(np.float32),
-        components=np.ascontiguousarray(svd.components_.T, dtype=np.float32),
+        # The first direction is mostly how common a text's words are, not what it is about: dropped.
+        components=np.ascontiguousarray(svd.components_[1:].T, dtype=np.float32),
         coef=coef,
         intercept=np.full(len(STYLES), 2.0),
         meta=dict(meta or {}),
@@ -310,6 +335,7 @@ class _Vector:
     weights: dict[str, float]
     norm: float
     lsa: FloatArray
+    unknown: int = 0  # terms the background never saw
 
     def cosine(self, other: dict[str, float], other_norm: float) -> float:
         if not self.norm or not other_norm:
@@ -338,24 +364,19 @@ class _DecayingProfile:
         self.sq = 0.0
         self.scale = 1.0
 
-    def add(self, weights: dict[str, float]) -> None:
+    def advance(self) -> None:
+        """Age everything by one post (before adding the next post's terms)."""
         self.scale /= self.decay
         if self.scale > 1e12:
             factor = 1.0 / self.scale
             self.weights = {t: w * factor for t, w in self.weights.items()}
             self.sq = sum(w * w for w in self.weights.values())
             self.scale = 1.0
-        scale = self.scale
-        profile = self.weights
-        sq = self.sq
-        for term, w in weights.items():
-            add = w * scale
-            old = profile.get(term, 0.0)
-            profile[term] = old + add
-            sq += (2.0 * old + add) * add
-        self.sq = sq
-        if len(profile) > 2 * self.max_terms:
-            keep = sorted(profile.items(), key=lambda kv: kv[1], reverse=True)[: self.max_terms]
+
+    def prune(self) -> None:
+        """Keep the heaviest `max_terms` terms once there are twice as many."""
+        if len(self.weights) > 2 * self.max_terms:
+            keep = sorted(self.weights.items(), key=lambda kv: kv[1], reverse=True)[: self.max_terms]
             self.weights = dict(keep)
             self.sq = sum(w * w for _, w in keep)
 
@@ -364,7 +385,7 @@ class _DecayingProfile:
         return math.sqrt(max(self.sq, 0.0))
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Remembered:
     post_id: str
     author: str | None
@@ -379,8 +400,10 @@ class _Observation:
     features: Float64Array
     vector: _Vector
     words: list[str]
+    shingles: frozenset[int]
     n_terms: int
     answered: list[_Remembered]
+    known_share: float  # share of the post's distinctive weight on terms the thread already uses
 
 
 def _unit(v: FloatArray) -> FloatArray:
@@ -388,8 +411,11 @@ def _unit(v: FloatArray) -> FloatArray:
     return v / n if n > 0 else v
 
 
-_SHINGLE: Final = 5  # words per shingle when looking for inline quotes of earlier posts
-_MIN_SHINGLES: Final = 2  # shingles (6+ words in a row) that make an inline quote of a post
+# Inline quotes are found by shingles of topic words (stop words left out): cheaper than shingles of
+# all words, and a run of five topic words shared with an earlier post is a quote, not a coincidence.
+_SHINGLE: Final = 4  # topic words per shingle
+_SHINGLE_ONES: Final = np.ones(_SHINGLE, dtype=np.float32)
+_MIN_SHINGLES: Final = 2  # shingles (5+ topic words in a row) that make an inline quote of a post
 _THREAD_TERMS: Final = 3  # key terms named in a reason
 _POST_TERMS: Final = 3
 _MAX_EVIDENCE: Final = 12
@@ -412,15 +438,18 @@ class OffTopicThreadState:
         self._k = k
         self._position = 0
         self._anchor = _Vector({}, 0.0, np.zeros(k, dtype=np.float32))
-        self._context = _DecayingProfile(detector.decay, detector.profile_terms)
-        self._thread = _DecayingProfile(detector.thread_decay, detector.profile_terms)
+        # The thread's terms, decaying slowly (a catch-all thread judged on recent posts: quickly).
+        self._thread = _DecayingProfile(
+            detector.decay if self._recent_only else detector.thread_decay, detector.profile_terms
+        )
         self._centroid = np.zeros(k, dtype=np.float32)
         self._thread_centroid = np.zeros(k, dtype=np.float32)
         self._recent: deque[_Remembered] = deque(maxlen=detector.window)
         self._recent_matrix = np.zeros((detector.window, k), dtype=np.float32)
         self._recent_slot = 0
-        self._shingles: dict[tuple[str, ...], _Remembered] = {}
-        self._shingles_of: deque[tuple[_Remembered, list[tuple[str, ...]]]] = deque()
+        # Word shingles of the opening post and of the last `window` posts, to find inline quotes.
+        self._opening_shingles: tuple[_Remembered, frozenset[int]] | None = None
+        self._shingles: deque[tuple[_Remembered, frozenset[int]]] = deque(maxlen=detector.window)
         self._by_id: dict[str, _Remembered] = {}
         self._texts: deque[str] = deque(maxlen=detector.window)
         self._opening_text = ""
@@ -462,97 +491,102 @@ class OffTopicThreadState:
 
     # -- measuring ---------------------------------------------------------------------------------
 
-    def _vector(self, terms: Sequence[str]) -> _Vector:
+    def _vector(self, counts: dict[str, int]) -> _Vector:
+        """Sublinear TF-IDF weights of the terms counted in `counts`, and their LSA direction."""
+        if not counts:
+            return _Vector({}, 0.0, np.zeros(self._k, dtype=np.float32))
         model = self._model
         index = model.index
-        idf = model.idf
-        oov = model.oov_idf
-        weights: dict[str, float] = {}
-        rows: list[int] = []
-        row_weights: list[float] = []
-        for term, n in Counter(terms).items():
-            i = index.get(term)
-            if i is None:
-                weights[term] = (1.0 + math.log(n)) * oov
-            else:
-                w = (1.0 + math.log(n)) * float(idf[i])
-                weights[term] = w
-                rows.append(i)
-                row_weights.append(w)
-        norm = math.sqrt(sum(w * w for w in weights.values()))
-        if rows:
-            lsa = _unit(np.asarray(row_weights, dtype=np.float32) @ model.components[rows])
-        else:
-            lsa = np.zeros(self._k, dtype=np.float32)
-        return _Vector(weights, norm, lsa)
+        terms = list(counts)
+        size = len(terms)
+        # -1 (a word the background never saw) picks the unknown-word idf and an all-zero LSA row.
+        idx = np.fromiter(map(index.get, terms, repeat(-1, size)), dtype=np.intp, count=size)
+        n = np.fromiter(counts.values(), dtype=np.float64, count=size)
+        w = (1.0 + np.log(n)) * model.idf_oov[idx]
+        lsa = _unit(w.astype(np.float32) @ model.components_oov[idx])
+        unknown = int(np.count_nonzero(idx < 0))
+        return _Vector(dict(zip(terms, w.tolist(), strict=True)), math.sqrt(float(w @ w)), lsa, unknown)
 
-    def _quoted(self, post: Post, words: list[str]) -> tuple[list[bool] | None, list[_Remembered]]:
-        """Which words repeat an earlier post (inline quotes) and which earlier posts the post answers."""
+    def _quoted(
+        self, post: Post, terms: list[str]
+    ) -> tuple[list[bool] | None, list[_Remembered], frozenset[int]]:
+        """Which of the post's topic words repeat an earlier post (inline quotes), which earlier posts
+        the post answers, and the post's own shingles."""
         mask: list[bool] | None = None
-        hits: Counter[int] = Counter()
-        sources: dict[int, _Remembered] = {}
-        if len(words) >= _SHINGLE:
-            shingles = self._shingles
-            for i, sh in enumerate(zip(*(words[j:] for j in range(_SHINGLE)), strict=False)):
-                source = shingles.get(sh)
-                if source is not None:
-                    if mask is None:
-                        mask = [False] * len(words)
-                    mask[i : i + _SHINGLE] = [True] * _SHINGLE
-                    hits[id(source)] += 1
-                    sources[id(source)] = source
+        hits: list[tuple[int, int, _Remembered]] = []
+        unique: frozenset[int] = frozenset()
+        if len(terms) >= _SHINGLE:
+            # Shingles as hashes: int sets intersect much faster than sets of tuples (which rehash).
+            mine = list(map(hash, zip(*(terms[j:] for j in range(_SHINGLE)), strict=False)))
+            unique = frozenset(mine)
+            quoted: set[int] = set()
+            sources = [*self._shingles, self._opening_shingles] if self._opening_shingles else self._shingles
+            for order, (source, theirs) in enumerate(sources):
+                common = unique & theirs if len(unique) < len(theirs) else theirs & unique
+                if len(common) >= _MIN_SHINGLES:
+                    hits.append((len(common), -order, source))
+                    quoted |= common
+            if quoted:
+                # A word is quoted when one of the shingles covering it is.
+                hit = np.fromiter(map(quoted.__contains__, mine), dtype=np.float32, count=len(mine))
+                mask = (np.convolve(hit, _SHINGLE_ONES) > 0).tolist()
         for quote in post.quotes:  # a marked quote answers the post it names
             if quote.post_id is not None and quote.post_id in self._by_id:
-                source = self._by_id[quote.post_id]
-                hits[id(source)] += _MIN_SHINGLES
-                sources[id(source)] = source
-        answered = [sources[key] for key, n in hits.most_common(2) if n >= _MIN_SHINGLES]
-        return mask, answered
+                hits.append((len(quote.text), 1, self._by_id[quote.post_id]))
+        hits.sort(key=lambda h: (h[0], h[1]), reverse=True)
+        answered: list[_Remembered] = []
+        for _, _, source in hits:
+            if all(source is not seen for seen in answered):
+                answered.append(source)
+        return mask, answered[:2], unique
 
     def _observe(self, post: Post) -> _Observation:
         words = post_words(post.text)
-        mask, answered = self._quoted(post, words)
-        n_quoted = sum(mask) if mask is not None else 0
+        terms = content_terms(words)
+        mask, answered, shingles = self._quoted(post, terms)
         if mask is None:
-            own = content_terms(words)
+            own = Counter(terms)
+            n_quoted = 0
         else:
-            own = content_terms([w for w, quoted in zip(words, mask, strict=True) if not quoted])
+            own = Counter([t for t, quoted in zip(terms, mask, strict=True) if not quoted])
+            n_quoted = sum(mask)
         vector = self._vector(own)
-        marked = sum(len(q.text.split()) for q in post.quotes)
-        quoted_share = (n_quoted + marked) / max(1, len(words) + marked)
+        marked = sum(len(content_terms(post_words(q.text))) for q in post.quotes)
+        quoted_share = (n_quoted + marked) / max(1, len(terms) + marked)
 
+        # Term overlap with the anchor, the recent discussion and the whole thread in one pass; `shared`
+        # is the post's distinctive weight on terms the thread already uses.
+        thread, anchor = self._thread, self._anchor
+        a_weights, t_weights = anchor.weights, thread.weights
+        a_dot = t_dot = shared = total = 0.0
+        for term, w in vector.weights.items():
+            total += w
+            t = t_weights.get(term)
+            if t is not None:
+                t_dot += w * t
+            a = a_weights.get(term)
+            if a is not None:
+                a_dot += w * a
+            if a is not None or t is not None:
+                shared += w
+        norm = vector.norm
+        tfidf_thread = t_dot / (norm * thread.norm) if norm and thread.norm else 0.0
         lsa = vector.lsa
-        context, thread = self._context, self._thread
         lsa_context = float(lsa @ _unit(self._centroid))
-        tfidf_context = vector.cosine(context.weights, context.norm)
         if self._recent_only:
             # A catch-all thread: only the recent discussion counts, not where the thread started.
+            shared = sum(w for term, w in vector.weights.items() if term in t_weights)
             lsa_anchor = lsa_thread = lsa_context
-            tfidf_anchor = tfidf_thread = tfidf_context
-            known: dict[str, float] = context.weights
-            anchor_terms: dict[str, float] = {}
+            tfidf_anchor = tfidf_thread
         else:
-            lsa_anchor = float(lsa @ self._anchor.lsa)
+            lsa_anchor = float(lsa @ anchor.lsa)
             lsa_thread = float(lsa @ _unit(self._thread_centroid))
-            tfidf_anchor = vector.cosine(self._anchor.weights, self._anchor.norm)
-            tfidf_thread = vector.cosine(thread.weights, thread.norm)
-            known = thread.weights
-            anchor_terms = self._anchor.weights
+            tfidf_anchor = a_dot / (norm * anchor.norm) if norm and anchor.norm else 0.0
+        known_share = shared / total if total > 0 else 0.0
         n_recent = len(self._recent)
-        if n_recent:
-            lsa_recent = float(np.max(self._recent_matrix[:n_recent] @ lsa))
-            tfidf_recent = max(vector.cosine(r.vector.weights, r.vector.norm) for r in self._recent)
-        else:
-            lsa_recent, tfidf_recent = lsa_context, tfidf_context
+        lsa_recent = float((self._recent_matrix[:n_recent] @ lsa).max()) if n_recent else lsa_context
         lsa_answer = max((float(lsa @ r.vector.lsa) for r in answered), default=0.0)
 
-        # Share of the post's distinctive weight on terms the thread already uses.
-        total = sum(vector.weights.values())
-        shared = sum(w for t, w in vector.weights.items() if t in known or t in anchor_terms)
-        known_share = shared / total if total > 0 else 0.0
-
-        lowered = post.text.lower()
-        n_words = max(1, len(words))
         log_terms = math.log1p(len(vector.weights))
         features = np.array(
             [
@@ -562,23 +596,46 @@ class OffTopicThreadState:
                 lsa_recent,
                 lsa_answer,
                 tfidf_anchor,
-                tfidf_context,
                 tfidf_thread,
-                tfidf_recent,
-                known_share,
                 quoted_share,
                 log_terms,
                 math.log(self._position),
-                min(lowered.count("?"), 3) / 3.0,
-                min(len(_SECOND_PERSON.findall(lowered)) * 10 / n_words, 1.0),
-                min(len(_FIRST_PERSON.findall(lowered)) * 10 / n_words, 1.0),
-                min(len(_CHAT_CUE.findall(lowered)), 3) / 3.0,
+                *self._manner(post.text, words, self._d.style == "question"),
+                vector.unknown / len(vector.weights) if vector.weights else 0.0,
+                total / len(vector.weights) / self._model.oov_idf if vector.weights else 0.0,
                 lsa_anchor * log_terms,
                 tfidf_thread * log_terms,
             ],
             dtype=np.float64,
         )
-        return _Observation(features, vector, words, len(own), answered)
+        return _Observation(features, vector, words, shingles, sum(own.values()), answered, known_share)
+
+    @staticmethod
+    def _manner(text: str, words: list[str], by_words: bool) -> tuple[float, ...]:
+        """How a reply is written: questions back, "you"/"I", chat and thanks, exclamations, links.
+
+        These tell a chatty non-answer from an answer in question threads. In debates only the cheap
+        character counts helped (measured), so the word counts are left at 0 unless `by_words`.
+        """
+        lowered = text.lower()
+        second = first = chat = 0.0
+        if by_words:
+            cues = Counter([w for w in words if w in _CUE_WORDS])
+            n_words = max(1, len(words))
+            emoticons = 0
+            if ":" in lowered or ";" in lowered or "@" in lowered or "!!" in lowered:
+                emoticons = len(_EMOTICON.findall(lowered))
+            second = min(sum(cues[w] for w in _SECOND_PERSON) * 10 / n_words, 1.0)
+            first = min(sum(cues[w] for w in _FIRST_PERSON) * 10 / n_words, 1.0)
+            chat = min(sum(cues[w] for w in _CHAT_WORDS) + emoticons, 3) / 3.0
+        return (
+            min(lowered.count("?"), 3) / 3.0,
+            second,
+            first,
+            chat,
+            min(lowered.count("!"), 3) / 3.0,
+            float("http" in lowered or "www." in lowered),
+        )
 
     def _apply_rules(self, raw: float, observation: _Observation) -> tuple[float, str]:
         d = self._d
@@ -600,49 +657,56 @@ class OffTopicThreadState:
     def _remember_opening(self, post: Post) -> None:
         words = post_words(post.text)
         title_terms = content_terms(post_words(self.title))
-        self._anchor = self._vector(title_terms * 2 + content_terms(words))
+        self._anchor = self._vector(Counter(title_terms * 2 + content_terms(words)))
         self._opening_text = (self.title + "\n" + post.text)[: self._d.max_text_chars]
-        self._add_context(_Remembered(post.id, post.author, self._anchor, 0.0), words, opening=True)
+        terms = content_terms(words)
+        shingles = frozenset(map(hash, zip(*(terms[j:] for j in range(_SHINGLE)), strict=False)))
+        self._add_context(_Remembered(post.id, post.author, self._anchor, 0.0), shingles, opening=True)
 
     def _remember(self, post: Post, observation: _Observation, score: float) -> None:
-        self._add_context(_Remembered(post.id, post.author, observation.vector, score), observation.words)
+        remembered = _Remembered(post.id, post.author, observation.vector, score)
+        self._add_context(remembered, observation.shingles)
         self._texts.append(post.text[: self._d.max_text_chars])
 
-    def _add_context(self, remembered: _Remembered, words: list[str], *, opening: bool = False) -> None:
+    def _add_context(
+        self, remembered: _Remembered, shingles: frozenset[int], *, opening: bool = False
+    ) -> None:
         d = self._d
-        self._context.add(remembered.vector.weights)
-        self._thread.add(remembered.vector.weights)
+        thread = self._thread
+        thread.advance()
+        scale = thread.scale
+        weights = thread.weights
+        sq = thread.sq
+        for term, w in remembered.vector.weights.items():
+            add = w * scale
+            old = weights.get(term, 0.0)
+            weights[term] = old + add
+            sq += (2.0 * old + add) * add
+        thread.sq = sq
+        thread.prune()
         lsa = remembered.vector.lsa
         self._centroid = self._centroid * np.float32(d.decay) + lsa
         self._thread_centroid = self._thread_centroid * np.float32(d.thread_decay) + lsa
         self._by_id[remembered.post_id] = remembered
         # The opening post's shingles stay for the whole thread; another post's leave with it.
-        shingles = list(zip(*(words[j:] for j in range(_SHINGLE)), strict=False))
-        for sh in shingles:
-            self._shingles.setdefault(sh, remembered)
         if opening:
+            self._opening_shingles = (remembered, shingles)
             return
         self._recent.append(remembered)
         self._recent_matrix[self._recent_slot] = lsa
         self._recent_slot = (self._recent_slot + 1) % d.window
-        self._shingles_of.append((remembered, shingles))
-        if len(self._shingles_of) > d.window:
-            old_post, old_shingles = self._shingles_of.popleft()
-            for sh in old_shingles:
-                if self._shingles.get(sh) is old_post:
-                    del self._shingles[sh]
-            self._by_id.pop(old_post.post_id, None)
+        if len(self._shingles) == d.window:
+            self._by_id.pop(self._shingles[0][0].post_id, None)
+        self._shingles.append((remembered, shingles))
 
     # -- explaining --------------------------------------------------------------------------------
 
     def _thread_key_terms(self, exclude: Collection[str]) -> list[str]:
         """What the thread is about: its heaviest terms (recent discussion only in catch-all threads)."""
         weight: dict[str, float] = {}
-        profiles = [self._context] if self._recent_only else [self._thread]
-        for profile in profiles:
-            norm = profile.norm or 1.0
-            for t, w in profile.weights.items():
-                weight[t] = weight.get(t, 0.0) + w / norm
+        norm = self._thread.norm or 1.0
+        for t, w in self._thread.weights.items():
+            weight[t] = w / norm
         if not self._recent_only and self._anchor.norm:
             for t, w in self._anchor.weights.items():
                 weight[t] = weight.get(t, 0.0) + w / self._anchor.norm
@@ -664,7 +728,7 @@ class OffTopicThreadState:
 
     def _explain(self, post: Post, observation: _Observation) -> tuple[tuple[str, ...], tuple[Evidence, ...]]:
         vector = observation.vector
-        known = self._context.weights if self._recent_only else self._thread.weights
+        known = self._thread.weights
         anchor = {} if self._recent_only else self._anchor.weights
         foreign = {t: w for t, w in vector.weights.items() if t not in known and t not in anchor}
         chosen = [t for t, _ in sorted(foreign.items(), key=lambda kv: (-kv[1], kv[0]))[:_POST_TERMS]]
@@ -698,8 +762,7 @@ class OffTopicThreadState:
         if self._d.style == "question" and not self._recent_only:
             where = "the question"
         about = f" ({', '.join(thread_terms)})" if thread_terms else ""
-        features = observation.features
-        known_share = float(features[FEATURE_NAMES.index("known_share")])
+        known_share = observation.known_share
         if phrases:
             subject = f"it is about {', '.join(phrases)}."
         else:
@@ -743,7 +806,7 @@ class OffTopicDetector:
         thread_decay: float = 0.97,
         min_terms: int = 5,
         short_cap: float = 0.5,
-        explain_from: float = 0.5,
+        explain_from: float | None = None,
         profile_terms: int = 400,
         max_text_chars: int = 20000,
     ) -> None:
@@ -775,7 +838,8 @@ class OffTopicDetector:
         self.thread_decay = thread_decay
         self.min_terms = min_terms
         self.short_cap = short_cap
-        self.explain_from = explain_from
+        # Reasons and evidence cost more than scoring: built only for scores that can raise a flag.
+        self.explain_from = flag_threshold if explain_from is None else explain_from
         self.profile_terms = profile_terms
         self.max_text_chars = max_text_chars
         self._coef = model.coef[self.style_index]

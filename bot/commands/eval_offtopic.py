@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     settings = get_settings()
     data_dir = args.data_dir or settings.data_dir
     threshold = args.threshold if args.threshold is not None else settings.thresholds.off_topic
-    console = Console(highlight=False)
+    console = Console(highlight=False, width=120)
     corpora = Corpora.load(data_dir)
     with console.status("fitting the per-fold models (two backgrounds, priors, combiners)"):
         cross = cross_fit(corpora)
