@@ -3,6 +3,7 @@ clicking the buttons, Discord refusing (403) and rate limiting (429), and restar
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -288,3 +289,21 @@ async def _status(store: Store, alert_id: int, status: str) -> Any:
 async def _pending_with_error(store: Store, alert_id: int) -> Any:
     alert = (await store.get_alert(alert_id)).alert
     return alert if alert.status == "pending" and alert.last_error else None
+
+
+async def test_a_huge_post_with_a_huge_title_author_and_url_still_fits_discords_limits(
+    fake: FakeDiscord, start_runtime: StartRuntime
+) -> None:
+    runtime = await start_runtime()
+    body = ("[x](http://evil.example) @everyone **" * 20_000) + " idiot " + ("<@123456789012345678> " * 5_000)
+    thread = make_thread("t1", body, author="A" * 5_000, title="T" * 10_000)
+    long_url = "https://forum.test/" + "p" * 3_000  # too long for an embed URL or a link button
+    thread = replace(thread, posts=tuple(replace(p, url=long_url) for p in thread.posts))
+    await runtime.service.review(thread)
+    [message] = await posted(fake)  # the fake refuses (and the test fails on) anything over a limit
+    [embed] = message["embeds"]
+    assert len(embed["description"]) <= 4096 and "idiot" in embed["description"]
+    assert len(embed["author"]["name"]) <= 256
+    assert field(embed, "Thread").endswith("…")
+    assert embed["url"] == f"{FORUM}/threads/t1"  # the thread's link instead
+    assert buttons(message)[-1]["label"] == "Open thread"

@@ -130,6 +130,7 @@ class FakeDiscord:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.unhandled: list[str] = []
+        self.invalid: list[str] = []  # message payloads Discord would refuse (limits, empty fields)
         self.gateway_log: list[dict[str, Any]] = []  # what the bot sent on the gateway
         self.gateway_queries: list[dict[str, str]] = []
         self.messages: dict[int, dict[str, Any]] = {}  # channel messages by id
@@ -214,6 +215,7 @@ class FakeDiscord:
     def assert_clean(self) -> None:
         """Fail if discord.py called anything the fake does not implement."""
         assert not self.unhandled, f"discord.py called routes the fake does not implement: {self.unhandled}"
+        assert not self.invalid, f"the bot sent messages Discord would refuse: {self.invalid}"
 
     # -- test controls -------------------------------------------------------------------------------
 
@@ -278,7 +280,12 @@ class FakeDiscord:
             return result
 
     async def wait_for_request(
-        self, method: str, path: str, *, count: int = 1, timeout: float = 15.0  # noqa: ASYNC109
+        self,
+        method: str,
+        path: str,
+        *,
+        count: int = 1,
+        timeout: float = 15.0,  # noqa: ASYNC109
     ) -> Recorded:
         """The `count`-th request matching (waiting for it)."""
         await self.wait_until(lambda: len(self.recorded(method, path)) >= count, timeout)
@@ -354,7 +361,11 @@ class FakeDiscord:
         return interaction.callbacks[0]
 
     async def followup(
-        self, interaction: Interaction, index: int = 0, *, timeout: float = 15.0  # noqa: ASYNC109
+        self,
+        interaction: Interaction,
+        index: int = 0,
+        *,
+        timeout: float = 15.0,  # noqa: ASYNC109
     ) -> dict[str, Any]:
         """The bot's `index`-th followup message (waiting for it)."""
         await self.wait_until(lambda: len(interaction.followups) > index, timeout)
@@ -567,6 +578,9 @@ class FakeDiscord:
             failure = self._failure_for(request.method, request.path.removeprefix(API))
             if failure is not None:
                 response = self._failure_response(failure)
+            elif problems := _message_problems(request.method, request.path.removeprefix(API), body):
+                self.invalid.append(f"{request.method} {request.path}: {problems}")
+                response = _json({"message": "Invalid Form Body", "code": 50035, "errors": problems}, 400)
             else:
                 if request.headers.get("Authorization") != f"Bot {TOKEN}" and not request.path.startswith(
                     (API + "/webhooks/", API + "/interactions/")
@@ -881,6 +895,67 @@ class FakeDiscord:
             self._clicked[data["token"]] = int(data["message"]["id"])
         with contextlib.suppress(ConnectionResetError):
             await ws.send_str(json.dumps({"op": 0, "s": self._seq, "t": event, "d": data}))
+
+
+_MESSAGE_ROUTES = re.compile(
+    r"/channels/\d+/messages(/\d+)?|/interactions/\d+/[^/]+/callback|/webhooks/\d+/[^/]+(/messages/.+)?"
+)
+
+
+def _message_problems(method: str, path: str, body: Any) -> list[str]:
+    """What Discord would refuse in a message payload: its embed, component and content limits."""
+    if method not in ("POST", "PATCH") or not _MESSAGE_ROUTES.fullmatch(path) or not isinstance(body, dict):
+        return []
+    if path.endswith("/callback"):
+        body = body.get("data") or {}
+    problems = []
+    if len(body.get("content") or "") > 2000:
+        problems.append("content over 2000")
+    embeds = body.get("embeds") or []
+    if len(embeds) > 10:
+        problems.append("more than 10 embeds")
+    total = 0
+    for embed in embeds:
+        limits = {"title": 256, "description": 4096}
+        for key, limit in limits.items():
+            if len(embed.get(key) or "") > limit:
+                problems.append(f"embed {key} over {limit}")
+        fields = embed.get("fields") or []
+        if len(fields) > 25:
+            problems.append("more than 25 fields")
+        for f in fields:
+            if not f.get("name") or not f.get("value"):
+                problems.append("an empty field")
+            if len(f.get("name", "")) > 256 or len(f.get("value", "")) > 1024:
+                problems.append("a field over its limit")
+        footer = (embed.get("footer") or {}).get("text", "")
+        author = (embed.get("author") or {}).get("name", "")
+        if len(footer) > 2048 or len(author) > 256:
+            problems.append("footer or author over its limit")
+        url = embed.get("url")
+        if url is not None and not re.match(r"https?://[^\s]+$", url):
+            problems.append(f"embed url {url[:40]!r} is not a URL")
+        total += (
+            len(embed.get("title") or "") + len(embed.get("description") or "") + len(footer) + len(author)
+        )
+        total += sum(len(f.get("name", "")) + len(f.get("value", "")) for f in fields)
+    if total > 6000:
+        problems.append(f"embeds total {total} over 6000")
+    rows = body.get("components") or []
+    if len(rows) > 5:
+        problems.append("more than 5 rows")
+    for row in rows:
+        buttons = row.get("components") or []
+        if len(buttons) > 5:
+            problems.append("more than 5 buttons in a row")
+        for b in buttons:
+            if (
+                len(b.get("custom_id") or "") > 100
+                or len(b.get("label") or "") > 80
+                or len(b.get("url") or "") > 512
+            ):
+                problems.append("a button over its limits")
+    return problems
 
 
 def _apply_edit(message: dict[str, Any], body: dict[str, Any]) -> None:
