@@ -10,7 +10,8 @@ from typing import Any
 from bot.discord.embeds import COLOUR_CONFIRMED, COLOUR_DISMISSED, COLOUR_HIGH
 from bot.store import Store
 from tests.bot.store_doubles import FakeClock
-from tests.e2e.conftest import FORUM, StartRuntime, eventually, make_thread
+from tests.e2e.conftest import StartRuntime, eventually
+from tests.e2e.doubles import FORUM, make_thread
 from tests.fakes.discord_server import FakeDiscord
 
 MESSAGES = r"/channels/\d+/messages"

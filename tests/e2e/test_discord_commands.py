@@ -11,7 +11,8 @@ import pytest
 from aiohttp import web
 
 from bot.commands.run import Runtime
-from tests.e2e.conftest import StartRuntime, eventually, make_thread
+from tests.e2e.conftest import StartRuntime, eventually
+from tests.e2e.doubles import make_thread
 from tests.e2e.test_discord_alerts import MESSAGES, field, posted
 from tests.fakes.discord_server import FakeDiscord, Interaction
 

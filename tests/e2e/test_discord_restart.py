@@ -7,7 +7,8 @@ from pathlib import Path
 
 from bot.service import ModerationService
 from bot.store import AlertRecord, Store
-from tests.e2e.conftest import StartRuntime, eventually, make_suite, make_thread
+from tests.e2e.conftest import StartRuntime, eventually
+from tests.e2e.doubles import make_suite, make_thread
 from tests.e2e.test_discord_alerts import MESSAGES, buttons, field, posted
 from tests.fakes.discord_server import FakeDiscord
 
