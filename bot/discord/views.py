@@ -274,11 +274,11 @@ class Pager(discord.ui.View):
         self.next_page.disabled = not has_more
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        """Only the member who ran the command pages through its answer."""
+        """Only the member who ran the command pages through its answer, and only while a moderator."""
         if interaction.user.id != self._owner_id:
             await reply(interaction, "This list belongs to someone else; run the command yourself.")
             return False
-        return True
+        return await require_moderator(interaction, _bot(interaction).settings)
 
     async def _show(self, interaction: discord.Interaction, page: int) -> None:
         embed, has_more = await self._render(page)

@@ -8,13 +8,14 @@ flagged and why.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.commands.run import Runtime
+from bot.discord.app import CogFactory
 from bot.store import Store
 from config.settings import AlertSettings, BotSettings, Settings
 from tests.e2e.doubles import make_suite
@@ -58,12 +59,20 @@ StartRuntime = Callable[..., Awaitable[Runtime]]
 async def start_runtime(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[StartRuntime]:
     """Start `modassist run`'s Runtime on the fake and wait until the bot is ready; closed at teardown.
 
-    Keyword arguments override Settings fields; `store=` passes an opened store (e.g. with a test clock).
+    Keyword arguments override Settings fields; `store=` passes an opened store (e.g. with a test clock),
+    `cogs=` extra cog factories for the bot.
     """
     started: list[Runtime] = []
 
-    async def start(*, store: Store | None = None, wait: bool = True, **overrides: Any) -> Runtime:
-        runtime = await Runtime.open(make_settings(fake, tmp_path, **overrides), make_suite(), store=store)
+    async def start(
+        *,
+        store: Store | None = None,
+        cogs: Sequence[CogFactory] | None = None,
+        wait: bool = True,
+        **overrides: Any,
+    ) -> Runtime:
+        settings = make_settings(fake, tmp_path, **overrides)
+        runtime = await Runtime.open(settings, make_suite(), store=store, cog_factories=cogs)
         started.append(runtime)
         await runtime.start()
         if wait:

@@ -7,10 +7,14 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import discord
 import pytest
 from aiohttp import web
+from discord import app_commands
+from discord.ext import commands
 
 from bot.commands.run import Runtime
+from bot.discord.app import ModassistBot
 from tests.e2e.conftest import StartRuntime, eventually
 from tests.e2e.doubles import make_thread
 from tests.e2e.test_discord_alerts import MESSAGES, field, posted
@@ -337,3 +341,30 @@ async def test_scan_needs_exactly_one_source_and_reports_unreadable_input(
 
 async def _all_sent(runtime: Runtime) -> bool:
     return set(await runtime.store.outbox_counts()) == {"sent"}
+
+
+class _DemoGroup(app_commands.Group):
+    """A sub-group another feature adds to /modq (as issue 7's `/modq watch` will)."""
+
+    @app_commands.command(name="ping", description="answers pong")
+    async def ping(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("pong", ephemeral=True)
+
+
+class _DemoCog(commands.Cog):
+    def __init__(self, bot: ModassistBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.queue.add_subgroup(_DemoGroup(name="demo", description="a second cog's commands"))
+
+
+async def test_a_second_cog_adds_a_subgroup_to_modq_under_the_same_moderator_check(
+    fake: FakeDiscord, start_runtime: StartRuntime
+) -> None:
+    await start_runtime(cogs=[_DemoCog])
+    [group] = fake.commands[fake.GUILD_ID]
+    assert "demo" in {o["name"] for o in group["options"]}
+    assert (await reply(fake, await fake.slash(fake.MODERATOR, "modq", "demo", "ping")))["content"] == "pong"
+    refused = await reply(fake, await fake.slash(fake.VISITOR, "modq", "demo", "ping"))
+    assert "Only moderators" in refused["content"]
