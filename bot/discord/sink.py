@@ -9,7 +9,8 @@ a second one (within Discord's nonce window).
 Failures, as the dispatcher needs them:
 
 - a rate limit longer than `bot.max_ratelimit_wait_seconds` (shorter ones discord.py waits out itself):
-  `DeliveryError(retry_after=...)`, so the alert is due again exactly when the limit ends;
+  `DeliveryError(retry_after=...)`, so the alert is due again exactly when the limit ends; until then the
+  following alerts are handed back the same way, without a request to Discord;
 - 403 (the bot may not see or post in the channel) and 404 (no such channel): permanent; retrying cannot
   help until someone fixes the configuration, which the log says;
 - 400 (Discord refused the payload): permanent, with Discord's error in the log;
@@ -52,9 +53,14 @@ class DiscordSink:
         """`channel_id` is the moderators' channel."""
         self.bot = bot
         self.channel_id = channel_id
+        # After a long rate limit the next alerts wait without asking Discord (store time, like the outbox).
+        self._paused_until = 0.0
 
     async def send(self, alert: AlertView) -> SentReceipt:
         """Post the alert with its buttons; raise DeliveryError as described in the module doc."""
+        wait = self._paused_until - self.bot.store.now()
+        if wait > 0:
+            raise DeliveryError(f"rate limited for another {wait:.1f} s", retry_after=wait)
         embed, view = await render_alert(
             self.bot.store, alert, excerpt_chars=self.bot.settings.bot.excerpt_chars
         )
@@ -70,6 +76,7 @@ class DiscordSink:
             log.warning(
                 "alert %d: rate limited for %.1f s; it stays in the outbox", alert.id, exc.retry_after
             )
+            self._paused_until = self.bot.store.now() + exc.retry_after
             raise DeliveryError(
                 f"rate limited for {exc.retry_after:.1f} s", retry_after=exc.retry_after
             ) from exc

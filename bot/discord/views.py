@@ -109,6 +109,14 @@ async def refresh_alert_message(bot: ModassistBot, alert_id: int) -> str | None:
     except discord.Forbidden:
         log.warning("alert %d: no permission to edit message %d", alert.id, message_id)
         return "the bot may not edit the alert message, so it was not updated"
+    except discord.RateLimited as exc:
+        log.warning(
+            "alert %d: rate limited for %.0f s; message %d not updated", alert.id, exc.retry_after, message_id
+        )
+        return "Discord is rate limiting the bot, so the alert message was not updated"
+    except discord.HTTPException as exc:
+        log.warning("alert %d: editing message %d failed: %s %s", alert.id, message_id, exc.status, exc.text)
+        return f"Discord refused to update the alert message ({exc.status})"
     return None
 
 

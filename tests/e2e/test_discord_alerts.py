@@ -258,16 +258,22 @@ async def test_a_long_429_hands_the_alert_back_to_the_outbox_until_the_limit_end
     runtime = await start_runtime(store=store)
     fake.fail("POST", MESSAGES, 429, retry_after=120.0)  # longer than discord.py may wait (30 s)
     await runtime.service.review(make_thread("t1", "idiot"))
-
     pending = await eventually(lambda: _pending_with_error(runtime.store, 1))
     assert pending.next_try_at.timestamp() == clock.now + 120.0
     assert "rate limited" in (pending.last_error or "")
-    assert len(fake.recorded("POST", MESSAGES)) == 1  # nothing sent meanwhile
 
-    clock.now += 121.0
+    # The next alert waits out the same limit without asking Discord.
+    clock.now += 20.0
+    await runtime.service.review(make_thread("t2", "idiot"))
+    held = await eventually(lambda: _pending_with_error(runtime.store, 2))
+    assert held.next_try_at.timestamp() == pending.next_try_at.timestamp()
+    assert len(fake.recorded("POST", MESSAGES)) == 1
+
+    clock.now += 101.0
     runtime.dispatcher.wake()
-    [message] = await posted(fake)
-    assert (await eventually(lambda: _status(runtime.store, 1, "sent"))).message_id == int(message["id"])
+    first, second = await posted(fake, 2)
+    assert (await eventually(lambda: _status(runtime.store, 1, "sent"))).message_id == int(first["id"])
+    assert (await eventually(lambda: _status(runtime.store, 2, "sent"))).message_id == int(second["id"])
 
 
 async def test_a_429_without_discords_headers_is_retried_by_the_outbox(

@@ -23,6 +23,7 @@ from tests.e2e.doubles import make_suite, make_thread
 from tests.fakes.discord_server import FakeDiscord
 
 ROOT = Path(__file__).resolve().parents[2]
+MESSAGES = r"/channels/\d+/messages"
 
 
 async def seed(database: Path, *texts: str) -> None:
@@ -68,20 +69,24 @@ async def test_with_a_token_the_bot_runs_and_a_stop_leaves_unsent_alerts_pending
     fake: FakeDiscord, tmp_path: Path
 ) -> None:
     settings = make_settings(fake, tmp_path)
-    fake.fail("POST", r"/channels/\d+/messages", 429, retry_after=300.0)  # Discord holds the next alert back
     stop = asyncio.Event()
     task = asyncio.create_task(serve(settings, make_suite(), stop=stop, handle_signals=False))
     await fake.wait_ready()
     store = await Store.open(settings.database)
     try:
-        await ModerationService(store, make_suite()).review(make_thread("t1", "idiot one", "idiot two"))
+        service = ModerationService(store, make_suite())
+        await service.review(make_thread("t1", "idiot one"))
+        await fake.wait_for_request("POST", MESSAGES)
+        fake.fail("POST", MESSAGES, 429, retry_after=300.0)  # then Discord holds the alerts back
+        await service.review(make_thread("t2", "idiot two", "idiot three"))
+        await fake.wait_for_request("POST", MESSAGES, count=2)
     finally:
         await store.close()
-    await fake.wait_for_request("POST", r"/channels/\d+/messages", count=2)
     stop.set()
     assert await task == 0
-    # The rate-limited alert waits for the next start; the other one went out. The gateway was closed.
-    assert outbox(settings.database) == {"pending": 1, "sent": 1}
+    # The alerts held back wait for the next start (only the first asked Discord); the gateway is closed.
+    assert outbox(settings.database) == {"pending": 2, "sent": 1}
+    assert len(fake.recorded("POST", MESSAGES)) == 2
     await fake.wait_until(lambda: not fake._sockets)
 
 
