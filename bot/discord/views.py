@@ -12,8 +12,9 @@ to show who decided and when; Details and Author history answer ephemerally.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
 import discord
 
@@ -140,8 +141,8 @@ class _AlertAction:
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: Any, /
-    ) -> _AlertAction:
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
         """Rebuild the button from a click (also on alerts posted before a restart)."""
         return cls(int(match["id"]))
 

@@ -101,6 +101,7 @@ class ModQueueCog(commands.GroupCog, group_name="modq", group_description="The m
 
     def add_subgroup(self, group: app_commands.Group) -> None:
         """Add a sub-group (e.g. `/modq watch`) to `/modq`; call before the commands are synced."""
+        assert self.app_command is not None  # a GroupCog always has its group
         self.app_command.add_command(group)
 
     # -- the queue -----------------------------------------------------------------------------------
@@ -268,7 +269,7 @@ class ModQueueCog(commands.GroupCog, group_name="modq", group_description="The m
         suite = self.bot.service.suite
         if category is None and value is None:
             overrides = await self.bot.store.setting_overrides()
-            ordered = {c: suite.thresholds[c] for c in CATEGORIES if c in suite.thresholds}
+            ordered: dict[str, float] = {c: suite.thresholds[c] for c in CATEGORIES if c in suite.thresholds}
             await interaction.response.send_message(
                 embed=thresholds_embed(ordered, overrides), ephemeral=True
             )
