@@ -50,6 +50,12 @@ async def test_the_commands_are_synced_to_the_guild_as_one_guild_only_group(
     names = {o["name"] for o in group["options"]}
     assert names == {"list", "show", "confirm", "dismiss", "author", "scan", "stats", "thresholds"}
     assert not fake.recorded("PUT", rf"/applications/{fake.APPLICATION_ID}/commands")  # nothing global
+    # Connected as configured: JSON on the gateway (discord.py asks for zlib-stream; the fake sends plain
+    # text frames, which it reads as they are), the guilds intent only (no privileged intent).
+    assert fake.gateway_queries[0]["encoding"] == "json"
+    [identify] = [m["d"] for m in fake.gateway_log if m["op"] == 2]
+    assert identify["intents"] == 1 and identify["token"] == "fake-bot-token"
+    assert fake.recorded("GET", "/users/@me")[0].headers["Authorization"] == "Bot fake-bot-token"
 
 
 async def test_a_non_moderator_gets_a_private_refusal_for_every_command(
