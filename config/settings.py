@@ -6,6 +6,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -89,6 +90,118 @@ class BotSettings(BaseModel):
     shutdown_grace_seconds: float = Field(default=10.0, ge=0.0, le=300.0)
 
 
+def _http_url(value: str) -> str:
+    """An absolute http(s) URL with a host (the fragment dropped: it never reaches the server)."""
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL with a host name")
+    return urlunsplit(parts._replace(fragment=""))
+
+
+class WatchedThread(BaseModel):
+    """A forum thread to poll; `interval_seconds` None means `forum.default_interval_seconds`."""
+
+    url: str
+    interval_seconds: float | None = Field(default=None, gt=0.0, le=86_400.0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        return {"url": value} if isinstance(value, str) else value
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _http_url(value)
+
+
+class ForumWatchSettings(BaseModel):
+    """Polling XenForo threads: intervals, the request budget per host, back-off bounds, limits.
+
+    A host gets at most `host_requests` requests in any `host_window_seconds`, over all its threads. After an
+    error, a 429 or a 503 a thread waits `backoff_min_seconds`, doubling per further error up to
+    `backoff_max_seconds`, with jitter; a Retry-After is honoured up to `retry_after_max_seconds`.
+    """
+
+    threads: list[WatchedThread] = Field(default_factory=list)
+    default_interval_seconds: float = Field(default=60.0, gt=0.0, le=86_400.0)
+    min_interval_seconds: float = Field(default=10.0, gt=0.0, le=86_400.0)
+    host_requests: int = Field(default=12, ge=1, le=10_000)
+    host_window_seconds: float = Field(default=60.0, gt=0.0, le=86_400.0)
+    backoff_min_seconds: float = Field(default=5.0, gt=0.0)
+    backoff_max_seconds: float = Field(default=900.0, gt=0.0)
+    retry_after_max_seconds: float = Field(default=3600.0, gt=0.0)
+    timeout_seconds: float = Field(default=20.0, gt=0.0, le=600.0)
+    max_page_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    max_pages_per_poll: int = Field(default=5, ge=1, le=100)
+    refresh_seconds: float = Field(default=30.0, gt=0.0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ForumWatchSettings:
+        if self.backoff_max_seconds < self.backoff_min_seconds:
+            raise ValueError("backoff_max_seconds must be at least backoff_min_seconds")
+        if self.default_interval_seconds < self.min_interval_seconds:
+            raise ValueError("default_interval_seconds must be at least min_interval_seconds")
+        urls = [t.url for t in self.threads]
+        if len(set(urls)) != len(urls):
+            raise ValueError("a thread URL is listed twice")
+        for thread in self.threads:
+            if thread.interval_seconds is not None and thread.interval_seconds < self.min_interval_seconds:
+                raise ValueError(f"{thread.url}: interval_seconds is below min_interval_seconds")
+        return self
+
+
+class DiscordWatchSettings(BaseModel):
+    """Reading Discord channels: text channels, threads and forum channels by id, or all in a category.
+
+    Needs the privileged message-content intent (enable it in the developer portal too); it is requested
+    when any channel or category is configured, or with `enabled` (for `/modq watch add` of channel links).
+    """
+
+    enabled: bool = False
+    channel_ids: list[int] = Field(default_factory=list)
+    category_ids: list[int] = Field(default_factory=list)
+    exempt_bots: bool = True
+    exempt_moderators: bool = True
+
+    @field_validator("channel_ids", "category_ids")
+    @classmethod
+    def _snowflakes(cls, value: list[int]) -> list[int]:
+        if any(v <= 0 for v in value):
+            raise ValueError("Discord ids are positive integers")
+        return value
+
+    @property
+    def active(self) -> bool:
+        """Whether the bot reads messages at all (and so asks for the message-content intent)."""
+        return self.enabled or bool(self.channel_ids or self.category_ids)
+
+
+class JsonlWatchSettings(BaseModel):
+    """Following JSON Lines files as they grow ("-" is stdin), e.g. a forum exporter's output."""
+
+    paths: list[str] = Field(default_factory=list)
+    poll_seconds: float = Field(default=1.0, gt=0.0, le=3600.0)
+
+    @field_validator("paths")
+    @classmethod
+    def _not_blank(cls, value: list[str]) -> list[str]:
+        if any(not v.strip() for v in value):
+            raise ValueError("a JSON Lines path is empty")
+        if value.count("-") > 1:
+            raise ValueError("stdin ('-') can be followed once")
+        return value
+
+
+class WatchSettings(BaseModel):
+    """Live sources: forum threads, Discord channels, JSON Lines files."""
+
+    forum: ForumWatchSettings = Field(default_factory=lambda: ForumWatchSettings())
+    discord: DiscordWatchSettings = Field(default_factory=lambda: DiscordWatchSettings())
+    jsonl: JsonlWatchSettings = Field(default_factory=lambda: JsonlWatchSettings())
+
+
 class Settings(BaseSettings):
     """Everything configurable in modassist.
 
@@ -117,6 +230,7 @@ class Settings(BaseSettings):
     mod_channel_id: int | None = None
     moderator_role_ids: list[int] = Field(default_factory=list)
     bot: BotSettings = Field(default_factory=lambda: BotSettings())
+    watch: WatchSettings = Field(default_factory=lambda: WatchSettings())
 
     @field_validator("discord_api_base")
     @classmethod
