@@ -135,20 +135,28 @@ _CHAT_WORDS: Final = frozenset(
     {"lol", "lmao", "rofl", "haha", "hahaha", "hehe", "hmm", "hmmm", "thanks", "thank", "thx", "welcome",
      "congrats", "congratulations", "bro", "dude", "mate", "cheers"}
 )  # fmt: skip
+# A name: a capitalised word with a lower-case letter (DeepSeek, Palmer) or an acronym (WWII, WSJ).
+_NAME: Final = re.compile(r"\b[A-Z][A-Za-z]*[a-z][A-Za-z]*\b(?!['’]t)|\b[A-Z][A-Z0-9]+\b")
+_NAME_MIN_IDF: Final = 6.0  # below this, a capitalised word is a common word starting a sentence
 _CUE_WORDS: Final = _SECOND_PERSON | _FIRST_PERSON | _CHAT_WORDS
 _EMOTICON: Final = re.compile(r"[:;]-?[)(pd]|!!|@\w")
 
 
 def post_words(text: str) -> list[str]:
     """The normalised words of `text` (as `text.words`), boilerplate lines skipped, "'s" dropped."""
+    return _prepare(text)[1]
+
+
+def _prepare(text: str) -> tuple[str, list[str]]:
+    """`text` without boilerplate lines, and its normalised words."""
     lowered = text.lower()
     if any(p.search(lowered) for p in _MAYBE_BOILERPLATE):
         text = own_text(text)
         lowered = text.lower()
     # NFKC and case folding change nothing else in ASCII text, so most posts skip `normalize`.
     if text.isascii():
-        return _ASCII_WORD.findall(_POSSESSIVE.sub("", lowered))
-    return WORD_RE.findall(_POSSESSIVE.sub("", normalize(text).replace("’", "'")))
+        return text, _ASCII_WORD.findall(_POSSESSIVE.sub("", lowered))
+    return text, WORD_RE.findall(_POSSESSIVE.sub("", normalize(text).replace("’", "'")))
 
 
 def content_terms(words: Iterable[str]) -> list[str]:
@@ -404,6 +412,7 @@ class _Observation:
     n_terms: int
     answered: list[_Remembered]
     known_share: float  # share of the post's distinctive weight on terms the thread already uses
+    new_names: list[str]  # names (capitalised words, acronyms) the thread has not used
 
 
 def _unit(v: FloatArray) -> FloatArray:
@@ -419,6 +428,34 @@ _MIN_SHINGLES: Final = 2  # shingles (5+ topic words in a row) that make an inli
 _THREAD_TERMS: Final = 3  # key terms named in a reason
 _POST_TERMS: Final = 3
 _MAX_EVIDENCE: Final = 12
+_SHOWN_NAMES: Final = 4
+
+
+def _name_phrases(text: str, names: Collection[str]) -> list[str]:
+    """`names` as the text writes them, neighbours joined ("Palmer Luckey"), in order of appearance."""
+    wanted = set(names)
+    phrases: list[str] = []
+    current: list[str] = []
+    last_end = -1
+    for m in _NAME.finditer(text):
+        if m.group() not in wanted:
+            continue
+        if current and text[last_end : m.start()] == " ":
+            current.append(m.group())
+        else:
+            if current:
+                phrases.append(" ".join(current))
+            current = [m.group()]
+        last_end = m.end()
+    if current:
+        phrases.append(" ".join(current))
+    seen: list[str] = []
+    for phrase in phrases:  # "Palmer" after "Palmer Luckey" adds nothing
+        if not any(phrase in other for other in seen):
+            seen.append(phrase)
+    # The names the post keeps coming back to first.
+    mentions = Counter(m.group() for m in _NAME.finditer(text))
+    return sorted(seen, key=lambda phrase: -max(mentions[name] for name in phrase.split()))
 
 
 class OffTopicThreadState:
@@ -468,15 +505,16 @@ class OffTopicThreadState:
             return Detection("off_topic", 0.0, details={"catch_all": "exempt"})
         raw = self._d.combine(observation.features)
         score, rule = self._apply_rules(raw, observation)
-        self._remember(post, observation, score)
         details: dict[str, object] = {"raw_score": round(raw, 4), "style": self._d.style}
         if rule:
             details["rule"] = rule
         if self.catch_all:
             details["catch_all"] = self._d.catch_all_mode
-        if score < self._d.explain_from:
-            return Detection("off_topic", score, details=details)
-        reasons, evidence = self._explain(post, observation)
+        reasons: tuple[str, ...] = ()
+        evidence: tuple[Evidence, ...] = ()
+        if score >= self._d.explain_from:  # explained against the thread as it was before this post
+            reasons, evidence = self._explain(post, observation, rule)
+        self._remember(post, observation, score)
         return Detection("off_topic", score, reasons=reasons, evidence=evidence, details=details)
 
     def measure(self, post: Post) -> Float64Array | None:
@@ -540,8 +578,22 @@ class OffTopicThreadState:
                 answered.append(source)
         return mask, answered[:2], unique
 
+    def _new_names(self, text: str, recent_only: bool) -> list[str]:
+        """The names the post brings that the thread has not used (a new subject, in news threads)."""
+        index, idf = self._model.index, self._model.idf
+        known, anchor = self._thread.weights, self._anchor.weights
+        names = []
+        for name in dict.fromkeys(_NAME.findall(text)):
+            low = name.lower()
+            if low in _STOP_WORDS or low in known or (not recent_only and low in anchor):
+                continue
+            i = index.get(low)
+            if i is None or idf[i] >= _NAME_MIN_IDF:
+                names.append(name)
+        return names
+
     def _observe(self, post: Post) -> _Observation:
-        words = post_words(post.text)
+        text, words = _prepare(post.text)
         terms = content_terms(words)
         mask, answered, shingles = self._quoted(post, terms)
         if mask is None:
@@ -588,6 +640,8 @@ class OffTopicThreadState:
         lsa_answer = max((float(lsa @ r.vector.lsa) for r in answered), default=0.0)
 
         log_terms = math.log1p(len(vector.weights))
+        # Names only matter for the catch-all rule (as a combiner input they added nothing, measured).
+        new_names = self._new_names(text, recent_only=True) if self._recent_only else []
         features = np.array(
             [
                 lsa_anchor,
@@ -608,7 +662,9 @@ class OffTopicThreadState:
             ],
             dtype=np.float64,
         )
-        return _Observation(features, vector, words, shingles, sum(own.values()), answered, known_share)
+        return _Observation(
+            features, vector, words, shingles, sum(own.values()), answered, known_share, new_names
+        )
 
     @staticmethod
     def _manner(text: str, words: list[str], by_words: bool) -> tuple[float, ...]:
@@ -648,6 +704,15 @@ class OffTopicThreadState:
             else:
                 score = min(raw, d.short_cap)
                 rule = "short post: too few words of its own to judge"
+        if self._recent_only and observation.new_names:
+            # A catch-all thread has no subject of its own, only a current one: a post that brings many
+            # names the recent discussion never used, and shares little else with it, changes it.
+            # (Hand-set, not fitted: there is no labelled catch-all data; see the model card.)
+            change = (1.0 - math.exp(-len(observation.new_names) / d.subject_names)) * (
+                1.0 - observation.known_share
+            )
+            if change > score:
+                score, rule = change, "catch-all thread: changes the subject of the recent discussion"
         if self._rescale:
             score = d.rescale_for_catch_all(score)
         return min(1.0, max(0.0, score)), rule
@@ -726,7 +791,9 @@ class OffTopicThreadState:
                 first = first or found
         return first or term
 
-    def _explain(self, post: Post, observation: _Observation) -> tuple[tuple[str, ...], tuple[Evidence, ...]]:
+    def _explain(
+        self, post: Post, observation: _Observation, rule: str
+    ) -> tuple[tuple[str, ...], tuple[Evidence, ...]]:
         vector = observation.vector
         known = self._thread.weights
         anchor = {} if self._recent_only else self._anchor.weights
@@ -768,10 +835,17 @@ class OffTopicThreadState:
         else:
             subject = "it reads as part of another conversation."
         if known_share < 0.25:
-            reason = f"shares almost nothing with {where}{about}; {subject}"
+            reasons = [f"shares almost nothing with {where}{about}; {subject}"]
         else:
-            reason = f"strays from {where}{about}; {subject}"
-        return (reason,), tuple(evidence)
+            reasons = [f"strays from {where}{about}; {subject}"]
+        if rule.startswith("catch-all"):
+            names = _name_phrases(post.text, observation.new_names)
+            more = " and others" if len(names) > _SHOWN_NAMES else ""
+            reasons.append(
+                f"brings up {len(observation.new_names)} names the recent discussion has not used: "
+                f"{', '.join(names[:_SHOWN_NAMES])}{more}."
+            )
+        return tuple(reasons), tuple(evidence)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -808,6 +882,7 @@ class OffTopicDetector:
         short_cap: float = 0.5,
         explain_from: float | None = None,
         profile_terms: int = 400,
+        subject_names: float = 6.0,
         max_text_chars: int = 20000,
     ) -> None:
         if catch_all_mode not in CATCH_ALL_MODES:
@@ -841,6 +916,7 @@ class OffTopicDetector:
         # Reasons and evidence cost more than scoring: built only for scores that can raise a flag.
         self.explain_from = flag_threshold if explain_from is None else explain_from
         self.profile_terms = profile_terms
+        self.subject_names = subject_names
         self.max_text_chars = max_text_chars
         self._coef = model.coef[self.style_index]
         self._intercept = float(model.intercept[self.style_index])
