@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
+from pathlib import Path
 
 from rich.console import Console
 
 from bot.output import dumps, review_record
 from bot.report import render_report
 from bot.sources import load_threads
+from classifiers.suite import DetectorSuite, PostReview
+from classifiers.thread import Thread
 from config.settings import get_settings
 
 
@@ -22,18 +26,30 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("source", metavar="PATH_OR_URL", help="a file, '-' for stdin, or an http(s) URL")
     parser.add_argument("--json", action="store_true", help="one JSON line per post, flagged or not")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        metavar="FILE",
+        help="also store posts, flags and alerts in this SQLite database; posts stored before are not "
+        "flagged or alerted again, edited ones are reviewed again",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Scan every thread in the source."""
     threads = load_threads(args.source)
+    # Loading the models is slow; only once the input has been read.
     from bot.detectors import build_suite
 
-    suite = build_suite(get_settings())
+    settings = get_settings()
+    suite = build_suite(settings)
     console = Console(highlight=False, soft_wrap=False)
-    for index, thread in enumerate(threads):
-        reviews = suite.review_thread(thread)
+    if args.db is None:
+        results = [(thread, suite.review_thread(thread)) for thread in threads]
+    else:
+        results = _persist(args.db, threads, suite, console, settings.store.busy_timeout_seconds)
+    for index, (thread, reviews) in enumerate(results):
         if args.json:
             for review in reviews:
                 sys.stdout.write(dumps(review_record(review, with_post=True)) + "\n")
@@ -42,3 +58,18 @@ def run(args: argparse.Namespace) -> int:
             console.print()
         render_report(console, thread, reviews)
     return 0
+
+
+def _persist(
+    db: Path, threads: list[Thread], suite: DetectorSuite, console: Console, busy_timeout: float
+) -> list[tuple[Thread, list[PostReview]]]:
+    """Review into the store; the report then shows the posts stored now (new or edited)."""
+    from bot.service import review_threads_into
+
+    summary = asyncio.run(review_threads_into(db, threads, suite, busy_timeout=busy_timeout))
+    Console(stderr=True, highlight=False).print(
+        f"stored in {db}: {summary.new} new, {summary.edited} edited, {summary.unchanged} unchanged posts; "
+        f"{summary.flags} flags, {summary.alerts} alerts waiting for `modassist run`",
+        style="dim",
+    )
+    return [(thread, list(review.reviews)) for thread, review in zip(threads, summary.threads, strict=True)]
