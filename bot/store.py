@@ -21,6 +21,7 @@ import contextlib
 import hashlib
 import json
 import sqlite3
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
@@ -684,7 +685,13 @@ class Store:
     ) -> Store:
         """Open (or create) the database at `path` with WAL, busy timeout and foreign keys; migrate it."""
         path = Path(path)
-        conn = await aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout)
+        pending = aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout)
+        # aiosqlite's worker thread is not a daemon: a store left open (a crash, a failed test) would keep the
+        # process from exiting. SQLite survives being stopped mid-transaction, so let the thread be a daemon.
+        worker = getattr(pending, "_thread", None)
+        if isinstance(worker, threading.Thread) and not worker.is_alive():
+            worker.daemon = True
+        conn = await pending
         try:
             conn.row_factory = sqlite3.Row
             await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")

@@ -179,14 +179,18 @@ class LedgerSink:
 
 
 class ListSink:
-    """Keeps the alerts it was sent; `failures` makes the first sends raise those exceptions in turn."""
+    """Keeps the alerts it was sent; `failures` makes the first sends raise those exceptions in turn;
+    `delay` is how long a send takes."""
 
-    def __init__(self, failures: list[Exception] | None = None) -> None:
+    def __init__(self, failures: list[Exception] | None = None, *, delay: float = 0.0) -> None:
+        self.delay = delay
         self.sent: list[AlertView] = []
         self.failures = list(failures or [])
         self.arrived = asyncio.Event()
 
     async def send(self, alert: AlertView) -> SentReceipt:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append(alert)
