@@ -40,7 +40,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from classifiers.persistence import ModelError, load_model, save_model
 from classifiers.result import Category, Detection, Evidence
-from classifiers.text import WORD_RE, normalize, own_text, tokenize
+from classifiers.text import WORD_RE, Token, normalize, own_text, tokenize
 from classifiers.thread import Post
 
 __all__ = [
@@ -800,7 +800,10 @@ class OffTopicThreadState:
         foreign = {t: w for t, w in vector.weights.items() if t not in known and t not in anchor}
         chosen = [t for t, _ in sorted(foreign.items(), key=lambda kv: (-kv[1], kv[0]))[:_POST_TERMS]]
 
-        # Spell the post's terms as it does, joining neighbours ("Palmer" "Luckey" -> "Palmer Luckey").
+        # Spell the post's terms as it does, joining neighbouring names ("Palmer" "Luckey").
+        def tok_is_name(tok: Token) -> bool:
+            return post.text[tok.start].isupper()
+
         tokens = [t for t in tokenize(post.text) if _strip_possessive(t.word) in vector.weights]
         evidence: list[Evidence] = []
         phrases: list[str] = []
@@ -819,7 +822,8 @@ class OffTopicThreadState:
                 nxt = tokens[i + 1]
                 nterm = _strip_possessive(nxt.word)
                 gap = post.text[tok.end : nxt.start]
-                if nterm in foreign and nterm not in used and gap.strip() == "" and "\n" not in gap:
+                joinable = gap.strip() == "" and "\n" not in gap and tok_is_name(tok) and tok_is_name(nxt)
+                if nterm in foreign and nterm not in used and joinable:
                     end = nxt.end
                     used.add(nterm)
             phrases.append(_strip_possessive(post.text[tok.start : end]))
