@@ -1,0 +1,163 @@
+"""Watching Discord channels: messages in the configured channels become posts the service reviews.
+
+Watched are the text channels, threads and forum channels named by id (`watch.discord.channel_ids`, or
+added with `/modq watch add <channel link>`), the threads of those channels and the posts of those forums,
+and every channel, thread and forum post in the configured categories. The channel (or the thread, or the
+forum post) is the thread the detectors see, titled by the channel's topic (else its name) or the thread's
+or forum post's title; the message's jump URL is the alert's link. Edits are reviewed again in place
+(`on_raw_message_edit`, so messages sent before a restart count too). The service deduplicates by guild and
+message id, so an event Discord delivers twice is reviewed once.
+
+Not reviewed: messages of bots and webhooks (`exempt_bots`), of moderators (`exempt_moderators`: Manage
+Messages in the channel, or a moderator role), system messages, messages without text, and anything in the
+moderators' own channel.
+
+Reading message text needs the privileged message-content intent: switch it on in the developer portal
+(Bot → Privileged Gateway Intents → Message Content Intent); `intents_for` asks for it (with guild messages)
+when Discord watching is configured. Without it, Discord sends empty text and nothing is flagged.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord.ext import commands
+
+from bot.discord.app import default_intents
+from bot.store import SourceRef
+from bot.watchers.state import DISCORD_CHANNEL
+from classifiers.thread import Post, Thread
+from config.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.discord.app import ModassistBot
+
+log = logging.getLogger(__name__)
+
+_USER_MESSAGES = frozenset([discord.MessageType.default, discord.MessageType.reply])
+SOURCE_KIND = "discord"
+
+
+def intents_for(settings: Settings) -> discord.Intents:
+    """The bot's intents: the default ones, plus guild messages and message content when watching."""
+    intents = default_intents()
+    if settings.watch.discord.active:
+        intents.guild_messages = True
+        intents.message_content = True  # privileged: must be enabled in the developer portal as well
+    return intents
+
+
+def thread_title(channel: discord.abc.GuildChannel | discord.Thread) -> str:
+    """A thread's (or forum post's) title; a channel's topic, else `#name`."""
+    if isinstance(channel, discord.Thread):
+        return channel.name
+    topic = getattr(channel, "topic", None)
+    return topic.strip() if isinstance(topic, str) and topic.strip() else f"#{channel.name}"
+
+
+def message_post(message: discord.Message) -> Post:
+    """A message as the detectors see it: mentions spelled out, the jump URL as its link."""
+    return Post(
+        id=str(message.id),
+        text=message.clean_content,
+        author=message.author.name,
+        url=message.jump_url,
+        created_at=message.created_at.isoformat(),
+    )
+
+
+class DiscordChannelWatcher(commands.Cog):
+    """Reviews messages in watched channels (a cog of the bot: it listens to the gateway)."""
+
+    def __init__(self, bot: ModassistBot) -> None:
+        self.bot = bot
+        self.settings = bot.settings.watch.discord
+        self.added: set[int] = set()  # channels added with /modq watch add (kept in the store)
+
+    async def cog_load(self) -> None:
+        """Read the channels added at run time; warn if the bot cannot read message text."""
+        await self.reload()
+        if self.watching and not self.bot.intents.message_content:
+            log.warning(
+                "Discord channels are watched but the bot does not ask for the message-content intent:"
+                " set MODASSIST_WATCH__DISCORD__ENABLED=true (and enable the intent in the developer portal)"
+            )
+
+    async def reload(self) -> None:
+        """Re-read the watched channels from the store (after `/modq watch add` or `remove`)."""
+        watches = await self.bot.store.watches()
+        self.added = {int(w.target) for w in watches if w.kind == DISCORD_CHANNEL and w.target.isdigit()}
+
+    @property
+    def watching(self) -> bool:
+        """Whether any channel or category is watched."""
+        return bool(self.added or self.settings.channel_ids or self.settings.category_ids)
+
+    def is_watched(self, channel: object) -> bool:
+        """True for a watched channel, a thread or forum post of one, or anything in a watched category."""
+        ids = self.added.union(self.settings.channel_ids)
+        channel_id = getattr(channel, "id", None)
+        if channel_id is None or channel_id == self.bot.settings.mod_channel_id:
+            return False
+        if channel_id in ids or getattr(channel, "parent_id", None) in ids:
+            return True
+        categories = self.settings.category_ids
+        return bool(categories) and getattr(channel, "category_id", None) in categories
+
+    def is_exempt(self, message: discord.Message) -> bool:
+        """Bots, webhooks and (configurably) moderators are not reviewed."""
+        author = message.author
+        if self.bot.user is not None and author.id == self.bot.user.id:
+            return True
+        if self.settings.exempt_bots and (author.bot or message.webhook_id is not None):
+            return True
+        if self.settings.exempt_moderators and isinstance(author, discord.Member):
+            if set(self.bot.settings.moderator_role_ids).intersection(r.id for r in author.roles):
+                return True
+            channel = message.channel
+            if isinstance(channel, discord.abc.GuildChannel | discord.Thread):
+                permissions = channel.permissions_for(author)
+                return permissions.manage_messages or permissions.administrator
+        return False
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """A new message in a watched channel."""
+        await self.review(message)
+
+    @commands.Cog.listener()
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        """An edited message (cached or not): reviewed again if its text changed."""
+        await self.review(payload.message)
+
+    async def review(self, message: discord.Message) -> None:
+        """Review `message` if it is a user's message with text in a watched channel."""
+        channel = message.channel
+        guild = message.guild
+        if guild is None or not isinstance(channel, discord.abc.GuildChannel | discord.Thread):
+            return  # DMs, and channels the bot has not seen (so their parent and category are unknown)
+        if message.type not in _USER_MESSAGES or not self.is_watched(channel) or self.is_exempt(message):
+            return
+        post = message_post(message)
+        if not post.text.strip():
+            return  # attachments only, or no message-content intent
+        thread = Thread(
+            id=str(channel.id),
+            title=thread_title(channel),
+            posts=(post,),
+            url=channel.jump_url,
+            source_format=SOURCE_KIND,
+        )
+        try:
+            review = await self.bot.service.review(
+                thread,
+                source=SourceRef(SOURCE_KIND, str(guild.id), guild.name),
+                author_ids={post.id: message.author.id},
+            )
+        except Exception:
+            log.exception("could not review message %s in channel %s", message.id, channel.id)
+            return
+        if review.alert_ids:
+            log.info("message %s in #%s: %d alerts", message.id, channel, len(review.alert_ids))
