@@ -5,7 +5,8 @@ It opens the store, builds the detector suite and the service, and runs until SI
 - the dispatcher, which sends the alert outbox to a sink: the moderators' Discord channel when a token is
   configured, else the console (rich panels on stdout);
 - the Discord bot (with a token): alert buttons and the `/modq` commands;
-- the watchers, which feed new posts to the service (none yet: `WATCHER_FACTORIES` is the hook).
+- the watchers, which feed new posts to the service (`WATCHER_FACTORIES`: forum threads, JSON Lines files;
+  Discord channels are read by a cog of the bot).
 
 Shutting down: the dispatcher finishes the alert it is sending (for up to `bot.shutdown_grace_seconds`),
 then, with `--flush SECONDS`, keeps sending what is due for that long; whatever is left stays in the outbox,
@@ -61,8 +62,11 @@ class RunContext:
 WatcherFactory = Callable[[RunContext], Iterable[Watcher]]
 # Dotted paths "module:function" of watcher factories, and of cog factories added to the bot (for Discord
 # watchers and their commands, e.g. `/modq watch`). Add a line here to add one.
-WATCHER_FACTORIES: tuple[str, ...] = ()
-BOT_COG_FACTORIES: tuple[str, ...] = ()
+WATCHER_FACTORIES: tuple[str, ...] = ("bot.watchers:forum_watchers", "bot.watchers:jsonl_watchers")
+BOT_COG_FACTORIES: tuple[str, ...] = (
+    "bot.watchers.discord_channels:DiscordChannelWatcher",
+    "bot.discord.cogs.watch:WatchCog",
+)
 
 
 def _load(path: str) -> Callable[..., object]:
@@ -125,7 +129,9 @@ class Runtime:
                 cogs = cog_factories
                 if cogs is None:
                     cogs = [_load(path) for path in BOT_COG_FACTORIES]  # type: ignore[misc]
-                bot = ModassistBot(settings, store, service, extra_cogs=cogs)
+                from bot.watchers.discord_channels import intents_for
+
+                bot = ModassistBot(settings, store, service, intents=intents_for(settings), extra_cogs=cogs)
                 sink = DiscordSink(bot, settings.mod_channel_id)
             else:
                 sink = ConsoleSink(console)
