@@ -48,7 +48,7 @@ async def test_the_commands_are_synced_to_the_guild_as_one_guild_only_group(
     assert str(group["default_member_permissions"]) == str(1 << 13)  # Manage Messages
     assert group["contexts"] == [0]  # guild only
     names = {o["name"] for o in group["options"]}
-    assert names == {"list", "show", "confirm", "dismiss", "author", "scan", "stats", "thresholds"}
+    assert names == {"list", "show", "confirm", "dismiss", "author", "scan", "stats", "thresholds", "watch"}
     assert not fake.recorded("PUT", rf"/applications/{fake.APPLICATION_ID}/commands")  # nothing global
     # Connected as configured: JSON on the gateway (discord.py asks for zlib-stream; the fake sends plain
     # text frames, which it reads as they are), the guilds intent only (no privileged intent).
