@@ -1,25 +1,29 @@
 """The off-topic detector: each post is judged against what its thread is about.
 
-A thread's context is its title and opening post (the *anchor*), the recent discussion (a fast-decaying
-profile of the posts so far), the whole thread (a slowly decaying one) and the last few posts
+A thread's context is its title and opening post (the *anchor*), the whole thread (a slowly decaying term
+profile and LSA centroid), the recent discussion (a fast-decaying LSA centroid) and the last few posts
 themselves. A reply that quotes an earlier post, marked up or inline, is also judged against what it
 answers. Similarity is measured two ways:
 
 - meaning: TF-IDF vectors projected by LSA (a truncated SVD fitted on a background corpus and shipped
   as arrays in `models/offtopic.npz`), compared by cosine;
-- distinctive words: TF-IDF cosines and the share of the post's distinctive weight that the thread
-  already uses, so a name the background corpus never saw ("DeepSeek") still counts.
+- distinctive words: TF-IDF cosines, where a word the background corpus never saw (a new product, a new
+  politician) counts as its rarest words do.
 
 A small logistic combiner, fitted on labelled threads and shipped in the same file, turns these
 measurements into a score in [0, 1]. There is one combiner per thread *style*: "discussion" (debate
 forums: drifting from the thread's subject) and "question" (Q&A boards: not answering the question; it
-it also weighs how chatty a reply reads). Posts with only a few words of their own are never flagged on
+also weighs how chatty a reply reads). Posts with only a few words of their own are never flagged on
 their own account: a short reply that quotes an earlier post takes that post's score, any other short
-post has its score scaled below the flag threshold.
+post has its score capped below the flag threshold.
 
-Memory per thread is bounded: the anchor, two decaying term profiles pruned to a fixed size, two
-decaying LSA centroids, the last `window` posts' vectors and word shingles, and the raw text of the
-opening post and of the last `window` posts (only to spell terms in reasons as the thread spells them).
+Catch-all threads ("Miscellaneous news", "General discussion") are exempt, held to a higher threshold, or
+(the default) judged against the recent discussion only; there a post that brings many names the recent
+discussion never used, and shares little else with it, is taken as a change of subject.
+
+Memory per thread is bounded: the anchor, one term profile pruned to a fixed size, two LSA centroids, the
+last `window` posts' vectors and shingles, and the raw text of the opening post and of the last `window`
+posts (only to spell terms in reasons as the thread spells them). See `models/MODEL_CARD.md`.
 """
 
 from __future__ import annotations
@@ -135,7 +139,7 @@ _CHAT_WORDS: Final = frozenset(
     {"lol", "lmao", "rofl", "haha", "hahaha", "hehe", "hmm", "hmmm", "thanks", "thank", "thx", "welcome",
      "congrats", "congratulations", "bro", "dude", "mate", "cheers"}
 )  # fmt: skip
-# A name: a capitalised word with a lower-case letter (DeepSeek, Palmer) or an acronym (WWII, WSJ).
+# A name: a capitalised word with a lower-case letter (McAllister, Lovelace) or an acronym (NATO, BBC).
 _NAME: Final = re.compile(r"\b[A-Z][A-Za-z]*[a-z][A-Za-z]*\b(?!['’]t)|\b[A-Z][A-Z0-9]+\b")
 _NAME_MIN_IDF: Final = 6.0  # below this, a capitalised word is a common word starting a sentence
 _CUE_WORDS: Final = _SECOND_PERSON | _FIRST_PERSON | _CHAT_WORDS
@@ -432,7 +436,7 @@ _SHOWN_NAMES: Final = 4
 
 
 def _name_phrases(text: str, names: Collection[str]) -> list[str]:
-    """`names` as the text writes them, neighbours joined ("Palmer Luckey"), in order of appearance."""
+    """`names` as the text writes them, neighbours joined ("Ada Lovelace"), in order of appearance."""
     wanted = set(names)
     phrases: list[str] = []
     current: list[str] = []
@@ -450,7 +454,7 @@ def _name_phrases(text: str, names: Collection[str]) -> list[str]:
     if current:
         phrases.append(" ".join(current))
     seen: list[str] = []
-    for phrase in phrases:  # "Palmer" after "Palmer Luckey" adds nothing
+    for phrase in phrases:  # "Ada" after "Ada Lovelace" adds nothing
         if not any(phrase in other for other in seen):
             seen.append(phrase)
     # The names the post keeps coming back to first.
@@ -800,7 +804,7 @@ class OffTopicThreadState:
         foreign = {t: w for t, w in vector.weights.items() if t not in known and t not in anchor}
         chosen = [t for t, _ in sorted(foreign.items(), key=lambda kv: (-kv[1], kv[0]))[:_POST_TERMS]]
 
-        # Spell the post's terms as it does, joining neighbouring names ("Palmer" "Luckey").
+        # Spell the post's terms as it does, joining neighbouring names ("Ada" "Lovelace").
         def tok_is_name(tok: Token) -> bool:
             return post.text[tok.start].isupper()
 
