@@ -337,3 +337,22 @@ def test_qatar_living_replies_are_read_as_a_thread_with_labels(tmp_path: Path) -
     assert [p.id for p in thread.thread.posts] == ["Q1", "Q1_C1", "Q1_C2"]
     assert thread.labels == {"Q1_C1": "Good", "Q1_C2": "Dialogue"}
     assert thread.same_user_as_question == frozenset({"Q1_C2"})
+
+
+def test_the_question_style_tells_an_answer_from_banter(detector: OffTopicDetector) -> None:
+    question = OffTopicDetector(detector.model, style="question")
+    asked = (
+        "Where can I get my car serviced cheaply in town? The dealer wants a lot for a basic oil change and "
+        "brake check."
+    )
+    answer = (
+        "Try the garage behind the old market on the ring road. They did an oil change and new brake pads on "
+        "my car for half the dealer price, and they had it ready the same afternoon."
+    )
+    banter = "lol you again with your car questions :) have a nice weekend guys!!"
+    scores = []
+    for reply in (answer, banter):
+        state = question.begin_thread("q1", "Cheap car service?")
+        state.review(Post(id="q", text=asked, author="asker"))
+        scores.append(state.review(Post(id="r", text=reply, author="neighbour")).score)
+    assert scores[0] < 0.1 < 0.5 < scores[1]
