@@ -118,7 +118,10 @@ class DiscordChannelWatcher(commands.Cog):
                 return True
             channel = message.channel
             if isinstance(channel, discord.abc.GuildChannel | discord.Thread):
-                permissions = channel.permissions_for(author)
+                try:
+                    permissions = channel.permissions_for(author)
+                except discord.ClientException:  # a thread whose parent the bot has not seen
+                    return False
                 return permissions.manage_messages or permissions.administrator
         return False
 
@@ -130,7 +133,9 @@ class DiscordChannelWatcher(commands.Cog):
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         """An edited message (cached or not): reviewed again if its text changed."""
-        await self.review(payload.message)
+        message = getattr(payload, "message", None)  # discord.py 2.5+ builds it, cached or not
+        if message is not None:
+            await self.review(message)
 
     async def review(self, message: discord.Message) -> None:
         """Review `message` if it is a user's message with text in a watched channel."""

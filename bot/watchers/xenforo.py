@@ -166,7 +166,10 @@ class ForumWatcher:
         import aiohttp
 
         for thread in self.settings.threads:
-            await ensure_watch(self.store, FORUM_THREAD, thread_url(thread.url), thread.interval_seconds)
+            try:
+                await ensure_watch(self.store, FORUM_THREAD, thread_url(thread.url), thread.interval_seconds)
+            except Exception:
+                log.exception("could not add %s from the settings; watching what is stored", thread.url)
         own_session = self._session is None
         if own_session:
             self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit_per_host=4))
