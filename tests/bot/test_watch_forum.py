@@ -285,3 +285,18 @@ async def test_a_page_that_disappeared_is_read_again_from_the_thread(
         newest = thread.add_post("Troll", INSULT)
         await eventually(lambda: str(newest) in service.new)
     assert service.twice() == []
+
+
+async def test_an_edited_post_on_the_newest_page_is_reviewed_again_once(
+    forum: ForumServer, store: Store
+) -> None:
+    thread = forum.add_thread("Harbour ferry", ("Quill", "The night ferry stops."), ("Marrow", "Shame."))
+    edited = thread.posts[1].id
+    service = RecordingService(store)
+    async with running(watcher(store, service, settings(thread))):
+        await eventually(lambda: len(service.new) == 2)
+        thread.edit_post(edited, "Shame. Whoever decided this is an idiot.")
+        await eventually(lambda: service.edited == ids(edited))
+        await forum.wait_for_requests(len(forum.requests) + 3)
+    assert service.edited == ids(edited)
+    assert await alerted_urls(store) == [thread.permalink(edited)]
