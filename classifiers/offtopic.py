@@ -29,6 +29,7 @@ posts (only to spell terms in reasons as the thread spells them). See `models/MO
 from __future__ import annotations
 
 import hashlib
+import heapq
 import math
 import re
 from collections import Counter, deque
@@ -44,7 +45,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from classifiers.persistence import ModelError, load_model, save_model
 from classifiers.result import Category, Detection, Evidence
-from classifiers.text import WORD_RE, Token, normalize, own_text, tokenize
+from classifiers.text import WORD_RE, normalize, own_text
 from classifiers.thread import Post
 
 __all__ = [
@@ -170,10 +171,6 @@ def content_terms(words: Iterable[str]) -> list[str]:
 
 def _analyzer(text: str) -> list[str]:
     return content_terms(post_words(text))
-
-
-def _strip_possessive(word: str) -> str:
-    return word[:-2] if word.endswith(("'s", "’s")) else word
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -433,6 +430,8 @@ _THREAD_TERMS: Final = 3  # key terms named in a reason
 _POST_TERMS: Final = 3
 _MAX_EVIDENCE: Final = 12
 _SHOWN_NAMES: Final = 4
+_SPELLING_CHARS: Final = 5000  # how much of the opening post is searched for a term's spelling
+_NEXT_NAME: Final = re.compile(r"[ \t]+([A-Z][\w\-]*)")
 
 
 def _name_phrases(text: str, names: Collection[str]) -> list[str]:
@@ -779,21 +778,25 @@ class OffTopicThreadState:
         if not self._recent_only and self._anchor.norm:
             for t, w in self._anchor.weights.items():
                 weight[t] = weight.get(t, 0.0) + w / self._anchor.norm
-        ranked = sorted(weight.items(), key=lambda kv: kv[1], reverse=True)
+        ranked = heapq.nlargest(_THREAD_TERMS + len(exclude), weight.items(), key=lambda kv: kv[1])
         return [t for t, _ in ranked if t not in exclude][:_THREAD_TERMS]
 
-    def _spelling(self, term: str) -> str:
-        """The term as the thread writes it: lower case if it ever appears so, else its first spelling."""
-        pattern = re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
-        first: str | None = None
-        texts = [self._opening_text] if not self._recent_only else []
-        for text in [*texts, *self._texts]:
-            for m in pattern.finditer(text):
-                found = m.group()
-                if found.islower():
-                    return found
-                first = first or found
-        return first or term
+    def _spellings(self, terms: Sequence[str]) -> list[str]:
+        """The terms as the thread writes them: in lower case if it ever does, else as first written."""
+        found: dict[str, str] = {}
+        wanted = set(terms)
+        texts = [*([] if self._recent_only else [self._opening_text[:_SPELLING_CHARS]]), *self._texts]
+        for text in texts:
+            for m in WORD_RE.finditer(text):
+                word = m.group()
+                low = word.lower()
+                if low.endswith(("'s", "’s")):
+                    low, word = low[:-2], word[:-2]
+                if low in wanted and (low not in found or (word.islower() and not found[low].islower())):
+                    found[low] = word
+            if all(t in found and found[t].islower() for t in wanted):
+                break
+        return [found.get(t, t) for t in terms]
 
     def _explain(
         self, post: Post, observation: _Observation, rule: str
@@ -804,34 +807,38 @@ class OffTopicThreadState:
         foreign = {t: w for t, w in vector.weights.items() if t not in known and t not in anchor}
         chosen = [t for t, _ in sorted(foreign.items(), key=lambda kv: (-kv[1], kv[0]))[:_POST_TERMS]]
 
-        # Spell the post's terms as it does, joining neighbouring names ("Ada" "Lovelace").
-        def tok_is_name(tok: Token) -> bool:
-            return post.text[tok.start].isupper()
-
-        tokens = [t for t in tokenize(post.text) if _strip_possessive(t.word) in vector.weights]
+        # Spell the post's terms as it does, joining a name to the next when that is new too ("Ada Lovelace").
+        text = post.text
         evidence: list[Evidence] = []
         phrases: list[str] = []
         used: set[str] = set()
-        for i, tok in enumerate(tokens):
-            term = _strip_possessive(tok.word)
-            if term not in chosen:
-                continue
-            if len(evidence) < _MAX_EVIDENCE:
-                evidence.append(Evidence(tok.start, tok.end, note=f"not used in this thread: {term}"))
+        spans_of: dict[str, list[tuple[int, int]]] = {t: [] for t in chosen}
+        for m in WORD_RE.finditer(text):
+            low = m.group().lower()
+            end = m.end()
+            if low.endswith(("'s", "’s")):
+                low, end = low[:-2], end - 2
+            if low in spans_of:
+                spans_of[low].append((m.start(), end))
+        for term in chosen:
             if term in used:
                 continue
-            end = tok.end
             used.add(term)
-            if i + 1 < len(tokens):
-                nxt = tokens[i + 1]
-                nterm = _strip_possessive(nxt.word)
-                gap = post.text[tok.end : nxt.start]
-                joinable = gap.strip() == "" and "\n" not in gap and tok_is_name(tok) and tok_is_name(nxt)
-                if nterm in foreign and nterm not in used and joinable:
-                    end = nxt.end
+            spans = spans_of[term]
+            if not spans:  # written in a form only normalisation finds (NFKC): named as normalised
+                phrases.append(term)
+                continue
+            evidence.extend(Evidence(a, b, note=f"not used in this thread: {term}") for a, b in spans)
+            start, end = spans[0]
+            follower = _NEXT_NAME.match(text, end)
+            if text[start].isupper() and follower:
+                nterm = follower.group(1).lower()
+                if nterm in foreign and nterm not in used:
+                    end = follower.end()
                     used.add(nterm)
-            phrases.append(_strip_possessive(post.text[tok.start : end]))
-        thread_terms = [self._spelling(t) for t in self._thread_key_terms(exclude=vector.weights)]
+            phrases.append(text[start:end])
+        evidence = sorted(evidence, key=lambda e: e.start)[:_MAX_EVIDENCE]
+        thread_terms = self._spellings(self._thread_key_terms(exclude=vector.weights))
 
         where = "the recent discussion" if self._recent_only else "this thread"
         if self._d.style == "question" and not self._recent_only:
@@ -921,8 +928,9 @@ class OffTopicDetector:
         self.thread_decay = thread_decay
         self.min_terms = min_terms
         self.short_cap = short_cap
-        # Reasons and evidence cost more than scoring: built only for scores that can raise a flag.
-        self.explain_from = flag_threshold if explain_from is None else explain_from
+        # Reasons and evidence cost more than scoring: built only for scores that can raise a flag, down
+        # to 0.5 so that a threshold lowered at run time (the suite's, by a moderator) still gets reasons.
+        self.explain_from = min(flag_threshold, 0.5) if explain_from is None else explain_from
         self.profile_terms = profile_terms
         self.subject_names = subject_names
         self.max_text_chars = max_text_chars
