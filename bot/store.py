@@ -424,8 +424,16 @@ class ThreadSnapshot:
 
 def post_content_hash(post: Post) -> str:
     """sha256 of what a post says (text and marked quotes); a changed hash means the post was edited."""
-    payload = json.dumps([post.text, _quotes_to_json(post.quotes)], ensure_ascii=True, separators=(",", ":"))
-    return hashlib.sha256(payload.encode("ascii")).hexdigest()
+    text = post.text.encode("utf-8", "surrogatepass")
+    digest = hashlib.sha256(len(text).to_bytes(8, "big"))  # the length keeps text and quotes apart
+    digest.update(text)
+    if post.quotes:
+        digest.update(_quotes_json(post.quotes).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def _quotes_json(quotes: Sequence[Quote]) -> str:
+    return json.dumps(_quotes_to_json(quotes), ensure_ascii=False) if quotes else "[]"
 
 
 def _quotes_to_json(quotes: Sequence[Quote]) -> list[dict[str, Any]]:
@@ -998,7 +1006,7 @@ class Store:
                             r.post.created_at,
                             r.post.user_title,
                             r.post.text,
-                            json.dumps(_quotes_to_json(r.post.quotes), ensure_ascii=False),
+                            _quotes_json(r.post.quotes),
                             r.content_hash,
                             json.dumps(dict(r.scores)),
                             now,
@@ -1030,7 +1038,7 @@ class Store:
                             r.post.created_at,
                             r.post.user_title,
                             r.post.text,
-                            json.dumps(_quotes_to_json(r.post.quotes), ensure_ascii=False),
+                            _quotes_json(r.post.quotes),
                             r.content_hash,
                             json.dumps(dict(r.scores)),
                             now,

@@ -84,6 +84,8 @@ async def run(args: argparse.Namespace) -> dict[str, int]:
             counts["unchanged"] += review.unchanged
             counts["edited"] += review.edited
             counts["flags"] += review.flag_count
+            if args.pace and (review.new or review.edited):
+                await asyncio.sleep(args.pace)  # new posts arrive over time, as from a live source
         if dispatcher is not None and task is not None:
             stop.set()
             await task
@@ -107,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kill-after", type=int, help="SIGKILL self after this many new deliveries")
     parser.add_argument("--fail-rate", type=float, default=0.0)
     parser.add_argument("--reverse", action="store_true", help="visit the threads in reverse order")
+    parser.add_argument("--pace", type=float, default=0.0, help="seconds between two reviews")
     args = parser.parse_args(argv)
     counts = asyncio.run(run(args))
     print(json.dumps(counts), flush=True)
