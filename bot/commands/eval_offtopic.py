@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from rich.console import Console
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.commands.train_offtopic import FOLDS, JUDGED_MIN_WORDS, Corpora, cross_fit
+from bot.datasets.splice import SplicedThread, fold_of, splice
 from bot.evaluation import BinaryMetrics, binary_metrics, metrics_table, plot_pr_curves
 from classifiers.offtopic import OffTopicDetector
 from classifiers.text import words
@@ -68,6 +70,19 @@ def _plain_cosine(vectorizer: TfidfVectorizer, thread: Thread) -> list[float]:
     return scores
 
 
+YOUNG_POSTS = 9
+
+
+def _young_threads(corpora: Corpora, fold: int) -> list[SplicedThread]:
+    """The fold's political threads cut to their first posts, about a fifth of them spliced in."""
+    political = [t for t in corpora.political if fold_of(t.thread.id, FOLDS) == fold]
+    nonpolitical = [t for t in corpora.nonpolitical if fold_of(t.thread.id, FOLDS) == fold]
+    hosts = [replace(t, thread=replace(t.thread, posts=t.thread.posts[:YOUNG_POSTS])) for t in political]
+    return splice(
+        hosts, political, nonpolitical, rate=0.2, min_words=JUDGED_MIN_WORDS, seed="modassist-young-v1"
+    )
+
+
 def _row(name: str, labels: Sequence[bool], scores: Sequence[float], threshold: float) -> BinaryMetrics:
     return binary_metrics(name, labels, scores, threshold)
 
@@ -79,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     threshold = args.threshold if args.threshold is not None else settings.thresholds.off_topic
     console = Console(highlight=False, width=120)
     corpora = Corpora.load(data_dir)
-    with console.status("fitting the per-fold models (two backgrounds, priors, combiners)"):
+    with console.status("fitting the per-fold models (two backgrounds, two combiners each)"):
         cross = cross_fit(corpora)
 
     # (a) spliced 4forums threads, scored through the real detector (rules and catch-all policy included).
@@ -101,18 +116,32 @@ def run(args: argparse.Namespace) -> int:
             a_plain += _plain_cosine(peers[f], s.thread)
     long_ = np.array(a_long)
     ya, sa, pa = np.array(a_labels), np.array(a_scores), np.array(a_plain)
+    # Young threads: each thread cut to its first posts, a fifth of them spliced in (same folds).
+    y_labels: list[bool] = []
+    y_scores: list[float] = []
+    for f in range(FOLDS):
+        detector = OffTopicDetector(cross.models[f], flag_threshold=threshold)
+        for s in _young_threads(corpora, f):
+            state = detector.begin_thread(s.thread.id, s.thread.title)
+            for post in s.thread.posts:
+                score = state.review(post).score
+                if post.position != 1 and len(words(post.text)) >= JUDGED_MIN_WORDS:
+                    y_labels.append(post.id in s.spliced)
+                    y_scores.append(score)
     rows_a = [
         _row(f"modassist, replies >= {JUDGED_MIN_WORDS} words", ya[long_], sa[long_], threshold),
         _row("plain TF-IDF cosine, same posts", ya[long_], pa[long_], threshold),
         _row("modassist, all replies", ya, sa, threshold),
         _row("plain TF-IDF cosine, all replies", ya, pa, threshold),
+        _row(f"modassist, young threads (first {YOUNG_POSTS} posts)", y_labels, y_scores, threshold),
     ]
     console.print(
         metrics_table(f"(a) off_topic, 4forums dev: {n_threads} political threads with spliced posts", rows_a)
     )
     console.print(
         "  positives: posts spliced in from other subforums and the non-political pool; every score "
-        "comes from a model fitted without the post's fold. The plain cosine has no threshold of its own."
+        "comes from a model fitted without the post's fold. The plain cosine has no threshold of its own. "
+        f"Young threads: each thread's first {YOUNG_POSTS} posts with a fifth more spliced in."
     )
 
     # (b) Qatar Living, question style; Dialogue reported apart.
