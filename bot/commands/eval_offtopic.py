@@ -14,11 +14,11 @@ measured on the same posts with the same fold split.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 from rich.console import Console
 from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -83,8 +83,10 @@ def _young_threads(corpora: Corpora, fold: int) -> list[SplicedThread]:
     )
 
 
-def _row(name: str, labels: Sequence[bool], scores: Sequence[float], threshold: float) -> BinaryMetrics:
-    return binary_metrics(name, labels, scores, threshold)
+def _row(name: str, labels: npt.ArrayLike, scores: npt.ArrayLike, threshold: float) -> BinaryMetrics:
+    return binary_metrics(
+        name, np.asarray(labels, dtype=bool).tolist(), np.asarray(scores, float).tolist(), threshold
+    )
 
 
 def run(args: argparse.Namespace) -> int:
