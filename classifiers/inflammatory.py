@@ -1,0 +1,834 @@
+"""The inflammatory detector: insults, personal attacks, flame-bait and dehumanising talk in a post's own words.
+
+How a text becomes a score:
+
+1. **De-obfuscation**, one vectorised numpy pass over a whole batch of texts: NFKC, invisible characters dropped,
+   case folded, look-alike letters of other scripts read as Latin ("іdіot" in Cyrillic), mentions and links
+   replaced by placeholders, spaced-out letters joined ("d u m b", "i.d.i.o.t"), digits and symbols inside words
+   read as letters ("1d10t", "sh!t"), runs of one letter squashed ("sooo").
+2. **Hashed features** (`TextFeatures`): word unigrams and bigrams and character 3-5-grams inside words, each a
+   bucket of a seeded 64-bit hash (no vocabulary is stored), weighted by IDF and normalised per block, plus a few
+   dense style features (capitals, exclamation and question marks, second person, mentions, length).
+3. **A linear model** (log-count-ratio scaled logistic regression, trained on several corpora) scores the whole
+   text and each of its sentences; a small second-stage model combines the text's score, its worst sentence and
+   the style features (long posts with one insulting sentence are not averaged away).
+4. **Calibration**: an isotonic map from that score to a probability, fitted on held-out folds against the share
+   of annotators who called a text inflammatory; a score of 0.8 means about 80% of them would.
+5. **Explanations** by occlusion: each word of the original text (a run of spaced-out letters counts as one) is
+   blanked in turn, the variants are scored in one batch, and the words whose removal lowers the score most are
+   the evidence, as character spans of the original text.
+
+The model file is an `.npz` read with `classifiers.persistence.load_model`: arrays and JSON, never pickle.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from classifiers.persistence import ModelError, load_model, save_model
+from classifiers.result import Category, Detection, Evidence
+from classifiers.text import _INVISIBLE, is_boilerplate_line
+from classifiers.thread import Post
+
+MODEL_KIND = "modassist.inflammatory.hashed-linear"
+FORMAT_VERSION = 1
+DEFAULT_MODEL_PATH = Path(__file__).parent / "models" / "inflammatory.npz"
+DEFAULT_THRESHOLD = 0.6
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+U64 = npt.NDArray[np.uint64]
+Bools = npt.NDArray[np.bool_]
+
+# ---------------------------------------------------------------------------------------------------------------
+# De-obfuscation on code points
+# ---------------------------------------------------------------------------------------------------------------
+
+# Letters of other scripts that look like Latin ones (lower case: applied after case folding).
+_HOMOGLYPHS = str.maketrans(
+    {
+        "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
+        "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "ԁ": "d", "ԛ": "q", "ԝ": "w",
+        "ɡ": "g", "ո": "n", "ս": "u", "ı": "i", "ɩ": "i", "ʟ": "l", "ɪ": "i", "ɴ": "n", "ʀ": "r", "ᴅ": "d",
+        "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
+        "χ": "x", "γ": "y", "ω": "w", "η": "n", "ø": "o",
+    }
+)  # fmt: skip
+# Digits and symbols that stand for letters inside a word.
+_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a", "$": "s",
+         "!": "i", "|": "l"}  # fmt: skip
+_TABLE_SIZE = 0x20000
+MENTION = 0xE000  # placeholder code point for an @-mention (a word character)
+LINK = 0xE001  # placeholder code point for a link
+NEWLINE, SPACE = 10, 32
+_SEPARATOR_CHARS = " .-_*"
+
+
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    fold: npt.NDArray[np.int32]  # code point -> folded code point, -1 = drop
+    word: Bools  # folded code point -> is a word character
+    leet: npt.NDArray[np.int32]  # code point -> letter it stands for (or itself)
+    letter: Bools  # ASCII letter a-z
+    leet_strong: Bools  # digit or symbol read as a letter wherever it stands in a word
+    leet_weak: Bools  # "!" and "|": read as a letter only when a letter follows
+    separator: Bools
+
+
+def _build_tables() -> _Tables:
+    fold = np.arange(_TABLE_SIZE, dtype=np.int32)
+    invisible = set(_INVISIBLE)
+    for cp in range(_TABLE_SIZE):
+        ch = chr(cp)
+        if cp == NEWLINE:
+            continue
+        if cp in invisible:
+            fold[cp] = -1
+        elif ch.isspace():
+            fold[cp] = SPACE
+        elif 0xD800 <= cp < 0xE000 or 0xE000 <= cp < 0xF900:
+            continue  # surrogates and private use (our placeholders) stay as they are
+        elif unicodedata.category(ch) == "Cc":
+            fold[cp] = -1
+        else:
+            folded = unicodedata.normalize("NFKC", ch).casefold().translate(_HOMOGLYPHS)
+            if len(folded) == 1:
+                fold[cp] = ord(folded)
+            elif not folded:
+                fold[cp] = -1
+            else:
+                lower = ch.lower()
+                fold[cp] = ord(lower) if len(lower) == 1 else cp
+    word = np.zeros(_TABLE_SIZE, dtype=bool)
+    for cp in range(_TABLE_SIZE):
+        ch = chr(cp)
+        word[cp] = ch.isalnum() or ch in "_'"
+    word[MENTION] = word[LINK] = True
+    leet = np.arange(_TABLE_SIZE, dtype=np.int32)
+    for src, dst in _LEET.items():
+        leet[ord(src)] = ord(dst)
+    letter = np.zeros(_TABLE_SIZE, dtype=bool)
+    letter[ord("a") : ord("z") + 1] = True
+    strong = np.zeros(_TABLE_SIZE, dtype=bool)
+    strong[[ord(c) for c in _LEET if c not in "!|"]] = True
+    weak = np.zeros(_TABLE_SIZE, dtype=bool)
+    weak[[ord("!"), ord("|")]] = True
+    separator = np.zeros(_TABLE_SIZE, dtype=bool)
+    separator[[ord(c) for c in _SEPARATOR_CHARS]] = True
+    return _Tables(fold, word, leet, letter, strong, weak, separator)
+
+
+_tables_cache: list[_Tables] = []
+
+
+def _tables() -> _Tables:
+    if not _tables_cache:
+        _tables_cache.append(_build_tables())
+    return _tables_cache[0]
+
+
+def _lookup(table: npt.NDArray[Any], codes: I64, default: Any) -> npt.NDArray[Any]:
+    """table[codes] for code points inside the table, `default` (or the code itself) beyond it."""
+    inside = codes < _TABLE_SIZE
+    if inside.all():
+        return table[codes]  # type: ignore[no-any-return]
+    out = np.empty(codes.shape[0], dtype=table.dtype)
+    out[inside] = table[codes[inside]]
+    out[~inside] = codes[~inside] if default is None else default
+    return out
+
+
+def _ranges_mask(n: int, starts: I64, ends: I64) -> Bools:
+    """Boolean mask of positions inside any [start, end)."""
+    delta = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(delta, starts, 1)
+    np.add.at(delta, ends, -1)
+    return np.cumsum(delta[:n]) > 0
+
+
+def _next_true(mask: Bools, positions: I64) -> I64:
+    """For each position, the first index >= position where `mask` holds (len(mask) if none)."""
+    hits = np.flatnonzero(mask)
+    idx = np.searchsorted(hits, positions)
+    return np.where(idx < hits.shape[0], hits[np.minimum(idx, max(hits.shape[0] - 1, 0))], mask.shape[0]).astype(
+        np.int64
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Normalised:
+    codes: I64  # folded, de-obfuscated code points; texts separated by NEWLINE, with a SPACE at both ends
+    n_docs: int
+    raw_stats: F64  # per text: upper-case letters, letters, "!", "?", mentions
+
+
+def _normalise(texts: Sequence[str]) -> _Normalised:
+    t = _tables()
+    n_docs = len(texts)
+    raw = "\n".join(texts_one_line(texts))
+    codes = np.frombuffer(raw.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+    # Style counts on the raw text: upper-case letters, letters, "!", "?", "@".
+    doc_raw = np.cumsum(codes == NEWLINE)
+    upper = (codes >= 65) & (codes <= 90)
+    raw_stats = np.zeros((n_docs, 5), dtype=np.float64)
+    if n_docs:
+        for k, values in enumerate(
+            (upper, upper | ((codes >= 97) & (codes <= 122)), codes == 33, codes == 63, codes == 64)
+        ):
+            raw_stats[:, k] = np.bincount(doc_raw, weights=values, minlength=n_docs)
+
+    # Fold (NFKC, case, look-alikes), drop invisible characters.
+    codes = _lookup(t.fold, codes, None).astype(np.int64)
+    codes = codes[codes >= 0]
+    codes = np.concatenate(([SPACE], codes, [SPACE]))
+    n = codes.shape[0]
+    word = _lookup(t.word, codes, False)
+    boundary = (codes == SPACE) | (codes == NEWLINE)
+
+    # Links: "http://", "https://" or "www." up to the next space become one placeholder.
+    drop = np.zeros(n, dtype=bool)
+    if n >= 8:
+        c = codes
+        head = np.zeros(n, dtype=bool)
+        m = n - 7
+        http = (c[:m] == 104) & (c[1 : m + 1] == 116) & (c[2 : m + 2] == 116) & (c[3 : m + 3] == 112)
+        plain = (c[4 : m + 4] == 58) & (c[5 : m + 5] == 47) & (c[6 : m + 6] == 47)
+        secure = (c[4 : m + 4] == 115) & (c[5 : m + 5] == 58) & (c[6 : m + 6] == 47) & (c[7 : m + 7] == 47)
+        www = (c[:m] == 119) & (c[1 : m + 1] == 119) & (c[2 : m + 2] == 119) & (c[3 : m + 3] == 46)
+        head[:m] = ((http & (plain | secure)) | www) & ~word[np.maximum(np.arange(m) - 1, 0)]
+        starts = np.flatnonzero(head)
+        if starts.shape[0]:
+            ends = _next_true(boundary, starts)
+            drop |= _ranges_mask(n, starts + 1, ends)
+            codes[starts] = LINK
+            word[starts] = True
+    # Mentions: "@name" after a non-word character becomes one placeholder.
+    at = np.flatnonzero((codes[1:-1] == 64) & ~word[:-2] & word[2:] & ~drop[1:-1]) + 1
+    if at.shape[0]:
+        ends = _next_true(~word, at + 1)
+        drop |= _ranges_mask(n, at + 1, ends)
+        codes[at] = MENTION
+        word[at] = True
+    if drop.any():
+        keep = ~drop
+        codes, word = codes[keep], word[keep]
+        n = codes.shape[0]
+
+    # Spaced-out letters: three or more one-character words split by one separator are joined.
+    single = np.zeros(n, dtype=bool)
+    single[1:-1] = word[1:-1] & ~word[:-2] & ~word[2:]
+    sep = _lookup(t.separator, codes, False)
+    link = np.zeros(n, dtype=bool)
+    link[1:-1] = sep[1:-1] & single[:-2] & single[2:]
+    chained = np.zeros(n, dtype=bool)
+    chained[2:] |= link[2:] & link[:-2]
+    chained[:-2] |= link[:-2] & link[2:]
+    if chained.any():
+        keep = ~chained
+        codes, word = codes[keep], word[keep]
+        n = codes.shape[0]
+
+    # Digits and symbols inside words: "1d10t", "l0ser", "sh!t".
+    letter = _lookup(t.letter, codes, False)
+    strong = _lookup(t.leet_strong, codes, False)
+    weak = _lookup(t.leet_weak, codes, False)
+    member = letter | strong | weak
+    if (strong.any() or weak.any()) and member.any():
+        weak_used = np.zeros(n, dtype=bool)
+        weak_used[:-1] = weak[:-1] & letter[1:]
+        run_start = member & ~np.concatenate(([False], member[:-1]))
+        run_id = np.cumsum(run_start) - 1
+        run_id[~member] = 0
+        n_runs = int(run_start.sum())
+        has_letter = np.bincount(run_id[letter], minlength=n_runs) > 0
+        has_leet = np.bincount(run_id[strong | weak_used], minlength=n_runs) > 0
+        qualifies = has_letter & has_leet
+        change = member & (strong | weak_used) & qualifies[run_id]
+        if change.any():
+            codes[change] = t.leet[codes[change]]
+            word[change] = True
+
+    # Runs of three or more of one character become one.
+    same = np.zeros(n, dtype=bool)
+    same[1:] = codes[1:] == codes[:-1]
+    if same.any():
+        run_start = ~same
+        run_id = np.cumsum(run_start) - 1
+        lengths = np.bincount(run_id)
+        drop_run = same & (lengths[run_id] >= 3)
+        drop_run |= same & (codes == SPACE)
+        if drop_run.any():
+            keep = ~drop_run
+            codes, word = codes[keep], word[keep]
+
+    return _Normalised(codes=codes, n_docs=n_docs, raw_stats=raw_stats)
+
+
+def texts_one_line(texts: Sequence[str]) -> list[str]:
+    """Each text with its line breaks turned into spaces (texts are joined by line breaks in a batch)."""
+    return [t.replace("\n", " ") if "\n" in t else t for t in texts]
+
+
+def deobfuscate(text: str) -> str:
+    """The text as the model reads it: folded and de-obfuscated (mentions shown as "@user", links as "<link>")."""
+    codes = _normalise([text]).codes
+    out = "".join(chr(c) for c in codes.tolist())
+    return _SPACES.sub(" ", out.replace(chr(MENTION), "@user").replace(chr(LINK), "<link>")).strip()
+
+
+_SPACES = re.compile(r" +")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Hashed features
+# ---------------------------------------------------------------------------------------------------------------
+
+_MASK64 = (1 << 64) - 1
+# Odd 64-bit multipliers, one per character position of an n-gram or a word (fixed: they define the features).
+_MULTIPLIERS = np.array(
+    [((0x9E3779B97F4A7C15 * (2 * i + 1) + 0x632BE59BD9B4E019 * i * i) & _MASK64) | 1 for i in range(32)],
+    dtype=np.uint64,
+)
+_WORD_MAX = 24  # characters of a word that its hash reads
+_PAIR = np.uint64(0x2545F4914F6CDD1D)
+
+SECOND_PERSON = ("you", "your", "you're", "youre", "ur", "u", "ya", "yourself", "yourselves", "yall", "y'all")
+DENSE_NAMES = ("log_words", "caps_share", "exclamations", "questions", "second_person", "mentions")
+_SENTENCE_END = np.array([ord("."), ord("!"), ord("?")], dtype=np.int64)
+
+
+def _mix(h: U64, seed: int) -> U64:
+    """Finalise 64-bit hashes (a splitmix-style avalanche) with a seed."""
+    h = h + np.uint64(seed & _MASK64)
+    h ^= h >> np.uint64(30)
+    h *= np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(27)
+    h *= np.uint64(0x94D049BB133111EB)
+    h ^= h >> np.uint64(31)
+    return h
+
+
+def _word_hash_of(word: str) -> int:
+    """The hash `TextFeatures` gives a folded word (for the second-person list)."""
+    h = len(word)
+    for j, ch in enumerate(word[:_WORD_MAX]):
+        h = (h + ord(ch) * int(_MULTIPLIERS[j])) & _MASK64
+    return h
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureOccurrences:
+    """Every feature occurrence of a batch (its column, text and sentence) and the dense features per text.
+
+    Sentences ("chunks") are numbered across the batch in order; `chunk_doc` gives each one's text, and
+    every text has at least one.
+    """
+
+    n_docs: int
+    column: I64
+    doc: I64
+    chunk: I64
+    chunk_doc: I64
+    dense: F64
+
+    @property
+    def n_chunks(self) -> int:
+        """Sentences in the batch."""
+        return int(self.chunk_doc.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class TextFeatures:
+    """Turns a batch of texts into hashed feature occurrences. Its settings define the feature space."""
+
+    word_bits: int = 20
+    char_bits: int = 21
+    char_sizes: tuple[int, ...] = (3, 4, 5)
+    seed: int = 0x5EED1A77
+
+    @property
+    def n_word_columns(self) -> int:
+        """Columns of the word block (they come first)."""
+        return 1 << self.word_bits
+
+    @property
+    def n_columns(self) -> int:
+        """Columns of the whole feature space: words, then character n-grams."""
+        return (1 << self.word_bits) + (1 << self.char_bits)
+
+    def settings(self) -> dict[str, Any]:
+        """JSON-serialisable settings (stored in the model file)."""
+        return {
+            "word_bits": self.word_bits,
+            "char_bits": self.char_bits,
+            "char_sizes": list(self.char_sizes),
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> TextFeatures:
+        """Rebuild from `settings()` output."""
+        return cls(
+            word_bits=int(settings["word_bits"]),
+            char_bits=int(settings["char_bits"]),
+            char_sizes=tuple(int(n) for n in settings["char_sizes"]),
+            seed=int(settings["seed"]),
+        )
+
+    def occurrences(self, texts: Sequence[str]) -> FeatureOccurrences:
+        """All feature occurrences of `texts`, in one vectorised pass over the batch."""
+        norm = _normalise(texts)
+        codes = norm.codes
+        n = codes.shape[0]
+        t = _tables()
+        is_newline = codes == NEWLINE
+        doc_of = np.cumsum(is_newline)
+        # A sentence starts after ". ", "! " or "? ", and at every text.
+        starts = is_newline.copy()
+        starts[0] = True
+        if n > 2:
+            starts[2:] |= (codes[1:-1] == SPACE) & np.isin(codes[:-2], _SENTENCE_END)
+        chunk_of = np.cumsum(starts) - 1
+        chunk_doc = doc_of[np.flatnonzero(starts)]
+
+        columns: list[I64] = []
+        positions: list[I64] = []
+
+        # Words: maximal runs of word characters.
+        word = _lookup(t.word, codes, False)
+        edges = np.flatnonzero(np.diff(word.astype(np.int8)))
+        w_start, w_end = edges[0::2] + 1, edges[1::2] + 1
+        lengths = w_end - w_start
+        wide = codes.astype(np.uint64)
+        word_hash = lengths.astype(np.uint64)
+        for j in range(_WORD_MAX):
+            live = np.flatnonzero(lengths > j)
+            if not live.shape[0]:
+                break
+            word_hash[live] += wide[w_start[live] + j] * _MULTIPLIERS[j]
+        word_doc = doc_of[w_start]
+        shift = np.uint64(64 - self.word_bits)
+        columns.append((_mix(word_hash, self.seed + 1) >> shift).astype(np.int64))
+        positions.append(w_start)
+        pair = np.flatnonzero(word_doc[1:] == word_doc[:-1])
+        columns.append((_mix(word_hash[pair] * _PAIR + word_hash[pair + 1], self.seed + 2) >> shift).astype(np.int64))
+        positions.append(w_start[pair])
+
+        # Character n-grams inside space-delimited chunks: spaces only at a window's two ends.
+        hashed = np.where(is_newline, SPACE, codes).astype(np.uint64)
+        boundary = (codes == SPACE) | is_newline
+        bound_cum = np.concatenate(([0], np.cumsum(boundary)))
+        rolling = np.zeros(n, dtype=np.uint64)
+        char_shift = np.uint64(64 - self.char_bits)
+        for size in range(1, max(self.char_sizes) + 1):
+            count = n - size + 1
+            if count <= 0:
+                break
+            rolling = rolling[:count] + hashed[size - 1 : size - 1 + count] * _MULTIPLIERS[size - 1]
+            if size not in self.char_sizes:
+                continue
+            pos = np.arange(count)
+            interior = bound_cum[pos + size - 1] - bound_cum[pos + 1]
+            idx = np.flatnonzero(interior == 0)
+            columns.append(
+                (_mix(rolling[idx], self.seed + 16 * size + 7) >> char_shift).astype(np.int64) + self.n_word_columns
+            )
+            positions.append(idx)
+
+        column = np.concatenate(columns)
+        position = np.concatenate(positions)
+        second = np.isin(word_hash, np.array([_word_hash_of(w) for w in SECOND_PERSON], dtype=np.uint64))
+        dense = _dense_features(norm, word_doc, second)
+        return FeatureOccurrences(
+            n_docs=norm.n_docs,
+            column=column,
+            doc=doc_of[position],
+            chunk=chunk_of[position],
+            chunk_doc=chunk_doc,
+            dense=dense,
+        )
+
+
+def _dense_features(norm: _Normalised, word_doc: I64, second: Bools) -> F64:
+    n_docs = norm.n_docs
+    upper, letters, excl, quest, at = norm.raw_stats.T
+    n_words = np.bincount(word_doc, minlength=n_docs).astype(np.float64)
+    n_second = np.bincount(word_doc, weights=second, minlength=n_docs)
+    return np.column_stack(
+        [
+            np.log1p(n_words),
+            np.where(letters >= 12, upper / np.maximum(letters, 1), 0.0),
+            np.log1p(excl),
+            np.log1p(quest),
+            n_second / np.maximum(n_words, 1),
+            np.log1p(at),
+        ]
+    )
+
+
+def block_sums(occ: FeatureOccurrences, n_word_columns: int, idf: F32, values: F32, *, by_chunk: bool) -> tuple[F64, F64]:
+    """Per text (or sentence) and block: the sum of `values[column]` over its occurrences and its IDF norm.
+
+    A linear score is the sum over the two blocks of (sum of weight x idf) / norm: the dot product of the
+    weights with IDF-weighted term counts, L2-normalised per block (the norm counted per occurrence).
+    """
+    rows = occ.chunk if by_chunk else occ.doc
+    n_rows = occ.n_chunks if by_chunk else occ.n_docs
+    key = rows * 2 + (occ.column >= n_word_columns)
+    weight = idf[occ.column].astype(np.float64)
+    num = np.bincount(key, weights=values[occ.column], minlength=n_rows * 2)
+    den = np.bincount(key, weights=weight * weight, minlength=n_rows * 2)
+    return num.reshape(n_rows, 2), np.sqrt(den).reshape(n_rows, 2)
+
+
+def _ratio(num: F64, norm: F64) -> F64:
+    out = np.zeros(num.shape, dtype=np.float64)
+    np.divide(num, norm, out=out, where=norm > 0)
+    return out
+
+
+def text_and_sentence_scores(
+    occ: FeatureOccurrences, n_word_columns: int, idf: F32, values: F32
+) -> tuple[F64, F64]:
+    """Each text's linear score and the highest score of its sentences (its own score if it has none)."""
+    num, norm = block_sums(occ, n_word_columns, idf, values, by_chunk=True)
+    firsts = np.searchsorted(occ.chunk_doc, np.arange(occ.n_docs))
+    if occ.n_docs == 0:
+        return np.zeros(0), np.zeros(0)
+    doc_num = np.add.reduceat(num, firsts, axis=0)
+    doc_norm = np.sqrt(np.add.reduceat(norm * norm, firsts, axis=0))
+    doc_score = _ratio(doc_num, doc_norm).sum(axis=1)
+    sentence = _ratio(num, norm).sum(axis=1)
+    sentence[(norm == 0).all(axis=1)] = -np.inf
+    best = np.maximum.reduceat(sentence, firsts)
+    return doc_score, np.where(np.isfinite(best), best, doc_score)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The model
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class InflammatoryModel:
+    """Hashed features, a linear text model, a second stage over (text, worst sentence, style) and a calibration.
+
+    `columns` are the feature columns in use (sorted); `idf` and `weights` hold their IDF and linear weights.
+    The second stage is `meta_coef` . [text score, worst-sentence score, standardised dense features] +
+    `meta_bias`; `calibration_x`/`calibration_y` map that to a probability (piecewise linear, isotonic).
+    """
+
+    features: TextFeatures
+    columns: I64
+    idf: F32
+    weights: F32
+    dense_mean: F64
+    dense_scale: F64
+    meta_coef: F64
+    meta_bias: float
+    calibration_x: F64
+    calibration_y: F64
+    version: str = "inflammatory-untrained"
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = self.features.n_columns
+        if self.columns.shape[0] and (self.columns.min() < 0 or self.columns.max() >= n):
+            raise ValueError("feature columns outside the feature space")
+        self._idf_full = np.zeros(n, dtype=np.float32)
+        self._values_full = np.zeros(n, dtype=np.float32)
+        self._idf_full[self.columns] = self.idf
+        self._values_full[self.columns] = self.idf * self.weights
+
+    def decision(self, texts: Sequence[str]) -> F64:
+        """Uncalibrated scores (log-odds scale) of a batch of texts."""
+        if not texts:
+            return np.zeros(0)
+        occ = self.features.occurrences(texts)
+        doc, best = text_and_sentence_scores(occ, self.features.n_word_columns, self._idf_full, self._values_full)
+        dense = (occ.dense - self.dense_mean) / self.dense_scale
+        stacked = np.column_stack([doc, best, dense])
+        return stacked @ self.meta_coef + self.meta_bias  # type: ignore[no-any-return]
+
+    def calibrate(self, decision: F64) -> F64:
+        """Probabilities for uncalibrated scores."""
+        return np.clip(np.interp(decision, self.calibration_x, self.calibration_y), 0.0, 1.0)
+
+    def probability(self, texts: Sequence[str]) -> F64:
+        """Calibrated probabilities that each text is inflammatory."""
+        return self.calibrate(self.decision(texts))
+
+    # -- persistence ------------------------------------------------------------------------------------------
+
+    def save(self, path: Path | str) -> None:
+        """Write the model as arrays + JSON (no pickle)."""
+        arrays = {
+            "columns": self.columns.astype(np.int32),
+            "idf": self.idf.astype(np.float32),
+            "weights": self.weights.astype(np.float32),
+            "dense_mean": self.dense_mean.astype(np.float64),
+            "dense_scale": self.dense_scale.astype(np.float64),
+            "meta_coef": self.meta_coef.astype(np.float64),
+            "calibration_x": self.calibration_x.astype(np.float64),
+            "calibration_y": self.calibration_y.astype(np.float64),
+        }
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "version": self.version,
+            "features": self.features.settings(),
+            "dense_names": list(DENSE_NAMES),
+            "meta_bias": float(self.meta_bias),
+            "info": self.info,
+        }
+        save_model(path, MODEL_KIND, arrays, meta)
+
+    @classmethod
+    def load(cls, path: Path | str) -> InflammatoryModel:
+        """Read a model file; a missing, damaged, tampered or incompatible file raises ModelError."""
+        arrays, meta = load_model(path, MODEL_KIND)
+        try:
+            if meta.get("format_version") != FORMAT_VERSION:
+                raise ModelError(path, f"format version {meta.get('format_version')!r}, expected {FORMAT_VERSION}")
+            if list(meta.get("dense_names", [])) != list(DENSE_NAMES):
+                raise ModelError(path, "its style features do not match this version of modassist")
+            features = TextFeatures.from_settings(meta["features"])
+            n_dense = len(DENSE_NAMES)
+            model = cls(
+                features=features,
+                columns=arrays["columns"].astype(np.int64),
+                idf=arrays["idf"].astype(np.float32),
+                weights=arrays["weights"].astype(np.float32),
+                dense_mean=_vector(arrays["dense_mean"], n_dense),
+                dense_scale=_vector(arrays["dense_scale"], n_dense),
+                meta_coef=_vector(arrays["meta_coef"], 2 + n_dense),
+                meta_bias=float(meta["meta_bias"]),
+                calibration_x=arrays["calibration_x"].astype(np.float64),
+                calibration_y=arrays["calibration_y"].astype(np.float64),
+                version=str(meta["version"]),
+                info=dict(meta.get("info", {})),
+            )
+        except ModelError:
+            raise
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise ModelError(path, f"incomplete or inconsistent inflammatory model ({exc})") from exc
+        n = model.columns.shape[0]
+        if model.idf.shape != (n,) or model.weights.shape != (n,):
+            raise ModelError(path, "feature arrays of different lengths")
+        if model.calibration_x.shape != model.calibration_y.shape or model.calibration_x.shape[0] < 2:
+            raise ModelError(path, "calibration map is malformed")
+        if not all(np.isfinite(a).all() for a in (model.idf, model.weights, model.meta_coef, model.calibration_y)):
+            raise ModelError(path, "non-finite weights")
+        return model
+
+
+def _vector(array: npt.NDArray[Any], length: int) -> F64:
+    if array.shape != (length,):
+        raise ValueError(f"expected a vector of {length}, got shape {array.shape}")
+    return array.astype(np.float64)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The detector
+# ---------------------------------------------------------------------------------------------------------------
+
+# A unit of explanation: a run of non-space characters, or a run of three or more one-character pieces split by
+# one separator ("d u m b"), which the model reads as one word.
+_UNIT = re.compile(r"(?:(?<!\S)\w[ .\-_*]){2,}\w(?![^\s.,;:!?)\]\"'])|\S+")
+_TRIM = "\"'“”‘’()[]{}<>«».,;:?!…"
+_QUOTE_SHINGLE = 6  # words in a row that count as repeating an earlier post
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    start: int
+    end: int
+
+
+def _units(text: str) -> list[_Unit]:
+    units = []
+    for m in _UNIT.finditer(text):
+        start, end = m.span()
+        while start < end and text[start] in _TRIM and not _is_leet_start(text, start, end):
+            start += 1
+        while end > start and text[end - 1] in _TRIM:
+            end -= 1
+        if end > start:
+            units.append(_Unit(start, end))
+    return units
+
+
+def _is_leet_start(text: str, start: int, end: int) -> bool:
+    # "!d10t": a symbol that stands for a letter at the start of a word is part of the word.
+    return text[start] == "!" and end - start > 1 and text[start + 1].isalnum()
+
+
+def _blank(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    if not spans:
+        return text
+    chars = list(text)
+    for start, end in spans:
+        for i in range(start, end):
+            if chars[i] != "\n":
+                chars[i] = " "
+    return "".join(chars)
+
+
+def _boilerplate_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        if is_boilerplate_line(line):
+            spans.append((pos, pos + len(line.rstrip("\r\n"))))
+        pos += len(line)
+    return spans
+
+
+class InflammatoryDetector:
+    """Scores how inflammatory a post's own words are; implements `classifiers.suite.Detector`.
+
+    `threshold` only decides when reasons and evidence are worth computing (at `explain_from` x threshold and
+    above); whether a post is flagged is the suite's decision.
+    """
+
+    category: Category = "inflammatory"
+
+    def __init__(
+        self, model: InflammatoryModel, *, threshold: float = DEFAULT_THRESHOLD, explain_from: float = 0.5
+    ) -> None:
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be within [0, 1], got {threshold}")
+        self.model = model
+        self.version = model.version
+        self.threshold = threshold
+        self.explain_from = explain_from
+        self.load_seconds = 0.0
+
+    @classmethod
+    def load(cls, path: Path | None = None, **kwargs: Any) -> InflammatoryDetector:
+        """The detector with the model at `path` (default: the shipped model). Raises ModelError."""
+        started = time.perf_counter()
+        model = InflammatoryModel.load(path or DEFAULT_MODEL_PATH)
+        _tables()  # build the character tables now rather than on the first post
+        detector = cls(model, **kwargs)
+        detector.load_seconds = time.perf_counter() - started
+        return detector
+
+    def begin_thread(self, thread_id: str, title: str) -> InflammatoryThreadState:
+        """A fresh state for a thread."""
+        return InflammatoryThreadState(self)
+
+    def score_texts(self, texts: Sequence[str], batch_size: int = 512) -> F64:
+        """Calibrated probabilities for a batch of texts (for evaluation and benchmarks)."""
+        parts = [self.model.decision(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
+        return self.model.calibrate(np.concatenate(parts) if parts else np.zeros(0))
+
+    def explain(self, text: str, *, limit: int = 5) -> list[Evidence]:
+        """The words and phrases whose removal lowers the score most, as spans of `text`, strongest first."""
+        units = _units(text)
+        if not units:
+            return []
+        variants = [text] + [text[: u.start] + " " * (u.end - u.start) + text[u.end :] for u in units]
+        scores = np.concatenate(
+            [self.model.decision(variants[i : i + 256]) for i in range(0, len(variants), 256)]
+        )
+        drops = scores[0] - scores[1:]
+        strongest = float(drops.max())
+        if strongest <= 0:
+            return []
+        chosen = [i for i in np.argsort(-drops)[: limit * 2] if drops[i] >= max(0.2 * strongest, 0.05)]
+        chosen_set = set(chosen)
+        # Join chosen units that stand next to each other into phrases ("so dumb").
+        phrases: list[tuple[int, int, float]] = []
+        for i in sorted(chosen_set):
+            u = units[i]
+            if phrases and i - 1 in chosen_set and text[phrases[-1][1] : u.start].strip() == "":
+                start, _, weight = phrases[-1]
+                phrases[-1] = (start, u.end, weight + float(drops[i]))
+            else:
+                phrases.append((u.start, u.end, float(drops[i])))
+        phrases.sort(key=lambda p: -p[2])
+        return [
+            Evidence(start, end, note=f"raises the inflammatory score by {weight:.2f} (log-odds)")
+            for start, end, weight in phrases[:limit]
+        ]
+
+    def review_text(self, text: str) -> Detection:
+        """Judge one text (a post's own words) on its own."""
+        score = float(self.score_texts([text])[0]) if text.strip() else 0.0
+        reasons: tuple[str, ...] = ()
+        evidence: tuple[Evidence, ...] = ()
+        if score >= self.explain_from * self.threshold:
+            found = self.explain(text)
+            if found:
+                words = ", ".join("'" + _SPACES_ANY.sub(" ", text[e.start : e.end]) + "'" for e in found[:3])
+                reasons = (f"insulting language: {words} (score {score:.2f}).",)
+            else:
+                reasons = (f"inflammatory tone (score {score:.2f}).",)
+            evidence = tuple(found)
+        return Detection("inflammatory", score, reasons, evidence, {"model_version": self.version})
+
+
+_SPACES_ANY = re.compile(r"\s+")
+
+
+class InflammatoryThreadState:
+    """Judges each post of a thread on its own words.
+
+    Marked quotes (`post.quotes`) are never read. Where quotes are pasted inline, passages that repeat an earlier
+    post of the thread word for word (six words or more) are blanked first, so quoting a troll to object to it
+    is not the quoter's insult. Memory is bounded by `max_shingles`.
+    """
+
+    def __init__(self, detector: InflammatoryDetector, max_shingles: int = 50_000) -> None:
+        self._detector = detector
+        self._seen: dict[int, None] = {}
+        self._max = max_shingles
+
+    def review(self, post: Post) -> Detection:
+        """Judge `post`, then remember its words so later posts that paste them are not blamed for them."""
+        tokens = [(m.start(), m.end(), m.group().casefold()) for m in _WORDS.finditer(post.text)]
+        hashes = [
+            hash(tuple(t[2] for t in tokens[i : i + _QUOTE_SHINGLE]))
+            for i in range(max(0, len(tokens) - _QUOTE_SHINGLE + 1))
+        ]
+        repeated = [
+            (tokens[i][0], tokens[i + _QUOTE_SHINGLE - 1][1]) for i, h in enumerate(hashes) if h in self._seen
+        ]
+        own = _blank(post.text, _boilerplate_spans(post.text) + repeated)
+        detection = self._detector.review_text(own)
+        if repeated:
+            detection = Detection(
+                detection.category,
+                detection.score,
+                detection.reasons,
+                detection.evidence,
+                {**detection.details, "repeated_chars_ignored": sum(e - s for s, e in _merge(repeated))},
+            )
+        for h in hashes:
+            self._seen[h] = None
+        while len(self._seen) > self._max:
+            del self._seen[next(iter(self._seen))]
+        return detection
+
+
+_WORDS = re.compile(r"\w+(?:['’]\w+)*")
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged

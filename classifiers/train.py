@@ -1,0 +1,244 @@
+"""Training the inflammatory model: pure functions over texts and labels (no file I/O).
+
+The recipe (`fit_inflammatory`):
+
+1. Hash every text into word and character features (`TextFeatures`), keep the columns seen in at least
+   `min_df` texts, weight them by IDF and normalise them per block, for whole texts and for their sentences.
+2. In `folds` group folds (a group never straddles two folds), fit a logistic regression on log-count-ratio
+   scaled features (an NB-LR, known to suit short abusive texts) and score the held-out texts and sentences.
+3. Fit the second stage on those held-out scores: the text's score, its worst sentence, the style features.
+4. Fit the isotonic calibration of the second stage's held-out scores against the soft labels (the share of
+   annotators who said "inflammatory"), weighted by `calibration_weight`.
+5. Refit the linear model on everything; its weights, the second stage and the calibration make the model.
+
+Soft labels are trained as such: a text with a share p in (0, 1) counts as a positive of weight p and a
+negative of weight 1 - p.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GroupKFold
+
+from classifiers.inflammatory import DENSE_NAMES, FeatureOccurrences, InflammatoryModel, TextFeatures, block_sums
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+Progress = Callable[[str, int, int], None]
+
+
+def dev_test_part(corpus: str, group: str, share: float = 0.25) -> bool:
+    """True when the row with split key `group` of `corpus` belongs to the dev-test part (deterministic)."""
+    digest = hashlib.sha256(f"{corpus}:{group}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % 10_000 < share * 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingConfig:
+    """Settings of `fit_inflammatory`."""
+
+    features: TextFeatures = field(default_factory=TextFeatures)
+    c: float = 4.0
+    folds: int = 5
+    min_df: int = 2
+    nb_alpha: float = 1.0
+    meta_c: float = 1.0
+    max_iter: int = 1000
+
+    def settings(self) -> dict[str, Any]:
+        """JSON-serialisable description (goes into the model file)."""
+        return {
+            "features": self.features.settings(),
+            "c": self.c,
+            "folds": self.folds,
+            "min_df": self.min_df,
+            "nb_alpha": self.nb_alpha,
+            "meta_c": self.meta_c,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingResult:
+    """The fitted model and its held-out (out-of-fold) scores on the training texts."""
+
+    model: InflammatoryModel
+    oof_decision: F64
+    oof_probability: F64
+    oof_roc_auc: float
+
+
+def _noop(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def _tfidf(occ: FeatureOccurrences, used: I64, idf: F32, n_word_columns: int, *, by_chunk: bool) -> sp.csr_matrix:
+    """Rows of texts (or sentences) over the `used` columns: IDF-weighted counts, L2-normalised per block."""
+    compact = np.searchsorted(used, occ.column)
+    compact = np.minimum(compact, used.shape[0] - 1)
+    present = used[compact] == occ.column
+    rows = occ.chunk if by_chunk else occ.doc
+    n_rows = occ.n_chunks if by_chunk else occ.n_docs
+    full_idf = np.zeros(max(int(occ.column.max(initial=0)) + 1, int(used.max(initial=0)) + 1), dtype=np.float32)
+    full_idf[used] = idf
+    _, norm = block_sums(occ, n_word_columns, full_idf, full_idf, by_chunk=by_chunk)
+    r, c = rows[present], compact[present]
+    matrix = sp.csr_matrix((np.ones(r.shape[0], dtype=np.float64), (r, c)), shape=(n_rows, used.shape[0]))
+    matrix.sum_duplicates()
+    row_of = np.repeat(np.arange(n_rows), np.diff(matrix.indptr))
+    block = (used[matrix.indices] >= n_word_columns).astype(np.int64)
+    denominator = norm[row_of, block]
+    matrix.data = matrix.data * idf[matrix.indices] / np.where(denominator > 0, denominator, 1.0)
+    return matrix
+
+
+def _expand_soft(soft: F64, weight: F64) -> tuple[I64, F64, F64]:
+    """Row indices, targets and weights that train soft labels as weighted positive + negative copies."""
+    n = soft.shape[0]
+    frac = np.flatnonzero((soft > 0) & (soft < 1))
+    rows = np.concatenate([np.arange(n), frac])
+    target = np.concatenate([np.where((soft > 0) & (soft < 1), 1.0, (soft >= 0.5).astype(float)), np.zeros(len(frac))])
+    w = np.concatenate([weight * np.where((soft > 0) & (soft < 1), soft, 1.0), weight[frac] * (1 - soft[frac])])
+    return rows, target, w
+
+
+def _nb_ratio(x: sp.csr_matrix, soft: F64, weight: F64, alpha: float) -> F64:
+    pos = np.asarray(x.T @ (soft * weight)).ravel() + alpha
+    neg = np.asarray(x.T @ ((1 - soft) * weight)).ravel() + alpha
+    return np.log((pos / pos.sum()) / (neg / neg.sum()))  # type: ignore[no-any-return]
+
+
+def _fit_linear(
+    x: sp.csr_matrix, soft: F64, weight: F64, config: TrainingConfig
+) -> tuple[F64, float]:
+    """NB-LR: effective weights on the TF-IDF columns and the intercept."""
+    ratio = _nb_ratio(x, soft, weight, config.nb_alpha)
+    rows, target, w = _expand_soft(soft, weight)
+    scaled = (x @ sp.diags(ratio)).tocsr()
+    lr = LogisticRegression(C=config.c, max_iter=config.max_iter, tol=1e-4)
+    lr.fit(scaled[rows], target, sample_weight=w)
+    return lr.coef_.ravel() * ratio, float(lr.intercept_[0])
+
+
+def _scores(xd: sp.csr_matrix, xc: sp.csr_matrix, chunk_doc: I64, coef: F64) -> tuple[F64, F64]:
+    """Each text's score and its best sentence's score (sentences without features are ignored)."""
+    doc = np.asarray(xd @ coef).ravel()
+    sentence = np.asarray(xc @ coef).ravel()
+    sentence[np.diff(xc.indptr) == 0] = -np.inf
+    best = np.full(xd.shape[0], -np.inf)
+    np.maximum.at(best, chunk_doc, sentence)
+    return doc, np.where(np.isfinite(best), best, doc)
+
+
+def fit_inflammatory(
+    texts: Sequence[str],
+    soft: Sequence[float],
+    *,
+    weight: Sequence[float] | None = None,
+    groups: Sequence[str] | None = None,
+    calibration_weight: Sequence[float] | None = None,
+    config: TrainingConfig | None = None,
+    version: str = "inflammatory-untrained",
+    info: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> TrainingResult:
+    """Fit an `InflammatoryModel` on `texts` with soft labels in [0, 1] (see the module docstring)."""
+    config = config or TrainingConfig()
+    report = progress or _noop
+    n = len(texts)
+    soft_a = np.clip(np.asarray(soft, dtype=np.float64), 0.0, 1.0)
+    weight_a = np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64)
+    cal_w = weight_a if calibration_weight is None else np.asarray(calibration_weight, dtype=np.float64)
+    group_a = np.asarray(groups if groups is not None else [str(i) for i in range(n)])
+    if not (soft_a.shape[0] == weight_a.shape[0] == cal_w.shape[0] == group_a.shape[0] == n):
+        raise ValueError("texts, labels, weights and groups must have the same length")
+    labels = (soft_a >= 0.5).astype(int)
+    if labels.min(initial=1) == labels.max(initial=0):
+        raise ValueError("training needs both inflammatory and other texts")
+    features = config.features
+    total = config.folds + 4
+
+    report("features", 0, total)
+    occ = _occurrences_in_batches(features, texts)
+    df = np.bincount(np.unique(occ.doc * features.n_columns + occ.column) % features.n_columns,
+                     minlength=features.n_columns)  # fmt: skip
+    used = np.flatnonzero(df >= config.min_df).astype(np.int64)
+    idf = (np.log((1 + n) / (1 + df[used])) + 1).astype(np.float32)
+    xd = _tfidf(occ, used, idf, features.n_word_columns, by_chunk=False)
+    xc = _tfidf(occ, used, idf, features.n_word_columns, by_chunk=True)
+    chunk_doc = occ.chunk_doc
+    report("features", 1, total)
+
+    oof_doc = np.zeros(n)
+    oof_best = np.zeros(n)
+    folds = GroupKFold(n_splits=config.folds)
+    for k, (train, held) in enumerate(folds.split(np.zeros(n), labels, groups=group_a)):
+        coef, bias = _fit_linear(xd[train], soft_a[train], weight_a[train], config)
+        held_chunks = np.flatnonzero(np.isin(chunk_doc, held))
+        doc, best = _scores(xd[held], xc[held_chunks], np.searchsorted(held, chunk_doc[held_chunks]), coef)
+        oof_doc[held], oof_best[held] = doc + bias, best + bias
+        report(f"fold {k + 1}/{config.folds}", k + 2, total)
+
+    dense_mean = occ.dense.mean(axis=0)
+    dense_scale = occ.dense.std(axis=0)
+    dense_scale[dense_scale == 0] = 1.0
+    dense = (occ.dense - dense_mean) / dense_scale
+    stacked = np.column_stack([oof_doc, oof_best, dense])
+    rows, target, w = _expand_soft(soft_a, weight_a)
+    meta = LogisticRegression(C=config.meta_c, max_iter=config.max_iter).fit(stacked[rows], target, sample_weight=w)
+    oof_decision = meta.decision_function(stacked)
+    report("second stage", config.folds + 2, total)
+
+    keep = cal_w > 0
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+    iso.fit(oof_decision[keep], soft_a[keep], sample_weight=cal_w[keep])
+    calibration_x = np.asarray(iso.X_thresholds_, dtype=np.float64)
+    calibration_y = np.asarray(iso.y_thresholds_, dtype=np.float64)
+    report("calibration", config.folds + 3, total)
+
+    coef, bias = _fit_linear(xd, soft_a, weight_a, config)
+    meta_coef = meta.coef_.ravel().astype(np.float64)
+    model = InflammatoryModel(
+        features=features,
+        columns=used,
+        idf=idf,
+        weights=coef.astype(np.float32),
+        dense_mean=dense_mean,
+        dense_scale=dense_scale,
+        meta_coef=meta_coef,
+        meta_bias=float(meta.intercept_[0] + bias * (meta_coef[0] + meta_coef[1])),
+        calibration_x=calibration_x,
+        calibration_y=calibration_y,
+        version=version,
+        info={**(info or {}), "training": config.settings(), "dense_names": list(DENSE_NAMES)},
+    )
+    report("done", total, total)
+    probability = np.clip(np.interp(oof_decision, calibration_x, calibration_y), 0.0, 1.0)
+    return TrainingResult(model, oof_decision, probability, float(roc_auc_score(labels, oof_decision)))
+
+
+def _occurrences_in_batches(features: TextFeatures, texts: Sequence[str], batch: int = 4000) -> FeatureOccurrences:
+    """`features.occurrences` over a long list, in batches (chunk numbers continue across batches)."""
+    parts = [features.occurrences(texts[i : i + batch]) for i in range(0, len(texts), batch)]
+    if not parts:
+        return features.occurrences([])
+    doc_base = np.cumsum([0] + [p.n_docs for p in parts[:-1]])
+    chunk_base = np.cumsum([0] + [p.n_chunks for p in parts[:-1]])
+    return FeatureOccurrences(
+        n_docs=sum(p.n_docs for p in parts),
+        column=np.concatenate([p.column for p in parts]),
+        doc=np.concatenate([p.doc + b for p, b in zip(parts, doc_base, strict=True)]),
+        chunk=np.concatenate([p.chunk + b for p, b in zip(parts, chunk_base, strict=True)]),
+        chunk_doc=np.concatenate([p.chunk_doc + b for p, b in zip(parts, doc_base, strict=True)]),
+        dense=np.concatenate([p.dense for p in parts]),
+    )
