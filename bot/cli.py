@@ -17,9 +17,14 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.commands.flags",
     "bot.commands.db",
     "bot.commands.run",
+    "bot.commands.train",
 )
 # Each module has `register_eval(subparsers)` and adds one `modassist eval <name>` measurement.
-EVAL_MODULES: tuple[str, ...] = ("bot.commands.eval_duplicates", "bot.commands.eval_offtopic")
+EVAL_MODULES: tuple[str, ...] = (
+    "bot.commands.eval_duplicates",
+    "bot.commands.eval_offtopic",
+    "bot.commands.eval_inflammatory",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
