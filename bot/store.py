@@ -660,6 +660,27 @@ def _watch_from(row: sqlite3.Row) -> Watch:
 # ----------------------------------------------------------------------------------------------------------
 
 
+async def _use_wal(conn: aiosqlite.Connection, busy_timeout: float) -> None:
+    """Switch to WAL (kept in the file, so usually done once). The switch needs the database to itself and
+    SQLite answers 'database is locked' at once, without the busy timeout, while others are starting too:
+    so retry for up to the busy timeout."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + busy_timeout
+    delay = 0.005
+    while True:
+        try:
+            rows = list(await conn.execute_fetchall("PRAGMA journal_mode"))
+            if rows and str(rows[0][0]).lower() == "wal":
+                return
+            await conn.execute("PRAGMA journal_mode = WAL")
+            return  # switched, or a database that cannot be WAL (in memory) stays as it is
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or loop.time() + delay > deadline:
+                raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+
 class Store:
     """modassist's persistent state over one aiosqlite connection. Open with `await Store.open(path)`."""
 
@@ -703,7 +724,7 @@ class Store:
         try:
             conn.row_factory = sqlite3.Row
             await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            await conn.execute("PRAGMA journal_mode = WAL")
+            await _use_wal(conn, busy_timeout)
             # NORMAL is durable across a process crash in WAL mode; an OS crash can lose the last commits.
             await conn.execute("PRAGMA synchronous = NORMAL")
             await conn.execute("PRAGMA foreign_keys = ON")
