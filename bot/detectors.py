@@ -30,6 +30,7 @@ def build_suite(settings: Settings) -> DetectorSuite:
                 catch_all_threshold=policy.threshold,
                 catch_all_thread_ids=policy.thread_ids,
                 flag_threshold=thresholds.off_topic,
+                style=settings.off_topic.style,
             ),
             InflammatoryDetector.load(settings.models.inflammatory),
             # Evidence spans cost a second pass over the text: only for posts that reach the flag.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
@@ -34,6 +34,14 @@ class CatchAllPolicy(BaseModel):
     mode: str = Field("recent", pattern="^(exempt|recent|threshold)$")
     threshold: float = Field(0.85, gt=0.0, lt=1.0)
     thread_ids: list[str] = Field(default_factory=list)
+
+
+class OffTopicSettings(BaseModel):
+    """How the off-topic detector reads threads."""
+
+    # "discussion": debate forums (the default); "question": Q&A boards, where a reply should answer the
+    # opening question. The style is not detected; set it for the forum you watch.
+    style: Literal["discussion", "question"] = "discussion"
 
 
 class ModelPaths(BaseModel):
@@ -218,6 +226,7 @@ class Settings(BaseSettings):
 
     thresholds: Thresholds = Field(default_factory=lambda: Thresholds())
     catch_all: CatchAllPolicy = Field(default_factory=lambda: CatchAllPolicy())
+    off_topic: OffTopicSettings = Field(default_factory=lambda: OffTopicSettings())
     models: ModelPaths = Field(default_factory=ModelPaths)
     database: Path = Path("modassist.db")
     store: StoreSettings = Field(default_factory=lambda: StoreSettings())
