@@ -6,7 +6,9 @@ it. A page is parsed with the XenForo parser, and its posts that this process ha
 content go to `ModerationService.review` (which skips what the store holds already, so a restart alerts
 nothing twice). Then it follows the "next page" links to the thread's newest page, at most
 `max_pages_per_poll` pages per poll, saving the watch state (page URL, ETag, Last-Modified, newest post)
-after each page. A thread seen for the first time is read from its newest page: older pages are history.
+after each page; the validators only of a page without a next page, so a walk cut short by an error or the
+page limit goes on at the next poll. A thread seen for the first time is read from its newest page: older
+pages are history.
 Posts edited on pages before the newest are not seen (that would mean polling every page).
 
 Every request waits for the host's budget (`HostBudget`: at most N requests in any window, shared by all
@@ -20,6 +22,7 @@ restart keeps a back-off.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -232,6 +235,9 @@ class ForumWatcher:
         try:
             state = await self._read(watch, state)
         except Exception as exc:
+            # Pages read before the failure are saved already: keep that progress.
+            with contextlib.suppress(Exception):
+                state = await self.store.watch_state(watch.id)
             errors = state.consecutive_errors + 1
             retry_after = exc.retry_after if isinstance(exc, FetchError) else None
             delay = self.backoff.delay(errors, retry_after)
@@ -317,11 +323,13 @@ class ForumWatcher:
                 memory[post.id] = hashes[post.id]
             while len(memory) > _MEMORY_POSTS:
                 del memory[next(iter(memory))]
+        # A page with a next page is asked for again in full: a 304 would end the walk before the next page.
+        newest = page.pages.next_url is None
         state = replace(
             state,
             last_page_url=page.answer.url,
-            etag=page.answer.etag,
-            last_modified=page.answer.last_modified,
+            etag=page.answer.etag if newest else None,
+            last_modified=page.answer.last_modified if newest else None,
             last_post_id=thread.posts[-1].id if thread.posts else state.last_post_id,
         )
         await self.store.save_watch_state(state)

@@ -300,3 +300,15 @@ async def test_an_edited_post_on_the_newest_page_is_reviewed_again_once(
         await forum.wait_for_requests(len(forum.requests) + 3)
     assert service.edited == ids(edited)
     assert await alerted_urls(store) == [thread.permalink(edited)]
+
+
+async def test_a_failed_next_page_is_fetched_again_by_the_next_poll(forum: ForumServer, store: Store) -> None:
+    thread = forum.add_thread("Harbour ferry", ("Quill", "One."), ("Quill", "Two."))  # page 1 of 3 posts
+    service = RecordingService(store)
+    async with running(watcher(store, service, settings(thread))):
+        await eventually(lambda: len(service.new) == 2)
+        forum.fail(500, path=r".*/page-2")
+        added = [thread.add_post("Troll", f"Idiot number {n}.") for n in range(3)]  # page 2 appears
+        # Page 1 (full now) must not be answered 304 for ever: the walk to page 2 resumes after the error.
+        await eventually(lambda: len(service.new) == 5)
+    assert service.new[2:] == ids(*added)
