@@ -81,7 +81,8 @@ class _Tables:
     leet: npt.NDArray[np.int32]  # code point -> letter it stands for (or itself)
     letter: Bools  # ASCII letter a-z
     leet_strong: Bools  # digit or symbol read as a letter wherever it stands in a word
-    leet_weak: Bools  # "!" and "|": read as a letter only when a letter follows
+    leet_weak: Bools  # "!" and "|": read as a letter only between two letters
+    leet_any: Bools
     separator: Bools
 
 
@@ -125,7 +126,7 @@ def _build_tables() -> _Tables:
     weak[[ord("!"), ord("|")]] = True
     separator = np.zeros(_TABLE_SIZE, dtype=bool)
     separator[[ord(c) for c in _SEPARATOR_CHARS]] = True
-    return _Tables(fold, word, leet, letter, strong, weak, separator)
+    return _Tables(fold, word, leet, letter, strong, weak, strong | weak, separator)
 
 
 _tables_cache: list[_Tables] = []
@@ -238,38 +239,28 @@ def _normalise(texts: Sequence[str]) -> _Normalised:
         codes, word = codes[keep], word[keep]
         n = codes.shape[0]
 
-    # Digits and symbols inside words: "1d10t", "l0ser", "sh!t".
-    letter = _lookup(t.letter, codes, False)
-    strong = _lookup(t.leet_strong, codes, False)
-    weak = _lookup(t.leet_weak, codes, False)
-    member = letter | strong | weak
-    if (strong.any() or weak.any()) and member.any():
-        weak_used = np.zeros(n, dtype=bool)
-        weak_used[:-1] = weak[:-1] & letter[1:]
-        run_start = member & ~np.concatenate(([False], member[:-1]))
-        run_id = np.cumsum(run_start) - 1
-        run_id[~member] = 0
-        n_runs = int(run_start.sum())
-        has_letter = np.bincount(run_id[letter], minlength=n_runs) > 0
-        has_leet = np.bincount(run_id[strong | weak_used], minlength=n_runs) > 0
-        qualifies = has_letter & has_leet
-        change = member & (strong | weak_used) & qualifies[run_id]
-        if change.any():
+    # Digits and symbols inside words: "1d10t", "l0ser", "sh!t". A digit or @/$ next to a letter, and a "!" or "|"
+    # between two letters, stands for a letter.
+    candidates = np.flatnonzero(_lookup(t.leet_any, codes, False)[1:-1]) + 1
+    if candidates.shape[0]:
+        letter = t.letter
+        before = _lookup(letter, codes[candidates - 1], False)
+        after = _lookup(letter, codes[candidates + 1], False)
+        weak = _lookup(t.leet_weak, codes[candidates], False)
+        change = candidates[np.where(weak, before & after, before | after)]
+        if change.shape[0]:
             codes[change] = t.leet[codes[change]]
             word[change] = True
 
-    # Runs of three or more of one character become one.
+    # Runs of three or more of one character become one; runs of spaces become one space.
     same = np.zeros(n, dtype=bool)
     same[1:] = codes[1:] == codes[:-1]
-    if same.any():
-        run_start = ~same
-        run_id = np.cumsum(run_start) - 1
-        lengths = np.bincount(run_id)
-        drop_run = same & (lengths[run_id] >= 3)
-        drop_run |= same & (codes == SPACE)
-        if drop_run.any():
-            keep = ~drop_run
-            codes, word = codes[keep], word[keep]
+    neighbour = np.zeros(n, dtype=bool)
+    neighbour[1:] = same[:-1]
+    neighbour[:-1] |= same[1:]
+    drop_run = same & (neighbour | (codes == SPACE))
+    if drop_run.any():
+        codes = codes[~drop_run]
 
     return _Normalised(codes=codes, n_docs=n_docs, raw_stats=raw_stats)
 
@@ -303,7 +294,29 @@ _WORD_MAX = 24  # characters of a word that its hash reads
 _PAIR = np.uint64(0x2545F4914F6CDD1D)
 
 SECOND_PERSON = ("you", "your", "you're", "youre", "ur", "u", "ya", "yourself", "yourselves", "yall", "y'all")
-DENSE_NAMES = ("log_words", "caps_share", "exclamations", "questions", "second_person", "mentions")
+# Words that point an insult at someone: "you ...", "he is ...", "@name ...".
+TARGETING = SECOND_PERSON + ("is", "are", "was", "were", "be", "being", "been", "he's", "she's", "they're", "such",
+                             "what", chr(MENTION))  # fmt: skip
+# Words that insult whoever they are said of. A prior the model weighs from the data (a count feature): it
+# carries insults the training texts rarely use.
+INSULT_WORDS = (
+    "idiot", "idiots", "idiotic", "moron", "morons", "moronic", "stupid", "stupidity", "dumb", "dumber", "dumbest",
+    "dumbass", "imbecile", "imbeciles", "cretin", "cretins", "retard", "retards", "retarded", "fool", "fools",
+    "foolish", "clown", "clowns", "buffoon", "buffoons", "loser", "losers", "pathetic", "wannabe", "wannabes",
+    "scum", "scumbag", "scumbags", "vermin", "parasite", "parasites", "swine", "coward", "cowards", "cowardly",
+    "traitor", "traitors", "liar", "liars", "hypocrite", "hypocrites", "hypocritical", "fraud", "frauds", "crook",
+    "crooks", "thug", "thugs", "lunatic", "lunatics", "nutjob", "nutjobs", "nutcase", "wingnut", "wingnuts",
+    "loony", "psycho", "psychopath", "sociopath", "degenerate", "degenerates", "disgusting", "disgrace",
+    "disgraceful", "ignorant", "ignoramus", "brainless", "clueless", "incompetent", "worthless", "spineless",
+    "gutless", "sleazy", "sleazebag", "creep", "creepy", "jerk", "jerks", "jackass", "asshole", "assholes",
+    "dickhead", "bastard", "bastards", "halfwit", "nitwit", "dimwit", "dimwits", "simpleton", "numbskull",
+    "bonehead", "knucklehead", "airhead", "shill", "shills", "stooge", "stooges", "lackey", "lackeys", "sycophant",
+    "bigot", "bigots", "libtard", "libtards", "snowflake", "snowflakes", "sheeple", "grifter", "grifters",
+    "charlatan", "charlatans", "delusional", "deranged", "brainwashed", "uneducated", "subhuman", "savages",
+    "trash", "garbage", "filth", "filthy", "despicable", "vile", "pig", "pigs", "rat", "rats", "hack", "hacks",
+)  # fmt: skip
+DENSE_NAMES = ("log_words", "caps_share", "exclamations", "questions", "second_person", "mentions", "insult_words",
+               "targeted_insults")  # fmt: skip
 _SENTENCE_END = np.array([ord("."), ord("!"), ord("?")], dtype=np.int64)
 
 
@@ -336,10 +349,22 @@ class FeatureOccurrences:
 
     n_docs: int
     column: I64
-    doc: I64
     chunk: I64
     chunk_doc: I64
     dense: F64
+    n_word_occurrences: int  # the first ones are words; the rest character n-grams
+
+    @property
+    def doc(self) -> I64:
+        """The text of each occurrence."""
+        return self.chunk_doc[self.chunk]
+
+    @property
+    def is_char(self) -> npt.NDArray[np.int64]:
+        """1 for a character n-gram occurrence, 0 for a word one."""
+        flags = np.ones(self.column.shape[0], dtype=np.int64)
+        flags[: self.n_word_occurrences] = 0
+        return flags
 
     @property
     def n_chunks(self) -> int:
@@ -351,8 +376,8 @@ class FeatureOccurrences:
 class TextFeatures:
     """Turns a batch of texts into hashed feature occurrences. Its settings define the feature space."""
 
-    word_bits: int = 20
-    char_bits: int = 21
+    word_bits: int = 19
+    char_bits: int = 20
     char_sizes: tuple[int, ...] = (3, 4, 5)
     seed: int = 0x5EED1A77
 
@@ -384,6 +409,21 @@ class TextFeatures:
             char_sizes=tuple(int(n) for n in settings["char_sizes"]),
             seed=int(settings["seed"]),
         )
+
+    def _members(self, word_hash: U64, word_column: I64, words: tuple[str, ...]) -> Bools:
+        """Which words are in `words`: a bucket table first, exact hashes for the few candidates."""
+        key = (words, self.word_bits, self.seed)
+        table = _bucket_cache.get(key)
+        if table is None:
+            hashes = _hashes(words)
+            table = np.zeros(1 << self.word_bits, dtype=bool)
+            table[(_mix(hashes.copy(), self.seed + 1) >> np.uint64(64 - self.word_bits)).astype(np.int64)] = True
+            _bucket_cache[key] = table
+        found = table[word_column]
+        candidates = np.flatnonzero(found)
+        if candidates.shape[0]:
+            found[candidates] = np.isin(word_hash[candidates], _hashes(words))
+        return found
 
     def occurrences(self, texts: Sequence[str]) -> FeatureOccurrences:
         """All feature occurrences of `texts`, in one vectorised pass over the batch."""
@@ -437,29 +477,49 @@ class TextFeatures:
             rolling = rolling[:count] + hashed[size - 1 : size - 1 + count] * _MULTIPLIERS[size - 1]
             if size not in self.char_sizes:
                 continue
-            pos = np.arange(count)
-            interior = bound_cum[pos + size - 1] - bound_cum[pos + 1]
-            idx = np.flatnonzero(interior == 0)
+            idx = np.flatnonzero(bound_cum[size - 1 : size - 1 + count] == bound_cum[1 : 1 + count])
             columns.append(
                 (_mix(rolling[idx], self.seed + 16 * size + 7) >> char_shift).astype(np.int64) + self.n_word_columns
             )
             positions.append(idx)
 
+        n_word_occurrences = columns[0].shape[0] + columns[1].shape[0]
         column = np.concatenate(columns)
         position = np.concatenate(positions)
-        second = np.isin(word_hash, np.array([_word_hash_of(w) for w in SECOND_PERSON], dtype=np.uint64))
-        dense = _dense_features(norm, word_doc, second)
+        second = self._members(word_hash, columns[0], SECOND_PERSON)
+        insult = self._members(word_hash, columns[0], INSULT_WORDS)
+        targeted = np.zeros(insult.shape[0], dtype=bool)
+        hits = np.flatnonzero(insult)
+        if hits.shape[0]:
+            pointing = self._members(word_hash, columns[0], TARGETING)
+            for back in (1, 2, 3):
+                prev = hits - back
+                ok = prev >= 0
+                prev_ok = np.where(ok, prev, 0)
+                targeted[hits] |= ok & pointing[prev_ok] & (word_doc[prev_ok] == word_doc[hits])
+        dense = _dense_features(norm, word_doc, second, insult, targeted)
         return FeatureOccurrences(
             n_docs=norm.n_docs,
             column=column,
-            doc=doc_of[position],
             chunk=chunk_of[position],
             chunk_doc=chunk_doc,
             dense=dense,
+            n_word_occurrences=n_word_occurrences,
         )
 
 
-def _dense_features(norm: _Normalised, word_doc: I64, second: Bools) -> F64:
+_hash_cache: dict[tuple[str, ...], U64] = {}
+_bucket_cache: dict[tuple[tuple[str, ...], int, int], Bools] = {}
+
+
+def _hashes(words: tuple[str, ...]) -> U64:
+    found = _hash_cache.get(words)
+    if found is None:
+        found = _hash_cache[words] = np.array(sorted({_word_hash_of(w) for w in words}), dtype=np.uint64)
+    return found
+
+
+def _dense_features(norm: _Normalised, word_doc: I64, second: Bools, insult: Bools, targeted: Bools) -> F64:
     n_docs = norm.n_docs
     upper, letters, excl, quest, at = norm.raw_stats.T
     n_words = np.bincount(word_doc, minlength=n_docs).astype(np.float64)
@@ -472,22 +532,26 @@ def _dense_features(norm: _Normalised, word_doc: I64, second: Bools) -> F64:
             np.log1p(quest),
             n_second / np.maximum(n_words, 1),
             np.log1p(at),
+            np.log1p(np.bincount(word_doc, weights=insult, minlength=n_docs)),
+            np.log1p(np.bincount(word_doc, weights=targeted, minlength=n_docs)),
         ]
     )
 
 
-def block_sums(occ: FeatureOccurrences, n_word_columns: int, idf: F32, values: F32, *, by_chunk: bool) -> tuple[F64, F64]:
+def block_sums(occ: FeatureOccurrences, table: F64, *, by_chunk: bool) -> tuple[F64, F64]:
     """Per text (or sentence) and block: the sum of `values[column]` over its occurrences and its IDF norm.
 
     A linear score is the sum over the two blocks of (sum of weight x idf) / norm: the dot product of the
     weights with IDF-weighted term counts, L2-normalised per block (the norm counted per occurrence).
+    `table` holds per feature column (weight x idf, idf squared).
     """
     rows = occ.chunk if by_chunk else occ.doc
     n_rows = occ.n_chunks if by_chunk else occ.n_docs
-    key = rows * 2 + (occ.column >= n_word_columns)
-    weight = idf[occ.column].astype(np.float64)
-    num = np.bincount(key, weights=values[occ.column], minlength=n_rows * 2)
-    den = np.bincount(key, weights=weight * weight, minlength=n_rows * 2)
+    key = rows * 2
+    key[occ.n_word_occurrences :] += 1
+    gathered = table[occ.column]
+    num = np.bincount(key, weights=gathered[:, 0], minlength=n_rows * 2)
+    den = np.bincount(key, weights=gathered[:, 1], minlength=n_rows * 2)
     return num.reshape(n_rows, 2), np.sqrt(den).reshape(n_rows, 2)
 
 
@@ -497,11 +561,9 @@ def _ratio(num: F64, norm: F64) -> F64:
     return out
 
 
-def text_and_sentence_scores(
-    occ: FeatureOccurrences, n_word_columns: int, idf: F32, values: F32
-) -> tuple[F64, F64]:
+def text_and_sentence_scores(occ: FeatureOccurrences, table: F64) -> tuple[F64, F64]:
     """Each text's linear score and the highest score of its sentences (its own score if it has none)."""
-    num, norm = block_sums(occ, n_word_columns, idf, values, by_chunk=True)
+    num, norm = block_sums(occ, table, by_chunk=True)
     firsts = np.searchsorted(occ.chunk_doc, np.arange(occ.n_docs))
     if occ.n_docs == 0:
         return np.zeros(0), np.zeros(0)
@@ -545,17 +607,18 @@ class InflammatoryModel:
         n = self.features.n_columns
         if self.columns.shape[0] and (self.columns.min() < 0 or self.columns.max() >= n):
             raise ValueError("feature columns outside the feature space")
-        self._idf_full = np.zeros(n, dtype=np.float32)
-        self._values_full = np.zeros(n, dtype=np.float32)
-        self._idf_full[self.columns] = self.idf
-        self._values_full[self.columns] = self.idf * self.weights
+        # Per column: weight x idf and idf squared, side by side so one lookup fetches both.
+        self._table = np.zeros((n, 2), dtype=np.float64)
+        idf = self.idf.astype(np.float64)
+        self._table[self.columns, 0] = idf * self.weights
+        self._table[self.columns, 1] = idf * idf
 
     def decision(self, texts: Sequence[str]) -> F64:
         """Uncalibrated scores (log-odds scale) of a batch of texts."""
         if not texts:
             return np.zeros(0)
         occ = self.features.occurrences(texts)
-        doc, best = text_and_sentence_scores(occ, self.features.n_word_columns, self._idf_full, self._values_full)
+        doc, best = text_and_sentence_scores(occ, self._table)
         dense = (occ.dense - self.dense_mean) / self.dense_scale
         stacked = np.column_stack([doc, best, dense])
         return stacked @ self.meta_coef + self.meta_bias  # type: ignore[no-any-return]
@@ -770,7 +833,12 @@ class InflammatoryDetector:
         if score >= self.explain_from * self.threshold:
             found = self.explain(text)
             if found:
-                words = ", ".join("'" + _SPACES_ANY.sub(" ", text[e.start : e.end]) + "'" for e in found[:3])
+                shown: list[str] = []
+                for e in found:
+                    phrase = _SPACES_ANY.sub(" ", text[e.start : e.end])
+                    if phrase.casefold() not in {p.casefold() for p in shown} and len(shown) < 3:
+                        shown.append(phrase)
+                words = ", ".join(f"'{p}'" for p in shown)
                 reasons = (f"insulting language: {words} (score {score:.2f}).",)
             else:
                 reasons = (f"inflammatory tone (score {score:.2f}).",)

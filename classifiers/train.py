@@ -89,9 +89,10 @@ def _tfidf(occ: FeatureOccurrences, used: I64, idf: F32, n_word_columns: int, *,
     present = used[compact] == occ.column
     rows = occ.chunk if by_chunk else occ.doc
     n_rows = occ.n_chunks if by_chunk else occ.n_docs
-    full_idf = np.zeros(max(int(occ.column.max(initial=0)) + 1, int(used.max(initial=0)) + 1), dtype=np.float32)
-    full_idf[used] = idf
-    _, norm = block_sums(occ, n_word_columns, full_idf, full_idf, by_chunk=by_chunk)
+    size = max(int(occ.column.max(initial=0)) + 1, int(used.max(initial=0)) + 1)
+    table = np.zeros((size, 2), dtype=np.float64)
+    table[used, 1] = idf.astype(np.float64) ** 2
+    _, norm = block_sums(occ, table, by_chunk=by_chunk)
     r, c = rows[present], compact[present]
     matrix = sp.csr_matrix((np.ones(r.shape[0], dtype=np.float64), (r, c)), shape=(n_rows, used.shape[0]))
     matrix.sum_duplicates()
@@ -228,17 +229,23 @@ def fit_inflammatory(
 
 
 def _occurrences_in_batches(features: TextFeatures, texts: Sequence[str], batch: int = 4000) -> FeatureOccurrences:
-    """`features.occurrences` over a long list, in batches (chunk numbers continue across batches)."""
+    """`features.occurrences` over a long list, in batches (word occurrences first, as in one batch)."""
     parts = [features.occurrences(texts[i : i + batch]) for i in range(0, len(texts), batch)]
     if not parts:
         return features.occurrences([])
     doc_base = np.cumsum([0] + [p.n_docs for p in parts[:-1]])
     chunk_base = np.cumsum([0] + [p.n_chunks for p in parts[:-1]])
+    words = [slice(0, p.n_word_occurrences) for p in parts]
+    chars = [slice(p.n_word_occurrences, None) for p in parts]
     return FeatureOccurrences(
         n_docs=sum(p.n_docs for p in parts),
-        column=np.concatenate([p.column for p in parts]),
-        doc=np.concatenate([p.doc + b for p, b in zip(parts, doc_base, strict=True)]),
-        chunk=np.concatenate([p.chunk + b for p, b in zip(parts, chunk_base, strict=True)]),
+        column=np.concatenate(
+            [p.column[w] for p, w in zip(parts, words, strict=True)]
+            + [p.column[c] for p, c in zip(parts, chars, strict=True)]
+        ),
+        chunk=np.concatenate([p.chunk[w] + b for p, w, b in zip(parts, words, chunk_base, strict=True)]
+                             + [p.chunk[c] + b for p, c, b in zip(parts, chars, chunk_base, strict=True)]),
         chunk_doc=np.concatenate([p.chunk_doc + b for p, b in zip(parts, doc_base, strict=True)]),
         dense=np.concatenate([p.dense for p in parts]),
+        n_word_occurrences=sum(p.n_word_occurrences for p in parts),
     )
