@@ -709,6 +709,16 @@ def _vector(array: npt.NDArray[Any], length: int) -> F64:
 _UNIT = re.compile(r"(?:(?<!\S)\w[ .\-_*]){2,}\w(?![^\s.,;:!?)\]\"'])|\S+")
 _TRIM = "\"'“”‘’()[]{}<>«».,;:?!…"
 _QUOTE_SHINGLE = 6  # words in a row that count as repeating an earlier post
+_INTENSIFIERS = frozenset("so such a an total complete utter really very too absolute absolutely".split())
+_FUNCTION_WORDS = frozenset(
+    "a an the and or but of to in on at for with by is are was were be been being am it its this that these those "
+    "so such very too really you your yours he she they them his her their we us our i me my what who how why "
+    "not no do does did can could would should will just all as if than then there here".split()
+)
+
+
+def _deobfuscate_word(word: str) -> str:
+    return word.strip(_TRIM).casefold()
 
 
 @dataclass(frozen=True, slots=True)
@@ -808,17 +818,26 @@ class InflammatoryDetector:
         strongest = float(drops.max())
         if strongest <= 0:
             return []
-        chosen = [i for i in np.argsort(-drops)[: limit * 2] if drops[i] >= max(0.2 * strongest, 0.05)]
-        chosen_set = set(chosen)
-        # Join chosen units that stand next to each other into phrases ("so dumb").
+        words = [text[u.start : u.end].casefold() for u in units]
+        floor = max(0.3 * strongest, 0.05)
+        # Function words ("be", "you") can raise the score but say nothing on their own: only in a phrase.
+        chosen = {
+            int(i)
+            for i in np.argsort(-drops)[: limit * 2]
+            if drops[i] >= floor and _deobfuscate_word(words[i]) not in _FUNCTION_WORDS
+        }
+        # A phrase: chosen units next to each other, with an intensifier or article just before ("so dumb").
         phrases: list[tuple[int, int, float]] = []
-        for i in sorted(chosen_set):
+        for i in sorted(chosen):
             u = units[i]
-            if phrases and i - 1 in chosen_set and text[phrases[-1][1] : u.start].strip() == "":
-                start, _, weight = phrases[-1]
-                phrases[-1] = (start, u.end, weight + float(drops[i]))
+            start = u.start
+            if i > 0 and i - 1 not in chosen and _deobfuscate_word(words[i - 1]) in _INTENSIFIERS:
+                start = units[i - 1].start
+            if phrases and i - 1 in chosen and text[phrases[-1][1] : u.start].strip() == "":
+                first, _, weight = phrases[-1]
+                phrases[-1] = (first, u.end, weight + float(drops[i]))
             else:
-                phrases.append((u.start, u.end, float(drops[i])))
+                phrases.append((start, u.end, float(drops[i])))
         phrases.sort(key=lambda p: -p[2])
         return [
             Evidence(start, end, note=f"raises the inflammatory score by {weight:.2f} (log-odds)")
@@ -836,7 +855,7 @@ class InflammatoryDetector:
                 shown: list[str] = []
                 for e in found:
                     phrase = _SPACES_ANY.sub(" ", text[e.start : e.end])
-                    if phrase.casefold() not in {p.casefold() for p in shown} and len(shown) < 3:
+                    if len(shown) < 3 and not any(phrase.casefold() in p.casefold() for p in shown):
                         shown.append(phrase)
                 words = ", ".join(f"'{p}'" for p in shown)
                 reasons = (f"insulting language: {words} (score {score:.2f}).",)

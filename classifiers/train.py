@@ -6,7 +6,8 @@ The recipe (`fit_inflammatory`):
    `min_df` texts, weight them by IDF and normalise them per block, for whole texts and for their sentences.
 2. In `folds` group folds (a group never straddles two folds), fit a logistic regression on log-count-ratio
    scaled features (an NB-LR, known to suit short abusive texts) and score the held-out texts and sentences.
-3. Fit the second stage on those held-out scores: the text's score, its worst sentence, the style features.
+3. Fit the second stage on those held-out scores: the text's score, its worst sentence, the style features,
+   weighted like the calibration (the corpora whose labels are closest to a moderator's judgement).
 4. Fit the isotonic calibration of the second stage's held-out scores against the soft labels (the share of
    annotators who said "inflammatory"), weighted by `calibration_weight`.
 5. Refit the linear model on everything; its weights, the second stage and the calibration make the model.
@@ -195,7 +196,8 @@ def fit_inflammatory(
     dense_scale[dense_scale == 0] = 1.0
     dense = (occ.dense - dense_mean) / dense_scale
     stacked = np.column_stack([oof_doc, oof_best, dense])
-    rows, target, w = _expand_soft(soft_a, weight_a)
+    # The second stage and the calibration learn from the rows with moderator-like labels (calibration_weight).
+    rows, target, w = _expand_soft(soft_a, cal_w)
     meta = LogisticRegression(C=config.meta_c, max_iter=config.max_iter).fit(stacked[rows], target, sample_weight=w)
     oof_decision = meta.decision_function(stacked)
     report("second stage", config.folds + 2, total)
