@@ -49,7 +49,6 @@ def normalize(text: str) -> str:
 # Every boilerplate line holds one of these (lower case); a text without any skips the line-by-line check.
 _BOILERPLATE_HINTS = (
     "register to view",
-    "top",
     "attachment",
     "expand",
     "said",
@@ -64,8 +63,9 @@ _BOILERPLATE_HINTS = (
     ".pdf",
     ".zip",
     ".txt",
-)
+)  # and a line that is just "top"
 _MAX_BOILERPLATE_LINE = 160
+_TOP_LINE = re.compile(r"(?:^|\n)[ \t\u00a0]*top[ \t\u00a0\r]*(?:\n|$)")
 
 
 def has_boilerplate(text: str) -> bool:
@@ -101,7 +101,7 @@ def boilerplate_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of the boilerplate lines of `text` (end exclusive, newline excluded)."""
     lowered = text.lower()
     # Substring tests run in C; most posts hold no hint at all and stop here.
-    if not any(hint in lowered for hint in _BOILERPLATE_HINTS):
+    if not any(hint in lowered for hint in _BOILERPLATE_HINTS) and not _TOP_LINE.search(lowered):
         return []
     spans = []
     pos = 0
