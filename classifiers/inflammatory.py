@@ -315,8 +315,21 @@ INSULT_WORDS = (
     "charlatan", "charlatans", "delusional", "deranged", "brainwashed", "uneducated", "subhuman", "savages",
     "trash", "garbage", "filth", "filthy", "despicable", "vile", "pig", "pigs", "rat", "rats", "hack", "hacks",
 )  # fmt: skip
+# Words that speak of people as vermin, animals or disease (dehumanising talk).
+DEHUMANISING_WORDS = (
+    "vermin", "animals", "cockroaches", "roaches", "rats", "parasites", "parasite", "subhuman", "subhumans",
+    "savages", "savage", "invaders", "invasion", "infestation", "infest", "infested", "breed", "breeding", "filth",
+    "plague", "mongrels", "beasts", "apes", "monkeys", "leeches", "inferior", "primitive", "barbarians",
+    "barbaric", "exterminate", "extermination", "vile", "scum", "trash", "degenerates", "freaks",
+)  # fmt: skip
+# Words of violence and threats.
+VIOLENCE_WORDS = (
+    "kill", "killed", "killing", "shoot", "shot", "hang", "hanged", "lynch", "lynched", "burn", "die", "dead",
+    "murder", "beat", "punch", "stab", "bomb", "destroy", "wipe", "slaughter", "execute", "executed", "gun",
+    "guns", "rope", "jail", "prison", "deport",
+)  # fmt: skip
 DENSE_NAMES = ("log_words", "caps_share", "exclamations", "questions", "second_person", "mentions", "insult_words",
-               "targeted_insults")  # fmt: skip
+               "targeted_insults", "dehumanising_words", "violence_words")  # fmt: skip
 _SENTENCE_END = np.array([ord("."), ord("!"), ord("?")], dtype=np.int64)
 
 
@@ -497,7 +510,11 @@ class TextFeatures:
                 ok = prev >= 0
                 prev_ok = np.where(ok, prev, 0)
                 targeted[hits] |= ok & pointing[prev_ok] & (word_doc[prev_ok] == word_doc[hits])
-        dense = _dense_features(norm, word_doc, second, insult, targeted)
+        lexicons = [
+            self._members(word_hash, columns[0], words)
+            for words in (DEHUMANISING_WORDS, VIOLENCE_WORDS)
+        ]
+        dense = _dense_features(norm, word_doc, second, [insult, targeted, *lexicons])
         return FeatureOccurrences(
             n_docs=norm.n_docs,
             column=column,
@@ -519,7 +536,7 @@ def _hashes(words: tuple[str, ...]) -> U64:
     return found
 
 
-def _dense_features(norm: _Normalised, word_doc: I64, second: Bools, insult: Bools, targeted: Bools) -> F64:
+def _dense_features(norm: _Normalised, word_doc: I64, second: Bools, counted: list[Bools]) -> F64:
     n_docs = norm.n_docs
     upper, letters, excl, quest, at = norm.raw_stats.T
     n_words = np.bincount(word_doc, minlength=n_docs).astype(np.float64)
@@ -532,8 +549,7 @@ def _dense_features(norm: _Normalised, word_doc: I64, second: Bools, insult: Boo
             np.log1p(quest),
             n_second / np.maximum(n_words, 1),
             np.log1p(at),
-            np.log1p(np.bincount(word_doc, weights=insult, minlength=n_docs)),
-            np.log1p(np.bincount(word_doc, weights=targeted, minlength=n_docs)),
+            *(np.log1p(np.bincount(word_doc, weights=hits, minlength=n_docs)) for hits in counted),
         ]
     )
 
@@ -624,8 +640,14 @@ class InflammatoryModel:
         return stacked @ self.meta_coef + self.meta_bias  # type: ignore[no-any-return]
 
     def calibrate(self, decision: F64) -> F64:
-        """Probabilities for uncalibrated scores."""
-        return np.clip(np.interp(decision, self.calibration_x, self.calibration_y), 0.0, 1.0)
+        """Probabilities for uncalibrated scores.
+
+        The isotonic map is flat between its steps; a slope of at most 0.001 keeps the model's ranking inside a
+        step (two posts on one step are not equally inflammatory) without moving any probability noticeably.
+        """
+        stepped = np.interp(decision, self.calibration_x, self.calibration_y)
+        ranked = stepped + 0.001 * (1.0 / (1.0 + np.exp(-np.clip(decision, -30, 30))) - 0.5)
+        return np.clip(ranked, 0.0, 1.0)  # type: ignore[no-any-return]
 
     def probability(self, texts: Sequence[str]) -> F64:
         """Calibrated probabilities that each text is inflammatory."""

@@ -50,9 +50,9 @@ class TrainingConfig:
     """Settings of `fit_inflammatory`."""
 
     features: TextFeatures = field(default_factory=TextFeatures)
-    c: float = 4.0
+    c: float = 1.0
     folds: int = 5
-    min_df: int = 2
+    min_df: int = 5
     nb_alpha: float = 1.0
     meta_c: float = 1.0
     max_iter: int = 1000

@@ -69,7 +69,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--label-column", default="label")
     parser.add_argument("--output", type=Path, default=DEFAULT_MODEL_PATH, help="model file to write")
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds for stacking/calibration")
-    parser.add_argument("--c", type=float, default=4.0, help="inverse regularisation strength")
+    parser.add_argument("--c", type=float, default=1.0, help="inverse regularisation strength")
     parser.add_argument("--version", help="model version (default: inflammatory-YYYY.MM.DD)")
     parser.set_defaults(func=run)
 
