@@ -51,7 +51,12 @@ def _posts(data_dir: Path, count: int) -> list[str]:
     from bot.datasets.toxicity import CORPUS_NAMES, read_corpus
     from classifiers.train import dev_test_part
 
-    texts = [r.text for name in CORPUS_NAMES for r in read_corpus(data_dir, name) if dev_test_part(r.corpus, r.group)]
+    texts = [
+        r.text
+        for name in CORPUS_NAMES
+        for r in read_corpus(data_dir, name)
+        if dev_test_part(r.corpus, r.group)
+    ]
     return [texts[i % len(texts)] for i in range(count)]
 
 
@@ -59,14 +64,18 @@ def _run(which: str, path: Path, rounds: int, batch: int) -> dict[str, float]:
     code = _WORKER.format(root=str(ROOT))
     out = subprocess.run(
         [sys.executable, "-c", code, which, str(path), str(rounds), str(batch)],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def main() -> int:
     """Run both contenders and print the comparison."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--posts", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=3)

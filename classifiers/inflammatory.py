@@ -1,21 +1,31 @@
-"""The inflammatory detector: insults, personal attacks, flame-bait and dehumanising talk in a post's own words.
+"""The inflammatory detector: insults, personal attacks, flame-bait and dehumanising talk in a post's own
+words.
 
 How a text becomes a score:
 
-1. **De-obfuscation**, one vectorised numpy pass over a whole batch of texts: NFKC, invisible characters dropped,
+1. **De-obfuscation**, one vectorised numpy pass over a whole batch of texts: NFKC, invisible characters
+   dropped,
    case folded, look-alike letters of other scripts read as Latin ("іdіot" in Cyrillic), mentions and links
-   replaced by placeholders, spaced-out letters joined ("d u m b", "i.d.i.o.t"), digits and symbols inside words
+   replaced by placeholders, spaced-out letters joined ("d u m b", "i.d.i.o.t"), digits and symbols inside
+   words
    read as letters ("1d10t", "sh!t"), runs of one letter squashed ("sooo").
-2. **Hashed features** (`TextFeatures`): word unigrams and bigrams and character 3-5-grams inside words, each a
-   bucket of a seeded 64-bit hash (no vocabulary is stored), weighted by IDF and normalised per block, plus a few
+2. **Hashed features** (`TextFeatures`): word unigrams and bigrams and character 3-5-grams inside words, each
+   a
+   bucket of a seeded 64-bit hash (no vocabulary is stored), weighted by IDF and normalised per block, plus a
+   few
    dense style features (capitals, exclamation and question marks, second person, mentions, length).
-3. **A linear model** (log-count-ratio scaled logistic regression, trained on several corpora) scores the whole
-   text and each of its sentences; a small second-stage model combines the text's score, its worst sentence and
+3. **A linear model** (log-count-ratio scaled logistic regression, trained on several corpora) scores the
+   whole
+   text and each of its sentences; a small second-stage model combines the text's score, its worst sentence
+   and
    the style features (long posts with one insulting sentence are not averaged away).
-4. **Calibration**: an isotonic map from that score to a probability, fitted on held-out folds against the share
+4. **Calibration**: an isotonic map from that score to a probability, fitted on held-out folds against the
+   share
    of annotators who called a text inflammatory; a score of 0.8 means about 80% of them would.
-5. **Explanations** by occlusion: each word of the original text (a run of spaced-out letters counts as one) is
-   blanked in turn, the variants are scored in one batch, and the words whose removal lowers the score most are
+5. **Explanations** by occlusion: each word of the original text (a run of spaced-out letters counts as one)
+   is
+   blanked in turn, the variants are scored in one batch, and the words whose removal lowers the score most
+   are
    the evidence, as character spans of the original text.
 
 The model file is an `.npz` read with `classifiers.persistence.load_model`: arrays and JSON, never pickle.
@@ -50,20 +60,20 @@ I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
 Bools = npt.NDArray[np.bool_]
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # De-obfuscation on code points
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """A word list written as one string."""
+    return tuple(text.split())
+
 
 # Letters of other scripts that look like Latin ones (lower case: applied after case folding).
 _HOMOGLYPHS = str.maketrans(
-    {
-        "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
-        "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "ԁ": "d", "ԛ": "q", "ԝ": "w",
-        "ɡ": "g", "ո": "n", "ս": "u", "ı": "i", "ɩ": "i", "ʟ": "l", "ɪ": "i", "ɴ": "n", "ʀ": "r", "ᴅ": "d",
-        "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u",
-        "χ": "x", "γ": "y", "ω": "w", "η": "n", "ø": "o",
-    }
-)  # fmt: skip
+    "авеёкмнорстухѕіїјԁԛԝɡոսıɩʟɪɴʀᴅαβεικνορτυχγωηø", "abeekmhopctyxsiijdqwgnuiilinrdabeikvoptuxywno"
+)
 # Digits and symbols that stand for letters inside a word.
 _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a", "$": "s",
          "!": "i", "|": "l"}  # fmt: skip
@@ -142,7 +152,7 @@ def _lookup(table: npt.NDArray[Any], codes: I64, default: Any) -> npt.NDArray[An
     """table[codes] for code points inside the table, `default` (or the code itself) beyond it."""
     inside = codes < _TABLE_SIZE
     if inside.all():
-        return table[codes]  # type: ignore[no-any-return]
+        return table[codes]
     out = np.empty(codes.shape[0], dtype=table.dtype)
     out[inside] = table[codes[inside]]
     out[~inside] = codes[~inside] if default is None else default
@@ -161,9 +171,9 @@ def _next_true(mask: Bools, positions: I64) -> I64:
     """For each position, the first index >= position where `mask` holds (len(mask) if none)."""
     hits = np.flatnonzero(mask)
     idx = np.searchsorted(hits, positions)
-    return np.where(idx < hits.shape[0], hits[np.minimum(idx, max(hits.shape[0] - 1, 0))], mask.shape[0]).astype(
-        np.int64
-    )
+    return np.where(
+        idx < hits.shape[0], hits[np.minimum(idx, max(hits.shape[0] - 1, 0))], mask.shape[0]
+    ).astype(np.int64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +249,8 @@ def _normalise(texts: Sequence[str]) -> _Normalised:
         codes, word = codes[keep], word[keep]
         n = codes.shape[0]
 
-    # Digits and symbols inside words: "1d10t", "l0ser", "sh!t". A digit or @/$ next to a letter, and a "!" or "|"
+    # Digits and symbols inside words: "1d10t", "l0ser", "sh!t". A digit or @/$ next to a letter, and a "!"
+    # or "|"
     # between two letters, stands for a letter.
     candidates = np.flatnonzero(_lookup(t.leet_any, codes, False)[1:-1]) + 1
     if candidates.shape[0]:
@@ -271,7 +282,8 @@ def texts_one_line(texts: Sequence[str]) -> list[str]:
 
 
 def deobfuscate(text: str) -> str:
-    """The text as the model reads it: folded and de-obfuscated (mentions shown as "@user", links as "<link>")."""
+    """The text as the model reads it: folded and de-obfuscated (mentions shown as "@user", links as
+    "<link>")."""
     codes = _normalise([text]).codes
     out = "".join(chr(c) for c in codes.tolist())
     return _SPACES.sub(" ", out.replace(chr(MENTION), "@user").replace(chr(LINK), "<link>")).strip()
@@ -280,9 +292,9 @@ def deobfuscate(text: str) -> str:
 _SPACES = re.compile(r" +")
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Hashed features
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 _MASK64 = (1 << 64) - 1
 # Odd 64-bit multipliers, one per character position of an n-gram or a word (fixed: they define the features).
@@ -295,41 +307,51 @@ _PAIR = np.uint64(0x2545F4914F6CDD1D)
 
 SECOND_PERSON = ("you", "your", "you're", "youre", "ur", "u", "ya", "yourself", "yourselves", "yall", "y'all")
 # Words that point an insult at someone: "you ...", "he is ...", "@name ...".
-TARGETING = SECOND_PERSON + ("is", "are", "was", "were", "be", "being", "been", "he's", "she's", "they're", "such",
-                             "what", chr(MENTION))  # fmt: skip
+TARGETING = (
+    *SECOND_PERSON,
+    *_words("is are was were be being been he's she's they're such what"),
+    chr(MENTION),
+)
 # Words that insult whoever they are said of. A prior the model weighs from the data (a count feature): it
 # carries insults the training texts rarely use.
-INSULT_WORDS = (
-    "idiot", "idiots", "idiotic", "moron", "morons", "moronic", "stupid", "stupidity", "dumb", "dumber", "dumbest",
-    "dumbass", "imbecile", "imbeciles", "cretin", "cretins", "retard", "retards", "retarded", "fool", "fools",
-    "foolish", "clown", "clowns", "buffoon", "buffoons", "loser", "losers", "pathetic", "wannabe", "wannabes",
-    "scum", "scumbag", "scumbags", "vermin", "parasite", "parasites", "swine", "coward", "cowards", "cowardly",
-    "traitor", "traitors", "liar", "liars", "hypocrite", "hypocrites", "hypocritical", "fraud", "frauds", "crook",
-    "crooks", "thug", "thugs", "lunatic", "lunatics", "nutjob", "nutjobs", "nutcase", "wingnut", "wingnuts",
-    "loony", "psycho", "psychopath", "sociopath", "degenerate", "degenerates", "disgusting", "disgrace",
-    "disgraceful", "ignorant", "ignoramus", "brainless", "clueless", "incompetent", "worthless", "spineless",
-    "gutless", "sleazy", "sleazebag", "creep", "creepy", "jerk", "jerks", "jackass", "asshole", "assholes",
-    "dickhead", "bastard", "bastards", "halfwit", "nitwit", "dimwit", "dimwits", "simpleton", "numbskull",
-    "bonehead", "knucklehead", "airhead", "shill", "shills", "stooge", "stooges", "lackey", "lackeys", "sycophant",
-    "bigot", "bigots", "libtard", "libtards", "snowflake", "snowflakes", "sheeple", "grifter", "grifters",
-    "charlatan", "charlatans", "delusional", "deranged", "brainwashed", "uneducated", "subhuman", "savages",
-    "trash", "garbage", "filth", "filthy", "despicable", "vile", "pig", "pigs", "rat", "rats", "hack", "hacks",
-)  # fmt: skip
+INSULT_WORDS = _words(
+    "idiot idiots idiotic moron morons moronic stupid stupidity dumb dumber dumbest dumbass imbecile "
+    "imbeciles cretin cretins retard retards retarded fool fools foolish clown clowns buffoon buffoons "
+    "loser losers pathetic wannabe wannabes scum scumbag scumbags vermin parasite parasites swine coward "
+    "cowards cowardly traitor traitors liar liars hypocrite hypocrites hypocritical fraud frauds crook "
+    "crooks thug thugs lunatic lunatics nutjob nutjobs nutcase wingnut wingnuts loony psycho psychopath "
+    "sociopath degenerate degenerates disgusting disgrace disgraceful ignorant ignoramus brainless "
+    "clueless incompetent worthless spineless gutless sleazy sleazebag creep creepy jerk jerks jackass "
+    "asshole assholes dickhead bastard bastards halfwit nitwit dimwit dimwits simpleton numbskull "
+    "bonehead knucklehead airhead shill shills stooge stooges lackey lackeys sycophant bigot bigots "
+    "libtard libtards snowflake snowflakes sheeple grifter grifters charlatan charlatans delusional "
+    "deranged brainwashed uneducated subhuman savages trash garbage filth filthy despicable vile pig pigs "
+    "rat rats hack hacks"
+)
 # Words that speak of people as vermin, animals or disease (dehumanising talk).
-DEHUMANISING_WORDS = (
-    "vermin", "animals", "cockroaches", "roaches", "rats", "parasites", "parasite", "subhuman", "subhumans",
-    "savages", "savage", "invaders", "invasion", "infestation", "infest", "infested", "breed", "breeding", "filth",
-    "plague", "mongrels", "beasts", "apes", "monkeys", "leeches", "inferior", "primitive", "barbarians",
-    "barbaric", "exterminate", "extermination", "vile", "scum", "trash", "degenerates", "freaks",
-)  # fmt: skip
+DEHUMANISING_WORDS = _words(
+    "vermin animals cockroaches roaches rats parasites parasite subhuman subhumans savages savage "
+    "invaders invasion infestation infest infested breed breeding filth plague mongrels beasts apes "
+    "monkeys leeches inferior primitive barbarians barbaric exterminate extermination vile scum trash "
+    "degenerates freaks"
+)
 # Words of violence and threats.
-VIOLENCE_WORDS = (
-    "kill", "killed", "killing", "shoot", "shot", "hang", "hanged", "lynch", "lynched", "burn", "die", "dead",
-    "murder", "beat", "punch", "stab", "bomb", "destroy", "wipe", "slaughter", "execute", "executed", "gun",
-    "guns", "rope", "jail", "prison", "deport",
-)  # fmt: skip
-DENSE_NAMES = ("log_words", "caps_share", "exclamations", "questions", "second_person", "mentions", "insult_words",
-               "targeted_insults", "dehumanising_words", "violence_words")  # fmt: skip
+VIOLENCE_WORDS = _words(
+    "kill killed killing shoot shot hang hanged lynch lynched burn die dead murder beat punch stab bomb "
+    "destroy wipe slaughter execute executed gun guns rope jail prison deport"
+)
+DENSE_NAMES = (
+    "log_words",
+    "caps_share",
+    "exclamations",
+    "questions",
+    "second_person",
+    "mentions",
+    "insult_words",
+    "targeted_insults",
+    "dehumanising_words",
+    "violence_words",
+)
 _SENTENCE_END = np.array([ord("."), ord("!"), ord("?")], dtype=np.int64)
 
 
@@ -430,7 +452,9 @@ class TextFeatures:
         if table is None:
             hashes = _hashes(words)
             table = np.zeros(1 << self.word_bits, dtype=bool)
-            table[(_mix(hashes.copy(), self.seed + 1) >> np.uint64(64 - self.word_bits)).astype(np.int64)] = True
+            table[(_mix(hashes.copy(), self.seed + 1) >> np.uint64(64 - self.word_bits)).astype(np.int64)] = (
+                True
+            )
             _bucket_cache[key] = table
         found = table[word_column]
         candidates = np.flatnonzero(found)
@@ -474,7 +498,9 @@ class TextFeatures:
         columns.append((_mix(word_hash, self.seed + 1) >> shift).astype(np.int64))
         positions.append(w_start)
         pair = np.flatnonzero(word_doc[1:] == word_doc[:-1])
-        columns.append((_mix(word_hash[pair] * _PAIR + word_hash[pair + 1], self.seed + 2) >> shift).astype(np.int64))
+        columns.append(
+            (_mix(word_hash[pair] * _PAIR + word_hash[pair + 1], self.seed + 2) >> shift).astype(np.int64)
+        )
         positions.append(w_start[pair])
 
         # Character n-grams inside space-delimited chunks: spaces only at a window's two ends.
@@ -492,7 +518,8 @@ class TextFeatures:
                 continue
             idx = np.flatnonzero(bound_cum[size - 1 : size - 1 + count] == bound_cum[1 : 1 + count])
             columns.append(
-                (_mix(rolling[idx], self.seed + 16 * size + 7) >> char_shift).astype(np.int64) + self.n_word_columns
+                (_mix(rolling[idx], self.seed + 16 * size + 7) >> char_shift).astype(np.int64)
+                + self.n_word_columns
             )
             positions.append(idx)
 
@@ -511,8 +538,7 @@ class TextFeatures:
                 prev_ok = np.where(ok, prev, 0)
                 targeted[hits] |= ok & pointing[prev_ok] & (word_doc[prev_ok] == word_doc[hits])
         lexicons = [
-            self._members(word_hash, columns[0], words)
-            for words in (DEHUMANISING_WORDS, VIOLENCE_WORDS)
+            self._members(word_hash, columns[0], words) for words in (DEHUMANISING_WORDS, VIOLENCE_WORDS)
         ]
         dense = _dense_features(norm, word_doc, second, [insult, targeted, *lexicons])
         return FeatureOccurrences(
@@ -566,8 +592,8 @@ def block_sums(occ: FeatureOccurrences, table: F64, *, by_chunk: bool) -> tuple[
     key = rows * 2
     key[occ.n_word_occurrences :] += 1
     gathered = table[occ.column]
-    num = np.bincount(key, weights=gathered[:, 0], minlength=n_rows * 2)
-    den = np.bincount(key, weights=gathered[:, 1], minlength=n_rows * 2)
+    num: F64 = np.bincount(key, weights=gathered[:, 0], minlength=n_rows * 2).astype(np.float64, copy=False)
+    den: F64 = np.bincount(key, weights=gathered[:, 1], minlength=n_rows * 2).astype(np.float64, copy=False)
     return num.reshape(n_rows, 2), np.sqrt(den).reshape(n_rows, 2)
 
 
@@ -582,7 +608,7 @@ def text_and_sentence_scores(occ: FeatureOccurrences, table: F64) -> tuple[F64, 
     num, norm = block_sums(occ, table, by_chunk=True)
     firsts = np.searchsorted(occ.chunk_doc, np.arange(occ.n_docs))
     if occ.n_docs == 0:
-        return np.zeros(0), np.zeros(0)
+        return np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.float64)
     doc_num = np.add.reduceat(num, firsts, axis=0)
     doc_norm = np.sqrt(np.add.reduceat(norm * norm, firsts, axis=0))
     doc_score = _ratio(doc_num, doc_norm).sum(axis=1)
@@ -592,14 +618,15 @@ def text_and_sentence_scores(occ: FeatureOccurrences, table: F64) -> tuple[F64, 
     return doc_score, np.where(np.isfinite(best), best, doc_score)
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # The model
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
 
 @dataclass(eq=False)
 class InflammatoryModel:
-    """Hashed features, a linear text model, a second stage over (text, worst sentence, style) and a calibration.
+    """Hashed features, a linear text model, a second stage over (text, worst sentence, style) and a
+    calibration.
 
     `columns` are the feature columns in use (sorted); `idf` and `weights` hold their IDF and linear weights.
     The second stage is `meta_coef` . [text score, worst-sentence score, standardised dense features] +
@@ -637,27 +664,30 @@ class InflammatoryModel:
         doc, best = text_and_sentence_scores(occ, self._table)
         dense = (occ.dense - self.dense_mean) / self.dense_scale
         stacked = np.column_stack([doc, best, dense])
-        return stacked @ self.meta_coef + self.meta_bias  # type: ignore[no-any-return]
+        scores: F64 = stacked @ self.meta_coef + self.meta_bias
+        return scores
 
     def calibrate(self, decision: F64) -> F64:
         """Probabilities for uncalibrated scores.
 
-        The isotonic map is flat between its steps; a slope of at most 0.001 keeps the model's ranking inside a
+        The isotonic map is flat between its steps; a slope of at most 0.001 keeps the model's ranking inside
+        a
         step (two posts on one step are not equally inflammatory) without moving any probability noticeably.
         """
         stepped = np.interp(decision, self.calibration_x, self.calibration_y)
         ranked = stepped + 0.001 * (1.0 / (1.0 + np.exp(-np.clip(decision, -30, 30))) - 0.5)
-        return np.clip(ranked, 0.0, 1.0)  # type: ignore[no-any-return]
+        clipped: F64 = np.clip(ranked, 0.0, 1.0)
+        return clipped
 
     def probability(self, texts: Sequence[str]) -> F64:
         """Calibrated probabilities that each text is inflammatory."""
         return self.calibrate(self.decision(texts))
 
-    # -- persistence ------------------------------------------------------------------------------------------
+    # -- persistence -----------------------------------------------------------------------------------------
 
     def save(self, path: Path | str) -> None:
         """Write the model as arrays + JSON (no pickle)."""
-        arrays = {
+        arrays: dict[str, npt.NDArray[Any]] = {
             "columns": self.columns.astype(np.int32),
             "idf": self.idf.astype(np.float32),
             "weights": self.weights.astype(np.float32),
@@ -683,7 +713,9 @@ class InflammatoryModel:
         arrays, meta = load_model(path, MODEL_KIND)
         try:
             if meta.get("format_version") != FORMAT_VERSION:
-                raise ModelError(path, f"format version {meta.get('format_version')!r}, expected {FORMAT_VERSION}")
+                raise ModelError(
+                    path, f"format version {meta.get('format_version')!r}, expected {FORMAT_VERSION}"
+                )
             if list(meta.get("dense_names", [])) != list(DENSE_NAMES):
                 raise ModelError(path, "its style features do not match this version of modassist")
             features = TextFeatures.from_settings(meta["features"])
@@ -711,7 +743,9 @@ class InflammatoryModel:
             raise ModelError(path, "feature arrays of different lengths")
         if model.calibration_x.shape != model.calibration_y.shape or model.calibration_x.shape[0] < 2:
             raise ModelError(path, "calibration map is malformed")
-        if not all(np.isfinite(a).all() for a in (model.idf, model.weights, model.meta_coef, model.calibration_y)):
+        if not all(
+            np.isfinite(a).all() for a in (model.idf, model.weights, model.meta_coef, model.calibration_y)
+        ):
             raise ModelError(path, "non-finite weights")
         return model
 
@@ -722,20 +756,24 @@ def _vector(array: npt.NDArray[Any], length: int) -> F64:
     return array.astype(np.float64)
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # The detector
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 
-# A unit of explanation: a run of non-space characters, or a run of three or more one-character pieces split by
+# A unit of explanation: a run of non-space characters, or a run of three or more one-character pieces split
+# by
 # one separator ("d u m b"), which the model reads as one word.
 _UNIT = re.compile(r"(?:(?<!\S)\w[ .\-_*]){2,}\w(?![^\s.,;:!?)\]\"'])|\S+")
 _TRIM = "\"'“”‘’()[]{}<>«».,;:?!…"
 _QUOTE_SHINGLE = 6  # words in a row that count as repeating an earlier post
-_INTENSIFIERS = frozenset("so such a an total complete utter really very too absolute absolutely".split())
+_INTENSIFIERS = frozenset(_words("a absolute absolutely an complete really so such too total utter very"))
 _FUNCTION_WORDS = frozenset(
-    "a an the and or but of to in on at for with by is are was were be been being am it its this that these those "
-    "so such very too really you your yours he she they them his her their we us our i me my what who how why "
-    "not no do does did can could would should will just all as if than then there here".split()
+    _words(
+        "a all am an and are as at be been being but by can could did do does for he her here his how i if "
+        "in "
+        "is it its just me my no not of on or our really she should so such than that the their them then "
+        "there these they this those to too us very was we were what who why will with would you your yours"
+    )
 )
 
 
@@ -893,7 +931,8 @@ _SPACES_ANY = re.compile(r"\s+")
 class InflammatoryThreadState:
     """Judges each post of a thread on its own words.
 
-    Marked quotes (`post.quotes`) are never read. Where quotes are pasted inline, passages that repeat an earlier
+    Marked quotes (`post.quotes`) are never read. Where quotes are pasted inline, passages that repeat an
+    earlier
     post of the thread word for word (six words or more) are blanked first, so quoting a troll to object to it
     is not the quoter's insult. Memory is bounded by `max_shingles`.
     """

@@ -31,7 +31,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold
 
-from classifiers.inflammatory import DENSE_NAMES, FeatureOccurrences, InflammatoryModel, TextFeatures, block_sums
+from classifiers.inflammatory import (
+    DENSE_NAMES,
+    FeatureOccurrences,
+    InflammatoryModel,
+    TextFeatures,
+    block_sums,
+)
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -83,7 +89,9 @@ def _noop(stage: str, done: int, total: int) -> None:
     return None
 
 
-def _tfidf(occ: FeatureOccurrences, used: I64, idf: F32, n_word_columns: int, *, by_chunk: bool) -> sp.csr_matrix:
+def _tfidf(
+    occ: FeatureOccurrences, used: I64, idf: F32, n_word_columns: int, *, by_chunk: bool
+) -> sp.csr_matrix:
     """Rows of texts (or sentences) over the `used` columns: IDF-weighted counts, L2-normalised per block."""
     compact = np.searchsorted(used, occ.column)
     compact = np.minimum(compact, used.shape[0] - 1)
@@ -109,8 +117,12 @@ def _expand_soft(soft: F64, weight: F64) -> tuple[I64, F64, F64]:
     n = soft.shape[0]
     frac = np.flatnonzero((soft > 0) & (soft < 1))
     rows = np.concatenate([np.arange(n), frac])
-    target = np.concatenate([np.where((soft > 0) & (soft < 1), 1.0, (soft >= 0.5).astype(float)), np.zeros(len(frac))])
-    w = np.concatenate([weight * np.where((soft > 0) & (soft < 1), soft, 1.0), weight[frac] * (1 - soft[frac])])
+    target = np.concatenate(
+        [np.where((soft > 0) & (soft < 1), 1.0, (soft >= 0.5).astype(float)), np.zeros(len(frac))]
+    )
+    w = np.concatenate(
+        [weight * np.where((soft > 0) & (soft < 1), soft, 1.0), weight[frac] * (1 - soft[frac])]
+    )
     return rows, target, w
 
 
@@ -120,9 +132,7 @@ def _nb_ratio(x: sp.csr_matrix, soft: F64, weight: F64, alpha: float) -> F64:
     return np.log((pos / pos.sum()) / (neg / neg.sum()))  # type: ignore[no-any-return]
 
 
-def _fit_linear(
-    x: sp.csr_matrix, soft: F64, weight: F64, config: TrainingConfig
-) -> tuple[F64, float]:
+def _fit_linear(x: sp.csr_matrix, soft: F64, weight: F64, config: TrainingConfig) -> tuple[F64, float]:
     """NB-LR: effective weights on the TF-IDF columns and the intercept."""
     ratio = _nb_ratio(x, soft, weight, config.nb_alpha)
     rows, target, w = _expand_soft(soft, weight)
@@ -196,9 +206,12 @@ def fit_inflammatory(
     dense_scale[dense_scale == 0] = 1.0
     dense = (occ.dense - dense_mean) / dense_scale
     stacked = np.column_stack([oof_doc, oof_best, dense])
-    # The second stage and the calibration learn from the rows with moderator-like labels (calibration_weight).
+    # The second stage and the calibration learn from the rows with moderator-like labels
+    # (calibration_weight).
     rows, target, w = _expand_soft(soft_a, cal_w)
-    meta = LogisticRegression(C=config.meta_c, max_iter=config.max_iter).fit(stacked[rows], target, sample_weight=w)
+    meta = LogisticRegression(C=config.meta_c, max_iter=config.max_iter).fit(
+        stacked[rows], target, sample_weight=w
+    )
     oof_decision = meta.decision_function(stacked)
     report("second stage", config.folds + 2, total)
 
@@ -230,7 +243,9 @@ def fit_inflammatory(
     return TrainingResult(model, oof_decision, probability, float(roc_auc_score(labels, oof_decision)))
 
 
-def _occurrences_in_batches(features: TextFeatures, texts: Sequence[str], batch: int = 4000) -> FeatureOccurrences:
+def _occurrences_in_batches(
+    features: TextFeatures, texts: Sequence[str], batch: int = 4000
+) -> FeatureOccurrences:
     """`features.occurrences` over a long list, in batches (word occurrences first, as in one batch)."""
     parts = [features.occurrences(texts[i : i + batch]) for i in range(0, len(texts), batch)]
     if not parts:
@@ -245,8 +260,10 @@ def _occurrences_in_batches(features: TextFeatures, texts: Sequence[str], batch:
             [p.column[w] for p, w in zip(parts, words, strict=True)]
             + [p.column[c] for p, c in zip(parts, chars, strict=True)]
         ),
-        chunk=np.concatenate([p.chunk[w] + b for p, w, b in zip(parts, words, chunk_base, strict=True)]
-                             + [p.chunk[c] + b for p, c, b in zip(parts, chars, chunk_base, strict=True)]),
+        chunk=np.concatenate(
+            [p.chunk[w] + b for p, w, b in zip(parts, words, chunk_base, strict=True)]
+            + [p.chunk[c] + b for p, c, b in zip(parts, chars, chunk_base, strict=True)]
+        ),
         chunk_doc=np.concatenate([p.chunk_doc + b for p, b in zip(parts, doc_base, strict=True)]),
         dense=np.concatenate([p.dense for p in parts]),
         n_word_occurrences=sum(p.n_word_occurrences for p in parts),

@@ -12,6 +12,7 @@ precision-recall curve PNG.
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -48,7 +49,8 @@ def register_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def dev_test_rows(data_dir: Path) -> dict[str, list[LabelledText]]:
     """The dev-test part of every corpus."""
     return {
-        name: [r for r in read_corpus(data_dir, name) if dev_test_part(r.corpus, r.group)] for name in CORPUS_NAMES
+        name: [r for r in read_corpus(data_dir, name) if dev_test_part(r.corpus, r.group)]
+        for name in CORPUS_NAMES
     }
 
 
@@ -62,11 +64,14 @@ def _peer_scores(texts: Sequence[str]) -> np.ndarray | None:
 
 def calibration_table(scores: np.ndarray, soft: np.ndarray) -> Table:
     """Mean score against the mean share of annotators, per score band."""
-    table = Table(title="calibration (C3, OLID, HateXplain dev-test): score vs share of annotators", title_justify="left")
+    table = Table(
+        title="calibration (C3, OLID, HateXplain dev-test): score vs share of annotators",
+        title_justify="left",
+    )
     for column in ("score band", "texts", "mean score", "mean share"):
         table.add_column(column, justify="right")
     edges = [0.0, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0001]
-    for low, high in zip(edges[:-1], edges[1:], strict=True):
+    for low, high in itertools.pairwise(edges):
         inside = (scores >= low) & (scores < high)
         if inside.any():
             table.add_row(
@@ -122,10 +127,10 @@ def run(args: argparse.Namespace) -> int:
     mean_peer = float(np.mean([m.roc_auc for m in peer])) if peer else float("nan")
     summary.add_row("mean", f"{mean_ours:.4f}", f"{mean_peer:.4f}", f"{mean_ours - mean_peer:+.4f}")
     console.print(summary)
+    console.print(calibration_table(np.concatenate(calibration_scores), np.concatenate(calibration_soft)))
     console.print(
-        calibration_table(np.concatenate(calibration_scores), np.concatenate(calibration_soft))
+        f"{n_texts:,} texts scored in {seconds:.2f} s ({n_texts / max(seconds, 1e-9):,.0f} texts/s)"
     )
-    console.print(f"{n_texts:,} texts scored in {seconds:.2f} s ({n_texts / max(seconds, 1e-9):,.0f} texts/s)")
     written = plot_pr_curves(args.plot, "inflammatory: precision-recall on dev-test", curves, threshold)
     if written is not None:
         console.print(f"precision-recall curves: {written}")

@@ -34,7 +34,8 @@ from bot.errors import ConfigError, ParseError
 from classifiers.inflammatory import DEFAULT_MODEL_PATH
 from classifiers.train import TrainingConfig, dev_test_part, fit_inflammatory
 
-# How much each corpus counts in training. C3 (political comments) is the product's domain; HateXplain is small
+# How much each corpus counts in training. C3 (political comments) is the product's domain; HateXplain is
+# small
 # and labels dehumanising talk; Davidson mostly labels profanity, which is not what we flag.
 CORPUS_WEIGHTS = {"c3": 3.0, "olid": 1.0, "hatexplain": 3.0, "davidson": 0.3}
 # Calibration: each corpus with moderator-like labels counts equally; Davidson's profanity votes are left out.
@@ -63,12 +64,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description=(__doc__ or "").split("\n\n", 1)[-1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--data", type=Path, nargs="+", default=[], metavar="FILE", help="CSV or JSON Lines files")
+    parser.add_argument(
+        "--data", type=Path, nargs="+", default=[], metavar="FILE", help="CSV or JSON Lines files"
+    )
     parser.add_argument("--corpora", type=Path, metavar="DIR", help="the shared data folder (training split)")
     parser.add_argument("--text-column", default="text")
     parser.add_argument("--label-column", default="label")
     parser.add_argument("--output", type=Path, default=DEFAULT_MODEL_PATH, help="model file to write")
-    parser.add_argument("--folds", type=int, default=5, help="cross-validation folds for stacking/calibration")
+    parser.add_argument(
+        "--folds", type=int, default=5, help="cross-validation folds for stacking/calibration"
+    )
     parser.add_argument("--c", type=float, default=1.0, help="inverse regularisation strength")
     parser.add_argument("--version", help="model version (default: inflammatory-YYYY.MM.DD)")
     parser.set_defaults(func=run)
@@ -88,13 +93,17 @@ def _label(value: object, where: str) -> float:
         try:
             number = float(text)
         except ValueError:
-            raise ParseError(where, "a label 0/1, true/false or a share in [0, 1]", f"got {value!r}") from None
+            raise ParseError(
+                where, "a label 0/1, true/false or a share in [0, 1]", f"got {value!r}"
+            ) from None
     if not 0.0 <= number <= 1.0:
         raise ParseError(where, "a label 0/1, true/false or a share in [0, 1]", f"got {value!r}")
     return number
 
 
-def read_labelled_file(path: Path, text_column: str = "text", label_column: str = "label") -> Iterator[TrainingRow]:
+def read_labelled_file(
+    path: Path, text_column: str = "text", label_column: str = "label"
+) -> Iterator[TrainingRow]:
     """Rows of one CSV or JSON Lines training file (see the module docstring)."""
     if not path.is_file():
         raise ConfigError(f"training file {path} not found")
@@ -148,7 +157,8 @@ def corpus_rows(data_dir: Path) -> list[TrainingRow]:
         part = [r for r in read_corpus(data_dir, name) if not dev_test_part(r.corpus, r.group)]
         calibration = 1000.0 / len(part) if name in CALIBRATION_CORPORA and part else 0.0
         rows.extend(
-            TrainingRow(r.text, r.soft, CORPUS_WEIGHTS[name], f"{name}:{r.group}", name, calibration) for r in part
+            TrainingRow(r.text, r.soft, CORPUS_WEIGHTS[name], f"{name}:{r.group}", name, calibration)
+            for r in part
         )
     return rows
 
@@ -203,7 +213,7 @@ def run(args: argparse.Namespace) -> int:
     result.model.save(args.output)
     size = args.output.stat().st_size / 1e6
     console.print(
-        f"wrote {args.output} ({size:.1f} MB, version {version}); cross-validated ROC-AUC on the training texts "
-        f"{result.oof_roc_auc:.3f}"
+        f"wrote {args.output} ({size:.1f} MB, version {version}); "
+        f"cross-validated ROC-AUC on the training texts {result.oof_roc_auc:.3f}"
     )
     return 0

@@ -1,21 +1,28 @@
-"""The labelled toxicity corpora (C3, OLID, HateXplain, Davidson) as `LabelledText` rows for the inflammatory model.
+"""The labelled toxicity corpora (C3, OLID, HateXplain, Davidson) as `LabelledText` rows for the inflammatory
+model.
 
 Each reader turns its corpus's labels into one definition, "inflammatory", with a binary label (what the
-evaluation ranks against) and a soft label (the share of annotators who said so, for training and calibration):
+evaluation ranks against) and a soft label (the share of annotators who said so, for training and
+calibration):
 
 - **c3**: Globe and Mail comments. Soft label: the largest share of annotators who ticked one of
-  `tox_personal_attack`, `tox_inflammatory`, `tox_abusive` (the corpus gives counts per tick, not per annotator, so
-  this is a lower bound of "ticked any of the three"); positive when that share is at least one half. Split key:
+  `tox_personal_attack`, `tox_inflammatory`, `tox_abusive` (the corpus gives counts per tick, not per
+  annotator, so
+  this is a lower bound of "ticked any of the three"); positive when that share is at least one half. Split
+  key:
   the article, so comments under one article stay on one side of the split.
-- **olid**: tweets. Positive: `subtask_b == TIN` (targeted insult or threat); `NOT` and `UNT` (untargeted profanity)
+- **olid**: tweets. Positive: `subtask_b == TIN` (targeted insult or threat); `NOT` and `UNT` (untargeted
+  profanity)
   are negative. No per-annotator counts, so the soft label is the binary one.
 - **hatexplain**: Twitter and Gab posts. Soft label: the share of the three annotators who said `offensive` or
   `hatespeech`; positive when the majority label is one of those two.
-- **davidson**: tweets, mostly profanity. Soft label: the share of votes for hate speech or offensive language;
+- **davidson**: tweets, mostly profanity. Soft label: the share of votes for hate speech or offensive
+  language;
   positive for `class` 0 or 1. It teaches profanity rather than inflammatory talk, so training weighs it down.
 
 Corpus placeholders are turned back into what a real post shows (`@USER` and `<user>` -> a mention, `URL` ->
-a link) so the model never learns a corpus from its placeholders. Split keys for the tweet corpora are a hash of
+a link) so the model never learns a corpus from its placeholders. Split keys for the tweet corpora are a hash
+of
 the normalised text, so duplicates land on the same side.
 """
 
@@ -44,7 +51,8 @@ CORPUS_NAMES: tuple[str, ...] = tuple(CORPORA)
 
 @dataclass(frozen=True, slots=True)
 class LabelledText:
-    """One labelled text: `label` 1 = inflammatory; `soft` = share of annotators who said so; `group` = split key."""
+    """One labelled text: `label` 1 = inflammatory; `soft` = share of annotators who said so; `group` = split
+    key."""
 
     text: str
     label: int

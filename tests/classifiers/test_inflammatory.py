@@ -29,7 +29,7 @@ def detector() -> InflammatoryDetector:
     return InflammatoryDetector.load()
 
 
-# -- de-obfuscation (no model needed) ---------------------------------------------------------------------------
+# -- de-obfuscation (no model needed) ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -65,7 +65,7 @@ def test_features_are_deterministic_and_batch_independent() -> None:
     assert np.array_equal(np.unique(batch.chunk_doc), np.arange(3))  # every text has a sentence
 
 
-# -- the shipped model -----------------------------------------------------------------------------------------
+# -- the shipped model ---------------------------------------------------------------------------------------
 
 
 def test_scores_are_probabilities(detector: InflammatoryDetector) -> None:
@@ -116,7 +116,9 @@ def test_review_gives_reason_with_words_and_score(detector: InflammatoryDetector
     assert detection.score >= 0.6
     assert detection.reasons[0].startswith("insulting language: '")
     assert f"(score {detection.score:.2f})." in detection.reasons[0]
-    assert any("idiot" in INSULT[e.start : e.end] or "moron" in INSULT[e.start : e.end] for e in detection.evidence)
+    assert any(
+        "idiot" in INSULT[e.start : e.end] or "moron" in INSULT[e.start : e.end] for e in detection.evidence
+    )
     civil = state.review(Post(id="p2", text=CIVIL))
     assert civil.score < 0.6
 
@@ -125,7 +127,9 @@ def test_marked_quotes_are_not_the_posters_words(detector: InflammatoryDetector)
     troll = "Shut up you worthless pathetic idiot, nobody wants you here, loser."
     objection = "Please keep it civil. Calling people names helps nobody in this discussion."
     state = detector.begin_thread("t2", "Transit plans")
-    quoting = state.review(Post(id="p2", text=objection, quotes=(Quote(text=troll, author="troll", post_id="p1"),)))
+    quoting = state.review(
+        Post(id="p2", text=objection, quotes=(Quote(text=troll, author="troll", post_id="p1"),))
+    )
     assert quoting.score < 0.6
     assert detector.begin_thread("t3", "x").review(Post(id="p1", text=troll)).score >= 0.6
 
@@ -161,7 +165,7 @@ def test_load_is_fast_and_artifact_small(detector: InflammatoryDetector) -> None
     assert detector.load_seconds < 2.0  # the target is 1 s; leave room for a busy test machine
 
 
-# -- safe model files ------------------------------------------------------------------------------------------
+# -- safe model files ----------------------------------------------------------------------------------------
 
 
 def _rewrite_member(src: Path, dst: Path, member: str, change: bytes) -> None:
@@ -175,7 +179,9 @@ def _rewrite_member(src: Path, dst: Path, member: str, change: bytes) -> None:
 
 def test_tampered_weights_fail_with_a_clear_error(tmp_path: Path) -> None:
     tampered = tmp_path / "inflammatory.npz"
-    _rewrite_member(DEFAULT_MODEL_PATH, tampered, "weights.npy", np.array([123.0], dtype=np.float64).tobytes())
+    _rewrite_member(
+        DEFAULT_MODEL_PATH, tampered, "weights.npy", np.array([123.0], dtype=np.float64).tobytes()
+    )
     with pytest.raises(ModelError, match="checksum"):
         InflammatoryDetector.load(tampered)
 
@@ -207,10 +213,15 @@ def test_pickled_arrays_are_refused(tmp_path: Path) -> None:
         InflammatoryModel.load(path)
 
 
-# -- training --------------------------------------------------------------------------------------------------
+# -- training ------------------------------------------------------------------------------------------------
 
 _RUDE = ["you are a {} {}", "what a {} {} you are", "shut up, {} {}", "only a {} {} would say that"]
-_NICE = ["thanks for the {} on {}", "i think the {} about {} is fair", "good point on {} and {}", "the {} of {} rose"]
+_NICE = [
+    "thanks for the {} on {}",
+    "i think the {} about {} is fair",
+    "good point on {} and {}",
+    "the {} of {} rose",
+]
 _BAD = ["idiot", "moron", "loser", "clown", "fool", "jerk"]
 _ADJ = ["stupid", "pathetic", "ignorant", "dumb"]
 _NOUN = ["budget", "report", "transit", "housing", "taxes", "schools"]
