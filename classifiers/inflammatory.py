@@ -352,6 +352,18 @@ DENSE_NAMES = (
     "dehumanising_words",
     "violence_words",
 )
+# What the second stage reads: the linear score of the text and of its worst sentence, the style features, and
+# the two scores times the (standardised) length, so long posts can weigh their worst sentence differently.
+SECOND_STAGE_NAMES = ("text", "worst_sentence", *DENSE_NAMES, "text_x_length", "worst_sentence_x_length")
+
+
+def second_stage_inputs(doc: F64, best: F64, dense: F64) -> F64:
+    """The second stage's input matrix, from linear scores and standardised dense features."""
+    length = dense[:, 0]
+    stacked: F64 = np.column_stack([doc, best, dense, doc * length, best * length])
+    return stacked
+
+
 _SENTENCE_END = np.array([ord("."), ord("!"), ord("?")], dtype=np.int64)
 
 
@@ -629,7 +641,7 @@ class InflammatoryModel:
     calibration.
 
     `columns` are the feature columns in use (sorted); `idf` and `weights` hold their IDF and linear weights.
-    The second stage is `meta_coef` . [text score, worst-sentence score, standardised dense features] +
+    The second stage is `meta_coef` . `second_stage_inputs(...)` +
     `meta_bias`; `calibration_x`/`calibration_y` map that to a probability (piecewise linear, isotonic).
     """
 
@@ -643,6 +655,7 @@ class InflammatoryModel:
     meta_bias: float
     calibration_x: F64
     calibration_y: F64
+    linear_bias: float = 0.0
     version: str = "inflammatory-untrained"
     info: dict[str, Any] = field(default_factory=dict)
 
@@ -663,7 +676,7 @@ class InflammatoryModel:
         occ = self.features.occurrences(texts)
         doc, best = text_and_sentence_scores(occ, self._table)
         dense = (occ.dense - self.dense_mean) / self.dense_scale
-        stacked = np.column_stack([doc, best, dense])
+        stacked = second_stage_inputs(doc + self.linear_bias, best + self.linear_bias, dense)
         scores: F64 = stacked @ self.meta_coef + self.meta_bias
         return scores
 
@@ -703,6 +716,8 @@ class InflammatoryModel:
             "features": self.features.settings(),
             "dense_names": list(DENSE_NAMES),
             "meta_bias": float(self.meta_bias),
+            "linear_bias": float(self.linear_bias),
+            "second_stage": list(SECOND_STAGE_NAMES),
             "info": self.info,
         }
         save_model(path, MODEL_KIND, arrays, meta)
@@ -716,7 +731,7 @@ class InflammatoryModel:
                 raise ModelError(
                     path, f"format version {meta.get('format_version')!r}, expected {FORMAT_VERSION}"
                 )
-            if list(meta.get("dense_names", [])) != list(DENSE_NAMES):
+            if list(meta.get("second_stage", [])) != list(SECOND_STAGE_NAMES):
                 raise ModelError(path, "its style features do not match this version of modassist")
             features = TextFeatures.from_settings(meta["features"])
             n_dense = len(DENSE_NAMES)
@@ -727,7 +742,8 @@ class InflammatoryModel:
                 weights=arrays["weights"].astype(np.float32),
                 dense_mean=_vector(arrays["dense_mean"], n_dense),
                 dense_scale=_vector(arrays["dense_scale"], n_dense),
-                meta_coef=_vector(arrays["meta_coef"], 2 + n_dense),
+                meta_coef=_vector(arrays["meta_coef"], len(SECOND_STAGE_NAMES)),
+                linear_bias=float(meta["linear_bias"]),
                 meta_bias=float(meta["meta_bias"]),
                 calibration_x=arrays["calibration_x"].astype(np.float64),
                 calibration_y=arrays["calibration_y"].astype(np.float64),

@@ -32,6 +32,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold
 
 from classifiers.inflammatory import (
+    second_stage_inputs,
     DENSE_NAMES,
     FeatureOccurrences,
     InflammatoryModel,
@@ -205,7 +206,7 @@ def fit_inflammatory(
     dense_scale = occ.dense.std(axis=0)
     dense_scale[dense_scale == 0] = 1.0
     dense = (occ.dense - dense_mean) / dense_scale
-    stacked = np.column_stack([oof_doc, oof_best, dense])
+    stacked = second_stage_inputs(oof_doc, oof_best, dense)
     # The second stage and the calibration learn from the rows with moderator-like labels
     # (calibration_weight).
     rows, target, w = _expand_soft(soft_a, cal_w)
@@ -232,7 +233,8 @@ def fit_inflammatory(
         dense_mean=dense_mean,
         dense_scale=dense_scale,
         meta_coef=meta_coef,
-        meta_bias=float(meta.intercept_[0] + bias * (meta_coef[0] + meta_coef[1])),
+        meta_bias=float(meta.intercept_[0]),
+        linear_bias=bias,
         calibration_x=calibration_x,
         calibration_y=calibration_y,
         version=version,
