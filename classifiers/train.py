@@ -32,12 +32,12 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold
 
 from classifiers.inflammatory import (
-    second_stage_inputs,
     DENSE_NAMES,
     FeatureOccurrences,
     InflammatoryModel,
     TextFeatures,
     block_sums,
+    second_stage_inputs,
 )
 
 F32 = npt.NDArray[np.float32]
