@@ -357,9 +357,23 @@ DENSE_NAMES = (
 SECOND_STAGE_NAMES = ("text", "worst_sentence", *DENSE_NAMES, "text_x_length", "worst_sentence_x_length")
 
 
+_SCORE_BOUND = 8.0
+
+
+def standardise(dense: F64, mean: F64, scale: F64) -> F64:
+    """Dense features in standard units, clipped to +-4 so that freak texts (a word repeated 200,000 times)
+    cannot push the second stage outside what it was trained on."""
+    clipped: F64 = np.clip((dense - mean) / scale, -4.0, 4.0)
+    return clipped
+
+
 def second_stage_inputs(doc: F64, best: F64, dense: F64) -> F64:
     """The second stage's input matrix, from linear scores and standardised dense features."""
     length = dense[:, 0]
+    # Linear scores grow with the square root of a phrase's repeats (norms are counted per occurrence): bound
+    # them, so a post that repeats one phrase thousands of times stays within the trained range.
+    doc = np.clip(doc, -_SCORE_BOUND, _SCORE_BOUND)
+    best = np.clip(best, -_SCORE_BOUND, _SCORE_BOUND)
     stacked: F64 = np.column_stack([doc, best, dense, doc * length, best * length])
     return stacked
 
@@ -615,6 +629,27 @@ def _ratio(num: F64, norm: F64) -> F64:
     return out
 
 
+_DEDUP_ABOVE = 20_000  # feature occurrences in one text or sentence
+
+
+def _counted_sums(occ: FeatureOccurrences, table: F64, rows: I64, chosen: I64) -> tuple[F64, F64]:
+    """`block_sums` for the `chosen` rows with term counts: sum of tf x weight x idf, L2 norm of tf x idf."""
+    n_columns = table.shape[0]
+    where = np.flatnonzero(np.isin(rows, chosen))
+    block = (where >= occ.n_word_occurrences).astype(np.int64)
+    slot = np.searchsorted(chosen, rows[where]) * 2 + block
+    pairs, counts = np.unique(slot * n_columns + occ.column[where], return_counts=True)
+    slots, columns = pairs // n_columns, pairs % n_columns
+    tf = counts.astype(np.float64)
+    num: F64 = np.bincount(slots, weights=tf * table[columns, 0], minlength=chosen.shape[0] * 2).astype(
+        np.float64
+    )
+    den: F64 = np.bincount(slots, weights=tf * tf * table[columns, 1], minlength=chosen.shape[0] * 2).astype(
+        np.float64
+    )
+    return num.reshape(-1, 2), np.sqrt(den).reshape(-1, 2)
+
+
 def text_and_sentence_scores(occ: FeatureOccurrences, table: F64) -> tuple[F64, F64]:
     """Each text's linear score and the highest score of its sentences (its own score if it has none)."""
     num, norm = block_sums(occ, table, by_chunk=True)
@@ -623,6 +658,20 @@ def text_and_sentence_scores(occ: FeatureOccurrences, table: F64) -> tuple[F64, 
         return np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.float64)
     doc_num = np.add.reduceat(num, firsts, axis=0)
     doc_norm = np.sqrt(np.add.reduceat(norm * norm, firsts, axis=0))
+    # Norms are counted per occurrence, so a phrase repeated n times weighs sqrt(n) times more. Texts far
+    # longer than any training text (spam, a word pasted 100,000 times) get true L2 norms of their counts.
+    per_chunk = np.bincount(occ.chunk, minlength=occ.n_chunks)
+    huge_chunks = np.flatnonzero(per_chunk > _DEDUP_ABOVE)
+    if huge_chunks.shape[0]:
+        per_doc = np.bincount(occ.chunk_doc, weights=per_chunk, minlength=occ.n_docs)
+        huge_docs = np.flatnonzero(per_doc > _DEDUP_ABOVE)
+        num[huge_chunks], norm[huge_chunks] = _counted_sums(occ, table, occ.chunk, huge_chunks)
+        doc_num[huge_docs], doc_norm[huge_docs] = _counted_sums(occ, table, occ.doc, huge_docs)
+    else:
+        per_doc = np.bincount(occ.chunk_doc, weights=per_chunk, minlength=occ.n_docs)
+        huge_docs = np.flatnonzero(per_doc > _DEDUP_ABOVE)
+        if huge_docs.shape[0]:
+            doc_num[huge_docs], doc_norm[huge_docs] = _counted_sums(occ, table, occ.doc, huge_docs)
     doc_score = _ratio(doc_num, doc_norm).sum(axis=1)
     sentence = _ratio(num, norm).sum(axis=1)
     sentence[(norm == 0).all(axis=1)] = -np.inf
@@ -675,7 +724,7 @@ class InflammatoryModel:
             return np.zeros(0)
         occ = self.features.occurrences(texts)
         doc, best = text_and_sentence_scores(occ, self._table)
-        dense = (occ.dense - self.dense_mean) / self.dense_scale
+        dense = standardise(occ.dense, self.dense_mean, self.dense_scale)
         stacked = second_stage_inputs(doc + self.linear_bias, best + self.linear_bias, dense)
         scores: F64 = stacked @ self.meta_coef + self.meta_bias
         return scores
@@ -782,6 +831,9 @@ def _vector(array: npt.NDArray[Any], length: int) -> F64:
 _UNIT = re.compile(r"(?:(?<!\S)\w[ .\-_*]){2,}\w(?![^\s.,;:!?)\]\"'])|\S+")
 _TRIM = "\"'“”‘’()[]{}<>«».,;:?!…"
 _QUOTE_SHINGLE = 6  # words in a row that count as repeating an earlier post
+_EXPLAIN_WHOLE = 1500  # characters: a longer text is explained in its most inflammatory passages
+_EXPLAIN_PASSAGES = 3
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 _INTENSIFIERS = frozenset(_words("a absolute absolutely an complete really so such too total utter very"))
 _FUNCTION_WORDS = frozenset(
     _words(
@@ -886,11 +938,24 @@ class InflammatoryDetector:
         units = _units(text)
         if not units:
             return []
-        variants = [text] + [text[: u.start] + " " * (u.end - u.start) + text[u.end :] for u in units]
-        scores = np.concatenate(
-            [self.model.decision(variants[i : i + 256]) for i in range(0, len(variants), 256)]
-        )
-        drops = scores[0] - scores[1:]
+        drops = np.full(len(units), -np.inf)
+        starts = np.array([u.start for u in units])
+        for first, last in self._contexts(text):
+            inside = np.flatnonzero((starts >= first) & (starts < last))
+            inside = inside[[units[i].end <= last for i in inside]] if inside.shape[0] else inside
+            if not inside.shape[0]:
+                continue
+            context = text[first:last]
+            variants = [context] + [
+                context[: units[i].start - first]
+                + " " * (units[i].end - units[i].start)
+                + context[units[i].end - first :]
+                for i in inside
+            ]
+            scores = np.concatenate(
+                [self.model.decision(variants[i : i + 256]) for i in range(0, len(variants), 256)]
+            )
+            drops[inside] = scores[0] - scores[1:]
         strongest = float(drops.max())
         if strongest <= 0:
             return []
@@ -919,6 +984,29 @@ class InflammatoryDetector:
             Evidence(start, end, note=f"raises the inflammatory score by {weight:.2f} (log-odds)")
             for start, end, weight in phrases[:limit]
         ]
+
+    def _contexts(self, text: str) -> list[tuple[int, int]]:
+        """Where to look for evidence: the whole text, or in a long one its most inflammatory passages."""
+        if len(text) <= _EXPLAIN_WHOLE:
+            return [(0, len(text))]
+        pieces: list[tuple[int, int]] = []
+        for m in _SENTENCE.finditer(text):
+            start, end = m.span()
+            while end - start > _EXPLAIN_WHOLE:  # a very long sentence: windows that end at a space
+                cut = text.rfind(" ", start + _EXPLAIN_WHOLE // 2, start + _EXPLAIN_WHOLE)
+                cut = cut if cut > start else start + _EXPLAIN_WHOLE
+                pieces.append((start, cut))
+                start = cut
+            if text[start:end].strip():
+                pieces.append((start, end))
+        scores = np.concatenate(
+            [
+                self.model.decision([text[a:b] for a, b in pieces[i : i + 512]])
+                for i in range(0, len(pieces), 512)
+            ]
+        )
+        top = np.argsort(-scores)[:_EXPLAIN_PASSAGES]
+        return [pieces[i] for i in sorted(top)]
 
     def review_text(self, text: str) -> Detection:
         """Judge one text (a post's own words) on its own."""

@@ -38,6 +38,7 @@ from classifiers.inflammatory import (
     TextFeatures,
     block_sums,
     second_stage_inputs,
+    standardise,
 )
 
 F32 = npt.NDArray[np.float32]
@@ -205,7 +206,7 @@ def fit_inflammatory(
     dense_mean = occ.dense.mean(axis=0)
     dense_scale = occ.dense.std(axis=0)
     dense_scale[dense_scale == 0] = 1.0
-    dense = (occ.dense - dense_mean) / dense_scale
+    dense = standardise(occ.dense, dense_mean, dense_scale)
     stacked = second_stage_inputs(oof_doc, oof_best, dense)
     # The second stage and the calibration learn from the rows with moderator-like labels
     # (calibration_weight).

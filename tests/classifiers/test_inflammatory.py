@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import zipfile
 from pathlib import Path
 
@@ -158,6 +159,23 @@ def test_suite_flags_with_its_threshold(detector: InflammatoryDetector) -> None:
     assert [f.category for f in flagged.flags] == ["inflammatory"]
     assert flagged.flags[0].model_version == detector.version
     assert reviewer.review(Post(id="p2", text=CIVIL)).flags == ()
+
+
+def test_freak_texts_are_fast_and_bounded(detector: InflammatoryDetector) -> None:
+    started = time.perf_counter()
+    detection = detector.begin_thread("t7", "x").review(Post(id="p1", text="word " * 200_000))
+    assert detection.score < 0.6
+    assert time.perf_counter() - started < 20
+
+
+def test_long_post_evidence_comes_from_its_worst_passage(detector: InflammatoryDetector) -> None:
+    text = (
+        "The council met on Tuesday to discuss the budget and the new depot. " * 30
+        + "Frankly the councillor is a pathetic moron. "
+        + "Rail spending was also discussed at length by the committee. " * 30
+    )
+    found = [text[e.start : e.end] for e in detector.explain(text)]
+    assert any("moron" in f for f in found)
 
 
 def test_load_is_fast_and_artifact_small(detector: InflammatoryDetector) -> None:
