@@ -5,7 +5,8 @@
 The posts are the dev-test texts of the four labelled corpora (tweets and news comments), cycled up to
 `--posts`. Each contender runs in a fresh Python process (so peak memory is its own), loads its model, then
 scores all posts in batches, `--rounds` times; the best round counts. Printed per contender: load time,
-posts/s while scoring, posts/s for the whole job (load included), peak resident memory, and the ratios
+posts/s while scoring, posts/s for the whole job (load included), peak resident memory (VmHWM; and
+what it was before loading, with the posts read), and the ratios
 modassist / peer. The peer needs the `train` extra (`pip install -e '.[train]'`).
 """
 
@@ -21,11 +22,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 _WORKER = r"""
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, {root!r})
 which, path, rounds, batch = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+def peak_kb():
+    # VmHWM: this process's peak resident memory (ru_maxrss would include the parent's from before exec).
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
 posts = json.load(open(path, encoding="utf-8"))
-rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rss_before = peak_kb()
 started = time.perf_counter()
 if which == "modassist":
     from classifiers.inflammatory import InflammatoryDetector
@@ -41,7 +48,7 @@ for _ in range(rounds):
     for i in range(0, len(posts), batch):
         score(posts[i : i + batch])
     best = min(best, time.perf_counter() - t)
-print(json.dumps({{"load": load, "score": best, "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+print(json.dumps({{"load": load, "score": best, "rss_kb": peak_kb(),
                   "rss_before_kb": rss_before}}))
 """
 
@@ -94,14 +101,15 @@ def main() -> int:
                 print(f"{which}: failed\n{exc.stderr}", file=sys.stderr)
     n = len(posts)
     print(f"{n:,} posts (mean {chars:.0f} characters), batches of {args.batch}, best of {args.rounds} rounds")
-    print(f"{'':12} {'load s':>8} {'posts/s':>10} {'whole job posts/s':>18} {'peak RSS MB':>12}")
+    print(f"{'':12} {'load s':>8} {'posts/s':>10} {'whole job/s':>12} {'peak MB':>8} {'before load':>12}")
     rows = {}
     for which, r in results.items():
         rate = n / r["score"]
         whole = n / (r["score"] + r["load"])
         rss = r["rss_kb"] / 1024
         rows[which] = (rate, whole, rss, r["load"])
-        print(f"{which:12} {r['load']:8.2f} {rate:10,.0f} {whole:18,.0f} {rss:12.0f}")
+        before = r["rss_before_kb"] / 1024
+        print(f"{which:12} {r['load']:8.2f} {rate:10,.0f} {whole:12,.0f} {rss:8.0f} {before:12.0f}")
     if len(rows) == 2:
         ours, peer = rows["modassist"], rows["peer"]
         print(
