@@ -276,3 +276,40 @@ def test_dev_test_split_is_deterministic() -> None:
     first = [dev_test_part("c3", k) for k in keys]
     assert first == [dev_test_part("c3", k) for k in keys]
     assert 0.2 < sum(first) / len(first) < 0.3
+
+
+def test_train_command_reads_csv_and_jsonl(tmp_path: Path) -> None:
+    import json
+
+    from bot.cli import main
+
+    texts, labels = _toy_corpus()
+    csv_path = tmp_path / "rows.csv"
+    half = len(texts) // 2
+    lines = ["text,label,weight"] + [f'"{t}",{y},1' for t, y in zip(texts[:half], labels[:half], strict=True)]
+    csv_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    jsonl_path = tmp_path / "rows.jsonl"
+    jsonl_path.write_text(
+        "".join(
+            json.dumps({"text": t, "label": bool(y >= 0.5)}) + "\n"
+            for t, y in zip(texts[half:], labels[half:], strict=True)
+        ),
+        encoding="utf-8",
+    )
+    output = tmp_path / "model.npz"
+    status = main(
+        ["train", "--data", str(csv_path), str(jsonl_path), "--output", str(output), "--folds", "2"]
+    )
+    assert status == 0
+    detector = InflammatoryDetector.load(output)
+    assert (
+        detector.score_texts(["what a pathetic clown you are"])[0] > detector.score_texts(["good point"])[0]
+    )
+
+
+def test_train_command_rejects_bad_labels(tmp_path: Path) -> None:
+    from bot.cli import main
+
+    path = tmp_path / "bad.csv"
+    path.write_text("text,label\nhello,maybe\n", encoding="utf-8")
+    assert main(["train", "--data", str(path), "--output", str(tmp_path / "m.npz")]) == 2
