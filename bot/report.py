@@ -9,6 +9,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from bot.sinks import context_excerpt
 from classifiers.result import CATEGORIES, Evidence
 from classifiers.suite import PostReview
 from classifiers.thread import Post, Thread
@@ -23,14 +24,10 @@ EXCERPT_CHARS = 160
 
 
 def excerpt(post: Post, evidence: Evidence, limit: int = EXCERPT_CHARS) -> str:
-    """The evidence span of the post, on one line, cut cleanly at a word boundary."""
+    """The evidence span of the post with a little context, on one line, cut cleanly at word boundaries."""
     if evidence.quote_index is not None or evidence.end <= evidence.start:
         return ""
-    piece = " ".join(post.text[evidence.start : evidence.end].split())
-    if len(piece) <= limit:
-        return piece
-    cut = piece.rfind(" ", 0, limit - 1)
-    return piece[: cut if cut > limit // 2 else limit - 1].rstrip() + "…"
+    return " ".join(context_excerpt(post.text, evidence.start, evidence.end, limit, context=40).split())
 
 
 def where(post: Post) -> str:

@@ -99,21 +99,25 @@ def evidence_excerpt(text: str, flags: tuple[FlagRecord, ...], limit: int = 300)
     of the highest-scoring flag, else the post's start; cut at word boundaries to at most `limit` chars."""
     for flag in sorted(flags, key=lambda f: -f.score):
         for ev in flag.evidence:
-            start, end = max(0, ev.start), min(len(text), ev.end)
-            if ev.quote_index is not None or start >= end:
-                continue
-            room = max(0, limit - (end - start)) // 2
-            lo = max(0, start - min(room, 80))
-            if lo > 0:
-                space = text.find(" ", lo, start)
-                lo = space + 1 if space >= 0 else start
-            hi = min(len(text), end + min(room, 80))
-            if hi < len(text):
-                space = text.rfind(" ", end, hi)
-                hi = space if space >= 0 else end
-            excerpt = ("…" if lo > 0 else "") + text[lo:hi].strip() + ("…" if hi < len(text) else "")
-            return truncate(excerpt, limit)
+            if ev.quote_index is None and max(0, ev.start) < min(len(text), ev.end):
+                return context_excerpt(text, ev.start, ev.end, limit)
     return truncate(text.strip(), limit)
+
+
+def context_excerpt(text: str, start: int, end: int, limit: int = 300, context: int = 80) -> str:
+    """`text[start:end]` with up to `context` characters around it, cut at word boundaries, <= `limit`."""
+    start, end = max(0, start), min(len(text), end)
+    room = max(0, limit - (end - start)) // 2
+    lo = max(0, start - min(room, context))
+    if lo > 0:
+        space = text.find(" ", lo, start)
+        lo = space + 1 if space >= 0 else start
+    hi = min(len(text), end + min(room, context))
+    if hi < len(text):
+        space = text.rfind(" ", end, hi)
+        hi = space if space >= 0 else end
+    excerpt = ("…" if lo > 0 else "") + text[lo:hi].strip() + ("…" if hi < len(text) else "")
+    return truncate(excerpt, limit)
 
 
 def severity_colour(score: float) -> str:
