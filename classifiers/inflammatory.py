@@ -939,6 +939,9 @@ class InflammatoryDetector:
         if not units:
             return []
         drops = np.full(len(units), -np.inf)
+        # Each word is compared with the strongest of its own passage (a long post's evidence covers each of
+        # its worst passages), and with the strongest overall.
+        local = np.full(len(units), np.inf)
         starts = np.array([u.start for u in units])
         for first, last in self._contexts(text):
             inside = np.flatnonzero((starts >= first) & (starts < last))
@@ -956,16 +959,19 @@ class InflammatoryDetector:
                 [self.model.decision(variants[i : i + 256]) for i in range(0, len(variants), 256)]
             )
             drops[inside] = scores[0] - scores[1:]
+            local[inside] = max(float(drops[inside].max()), 1e-9)
         strongest = float(drops.max())
         if strongest <= 0:
             return []
         words = [text[u.start : u.end].casefold() for u in units]
-        floor = max(0.3 * strongest, 0.05)
+        floor = max(0.15 * strongest, 0.05)
         # Function words ("be", "you") can raise the score but say nothing on their own: only in a phrase.
         chosen = {
             int(i)
             for i in np.argsort(-drops)[: limit * 2]
-            if drops[i] >= floor and _deobfuscate_word(words[i]) not in _FUNCTION_WORDS
+            if drops[i] >= floor
+            and drops[i] >= 0.3 * local[i]
+            and _deobfuscate_word(words[i]) not in _FUNCTION_WORDS
         }
         # A phrase: chosen units next to each other, with an intensifier or article just before ("so dumb").
         phrases: list[tuple[int, int, float]] = []

@@ -7,7 +7,7 @@ The recipe (`fit_inflammatory`):
 2. In `folds` group folds (a group never straddles two folds), fit a logistic regression on log-count-ratio
    scaled features (an NB-LR, known to suit short abusive texts) and score the held-out texts and sentences.
 3. Fit the second stage on those held-out scores: the text's score, its worst sentence, the style features,
-   weighted like the calibration (the corpora whose labels are closest to a moderator's judgement).
+   weighted by `stage_weight` (default: like the calibration).
 4. Fit the isotonic calibration of the second stage's held-out scores against the soft labels (the share of
    annotators who said "inflammatory"), weighted by `calibration_weight`.
 5. Refit the linear model on everything; its weights, the second stage and the calibration make the model.
@@ -161,6 +161,7 @@ def fit_inflammatory(
     weight: Sequence[float] | None = None,
     groups: Sequence[str] | None = None,
     calibration_weight: Sequence[float] | None = None,
+    stage_weight: Sequence[float] | None = None,
     config: TrainingConfig | None = None,
     version: str = "inflammatory-untrained",
     info: dict[str, Any] | None = None,
@@ -173,6 +174,7 @@ def fit_inflammatory(
     soft_a = np.clip(np.asarray(soft, dtype=np.float64), 0.0, 1.0)
     weight_a = np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64)
     cal_w = weight_a if calibration_weight is None else np.asarray(calibration_weight, dtype=np.float64)
+    stage_w = cal_w if stage_weight is None else np.asarray(stage_weight, dtype=np.float64)
     group_a = np.asarray(groups if groups is not None else [str(i) for i in range(n)])
     if not (soft_a.shape[0] == weight_a.shape[0] == cal_w.shape[0] == group_a.shape[0] == n):
         raise ValueError("texts, labels, weights and groups must have the same length")
@@ -208,9 +210,9 @@ def fit_inflammatory(
     dense_scale[dense_scale == 0] = 1.0
     dense = standardise(occ.dense, dense_mean, dense_scale)
     stacked = second_stage_inputs(oof_doc, oof_best, dense)
-    # The second stage and the calibration learn from the rows with moderator-like labels
-    # (calibration_weight).
-    rows, target, w = _expand_soft(soft_a, cal_w)
+    # The second stage learns how the scores and style combine, weighted by `stage_weight` (default: like the
+    # calibration, from the rows with moderator-like labels).
+    rows, target, w = _expand_soft(soft_a, stage_w)
     meta = LogisticRegression(C=config.meta_c, max_iter=config.max_iter).fit(
         stacked[rows], target, sample_weight=w
     )

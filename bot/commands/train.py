@@ -40,6 +40,8 @@ from classifiers.train import TrainingConfig, dev_test_part, fit_inflammatory
 CORPUS_WEIGHTS = {"c3": 3.0, "olid": 1.0, "hatexplain": 3.0, "davidson": 0.3}
 # Calibration: each corpus with moderator-like labels counts equally; Davidson's profanity votes are left out.
 CALIBRATION_CORPORA = ("c3", "olid", "hatexplain")
+# The second stage (how text score, worst sentence and style combine) also sees Davidson, at 0.3 of a corpus.
+STAGE_WEIGHTS = {"c3": 1.0, "olid": 1.0, "hatexplain": 1.0, "davidson": 0.3}
 _TRUE = {"1", "true", "yes", "y", "inflammatory", "toxic", "off", "tin"}
 _FALSE = {"0", "false", "no", "n", "", "not", "normal", "none"}
 
@@ -54,6 +56,7 @@ class TrainingRow:
     group: str
     source: str
     calibration_weight: float = 1.0
+    stage_weight: float = 1.0
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -155,9 +158,11 @@ def corpus_rows(data_dir: Path) -> list[TrainingRow]:
     rows: list[TrainingRow] = []
     for name in CORPUS_NAMES:
         part = [r for r in read_corpus(data_dir, name) if not dev_test_part(r.corpus, r.group)]
-        calibration = 1000.0 / len(part) if name in CALIBRATION_CORPORA and part else 0.0
+        per_text = 1000.0 / len(part) if part else 0.0
+        calibration = per_text if name in CALIBRATION_CORPORA else 0.0
+        stage = per_text * STAGE_WEIGHTS[name]
         rows.extend(
-            TrainingRow(r.text, r.soft, CORPUS_WEIGHTS[name], f"{name}:{r.group}", name, calibration)
+            TrainingRow(r.text, r.soft, CORPUS_WEIGHTS[name], f"{name}:{r.group}", name, calibration, stage)
             for r in part
         )
     return rows
@@ -197,6 +202,7 @@ def run(args: argparse.Namespace) -> int:
                 weight=[r.weight for r in rows],
                 groups=[r.group for r in rows],
                 calibration_weight=[r.calibration_weight for r in rows],
+                stage_weight=[r.stage_weight for r in rows],
                 config=config,
                 version=version,
                 info={
