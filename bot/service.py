@@ -186,7 +186,8 @@ class ModerationService:
 
         def judge() -> tuple[ThreadReviewer, list[PostReview]]:
             # Runs in the executor: replays the stored thread if needed, then judges the posts to review.
-            reviews: list[PostReview] = []
+            # (post, keep): stored posts replayed as context only are judged but their results dropped.
+            sequence: list[tuple[Post, bool]] = []
             pending = dict(edits)
             if cached is not None:
                 reviewer = cached.reviewer
@@ -195,12 +196,13 @@ class ModerationService:
                 for stored in history or ():
                     edited = pending.pop(stored.external_id, None)
                     if edited is None:
-                        reviewer.review(stored.to_post())  # context only: the result is ignored
+                        sequence.append((stored.to_post(), False))
                     else:
-                        reviews.append(reviewer.review(edited))  # judged where it stands in the thread
+                        sequence.append((edited, True))  # judged where it stands in the thread
             # Edits of posts stored under another thread of the source are judged here, after the context.
-            reviews += [reviewer.review(p) for p in [*pending.values(), *new]]
-            return reviewer, reviews
+            sequence += [(p, True) for p in [*pending.values(), *new]]
+            results = reviewer.review_many([post for post, _ in sequence])  # one batch: faster models
+            return reviewer, [r for r, (_, keep) in zip(results, sequence, strict=True) if keep]
 
         loop = asyncio.get_running_loop()
         reviewer, reviews = await loop.run_in_executor(self._executor, judge)

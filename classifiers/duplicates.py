@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from classifiers.result import Category, Detection, Evidence
-from classifiers.text import word_key_spans, word_keys
+from classifiers.text import shingle_hashes, word_key_spans, word_keys
 from classifiers.thread import Post, Quote
 
 _NONE = -1
@@ -75,13 +75,6 @@ class _QuoteSummary:
 
 
 _NOTHING_REPEATED = Detection("duplicated_quote", 0.0)
-
-
-def _shingles(tokens: list[bytes], size: int) -> list[int]:
-    """Hashes of every run of `size` consecutive words."""
-    if len(tokens) < size:
-        return []
-    return list(map(hash, zip(*(tokens[i:] for i in range(size)), strict=False)))
 
 
 def _value_runs(values: npt.NDArray[np.int64]) -> list[tuple[int, int, int]]:
@@ -207,7 +200,7 @@ class DuplicateThreadState:
         """Score `post` against the thread so far, then remember it."""
         size = self._d.shingle_size
         own = word_keys(post.text)
-        hashes = _shingles(own, size)
+        hashes = shingle_hashes(own, size)
         me = self._add_ref(_Ref(post.id, post.author, post.position))
         origin = self._origin
         matched = bool(origin) and not origin.keys().isdisjoint(hashes)
@@ -283,7 +276,7 @@ class DuplicateThreadState:
                     continue
                 summary.words += len(qwords)
                 summary.letters += sum(map(len, qwords))
-                hashes = _shingles(qwords, size)
+                hashes = shingle_hashes(qwords, size)
                 src = self._quote_source(quote, hashes)
                 summary.sources[src] += len(qwords)
                 earlier = Counter(

@@ -46,7 +46,7 @@ import numpy.typing as npt
 
 from classifiers.persistence import ModelError, load_model, save_model
 from classifiers.result import Category, Detection, Evidence
-from classifiers.text import _INVISIBLE, is_boilerplate_line
+from classifiers.text import _INVISIBLE, boilerplate_spans, shingle_hashes, word_key_spans, word_keys
 from classifiers.thread import Post
 
 MODEL_KIND = "modassist.inflammatory.hashed-linear"
@@ -874,24 +874,21 @@ def _is_leet_start(text: str, start: int, end: int) -> bool:
 
 
 def _blank(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """`text` with the given spans replaced by spaces (line breaks kept), so positions stay put."""
     if not spans:
         return text
-    chars = list(text)
-    for start, end in spans:
-        for i in range(start, end):
-            if chars[i] != "\n":
-                chars[i] = " "
-    return "".join(chars)
-
-
-def _boilerplate_spans(text: str) -> list[tuple[int, int]]:
-    spans = []
+    parts = []
     pos = 0
-    for line in text.splitlines(keepends=True):
-        if is_boilerplate_line(line):
-            spans.append((pos, pos + len(line.rstrip("\r\n"))))
-        pos += len(line)
-    return spans
+    for start, end in _merge(spans):
+        if start < pos:
+            start = pos
+        if start >= end:
+            continue
+        parts.append(text[pos:start])
+        parts.append("".join("\n" if ch == "\n" else " " for ch in text[start:end]))
+        pos = end
+    parts.append(text[pos:])
+    return "".join(parts)
 
 
 class InflammatoryDetector:
@@ -1017,6 +1014,20 @@ class InflammatoryDetector:
     def review_text(self, text: str) -> Detection:
         """Judge one text (a post's own words) on its own."""
         score = float(self.score_texts([text])[0]) if text.strip() else 0.0
+        return self._judge(text, score)
+
+    def review_batch(self, items: Sequence[tuple[InflammatoryThreadState, Post]]) -> list[Detection]:
+        """Judge posts of one or several threads, in order, scoring their texts in one vectorised batch."""
+        owns = [state.own_text(post) for state, post in items]
+        texts = [own for own, _ in owns]
+        scores = self.score_texts(texts) if texts else np.zeros(0)
+        return [
+            _with_ignored(self._judge(text, float(score) if text.strip() else 0.0), ignored)
+            for text, score, (_, ignored) in zip(texts, scores, owns, strict=True)
+        ]
+
+    def _judge(self, text: str, score: float) -> Detection:
+        """The detection for `text` scored `score`: reasons and evidence when it may be flagged."""
         reasons: tuple[str, ...] = ()
         evidence: tuple[Evidence, ...] = ()
         if score >= self.explain_from * self.threshold:
@@ -1033,6 +1044,14 @@ class InflammatoryDetector:
                 reasons = (f"inflammatory tone (score {score:.2f}).",)
             evidence = tuple(found)
         return Detection("inflammatory", score, reasons, evidence, {"model_version": self.version})
+
+
+def _with_ignored(detection: Detection, ignored: int) -> Detection:
+    """Note in the details how many characters pasted from earlier posts were not judged."""
+    if not ignored:
+        return detection
+    details = {**detection.details, "repeated_chars_ignored": ignored}
+    return Detection(detection.category, detection.score, detection.reasons, detection.evidence, details)
 
 
 _SPACES_ANY = re.compile(r"\s+")
@@ -1054,35 +1073,33 @@ class InflammatoryThreadState:
 
     def review(self, post: Post) -> Detection:
         """Judge `post`, then remember its words so later posts that paste them are not blamed for them."""
-        tokens = [(m.start(), m.end(), m.group().casefold()) for m in _WORDS.finditer(post.text)]
-        hashes = [
-            hash(tuple(t[2] for t in tokens[i : i + _QUOTE_SHINGLE]))
-            for i in range(max(0, len(tokens) - _QUOTE_SHINGLE + 1))
-        ]
-        repeated = [
-            (tokens[i][0], tokens[i + _QUOTE_SHINGLE - 1][1]) for i, h in enumerate(hashes) if h in self._seen
-        ]
-        own = _blank(post.text, _boilerplate_spans(post.text) + repeated)
-        detection = self._detector.review_text(own)
-        if repeated:
-            detection = Detection(
-                detection.category,
-                detection.score,
-                detection.reasons,
-                detection.evidence,
-                {**detection.details, "repeated_chars_ignored": sum(e - s for s, e in _merge(repeated))},
-            )
-        for h in hashes:
-            self._seen[h] = None
-        while len(self._seen) > self._max:
-            del self._seen[next(iter(self._seen))]
-        return detection
+        own, ignored = self.own_text(post)
+        return _with_ignored(self._detector.review_text(own), ignored)
+
+    def own_text(self, post: Post) -> tuple[str, int]:
+        """The post's text with boilerplate and passages repeating earlier posts blanked, and how many
+        characters were blanked as repeats; the post's words are then remembered for later posts."""
+        keys = word_keys(post.text)
+        hashes = shingle_hashes(keys, _QUOTE_SHINGLE)
+        repeated: list[tuple[int, int]] = []
+        if self._seen and not self._seen.keys().isdisjoint(hashes):
+            spans = word_key_spans(post.text)
+            if spans is not None and len(spans) == len(keys):
+                repeated = [
+                    (spans[i][0], spans[i + _QUOTE_SHINGLE - 1][1])
+                    for i, h in enumerate(hashes)
+                    if h in self._seen
+                ]
+        own = _blank(post.text, boilerplate_spans(post.text) + repeated)
+        self._seen.update(dict.fromkeys(hashes))
+        excess = len(self._seen) - self._max
+        if excess > 0:
+            for key in [k for k, _ in zip(self._seen, range(excess), strict=False)]:
+                del self._seen[key]
+        return own, sum(e - s for s, e in _merge(repeated))
 
 
-_WORDS = re.compile(r"\w+(?:['’]\w+)*")
-
-
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def _merge(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from classifiers.result import CATEGORIES, Category, Detection, Flag
 from classifiers.thread import Post, Thread
@@ -46,33 +46,29 @@ class PostReview:
         return {c: self.detections[c].score for c in CATEGORIES if c in self.detections}
 
 
+class BatchDetector(Detector, Protocol):
+    """A detector that judges many posts faster together (e.g. one vectorised model call).
+
+    `review_batch` must give the same detections as calling each state's `review` in order.
+    """
+
+    def review_batch(self, items: Sequence[tuple[Any, Post]]) -> list[Detection]: ...
+
+
 class ThreadReviewer:
     """Reviews the posts of one thread in order, each against the posts before it."""
 
     def __init__(self, suite: DetectorSuite, thread_id: str, title: str) -> None:
         self._suite = suite
-        self._states = [(d, d.begin_thread(thread_id, title)) for d in suite.detectors]
+        self.states: list[ThreadState] = [d.begin_thread(thread_id, title) for d in suite.detectors]
 
     def review(self, post: Post) -> PostReview:
         """Judge `post`; it then becomes context for the posts after it."""
-        detections: dict[Category, Detection] = {}
-        flags: list[Flag] = []
-        for detector, state in self._states:
-            detection = state.review(post)
-            detections[detector.category] = detection
-            threshold = self._suite.thresholds[detector.category]
-            if detection.score >= threshold:
-                flags.append(
-                    Flag(
-                        category=detector.category,
-                        score=detection.score,
-                        threshold=threshold,
-                        reasons=detection.reasons,
-                        evidence=detection.evidence,
-                        model_version=detector.version,
-                    )
-                )
-        return PostReview(post=post, detections=detections, flags=tuple(flags))
+        return self._suite.review_batch([(self, post)])[0]
+
+    def review_many(self, posts: Sequence[Post]) -> list[PostReview]:
+        """Judge posts of this thread in order (batched where a detector can)."""
+        return self._suite.review_batch([(self, post) for post in posts])
 
 
 class DetectorSuite:
@@ -95,8 +91,39 @@ class DetectorSuite:
 
     def review_thread(self, thread: Thread) -> list[PostReview]:
         """Review every post of a whole thread, in order."""
-        reviewer = self.begin_thread(thread.id, thread.title)
-        return [reviewer.review(post) for post in thread.posts]
+        return self.begin_thread(thread.id, thread.title).review_many(thread.posts)
+
+    def review_batch(self, items: Sequence[tuple[ThreadReviewer, Post]]) -> list[PostReview]:
+        """Judge posts of one or several threads, given in thread order, each in its thread's context."""
+        per_detector: list[list[Detection]] = []
+        for index, detector in enumerate(self.detectors):
+            pairs = [(reviewer.states[index], post) for reviewer, post in items]
+            batch = getattr(detector, "review_batch", None)
+            if batch is not None and len(pairs) > 1:
+                per_detector.append(batch(pairs))
+            else:
+                per_detector.append([state.review(post) for state, post in pairs])
+        return [
+            self._verdict(post, [found[row] for found in per_detector]) for row, (_, post) in enumerate(items)
+        ]
+
+    def _verdict(self, post: Post, detections: Sequence[Detection]) -> PostReview:
+        flags = []
+        for detector, detection in zip(self.detectors, detections, strict=True):
+            threshold = self.thresholds[detector.category]
+            if detection.score >= threshold:
+                flags.append(
+                    Flag(
+                        category=detector.category,
+                        score=detection.score,
+                        threshold=threshold,
+                        reasons=detection.reasons,
+                        evidence=detection.evidence,
+                        model_version=detector.version,
+                    )
+                )
+        by_category = {d.category: found for d, found in zip(self.detectors, detections, strict=True)}
+        return PostReview(post=post, detections=by_category, flags=tuple(flags))
 
 
 class StreamReviewer:
@@ -112,8 +139,24 @@ class StreamReviewer:
 
     def review(self, thread_id: str | None, title: str, post: Post) -> PostReview:
         """Judge `post` in the context of the earlier posts of its thread (None: a thread of its own)."""
+        return self.review_many([(thread_id, title, post)])[0]
+
+    def review_many(self, items: Sequence[tuple[str | None, str, Post]]) -> list[PostReview]:
+        """Judge posts in stream order, batched across threads where a detector can."""
+        chosen: dict[str, ThreadReviewer] = {}  # one reviewer per thread within a batch, evicted or not
+        pairs = []
+        for thread_id, title, post in items:
+            reviewer = chosen.get(thread_id) if thread_id is not None else None
+            if reviewer is None:
+                reviewer = self._reviewer(thread_id, title, post)
+                if thread_id is not None:
+                    chosen[thread_id] = reviewer
+            pairs.append((reviewer, post))
+        return self._suite.review_batch(pairs)
+
+    def _reviewer(self, thread_id: str | None, title: str, post: Post) -> ThreadReviewer:
         if thread_id is None:
-            return self._suite.begin_thread(f"post:{post.id}", title).review(post)
+            return self._suite.begin_thread(f"post:{post.id}", title)
         reviewer = self._threads.get(thread_id)
         if reviewer is None:
             reviewer = self._suite.begin_thread(thread_id, title)
@@ -122,7 +165,7 @@ class StreamReviewer:
                 self._threads.popitem(last=False)
         else:
             self._threads.move_to_end(thread_id)
-        return reviewer.review(post)
+        return reviewer
 
 
 def review_all(suite: DetectorSuite, threads: Iterable[Thread]) -> list[list[PostReview]]:

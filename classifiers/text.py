@@ -191,6 +191,13 @@ def word_keys(text: str) -> list[bytes]:
     return [w.encode("utf-8") for w in _KEY_RE.findall(folded)]
 
 
+def shingle_hashes(keys: list[bytes], size: int) -> list[int]:
+    """Hashes of every run of `size` consecutive word keys (none for a text shorter than that)."""
+    if len(keys) < size:
+        return []
+    return list(map(hash, zip(*(keys[i:] for i in range(size)), strict=False)))
+
+
 def word_key_spans(text: str) -> list[tuple[int, int]] | None:
     """Character spans in `text` of the words `word_keys` returns, or None where they cannot be aligned."""
     if has_boilerplate(text):

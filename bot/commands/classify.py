@@ -16,6 +16,7 @@ from bot.errors import ModassistError, ParseError
 from bot.output import dumps, review_record
 from bot.sources.jsonl import parse_jsonl_line
 from classifiers.suite import DetectorSuite, StreamReviewer
+from classifiers.thread import Post
 from config.settings import get_settings
 
 
@@ -44,24 +45,45 @@ def run(args: argparse.Namespace) -> int:
 
 
 def classify_stream(
-    suite: DetectorSuite, source: IO[str], sink: IO[str], errors: TextIO, *, flush_each: bool = False
+    suite: DetectorSuite,
+    source: IO[str],
+    sink: IO[str],
+    errors: TextIO,
+    *,
+    flush_each: bool = False,
+    batch_size: int = 256,
 ) -> int:
-    """Classify every line of `source` into `sink`; report malformed lines on `errors`; return their count."""
+    """Classify every line of `source` into `sink`; report malformed lines on `errors`; return their count.
+
+    Lines are judged in batches of `batch_size` (the models score a batch in one pass), so memory stays
+    bounded; with `flush_each` (a pipe or terminal, where a tool may wait for each answer) every line is
+    answered as soon as it is read.
+    """
     reviewer = StreamReviewer(suite)
+    size = 1 if flush_each else max(1, batch_size)
     bad = 0
+    batch: list[tuple[str | None, str, Post]] = []
+
+    def write(items: list[tuple[str | None, str, Post]]) -> None:
+        for review in reviewer.review_many(items):
+            sink.write(dumps(review_record(review)) + "\n")
+        if flush_each:
+            sink.flush()
+
     for lineno, line in enumerate(source, start=1):
         if not line.strip():
             continue
         try:
-            thread_id, title, post = parse_jsonl_line(line, lineno)
+            batch.append(parse_jsonl_line(line, lineno))
         except ParseError as exc:
             bad += 1
             print(f"modassist classify: {exc}; line skipped", file=errors)
             continue
-        review = reviewer.review(thread_id, title, post)
-        sink.write(dumps(review_record(review)) + "\n")
-        if flush_each:
-            sink.flush()
+        if len(batch) >= size:
+            write(batch)
+            batch = []
+    if batch:
+        write(batch)
     return bad
 
 

@@ -1,0 +1,49 @@
+"""The detector suite: batched review gives exactly what one-by-one review gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.detectors import build_suite
+from bot.sources import load_thread
+from classifiers.suite import DetectorSuite, StreamReviewer
+from classifiers.thread import Post
+from config.settings import Settings
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "regional-security-news.txt"
+
+
+@pytest.fixture(scope="module")
+def suite() -> DetectorSuite:
+    return build_suite(Settings(_env_file=None))  # type: ignore[call-arg]
+
+
+def test_batched_and_one_by_one_reviews_agree(suite: DetectorSuite) -> None:
+    thread = load_thread(str(EXAMPLE))
+    one_by_one = suite.begin_thread(thread.id, thread.title)
+    singles = [one_by_one.review(post) for post in thread.posts]
+    batched = suite.review_thread(thread)
+    for single, batch in zip(singles, batched, strict=True):
+        assert single.scores == batch.scores
+        assert [(f.category, f.reasons) for f in single.flags] == [
+            (f.category, f.reasons) for f in batch.flags
+        ]
+
+
+def test_interleaved_threads_in_one_batch_keep_their_own_context(suite: DetectorSuite) -> None:
+    opening = (
+        "The harbour board approved the dredging contract last night after a long and bitter debate about "
+        "who pays for the work once the state grant runs out next spring."
+    )
+    other = "Rail timetable changes start on Monday with two extra evening trains on the coast line to town."
+    items: list[tuple[str | None, str, Post]] = [
+        ("h", "Harbour", Post(id="h1", text=opening, author="ana")),
+        ("r", "Rail", Post(id="r1", text=other, author="cy")),
+        ("h", "Harbour", Post(id="h2", text=opening + " Indeed.", author="ben")),
+        ("r", "Rail", Post(id="r2", text=opening, author="dee")),
+    ]
+    reviews = StreamReviewer(suite).review_many(items)
+    assert reviews[2].scores["duplicated_quote"] >= 0.9  # repeats h1 in its own thread
+    assert reviews[3].scores["duplicated_quote"] == 0.0  # the same words are new in the rail thread
