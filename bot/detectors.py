@@ -7,7 +7,8 @@ from classifiers.duplicates import QuoteDuplicateDetector
 from classifiers.inflammatory import InflammatoryDetector
 from classifiers.offtopic import OffTopicDetector
 from classifiers.persistence import ModelError
-from classifiers.suite import DetectorSuite
+from classifiers.result import Category
+from classifiers.suite import Detector, DetectorSuite
 from config.settings import Settings
 
 
@@ -22,7 +23,7 @@ def build_suite(settings: Settings) -> DetectorSuite:
     thresholds = settings.thresholds
     policy = settings.catch_all
     try:
-        detectors = [
+        detectors: list[Detector] = [
             OffTopicDetector.load(
                 settings.models.off_topic,
                 catch_all_patterns=policy.title_patterns,
@@ -32,10 +33,18 @@ def build_suite(settings: Settings) -> DetectorSuite:
                 flag_threshold=thresholds.off_topic,
                 style=settings.off_topic.style,
             ),
-            InflammatoryDetector.load(settings.models.inflammatory),
+            # Reasons (which words raised the score) cost many model calls: only near the flag threshold.
+            InflammatoryDetector.load(
+                settings.models.inflammatory, threshold=thresholds.inflammatory, explain_from=0.9
+            ),
             # Evidence spans cost a second pass over the text: only for posts that reach the flag.
             QuoteDuplicateDetector(evidence_min_score=thresholds.duplicated_quote),
         ]
     except ModelError as exc:
         raise ModelLoadError(f"{exc}; check MODASSIST_MODELS__* or reinstall modassist") from exc
-    return DetectorSuite(detectors, thresholds.model_dump())
+    by_category: dict[Category, float] = {
+        "off_topic": thresholds.off_topic,
+        "inflammatory": thresholds.inflammatory,
+        "duplicated_quote": thresholds.duplicated_quote,
+    }
+    return DetectorSuite(detectors, by_category)

@@ -149,6 +149,10 @@ class QuoteDuplicateDetector:
         self.max_posts = max_posts
         self.evidence_min_score = evidence_min_score
 
+    def use_threshold(self, value: float) -> None:
+        """Follow the suite's flag threshold: evidence spans are computed for posts that reach it."""
+        self.evidence_min_score = min(self.evidence_min_score, value)
+
     def begin_thread(self, thread_id: str, title: str) -> DuplicateThreadState:
         """A fresh memory for one thread."""
         return DuplicateThreadState(self)

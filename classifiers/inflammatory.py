@@ -921,6 +921,10 @@ class InflammatoryDetector:
         detector.load_seconds = time.perf_counter() - started
         return detector
 
+    def use_threshold(self, value: float) -> None:
+        """Follow the suite's flag threshold: reasons are computed from `explain_from` x threshold."""
+        self.threshold = value
+
     def begin_thread(self, thread_id: str, title: str) -> InflammatoryThreadState:
         """A fresh state for a thread."""
         return InflammatoryThreadState(self)

@@ -943,6 +943,12 @@ class OffTopicDetector:
         """The detector with the model at `path` (default: the shipped model) and the given policy."""
         return cls(OffTopicModel.load(path), **policy)
 
+    def use_threshold(self, value: float) -> None:
+        """Follow the suite's flag threshold (explanations and the catch-all rescaling depend on it)."""
+        if 0.0 < value < 1.0:
+            self.flag_threshold = value
+            self.explain_from = min(self.explain_from, value)
+
     def begin_thread(self, thread_id: str, title: str) -> OffTopicThreadState:
         """A fresh state for a thread."""
         return OffTopicThreadState(self, thread_id, title)

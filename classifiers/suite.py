@@ -85,6 +85,16 @@ class DetectorSuite:
                 raise ValueError(f"threshold for {category} must be within [0, 1], got {value}")
         self.thresholds: dict[Category, float] = merged
 
+    def set_threshold(self, category: Category, value: float) -> None:
+        """Change a category's flag threshold; a detector that explains only likely flags follows it."""
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"threshold for {category} must be within [0, 1], got {value}")
+        self.thresholds[category] = value
+        for detector in self.detectors:
+            follow = getattr(detector, "use_threshold", None)
+            if detector.category == category and follow is not None:
+                follow(value)
+
     def begin_thread(self, thread_id: str, title: str) -> ThreadReviewer:
         """A reviewer for a new thread."""
         return ThreadReviewer(self, thread_id, title)

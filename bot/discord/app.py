@@ -61,7 +61,7 @@ async def apply_threshold_overrides(store: Store, suite: DetectorSuite) -> dict[
     for key, value in (await store.setting_overrides()).items():
         category = key.removeprefix("thresholds.")
         if key.startswith("thresholds.") and category in suite.thresholds and isinstance(value, int | float):
-            suite.thresholds[category] = float(value)
+            suite.set_threshold(category, float(value))
             applied[category] = float(value)
     return applied
 

@@ -47,3 +47,22 @@ def test_interleaved_threads_in_one_batch_keep_their_own_context(suite: Detector
     reviews = StreamReviewer(suite).review_many(items)
     assert reviews[2].scores["duplicated_quote"] >= 0.9  # repeats h1 in its own thread
     assert reviews[3].scores["duplicated_quote"] == 0.0  # the same words are new in the rail thread
+
+
+def test_a_threshold_lowered_at_run_time_still_gets_reasons(suite: DetectorSuite) -> None:
+    text = "You are a pathetic idiot and a liar, nobody here believes a word you say, clown."
+    thread = suite.begin_thread("t", "Harbour news")
+    first = thread.review(Post(id="1", text=text, author="troll"))
+    score = first.scores["inflammatory"]
+    suite.set_threshold("inflammatory", max(0.05, score - 0.2))
+    try:
+        again = suite.begin_thread("t2", "Harbour news").review(Post(id="1", text=text, author="troll"))
+        flag = next(f for f in again.flags if f.category == "inflammatory")
+        assert flag.reasons
+    finally:
+        suite.set_threshold("inflammatory", 0.6)
+
+
+def test_set_threshold_refuses_values_outside_0_1(suite: DetectorSuite) -> None:
+    with pytest.raises(ValueError, match="within"):
+        suite.set_threshold("off_topic", 1.5)

@@ -283,7 +283,7 @@ class ModQueueCog(commands.GroupCog, group_name="modq", group_description="The m
         await self.bot.store.change_setting(
             f"thresholds.{category}", value, actor_id=interaction.user.id, actor_name=interaction.user.name
         )
-        suite.thresholds[category] = value
+        suite.set_threshold(category, value)
         log.warning("threshold %s changed from %.2f to %.2f by %s", category, old, value, interaction.user.id)
         await reply(
             interaction,
