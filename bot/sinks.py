@@ -108,15 +108,19 @@ def context_excerpt(text: str, start: int, end: int, limit: int = 300, context: 
     """`text[start:end]` with up to `context` characters around it, cut at word boundaries, <= `limit`."""
     start, end = max(0, start), min(len(text), end)
     room = max(0, limit - (end - start)) // 2
-    lo = max(0, start - min(room, context))
-    if lo > 0:
+    # Context stays on the evidence's own lines: the line before may be another speaker or forum chrome.
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    lo = max(line_start, start - min(room, context))
+    if lo > line_start:
         space = text.find(" ", lo, start)
         lo = space + 1 if space >= 0 else start
-    hi = min(len(text), end + min(room, context))
-    if hi < len(text):
+    hi = min(line_end, end + min(room, context))
+    if hi < line_end:
         space = text.rfind(" ", end, hi)
         hi = space if space >= 0 else end
-    excerpt = ("…" if lo > 0 else "") + text[lo:hi].strip() + ("…" if hi < len(text) else "")
+    excerpt = ("…" if lo > line_start else "") + text[lo:hi].strip() + ("…" if hi < line_end else "")
     return truncate(excerpt, limit)
 
 
