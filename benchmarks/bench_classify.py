@@ -29,26 +29,10 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.datasets.iac import IacThread, load_iac  # noqa: E402
+from bot.datasets.iac import load_iac, repeat_threads  # noqa: E402
 from classifiers.duplicates import QuoteDuplicateDetector  # noqa: E402
 from classifiers.text import words  # noqa: E402
 from classifiers.thread import Thread  # noqa: E402
-
-
-def copies(threads: list[IacThread], posts: int) -> list[Thread]:
-    """Enough copies of the threads (new ids) to hold at least `posts` posts."""
-    out: list[Thread] = []
-    total = 0
-    round_ = 0
-    while total < posts:
-        for item in threads:
-            thread = item.thread
-            out.append(Thread(id=f"{thread.id}-{round_}", title=thread.title, posts=thread.posts))
-            total += len(thread.posts)
-            if total >= posts:
-                break
-        round_ += 1
-    return out
 
 
 def write_jsonl(threads: list[Thread], path: Path) -> int:
@@ -125,9 +109,9 @@ def main() -> int:
     parser.add_argument("--skip-classify", action="store_true", help="only the in-process detector timing")
     args = parser.parse_args()
     console = Console(highlight=False)
-    threads = load_iac(args.data_dir)
+    corpus = [item.thread for item in load_iac(args.data_dir)]
 
-    small = copies(threads, args.posts)
+    small = repeat_threads(corpus, args.posts)
     n_small = sum(len(t.posts) for t in small)
     reference = time_reference(small)
     detector = time_detector(small)
@@ -149,7 +133,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for label, size in (("small", args.posts), ("large (4x)", 4 * args.posts)):
             path = Path(tmp) / f"{label.split()[0]}.jsonl"
-            posts = write_jsonl(copies(threads, size), path)
+            posts = write_jsonl(repeat_threads(corpus, size), path)
             rate, rss = run_classify(path, posts)
             table.add_row(label, f"{posts:,}", f"{rate:,.0f}", f"{rss:,.0f}")
     console.print(table)

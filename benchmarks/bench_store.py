@@ -26,11 +26,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.datasets.iac import NONPOLITICAL, POLITICAL, read_iac
+from bot.datasets.iac import NONPOLITICAL, POLITICAL, read_iac, repeat_threads
 from bot.service import ModerationService
 from bot.store import Store
 from classifiers.suite import DetectorSuite
-from classifiers.thread import Post, Thread
+from classifiers.thread import Thread
 from config.settings import get_settings
 
 
@@ -41,33 +41,6 @@ def load_corpus(data_dir: Path) -> list[Thread]:
     if not threads:
         raise SystemExit(f"no threads in {folder}")
     return threads
-
-
-def repeat_to(threads: list[Thread], n_posts: int) -> list[Thread]:
-    """Copies of the threads under new ids, round after round, until there are `n_posts` posts."""
-    out: list[Thread] = []
-    total = 0
-    round_ = 0
-    while total < n_posts:
-        for thread in threads:
-            posts = thread.posts[: n_posts - total]
-            if not posts:
-                break
-            tid = f"{thread.id}~{round_}"
-            out.append(
-                Thread(
-                    id=tid,
-                    title=thread.title,
-                    posts=tuple(
-                        Post(id=f"{p.id}~{round_}", text=p.text, author=p.author, position=p.position)
-                        for p in posts
-                    ),
-                    url=f"https://bench.test/threads/{tid}/",
-                )
-            )
-            total += len(posts)
-        round_ += 1
-    return out
 
 
 def build_suite(which: str) -> tuple[DetectorSuite, str]:
@@ -139,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
 
     data_dir = args.data_dir or get_settings().data_dir
     corpus = load_corpus(data_dir)
-    threads = repeat_to(corpus, args.posts)
+    threads = repeat_threads(corpus, args.posts)
     n = sum(len(t.posts) for t in threads)
     suite, described = build_suite(args.suite)
     print(f"{n:,} posts in {len(threads):,} threads (IAC 4forums dev, {len(corpus)} threads repeated)")

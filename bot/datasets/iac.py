@@ -109,3 +109,31 @@ def load_iac(data_dir: Path, *, political: bool = True) -> list[IacThread]:
     """The political sample (default) or the non-political pool."""
     folder = corpus_dir(data_dir, "iac_4forums")
     return list(read_iac(folder / (POLITICAL if political else NONPOLITICAL)))
+
+
+def repeat_threads(threads: list[Thread], n_posts: int) -> list[Thread]:
+    """Copies of the threads under new thread and post ids, round after round, until there are `n_posts`
+    posts (large inputs for benchmarks, built at run time)."""
+    out: list[Thread] = []
+    total = 0
+    round_ = 0
+    while total < n_posts:
+        for thread in threads:
+            posts = thread.posts[: n_posts - total]
+            if not posts:
+                break
+            tid = f"{thread.id}~{round_}"
+            out.append(
+                Thread(
+                    id=tid,
+                    title=thread.title,
+                    posts=tuple(
+                        Post(id=f"{p.id}~{round_}", text=p.text, author=p.author, position=p.position)
+                        for p in posts
+                    ),
+                    url=f"https://bench.test/threads/{tid}/",
+                )
+            )
+            total += len(posts)
+        round_ += 1
+    return out
