@@ -47,7 +47,7 @@ MESSAGES = r"/channels/\d+/messages"
 TEXTS = [
     "Only an idiot would believe the harbour ferry runs in winter.",
     "Look, you idiot, the timetable is on the council's site.",
-    "Idiots everywhere: the ferry stopped in October, as every year.",
+    "What a stupid clown you are, the harbour ferry never ran in winter, idiot.",
 ]
 
 
