@@ -172,3 +172,20 @@ def test_classify_of_hostile_text_keeps_going() -> None:
     result = modassist("classify", stdin="".join(json.dumps(h) + "\n" for h in hostile))
     assert result.returncode == 0, result.stderr
     assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["h1", "h2", "h3"]
+
+
+def test_scan_report_never_passes_terminal_escapes_or_markup(tmp_path: Path) -> None:
+    text = "The ferry terminal was approved on Monday after a long debate about the cost of dredging."
+    hostile = text + " \u001b[31m[red]@everyone[/red]"
+    lines = [
+        {"id": "a", "thread_id": "t", "thread_title": "Ferry \u001b]0;pwned\u0007", "text": text},
+        {"id": "b", "thread_id": "t", "author": "[bold]x\u001b[31m", "text": hostile},
+    ]
+    path = tmp_path / "hostile.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    result = modassist("scan", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "\u001b" not in result.stdout
+    assert "\u0007" not in result.stdout
+    assert "[bold]x" in result.stdout  # shown as typed, not read as markup
+    assert "[red]@everyone[/red]" in result.stdout
