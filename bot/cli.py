@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from bot.errors import ModassistError
 
-# Each module has `register(subparsers)`; add a line here to add a command.
+# Each module has `register(subparsers)` adding the command named after it; add a line to add a command.
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.commands.scan",
     "bot.commands.classify",
@@ -27,14 +27,20 @@ EVAL_MODULES: tuple[str, ...] = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every sub-command registered."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser. Given the command line, only the command it names is imported (some pull in
+    discord.py or scikit-learn, which take a second to import); otherwise every command is registered."""
     parser = argparse.ArgumentParser(
         prog="modassist",
         description="Moderation assistant: flags off-topic, inflammatory and duplicated-quote posts.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    named = {module.rsplit(".", 1)[1]: module for module in COMMAND_MODULES}
+    wanted = next((arg for arg in argv or () if not arg.startswith("-")), None)
+    if wanted in named:
+        importlib.import_module(named[wanted]).register(sub)
+        return parser
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     if EVAL_MODULES:
@@ -47,8 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(arguments)
+    args = parser.parse_args(arguments)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
     )
