@@ -181,8 +181,11 @@ async def test_errors_back_off_and_retry_after_is_honoured(forum: ForumServer, s
     assert statuses == [500, 500, 500, 429, 200]
     gaps = [b.at - a.at for a, b in itertools.pairwise(forum.requests[:5])]
     # Back-off: at least the minimum (0.05), doubling per error (0.1, 0.2); then the server's Retry-After.
-    assert gaps[0] >= 0.05 and gaps[1] >= 0.1 and gaps[2] >= 0.2
-    assert gaps[3] >= 0.95
+    # The gaps are seen at the server: one request may spend a little longer on the way than the next
+    # (a loaded machine), so they are compared with `slack` to spare.
+    slack = 0.02
+    assert gaps[0] >= 0.05 - slack and gaps[1] >= 0.1 - slack and gaps[2] >= 0.2 - slack
+    assert gaps[3] >= 1.0 - slack
     [watch] = await store.watches()
     assert (await store.watch_state(watch.id)).consecutive_errors == 0
 
