@@ -42,9 +42,9 @@ def _populate(path: Path) -> None:
                     "border.1",
                     "Border [b]news[/b]",
                     (
-                        Post("1", "tariffs on avocados", author="FriedButter", position=1),
-                        Post("2", "you idiot", author="coolgod", position=2),
-                        Post("3", "tariffs on avocados again", author="FriedButter", position=3),
+                        Post("1", "tariffs on avocados", author="harbourwatch", position=1),
+                        Post("2", "you idiot", author="tidewalker", position=2),
+                        Post("3", "tariffs on avocados again", author="harbourwatch", position=3),
                     ),
                     url="https://forum.test/threads/border.1/",
                 )
@@ -52,8 +52,8 @@ def _populate(path: Path) -> None:
             await service.review(
                 Thread(
                     "ai.2",
-                    "DeepSeek",
-                    (Post("9", "what an idiot", author="Palmer"),),
+                    "Gadget news",
+                    (Post("9", "what an idiot", author="grumpybosun"),),
                     url="https://forum.test/t/2",
                 )
             )
@@ -113,18 +113,18 @@ def test_flags_lists_open_flags_with_filters(tmp_path: Path, capsys: pytest.Capt
     assert run("flags", "--db", str(path)) == 0
     out = capsys.readouterr().out
     assert "Open flags (3)" in out
-    assert "coolgod" in out and "Palmer" in out and "FriedButter" in out
+    assert "tidewalker" in out and "grumpybosun" in out and "harbourwatch" in out
     assert "insulting language: 'idiot'." in out and "0.90 / 0.60" in out
     assert "Border [b]news[/b]" in out  # titles are text, not markup
     run("flags", "--db", str(path), "--category", "duplicated_quote")
     out = capsys.readouterr().out
-    assert "Open flags (1)" in out and "FriedButter" in out and "coolgod" not in out
-    run("flags", "--db", str(path), "--author", "COOLGOD")
+    assert "Open flags (1)" in out and "harbourwatch" in out and "tidewalker" not in out
+    run("flags", "--db", str(path), "--author", "TIDEWALKER")
     out = capsys.readouterr().out
-    assert "Open flags (1)" in out and "coolgod" in out
-    run("flags", "--db", str(path), "--thread", "deepseek")
+    assert "Open flags (1)" in out and "tidewalker" in out
+    run("flags", "--db", str(path), "--thread", "gadget")
     out = capsys.readouterr().out
-    assert "Open flags (1)" in out and "Palmer" in out
+    assert "Open flags (1)" in out and "grumpybosun" in out
     run("flags", "--db", str(path), "--thread", "nothing like it")
     assert "No open flags matching the filters." in capsys.readouterr().out
     run("flags", "--db", str(path), "--limit", "1")

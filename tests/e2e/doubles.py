@@ -55,7 +55,7 @@ def make_suite() -> DetectorSuite:
 
 
 def make_thread(
-    thread_id: str, *texts: str, author: str = "FriedButter", start: int = 1, title: str = ""
+    thread_id: str, *texts: str, author: str = "harbourwatch", start: int = 1, title: str = ""
 ) -> Thread:
     """A forum thread whose posts say `texts`, numbered from `start`."""
     posts = tuple(

@@ -49,7 +49,7 @@ async def test_an_alert_goes_out_with_its_embed_buttons_and_no_mentions(
     assert embed["title"] == "⚑ Inflammatory 0.91 · Off-topic 0.78"
     assert embed["url"] == f"{FORUM}/threads/t1/post-2"
     assert embed["color"] == COLOUR_HIGH.value  # by the highest score
-    assert embed["author"]["name"] == "FriedButter"
+    assert embed["author"]["name"] == "harbourwatch"
     assert embed["timestamp"].startswith("2025-03-01T10:00:00")
     assert embed["description"] == "> Only an idiot would post crypto tips here."
     assert field(embed, "Thread") == "Thread t1"
@@ -58,7 +58,7 @@ async def test_an_alert_goes_out_with_its_embed_buttons_and_no_mentions(
     assert "'crypto'" in field(embed, "Off-topic 0.78 (threshold 0.70)")
 
     [row] = body["components"]
-    alert_id = (await runtime.store.author_history("FriedButter")).flags[0].flag.alert_id
+    alert_id = (await runtime.store.author_history("harbourwatch")).flags[0].flag.alert_id
     ids = [b.get("custom_id") or b.get("url") for b in row["components"]]
     assert ids == [
         f"alert:{alert_id}:confirm",
@@ -132,7 +132,7 @@ async def test_a_moderators_click_stores_the_decision_and_shows_it_on_the_alert(
     ]
     assert fake.messages[int(message["id"])]["embeds"] == response["data"]["embeds"]
 
-    [flag] = (await runtime.store.author_history("FriedButter")).flags
+    [flag] = (await runtime.store.author_history("harbourwatch")).flags
     assert flag.flag.status == "confirmed"
     [stored] = await runtime.store.decisions_for(flag.flag.id)
     assert (stored.verdict, stored.moderator_id, stored.moderator_name) == (
@@ -171,7 +171,7 @@ async def test_a_non_moderators_click_is_refused_privately_and_changes_nothing(
         assert "Only moderators" in response["data"]["content"]
         assert response["data"]["allowed_mentions"] == {"parse": []}
 
-    [flag] = (await runtime.store.author_history("FriedButter")).flags
+    [flag] = (await runtime.store.author_history("harbourwatch")).flags
     assert flag.flag.status == "open"
     assert await runtime.store.decisions_for(flag.flag.id) == []
     assert fake.messages[int(message["id"])] == before
