@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from classifiers.result import Category, Detection, Evidence
-from classifiers.text import shingle_hashes, word_key_spans, word_keys
+from classifiers.text import forget_oldest, shingle_hashes, word_key_spans, word_keys
 from classifiers.thread import Post, Quote
 
 _NONE = -1
@@ -192,11 +192,7 @@ class DuplicateThreadState:
         if table and not table.keys().isdisjoint(hashes):
             hashes = [h for h in hashes if h not in table]
         table.update(dict.fromkeys(hashes, index))
-        excess = len(table) - self._d.max_shingles
-        if excess > 0:
-            # Forget the oldest shingles first (dicts keep insertion order).
-            for key in [k for k, _ in zip(table, range(excess), strict=False)]:
-                del table[key]
+        forget_oldest(table, self._d.max_shingles)
 
     # -- review -----------------------------------------------------------------------------------------
 

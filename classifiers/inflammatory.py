@@ -46,7 +46,14 @@ import numpy.typing as npt
 
 from classifiers.persistence import ModelError, load_model, save_model
 from classifiers.result import Category, Detection, Evidence
-from classifiers.text import _INVISIBLE, boilerplate_spans, shingle_hashes, word_key_spans, word_keys
+from classifiers.text import (
+    _INVISIBLE,
+    boilerplate_spans,
+    forget_oldest,
+    shingle_hashes,
+    word_key_spans,
+    word_keys,
+)
 from classifiers.thread import Post
 
 MODEL_KIND = "modassist.inflammatory.hashed-linear"
@@ -1096,10 +1103,7 @@ class InflammatoryThreadState:
                 ]
         own = _blank(post.text, boilerplate_spans(post.text) + repeated)
         self._seen.update(dict.fromkeys(hashes))
-        excess = len(self._seen) - self._max
-        if excess > 0:
-            for key in [k for k, _ in zip(self._seen, range(excess), strict=False)]:
-                del self._seen[key]
+        forget_oldest(self._seen, self._max)
         return own, sum(e - s for s, e in _merge(repeated))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 # Zero-width and other invisible format characters that obfuscate words ("id\u200biot").
 _INVISIBLE_POINTS = (
@@ -196,6 +197,14 @@ def shingle_hashes(keys: list[bytes], size: int) -> list[int]:
     if len(keys) < size:
         return []
     return list(map(hash, zip(*(keys[i:] for i in range(size)), strict=False)))
+
+
+def forget_oldest(table: dict[Any, Any], limit: int) -> None:
+    """Drop the oldest entries of an insertion-ordered dict until it holds at most `limit` entries."""
+    excess = len(table) - limit
+    if excess > 0:
+        for key in [k for k, _ in zip(table, range(excess), strict=False)]:
+            del table[key]
 
 
 def word_key_spans(text: str) -> list[tuple[int, int]] | None:
