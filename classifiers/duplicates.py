@@ -14,15 +14,12 @@ methods, so the detector keeps up with busy forums.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import accumulate, compress, repeat
-
-import numpy as np
-import numpy.typing as npt
+from itertools import accumulate, compress, groupby, repeat
 
 from classifiers.result import Category, Detection, Evidence
-from classifiers.text import forget_oldest, shingle_hashes, word_key_spans, word_keys
+from classifiers.text import ascii_word_bounds, forget_oldest, shingle_hashes, word_key_spans, word_keys
 from classifiers.thread import Post, Quote
 
 _NONE = -1
@@ -75,17 +72,19 @@ class _QuoteSummary:
 
 
 _NOTHING_REPEATED = Detection("duplicated_quote", 0.0)
+_NO_QUOTES = _QuoteSummary()  # read only
 
 
-def _value_runs(values: npt.NDArray[np.int64]) -> list[tuple[int, int, int]]:
-    """Runs (first, last + 1, value) of equal values other than _NONE in a per-shingle array."""
-    if len(values) == 0:
-        return []
-    cuts = np.flatnonzero(values[1:] != values[:-1]) + 1
-    starts = np.concatenate(([0], cuts))
-    ends = np.concatenate((cuts, [len(values)]))
-    keep = values[starts] != _NONE
-    return list(zip(starts[keep].tolist(), ends[keep].tolist(), values[starts][keep].tolist(), strict=True))
+def _value_runs(values: list[int], none: int) -> list[tuple[int, int, int]]:
+    """Runs (first, last + 1, value) of equal values other than `none` in a per-shingle list."""
+    found = []
+    pos = 0
+    for value, group in groupby(values):
+        end = pos + len(list(group))
+        if value != none:
+            found.append((pos, end, value))
+        pos = end
+    return found
 
 
 def _runs(shingle_runs: Iterable[tuple[int, int, int]], size: int, gap: int) -> list[_Run]:
@@ -202,58 +201,86 @@ class DuplicateThreadState:
         own = word_keys(post.text)
         hashes = shingle_hashes(own, size)
         me = self._add_ref(_Ref(post.id, post.author, post.position))
+        # `me` is new to the tables, so below it stands for "not seen before this post".
         origin = self._origin
-        matched = bool(origin) and not origin.keys().isdisjoint(hashes)
-        internal = len(set(hashes)) != len(hashes)
-        if not (matched or internal or post.quotes):
-            # The common case, kept cheap: nothing repeated, nothing quoted.
-            self._remember(origin, hashes, me)
-            return _NOTHING_REPEATED
+        quoted_by = self._quoted_by
+        if post.quotes:
+            # Marked quotes enter the tables before this post's own words do: look up first, store last.
+            srcs = list(map(origin.get, hashes, repeat(me)))
+            lookup_quoter: Callable[[int, int], int] = quoted_by.get
+            internal = len(set(hashes)) != len(hashes)
+        else:
+            # One pass in C looks every shingle up and stores the new ones as this post's own.
+            before = len(origin)
+            srcs = list(map(origin.setdefault, hashes, repeat(me)))
+            added = len(origin) - before
+            if added == len(hashes):
+                # The common case, kept cheap: every shingle new to the thread, none twice in this post.
+                forget_oldest(origin, self._d.max_shingles)
+                return _NOTHING_REPEATED
+            # Repeated shingles get their first quoter as they are looked up (setdefault too).
+            lookup_quoter = quoted_by.setdefault
+            internal = srcs.count(me) != added  # a shingle new to the thread twice in this post
 
-        m = len(hashes)
-        srcs = (
-            np.fromiter(map(origin.get, hashes, repeat(_NONE)), dtype=np.int64, count=m)
-            if matched
-            else np.full(m, _NONE, dtype=np.int64)
-        )
         marks = srcs
         if internal:
             first_seen: dict[int, int] = {}
-            unmatched = (srcs == _NONE).tolist()
             again = [
-                i for i, h in enumerate(hashes) if unmatched[i] and first_seen.setdefault(h, i) + size <= i
+                i
+                for i, (h, src) in enumerate(zip(hashes, srcs, strict=True))
+                if src == me and first_seen.setdefault(h, i) + size <= i
             ]
             if again:
                 marks = srcs.copy()
-                marks[again] = _SELF
-        runs = _runs(_value_runs(marks), size, self._d.gap_fill)
-        requote_runs = self._requote_runs(post, srcs, hashes) if matched else []
+                for i in again:
+                    marks[i] = _SELF
+        shingle_runs = _value_runs(marks, me)
+        runs = _runs(shingle_runs, size, self._d.gap_fill)
+        matched = [run for run in shingle_runs if run[2] != _SELF]
+        requote_runs = self._requote_runs(post, matched, hashes, lookup_quoter, me) if matched else []
 
-        quotes = self._review_quotes(post, me)
-
-        # Remember this post: its new shingles are its own; repeated ones now have a first quoter.
-        if matched:
-            is_new = (srcs == _NONE).tolist()
-            self._remember(self._quoted_by, list(compress(hashes, [not new for new in is_new])), me)
+        if post.quotes:
+            quotes = self._review_quotes(post, me)
+            # Remember this post: its new shingles are its own; repeated ones now have a first quoter.
+            is_new = [src == me for src in srcs]
+            self._remember(quoted_by, list(compress(hashes, [not new for new in is_new])), me)
             self._remember(origin, list(compress(hashes, is_new)), me)
         else:
-            self._remember(origin, hashes, me)
+            quotes = _NO_QUOTES
+            forget_oldest(quoted_by, self._d.max_shingles)
+            forget_oldest(origin, self._d.max_shingles)
         return self._judge(post, own, runs, requote_runs, quotes)
 
-    def _requote_runs(self, post: Post, srcs: npt.NDArray[np.int64], hashes: list[int]) -> list[_Run]:
-        """Runs of words that repeat a passage an earlier post (of a third party) already quoted."""
-        quoters = np.fromiter(
-            map(self._quoted_by.get, hashes, repeat(_NONE)), dtype=np.int64, count=len(hashes)
-        )
-        quoters[srcs == _NONE] = _NONE
-        found = quoters != _NONE
-        if not found.any():
-            return []
-        pairs = set(zip(srcs[found].tolist(), quoters[found].tolist(), strict=True))
-        for src, quoter in pairs:
-            if not self._is_requote(post, src, quoter):
-                quoters[(srcs == src) & (quoters == quoter)] = _NONE
-        return _runs(_value_runs(quoters), self._d.shingle_size, self._d.gap_fill)
+    def _requote_runs(
+        self,
+        post: Post,
+        matched: list[tuple[int, int, int]],
+        hashes: list[int],
+        lookup_quoter: Callable[[int, int], int],
+        me: int,
+    ) -> list[_Run]:
+        """Runs of words that repeat a passage an earlier post (of a third party) already quoted.
+
+        `matched` holds the runs of shingles (first, last + 1, source) that repeat earlier posts;
+        `lookup_quoter(h, me)` says who first repeated shingle `h` (`me`: nobody before this post).
+        """
+        found: list[tuple[int, int, int]] = []
+        verdicts: dict[tuple[int, int], bool] = {}
+        for first, last, src in matched:
+            pos = first
+            for quoter, group in groupby(map(lookup_quoter, hashes[first:last], repeat(me))):
+                end = pos + len(list(group))
+                if quoter != me:
+                    verdict = verdicts.get((src, quoter))
+                    if verdict is None:
+                        verdict = verdicts[src, quoter] = self._is_requote(post, src, quoter)
+                    if verdict:
+                        if found and found[-1][1] == pos and found[-1][2] == quoter:
+                            found[-1] = (found[-1][0], end, quoter)  # the same quoter across sources
+                        else:
+                            found.append((pos, end, quoter))
+                pos = end
+        return _runs(found, self._d.shingle_size, self._d.gap_fill)
 
     def _is_requote(self, post: Post, src: int, quoter: int) -> bool:
         """A third party's passage quoted again: neither the source nor the earlier quoter is this author.
@@ -406,7 +433,14 @@ class DuplicateThreadState:
         """Character spans of the repeated runs of the post's text."""
         if not runs:
             return []
-        spans = word_key_spans(post.text)
+        if post.text.isascii():
+            starts, ends = ascii_word_bounds(post.text)
+            # Boilerplate lines hold words that `word_keys` skipped: then the counts differ.
+            spans = list(zip(starts, ends, strict=True)) if len(starts) == words else None
+        else:
+            spans = None
+        if spans is None:
+            spans = word_key_spans(post.text)
         if spans is None or len(spans) != words:
             return []  # the text cannot be aligned word for word (rare Unicode): no spans
         found: list[Evidence] = []

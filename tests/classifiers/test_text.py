@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from classifiers.text import (
+    _ASCII_TABLE,
+    _BOILERPLATE_HINTS,
+    _TOP_LINE,
+    ascii_word_bounds,
     boilerplate_spans,
     is_boilerplate_line,
     normalize,
@@ -92,3 +98,79 @@ def test_ascii_word_keys_are_alphanumeric_runs(text: str) -> None:
     for key in word_keys(text):
         assert key and all(chr(b).isalnum() or chr(b) == "_" for b in key)
         assert key == key.lower()
+
+
+# -- the fast paths for plain ASCII text give what reading every line gives ---------------------------------
+
+
+def _spans_reading_every_line(text: str) -> list[tuple[int, int]]:
+    """Boilerplate spans the plain way: the hint check, then every line through `is_boilerplate_line`."""
+    lowered = text.lower()
+    if not any(hint in lowered for hint in _BOILERPLATE_HINTS) and not _TOP_LINE.search(lowered):
+        return []
+    spans, pos = [], 0
+    for line in text.split("\n"):
+        end = pos + len(line)
+        if len(line) <= 160 and is_boilerplate_line(line):
+            spans.append((pos, end))
+        pos = end + 1
+    return spans
+
+
+def _blanked(text: str) -> str:
+    for start, end in _spans_reading_every_line(text):
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
+_PIECES = [
+    "Please, Log in or Register to view URLs content!",
+    "please log in or register  to view links content",
+    "IMG_2041.JPG",
+    "holiday photo.jpeg",
+    "notes .txt",
+    "a .pdf and more",
+    "View attachment 12",
+    "Click to expand...",
+    "Top",
+    " top\r",
+    "\rtop",
+    "\x0btop",
+    "stop the topic",
+    "harbourwatch said:",
+    "bob said",
+    "she said so",
+    "unsaid",
+    "expand",
+    "jpg images",
+    "register",
+]
+_ascii_texts = st.lists(
+    st.one_of(st.sampled_from(_PIECES), st.text(alphabet=st.characters(codec="ascii"), max_size=40)),
+    max_size=8,
+).flatmap(lambda parts: st.sampled_from(["\n", " ", "\r\n", "\n\n"]).map(lambda sep: sep.join(parts)))
+
+
+@given(_ascii_texts)
+def test_ascii_boilerplate_spans_read_only_the_lines_that_matter(text: str) -> None:
+    assert boilerplate_spans(text) == _spans_reading_every_line(text)
+
+
+@given(_ascii_texts)
+def test_ascii_word_keys_skip_exactly_the_boilerplate(text: str) -> None:
+    assert word_keys(text) == _blanked(text).encode("ascii").lower().translate(_ASCII_TABLE).split()
+
+
+@given(_ascii_texts)
+def test_ascii_word_spans_are_the_runs_of_word_characters(text: str) -> None:
+    translated = _blanked(text).encode("ascii").translate(_ASCII_TABLE)
+    expected = [m.span() for m in re.finditer(rb"\S+", translated)]
+    assert word_key_spans(text) == expected
+    starts, ends = ascii_word_bounds(_blanked(text))
+    assert list(zip(starts, ends, strict=True)) == expected
+
+
+def test_boilerplate_needs_a_hint_somewhere() -> None:
+    # "\rtop" reads as "top" line by line, but without a hint in the text nothing is boilerplate.
+    assert boilerplate_spans("first line\n\rtop\nlast") == []
+    assert boilerplate_spans("bob said:\n\rtop\nlast") == [(0, 9), (10, 14)]
