@@ -45,6 +45,7 @@ import numpy as np
 import numpy.typing as npt
 
 from classifiers.persistence import ModelError, load_model, save_model
+from classifiers.profanity import ProfanityModel
 from classifiers.result import Category, Detection, Evidence
 from classifiers.text import (
     _INVISIBLE,
@@ -362,6 +363,9 @@ DENSE_NAMES = (
 # What the second stage reads: the linear score of the text and of its worst sentence, the style features, and
 # the two scores times the (standardised) length, so long posts can weigh their worst sentence differently.
 SECOND_STAGE_NAMES = ("text", "worst_sentence", *DENSE_NAMES, "text_x_length", "worst_sentence_x_length")
+# A model trained with the peer's profanity score (`classifiers.profanity`, `modassist train --with-peer`)
+# also reads it, alone and times the worst sentence's score. The shipped model does not: see MODEL_CARD.md.
+PEER_INPUTS = ("peer_profanity", "peer_profanity_x_worst_sentence")
 
 
 _SCORE_BOUND = 8.0
@@ -374,14 +378,20 @@ def standardise(dense: F64, mean: F64, scale: F64) -> F64:
     return clipped
 
 
-def second_stage_inputs(doc: F64, best: F64, dense: F64) -> F64:
-    """The second stage's input matrix, from linear scores and standardised dense features."""
+def second_stage_inputs(doc: F64, best: F64, dense: F64, peer: F64 | None = None) -> F64:
+    """The second stage's input matrix, from linear scores, standardised dense features and, when the model
+    has one, the peer's profanity probability (read as bounded log-odds)."""
     length = dense[:, 0]
     # Linear scores grow with the square root of a phrase's repeats (norms are counted per occurrence): bound
     # them, so a post that repeats one phrase thousands of times stays within the trained range.
     doc = np.clip(doc, -_SCORE_BOUND, _SCORE_BOUND)
     best = np.clip(best, -_SCORE_BOUND, _SCORE_BOUND)
-    stacked: F64 = np.column_stack([doc, best, dense, doc * length, best * length])
+    columns = [doc, best, dense, doc * length, best * length]
+    if peer is not None:
+        p = np.clip(peer, 1e-3, 1 - 1e-3)
+        log_odds = np.log(p / (1 - p))
+        columns.extend([log_odds, log_odds * best])
+    stacked: F64 = np.column_stack(columns)
     return stacked
 
 
@@ -714,6 +724,12 @@ class InflammatoryModel:
     linear_bias: float = 0.0
     version: str = "inflammatory-untrained"
     info: dict[str, Any] = field(default_factory=dict)
+    peer: ProfanityModel | None = None
+
+    @property
+    def second_stage_names(self) -> tuple[str, ...]:
+        """What the second stage reads, in order."""
+        return (*SECOND_STAGE_NAMES, *PEER_INPUTS) if self.peer is not None else SECOND_STAGE_NAMES
 
     def __post_init__(self) -> None:
         n = self.features.n_columns
@@ -732,7 +748,8 @@ class InflammatoryModel:
         occ = self.features.occurrences(texts)
         doc, best = text_and_sentence_scores(occ, self._table)
         dense = standardise(occ.dense, self.dense_mean, self.dense_scale)
-        stacked = second_stage_inputs(doc + self.linear_bias, best + self.linear_bias, dense)
+        peer = self.peer.probability(texts) if self.peer is not None else None
+        stacked = second_stage_inputs(doc + self.linear_bias, best + self.linear_bias, dense, peer)
         scores: F64 = stacked @ self.meta_coef + self.meta_bias
         return scores
 
@@ -766,6 +783,8 @@ class InflammatoryModel:
             "calibration_x": self.calibration_x.astype(np.float64),
             "calibration_y": self.calibration_y.astype(np.float64),
         }
+        if self.peer is not None:
+            arrays.update(self.peer.arrays())
         meta = {
             "format_version": FORMAT_VERSION,
             "version": self.version,
@@ -773,7 +792,7 @@ class InflammatoryModel:
             "dense_names": list(DENSE_NAMES),
             "meta_bias": float(self.meta_bias),
             "linear_bias": float(self.linear_bias),
-            "second_stage": list(SECOND_STAGE_NAMES),
+            "second_stage": list(self.second_stage_names),
             "info": self.info,
         }
         save_model(path, MODEL_KIND, arrays, meta)
@@ -787,8 +806,10 @@ class InflammatoryModel:
                 raise ModelError(
                     path, f"format version {meta.get('format_version')!r}, expected {FORMAT_VERSION}"
                 )
-            if list(meta.get("second_stage", [])) != list(SECOND_STAGE_NAMES):
+            stage = tuple(meta.get("second_stage", []))
+            if stage not in (SECOND_STAGE_NAMES, (*SECOND_STAGE_NAMES, *PEER_INPUTS)):
                 raise ModelError(path, "its style features do not match this version of modassist")
+            peer = ProfanityModel.from_arrays(arrays) if len(stage) > len(SECOND_STAGE_NAMES) else None
             features = TextFeatures.from_settings(meta["features"])
             n_dense = len(DENSE_NAMES)
             model = cls(
@@ -798,13 +819,14 @@ class InflammatoryModel:
                 weights=arrays["weights"].astype(np.float32),
                 dense_mean=_vector(arrays["dense_mean"], n_dense),
                 dense_scale=_vector(arrays["dense_scale"], n_dense),
-                meta_coef=_vector(arrays["meta_coef"], len(SECOND_STAGE_NAMES)),
+                meta_coef=_vector(arrays["meta_coef"], len(stage)),
                 linear_bias=float(meta["linear_bias"]),
                 meta_bias=float(meta["meta_bias"]),
                 calibration_x=arrays["calibration_x"].astype(np.float64),
                 calibration_y=arrays["calibration_y"].astype(np.float64),
                 version=str(meta["version"]),
                 info=dict(meta.get("info", {})),
+                peer=peer,
             )
         except ModelError:
             raise

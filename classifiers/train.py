@@ -8,6 +8,7 @@ The recipe (`fit_inflammatory`):
    scaled features (an NB-LR, known to suit short abusive texts) and score the held-out texts and sentences.
 3. Fit the second stage on those held-out scores: the text's score, its worst sentence, the style features,
    weighted by `stage_weight` (default: like the calibration).
+   When a `peer` profanity model is given, its probability is one more input of the second stage.
 4. Fit the isotonic calibration of the second stage's held-out scores against the soft labels (the share of
    annotators who said "inflammatory"), weighted by `calibration_weight`.
 5. Refit the linear model on everything; its weights, the second stage and the calibration make the model.
@@ -40,6 +41,7 @@ from classifiers.inflammatory import (
     second_stage_inputs,
     standardise,
 )
+from classifiers.profanity import ProfanityModel
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]
@@ -166,6 +168,7 @@ def fit_inflammatory(
     version: str = "inflammatory-untrained",
     info: dict[str, Any] | None = None,
     progress: Progress | None = None,
+    peer: ProfanityModel | None = None,
 ) -> TrainingResult:
     """Fit an `InflammatoryModel` on `texts` with soft labels in [0, 1] (see the module docstring)."""
     config = config or TrainingConfig()
@@ -209,7 +212,8 @@ def fit_inflammatory(
     dense_scale = occ.dense.std(axis=0)
     dense_scale[dense_scale == 0] = 1.0
     dense = standardise(occ.dense, dense_mean, dense_scale)
-    stacked = second_stage_inputs(oof_doc, oof_best, dense)
+    peer_scores = peer.probability(texts) if peer is not None else None
+    stacked = second_stage_inputs(oof_doc, oof_best, dense, peer_scores)
     # The second stage learns how the scores and style combine, weighted by `stage_weight` (default: like the
     # calibration, from the rows with moderator-like labels).
     rows, target, w = _expand_soft(soft_a, stage_w)
@@ -242,6 +246,7 @@ def fit_inflammatory(
         calibration_y=calibration_y,
         version=version,
         info={**(info or {}), "training": config.settings(), "dense_names": list(DENSE_NAMES)},
+        peer=peer,
     )
     report("done", total, total)
     probability = np.clip(np.interp(oof_decision, calibration_x, calibration_y), 0.0, 1.0)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ from rich.table import Table
 
 from bot.datasets.toxicity import CORPUS_NAMES, LabelledText, read_corpus
 from bot.evaluation import BinaryMetrics, binary_metrics, metrics_table, plot_pr_curves
+from bot.peer import peer_probability
 from classifiers.inflammatory import InflammatoryDetector
 from classifiers.train import dev_test_part
 from config.settings import get_settings
@@ -52,14 +52,6 @@ def dev_test_rows(data_dir: Path) -> dict[str, list[LabelledText]]:
         name: [r for r in read_corpus(data_dir, name) if dev_test_part(r.corpus, r.group)]
         for name in CORPUS_NAMES
     }
-
-
-def _peer_scores(texts: Sequence[str]) -> np.ndarray | None:
-    try:
-        from profanity_check import predict_prob
-    except ImportError:
-        return None
-    return np.asarray(predict_prob(list(texts)), dtype=float)
 
 
 def calibration_table(scores: np.ndarray, soft: np.ndarray) -> Table:
@@ -107,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         if name != "davidson":
             calibration_scores.append(scores)
             calibration_soft.append(np.array([r.soft for r in rows]))
-        peer_scores = None if args.no_peer else _peer_scores(texts)
+        peer_scores = None if args.no_peer else peer_probability(texts)
         if peer_scores is not None:
             peer.append(binary_metrics(name, labels, peer_scores, 0.5))
             curves.append((f"peer {name}", labels, peer_scores))
