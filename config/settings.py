@@ -87,6 +87,9 @@ class BotSettings(BaseModel):
     `admin_role_ids`: roles that may change thresholds, besides members with Administrator or Manage Server.
     `max_ratelimit_wait_seconds`: a rate limit longer than this is not waited out inside discord.py but hands
     the alert back to the outbox, due again when the limit ends (discord.py's floor is 30 s).
+    `fetch_private_addresses`: let `/modq scan` and forum watches fetch pages from loopback, private-network
+    and link-local addresses (a forum on your own network). Off by default, so that nobody can make the bot
+    read internal services through a URL.
     """
 
     admin_role_ids: list[int] = Field(default_factory=list)
@@ -96,6 +99,7 @@ class BotSettings(BaseModel):
     guild_ready_timeout_seconds: float = Field(default=2.0, gt=0.0, le=60.0)
     max_ratelimit_wait_seconds: float = Field(default=30.0, ge=30.0, le=3600.0)
     shutdown_grace_seconds: float = Field(default=10.0, ge=0.0, le=300.0)
+    fetch_private_addresses: bool = False
 
 
 def _http_url(value: str) -> str:

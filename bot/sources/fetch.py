@@ -5,18 +5,26 @@ event loop) behave alike: they send `User-Agent: modassist/<version> (+https://g
 give up after `timeout` seconds, refuse bodies over `max_bytes`, accept only text-like content types, and
 turn every failure (bad URL, network error, HTTP status other than 2xx, binary content, undecodable
 text) into a ParseError naming the URL.
+
+Pages fetched for the bot (`/modq scan`, forum watches) go through `guarded_connector`: unless
+`bot.fetch_private_addresses` is on, it refuses to connect to any address that is not public (loopback,
+private networks, link-local, cloud metadata), whatever the URL's host name resolves to and wherever a
+redirect points, so a moderator cannot make the bot read internal services.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import http.client
+import ipaddress
+import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from email.message import Message
 from importlib import metadata
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from bot.errors import ParseError
@@ -57,6 +65,34 @@ def user_agent() -> str:
     except metadata.PackageNotFoundError:
         version = "0+unknown"
     return f"modassist/{version} (+https://github.com/modassist)"
+
+
+class PrivateAddressError(OSError):
+    """A connection to an address that is not public was refused."""
+
+
+def _public_only_socket(addr_info: tuple[Any, ...]) -> socket.socket:
+    """aiohttp's socket factory that refuses addresses which are not public (every connection, every
+    redirect, whatever DNS said)."""
+    family, type_, proto, _, address = addr_info
+    host = str(address[0]).split("%", 1)[0]
+    try:
+        public = ipaddress.ip_address(host).is_global
+    except ValueError:
+        public = False
+    if not public:
+        raise PrivateAddressError(
+            errno.EACCES, f"{host} is not a public address (bot.fetch_private_addresses is off)"
+        )
+    return socket.socket(family=family, type=type_, proto=proto)
+
+
+def guarded_connector(*, allow_private: bool, limit_per_host: int = 0) -> aiohttp.TCPConnector:
+    """A connector for pages fetched on someone's request: public addresses only unless `allow_private`."""
+    import aiohttp
+
+    factory = None if allow_private else _public_only_socket
+    return aiohttp.TCPConnector(limit_per_host=limit_per_host, socket_factory=factory)
 
 
 def is_url(value: str) -> bool:

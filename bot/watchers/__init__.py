@@ -40,7 +40,12 @@ __all__ = [
 
 def forum_watchers(context: RunContext) -> list[ForumWatcher]:
     """The forum watcher (always: threads can be added at run time), linked to `/modq watch` with a bot."""
-    watcher = ForumWatcher(context.store, context.service, context.settings.watch.forum)
+    watcher = ForumWatcher(
+        context.store,
+        context.service,
+        context.settings.watch.forum,
+        allow_private_addresses=context.settings.bot.fetch_private_addresses,
+    )
     if context.bot is not None:
         from bot.discord.cogs.watch import WatchCog  # only with the bot
 

@@ -37,6 +37,7 @@ from lxml import etree
 
 from bot.errors import ParseError
 from bot.service import ModerationService
+from bot.sources.fetch import guarded_connector
 from bot.sources.xenforo import parse_xenforo
 from bot.store import Store, Watch, WatchState, post_content_hash
 from bot.watchers._http import (
@@ -128,13 +129,16 @@ class ForumWatcher:
         service: ModerationService,
         settings: ForumWatchSettings,
         *,
+        allow_private_addresses: bool = False,
         session: aiohttp.ClientSession | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
     ) -> None:
-        """`session`, `clock` (monotonic seconds), `sleep` and `rng` are for tests; by default the watcher
-        opens its own session while it runs."""
+        """By default the watcher opens its own session while it runs, which connects to public addresses
+        only unless `allow_private_addresses`. `session`, `clock` (monotonic seconds), `sleep` and `rng` are
+        for tests."""
+        self.allow_private_addresses = allow_private_addresses
         self.store = store
         self.service = service
         self.settings = settings
@@ -175,7 +179,8 @@ class ForumWatcher:
                 log.exception("could not add %s from the settings; watching what is stored", thread.url)
         own_session = self._session is None
         if own_session:
-            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit_per_host=4))
+            connector = guarded_connector(allow_private=self.allow_private_addresses, limit_per_host=4)
+            self._session = aiohttp.ClientSession(connector=connector)
         try:
             while not stop.is_set():
                 self._changed.clear()

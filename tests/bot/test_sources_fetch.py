@@ -15,7 +15,7 @@ import pytest
 
 from bot.errors import ParseError
 from bot.sources import fetch_page, fetch_page_async, load_thread
-from bot.sources.fetch import user_agent
+from bot.sources.fetch import PrivateAddressError, _public_only_socket, guarded_connector, user_agent
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "sources"
 THREAD_PAGE = (FIXTURES / "xenforo_thread.html").read_bytes()
@@ -169,3 +169,48 @@ async def test_async_fetch_matches(server):
             await fetch_page_async(f"{server}{path}", max_bytes=1000)
     with pytest.raises(ParseError, match=r"timed out"):
         await fetch_page_async(f"{server}/slow", timeout=0.2)
+
+
+async def test_the_bots_session_refuses_addresses_that_are_not_public(server):
+    import aiohttp
+
+    seen = len(Handler.seen_agents)
+    async with aiohttp.ClientSession(connector=guarded_connector(allow_private=False)) as session:
+        with pytest.raises(ParseError, match=r"127\.0\.0\.1 is not a public address"):
+            await fetch_page_async(f"{server}/threads/harbour.4412/", session=session)
+        # a host name is judged by the address it resolves to
+        with pytest.raises(ParseError, match=r"is not a public address"):
+            await fetch_page_async(f"{server.replace('127.0.0.1', 'localhost')}/missing", session=session)
+    assert len(Handler.seen_agents) == seen  # nothing reached the server
+    async with aiohttp.ClientSession(connector=guarded_connector(allow_private=True)) as session:
+        page = await fetch_page_async(f"{server}/threads/harbour.4412/", session=session)
+    assert page.text == THREAD_PAGE.decode("utf-8")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        (socket.AF_INET, ("10.1.2.3", 80)),
+        (socket.AF_INET, ("192.168.0.10", 443)),
+        (socket.AF_INET, ("169.254.169.254", 80)),  # cloud metadata
+        (socket.AF_INET, ("100.64.0.1", 80)),  # carrier-grade NAT
+        (socket.AF_INET, ("0.0.0.0", 80)),
+        (socket.AF_INET6, ("::1", 80, 0, 0)),
+        (socket.AF_INET6, ("fe80::1%eth0", 80, 0, 2)),
+        (socket.AF_INET6, ("::ffff:127.0.0.1", 80, 0, 0)),
+        (socket.AF_INET6, ("fd00::5", 80, 0, 0)),
+    ],
+)
+def test_private_and_local_addresses_get_no_socket(address):
+    family, sockaddr = address
+    with pytest.raises(PrivateAddressError, match="not a public address"):
+        _public_only_socket((family, socket.SOCK_STREAM, 6, "", sockaddr))
+
+
+def test_public_addresses_get_a_socket():
+    for family, sockaddr in (
+        (socket.AF_INET, ("93.184.216.34", 80)),
+        (socket.AF_INET6, ("2606:4700::1", 443, 0, 0)),
+    ):
+        sock = _public_only_socket((family, socket.SOCK_STREAM, 6, "", sockaddr))
+        sock.close()  # never connected: nothing leaves the machine

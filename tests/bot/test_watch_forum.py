@@ -58,7 +58,8 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 
 def watcher(store: Store, service: RecordingService, config: ForumWatchSettings) -> ForumWatcher:
-    return ForumWatcher(store, service, config, rng=random.Random(7))
+    # The local forum is on 127.0.0.1, which a watcher only fetches from when allowed.
+    return ForumWatcher(store, service, config, allow_private_addresses=True, rng=random.Random(7))
 
 
 def ids(*posts: int) -> list[str]:
@@ -315,3 +316,15 @@ async def test_a_failed_next_page_is_fetched_again_by_the_next_poll(forum: Forum
         # Page 1 (full now) must not be answered 304 for ever: the walk to page 2 resumes after the error.
         await eventually(lambda: len(service.new) == 5)
     assert service.new[2:] == ids(*added)
+
+
+async def test_by_default_a_watch_on_a_private_address_is_refused_and_says_why(
+    forum: ForumServer, store: Store
+) -> None:
+    thread = forum.add_thread("Harbour ferry", ("Quill", "The night ferry stops."))
+    service = RecordingService(store)
+    async with running(ForumWatcher(store, service, settings(thread), rng=random.Random(7))):
+        [watch] = await eventually(store.watches)
+        state = await eventually(lambda: _errored(store, watch.id))
+    assert "127.0.0.1 is not a public address" in (state.last_error or "")
+    assert not forum.requests and service.calls == 0

@@ -45,7 +45,14 @@ def make_settings(fake: FakeDiscord, tmp_path: Path, **overrides: Any) -> Settin
         "mod_channel_id": fake.MOD_CHANNEL_ID,
         "moderator_role_ids": [fake.ROLE_MODERATOR],
         "database": tmp_path / "modassist.db",
-        "bot": BotSettings(**{"guild_ready_timeout_seconds": 0.05, "shutdown_grace_seconds": 5.0, **bot}),
+        "bot": BotSettings(
+            **{
+                "guild_ready_timeout_seconds": 0.05,
+                "shutdown_grace_seconds": 5.0,
+                "fetch_private_addresses": True,  # the test forum is on 127.0.0.1
+                **bot,
+            }
+        ),
         "alerts": AlertSettings(**{"poll_interval_seconds": 0.2, **alerts}),
     }
     values.update(overrides)

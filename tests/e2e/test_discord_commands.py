@@ -374,3 +374,14 @@ async def test_a_second_cog_adds_a_subgroup_to_modq_under_the_same_moderator_che
     assert (await reply(fake, await fake.slash(fake.MODERATOR, "modq", "demo", "ping")))["content"] == "pong"
     refused = await reply(fake, await fake.slash(fake.VISITOR, "modq", "demo", "ping"))
     assert "Only moderators" in refused["content"]
+
+
+async def test_scan_refuses_private_addresses_unless_allowed(
+    fake: FakeDiscord, start_runtime: StartRuntime, forum: str
+) -> None:
+    await start_runtime(bot={"fetch_private_addresses": False})
+    interaction = await fake.slash(fake.MODERATOR, "modq", "scan", url=f"{forum}/thread.jsonl")
+    await fake.response(interaction)
+    error = await fake.followup(interaction)
+    assert "127.0.0.1 is not a public address" in error["content"] and error["flags"] & 64
+    assert "fetch_private_addresses" in error["content"]

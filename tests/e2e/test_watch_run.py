@@ -82,6 +82,7 @@ async def start(command: list[str], thread: ForumThread, cwd: Path) -> Process:
         "MODASSIST_ALERTS__POLL_INTERVAL_SECONDS": "0.1",
         "MODASSIST_WATCH__FORUM__THREADS": json.dumps([{"url": thread.url, "interval_seconds": INTERVAL}]),
         "MODASSIST_WATCH__FORUM__MIN_INTERVAL_SECONDS": "0.1",
+        "MODASSIST_BOT__FETCH_PRIVATE_ADDRESSES": "true",  # the forum is on 127.0.0.1
         "COLUMNS": "250",  # the permalink on one line
     }
     env.pop("MODASSIST_DISCORD_TOKEN", None)

@@ -43,6 +43,7 @@ from bot.discord.views import Pager, refresh_alert_message
 from bot.errors import ModassistError
 from bot.sources import fetch_page_async, parse_text
 from bot.sources.detect import decode
+from bot.sources.fetch import guarded_connector
 from bot.store import Verdict
 from classifiers.result import CATEGORIES
 from classifiers.suite import DetectorSuite
@@ -92,7 +93,8 @@ class ModQueueCog(commands.GroupCog, group_name="modq", group_description="The m
 
     async def cog_load(self) -> None:
         """Open the HTTP session `scan` fetches with."""
-        self._session = aiohttp.ClientSession()
+        allow_private = self.bot.settings.bot.fetch_private_addresses
+        self._session = aiohttp.ClientSession(connector=guarded_connector(allow_private=allow_private))
 
     async def cog_unload(self) -> None:
         """Close the HTTP session."""
