@@ -16,19 +16,23 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import accumulate, compress, groupby, repeat
+from itertools import compress, groupby, repeat
+from operator import itemgetter, le, sub
+from typing import NamedTuple
 
 from classifiers.result import Category, Detection, Evidence
-from classifiers.text import ascii_word_bounds, forget_oldest, shingle_hashes, word_key_spans, word_keys
+from classifiers.text import Shingles, forget_oldest, shingles, word_key_spans
 from classifiers.thread import Post, Quote
 
 _NONE = -1
 _SELF = -2  # a passage repeated within the same post
 
 
-@dataclass(frozen=True, slots=True)
-class _Ref:
-    """Who wrote a passage: an earlier post of the thread, or the source a marked quote names."""
+class _Ref(NamedTuple):
+    """Who wrote a passage: an earlier post of the thread, or the source a marked quote names.
+
+    (A named tuple: one is made for every post, and a tuple is the cheapest immutable record to make.)
+    """
 
     post_id: str | None
     author: str | None
@@ -85,6 +89,18 @@ def _value_runs(values: list[int], none: int) -> list[tuple[int, int, int]]:
             found.append((pos, end, value))
         pos = end
     return found
+
+
+def _repeated_within(hashes: list[int], srcs: list[int], new: int, size: int) -> list[int]:
+    """Positions of the shingles new to the thread (`srcs[i] == new`) that already stood in this post at
+    least `size` shingles before (a passage pasted twice, not a word repeated in a row)."""
+    # A shingle is new to the thread at every place it stands in the post or at none, so the earliest
+    # place of each shingle can be found over them all, in C.
+    first: dict[int, int] = {}
+    positions = range(len(hashes))
+    firsts = map(first.setdefault, hashes, positions)
+    again = compress(positions, map(le, firsts, map(sub, positions, repeat(size))))
+    return [i for i in again if srcs[i] == new]
 
 
 def _runs(shingle_runs: Iterable[tuple[int, int, int]], size: int, gap: int) -> list[_Run]:
@@ -165,6 +181,7 @@ class DuplicateThreadState:
         self._origin: dict[int, int] = {}  # shingle -> ref index of the first post that had it
         self._quoted_by: dict[int, int] = {}  # shingle -> ref index of the first post that repeated it
         self._refs: dict[int, _Ref] = {}
+        self._labels: dict[int, str] = {}  # ref index -> its label, for the refs still kept
         self._by_post_id: dict[str, int] = {}
         self._next_ref = 0
 
@@ -179,6 +196,7 @@ class DuplicateThreadState:
         if len(self._refs) > self._d.max_posts:
             oldest = next(iter(self._refs))
             gone = self._refs.pop(oldest)
+            self._labels.pop(oldest, None)
             if gone.post_id is not None and self._by_post_id.get(gone.post_id) == oldest:
                 del self._by_post_id[gone.post_id]
         return index
@@ -198,8 +216,8 @@ class DuplicateThreadState:
     def review(self, post: Post) -> Detection:
         """Score `post` against the thread so far, then remember it."""
         size = self._d.shingle_size
-        own = word_keys(post.text)
-        hashes = shingle_hashes(own, size)
+        own = shingles(post.text, size)
+        hashes = own.hashes
         me = self._add_ref(_Ref(post.id, post.author, post.position))
         # `me` is new to the tables, so below it stands for "not seen before this post".
         origin = self._origin
@@ -224,12 +242,7 @@ class DuplicateThreadState:
 
         marks = srcs
         if internal:
-            first_seen: dict[int, int] = {}
-            again = [
-                i
-                for i, (h, src) in enumerate(zip(hashes, srcs, strict=True))
-                if src == me and first_seen.setdefault(h, i) + size <= i
-            ]
+            again = _repeated_within(hashes, srcs, me, size)
             if again:
                 marks = srcs.copy()
                 for i in again:
@@ -267,8 +280,11 @@ class DuplicateThreadState:
         found: list[tuple[int, int, int]] = []
         verdicts: dict[tuple[int, int], bool] = {}
         for first, last, src in matched:
+            quoters = list(map(lookup_quoter, hashes[first:last], repeat(me)))
+            if quoters.count(me) == len(quoters):
+                continue  # nobody repeated these shingles before this post
             pos = first
-            for quoter, group in groupby(map(lookup_quoter, hashes[first:last], repeat(me))):
+            for quoter, group in groupby(quoters):
                 end = pos + len(list(group))
                 if quoter != me:
                     verdict = verdicts.get((src, quoter))
@@ -298,14 +314,15 @@ class DuplicateThreadState:
         summary = _QuoteSummary(depth=max((q.depth() for q in post.quotes), default=0))
         for index, top in enumerate(post.quotes):
             for quote in top.walk():
-                qwords = word_keys(quote.text)
+                quoted = shingles(quote.text, size)
+                qwords = quoted.words
                 if not qwords:
                     continue
-                summary.words += len(qwords)
-                summary.letters += sum(map(len, qwords))
-                hashes = shingle_hashes(qwords, size)
+                summary.words += qwords
+                summary.letters += quoted.letters()
+                hashes = quoted.hashes
                 src = self._quote_source(quote, hashes)
-                summary.sources[src] += len(qwords)
+                summary.sources[src] += qwords
                 earlier = Counter(
                     q
                     for h in hashes
@@ -313,7 +330,7 @@ class DuplicateThreadState:
                 )
                 if earlier:
                     quoter, hits = earlier.most_common(1)[0]
-                    summary.requoters[quoter] += min(len(qwords), hits + size - 1)
+                    summary.requoters[quoter] += min(qwords, hits + size - 1)
                 self._remember(self._quoted_by, hashes, me)
                 self._remember(self._origin, hashes, src)
                 ref = self._ref(src)
@@ -336,124 +353,142 @@ class DuplicateThreadState:
     # -- verdict ----------------------------------------------------------------------------------------
 
     def _judge(
-        self, post: Post, own: list[bytes], runs: list[_Run], requote_runs: list[_Run], quotes: _QuoteSummary
+        self, post: Post, own: Shingles, runs: list[_Run], requote_runs: list[_Run], quotes: _QuoteSummary
     ) -> Detection:
-        total = len(own) + quotes.words
+        d = self._d
+        total = own.words + quotes.words
         if total == 0:
-            return Detection(self._d.category, 0.0)
-        # Shares are by letters, not words: a reader sees how much text repeats, and long words weigh more.
-        prefix = [0, *accumulate(map(len, own))]
-        total_letters = prefix[-1] + quotes.letters
+            return Detection(d.category, 0.0)
+        # Shares are by letters (UTF-8 bytes of the words), not words: a reader sees how much text repeats,
+        # and long words weigh more.
+        total_letters = own.letters() + quotes.letters
         author = post.author
+        refs = self._refs
 
-        by_source: Counter[int] = Counter(quotes.sources)
+        # Plain dicts in insertion order; sorted() by count is stable, as Counter.most_common is.
+        by_source: dict[int, int] = dict(quotes.sources)
+        repeated = quotes.words
         repeated_letters = quotes.letters
         self_words = self_letters = own_author_letters = 0
         for run in runs:
-            length, run_letters = run.end - run.start, prefix[run.end] - prefix[run.start]
-            if run.source == _SELF:
+            source, length, run_letters = run.source, run.end - run.start, own.letters(run.start, run.end)
+            if source == _SELF:
                 self_words += length
                 self_letters += run_letters
                 continue
-            by_source[run.source] += length
+            by_source[source] = by_source.get(source, 0) + length
+            repeated += length
             repeated_letters += run_letters
-            if author is not None and self._ref(run.source).author == author:
+            if author is not None and (ref := refs.get(source)) is not None and ref.author == author:
                 own_author_letters += run_letters
-        repeated = sum(by_source.values())
         own_words = total - repeated - self_words
         repeated_share = repeated_letters / total_letters
         # Repeating one's own words (an earlier post of the same author, or a passage pasted twice in this
         # post) counts for less than quoting others: it is the minor form of the problem.
-        discounted = self._d.own_repeat_discount * (self_letters + own_author_letters)
+        discounted = d.own_repeat_discount * (self_letters + own_author_letters)
         share = (repeated_letters + self_letters - discounted) / total_letters
 
-        requoted: Counter[int] = Counter(quotes.requoters)
+        requoted: dict[int, int] = dict(quotes.requoters)
+        requote_words = sum(quotes.requoters.values())
         requote_letters = 0.0
         for run in requote_runs:
-            requoted[run.source] += run.end - run.start
-            requote_letters += prefix[run.end] - prefix[run.start]
+            requoted[run.source] = requoted.get(run.source, 0) + run.end - run.start
+            requote_words += run.end - run.start
+            requote_letters += own.letters(run.start, run.end)
         if quotes.words:
             requote_letters += sum(quotes.requoters.values()) * quotes.letters / quotes.words
-        requote_words = sum(requoted.values())
         requote_share = requote_letters / total_letters
 
         reasons: list[str] = []
         score = share
+        sources = sorted(by_source.items(), key=itemgetter(1), reverse=True) if by_source else []
         if repeated:
-            if len(by_source) == 1:
-                sources_text = self._source_label(next(iter(by_source)), author)
+            if len(sources) == 1:
+                sources_text = self._source_label(sources[0][0], author)
             else:
                 sources_text = ", ".join(
-                    f"{self._source_label(s, author)} ({count} words)"
-                    for s, count in by_source.most_common(3)
+                    f"{self._source_label(s, author)} ({count} words)" for s, count in sources[:3]
                 )
             reasons.append(
                 f"{_percent(repeated_share)} of this post repeats {sources_text}; "
                 f"{_plural(own_words, 'word')} {'is' if own_words == 1 else 'are'} its own."
             )
-        if requote_words >= self._d.min_requote_words and requote_share >= self._d.min_requote_share:
-            quoters = [self._ref(q).short() for q, _ in requoted.most_common(2)]
+        if requote_words >= d.min_requote_words and requote_share >= d.min_requote_share:
+            firsts = sorted(requoted.items(), key=itemgetter(1), reverse=True)[:2]
+            quoters = [self._ref(q).short() for q, _ in firsts]
             reasons.append(
                 f"re-quotes a passage ({requote_words} words) that {' and '.join(quoters)} already quoted."
             )
             # A passage the thread already quoted, quoted again as a good part of a post, is a duplicate
             # even when the post goes on to say more; a long post re-quoting a line is ordinary debate.
-            excess = (requote_share - self._d.min_requote_share) / (1.0 - self._d.min_requote_share)
+            excess = (requote_share - d.min_requote_share) / (1.0 - d.min_requote_share)
             score = max(score, min(0.95, 0.65 + 0.3 * excess + 0.1 * min(1.0, requote_words / 60)))
         if quotes.depth >= 2:
             reasons.append(f"quotes nested {quotes.depth} deep (a quote pyramid).")
             score = max(score, min(0.95, 0.55 + 0.15 * (quotes.depth - 1)))
-        if self_words >= self._d.shingle_size * 2:
+        if self_words >= d.shingle_size * 2:
             reasons.append(f"repeats {self_words} of its own words (passages pasted twice).")
 
         # Character spans cost a second pass over the text: only for posts that may be flagged.
-        wanted = reasons and score >= self._d.evidence_min_score
-        evidence = self._evidence(post, len(own), runs, requote_runs) + quotes.evidence if wanted else []
+        wanted = reasons and score >= d.evidence_min_score
+        evidence = self._evidence(post, own, runs, requote_runs) + quotes.evidence if wanted else []
         details: dict[str, object] = {
             "repeated_share": round(repeated_share, 4),
             "self_repeated_words": self_words,
             "own_words": own_words,
             "requoted_words": requote_words,
             "quote_depth": quotes.depth,
-            "sources": [
-                {"post_id": self._ref(s).post_id, "author": self._ref(s).author, "words": c}
-                for s, c in by_source.most_common()
-            ],
+            "sources": [self._source_detail(s, count) for s, count in sources],
         }
         score = round(min(1.0, max(0.0, score)), 4)
-        return Detection(self._d.category, score, tuple(reasons), tuple(evidence), details)
+        return Detection(d.category, score, tuple(reasons), tuple(evidence), details)
+
+    def _source_detail(self, index: int, words: int) -> dict[str, object]:
+        ref = self._ref(index)
+        return {"post_id": ref.post_id, "author": ref.author, "words": words}
+
+    def _label(self, index: int) -> str:
+        """`_Ref.label` of a ref, made once."""
+        label = self._labels.get(index)
+        if label is None:
+            label = self._ref(index).label()
+            if index in self._refs:  # forgotten refs are not kept
+                self._labels[index] = label
+        return label
 
     def _source_label(self, index: int, author: str | None) -> str:
-        ref = self._ref(index)
-        if author is not None and ref.author == author:
-            return f"{ref.label()} (its own author)"
-        return ref.label()
+        if author is not None and self._ref(index).author == author:
+            return f"{self._label(index)} (its own author)"
+        return self._label(index)
 
-    def _evidence(self, post: Post, words: int, runs: list[_Run], requote_runs: list[_Run]) -> list[Evidence]:
+    def _evidence(
+        self, post: Post, own: Shingles, runs: list[_Run], requote_runs: list[_Run]
+    ) -> list[Evidence]:
         """Character spans of the repeated runs of the post's text."""
         if not runs:
             return []
-        if post.text.isascii():
-            starts, ends = ascii_word_bounds(post.text)
-            # Boilerplate lines hold words that `word_keys` skipped: then the counts differ.
-            spans = list(zip(starts, ends, strict=True)) if len(starts) == words else None
+        firsts = [run.start for run in runs]
+        lasts = [run.end - 1 for run in runs]
+        if own.aligned:  # the word bounds are character spans of the text
+            starts, ends = own.starts[firsts].tolist(), own.ends[lasts].tolist()
         else:
-            spans = None
-        if spans is None:
             spans = word_key_spans(post.text)
-        if spans is None or len(spans) != words:
-            return []  # the text cannot be aligned word for word (rare Unicode): no spans
+            if spans is None or len(spans) != own.words:
+                return []  # the text cannot be aligned word for word (rare Unicode): no spans
+            starts, ends = [spans[i][0] for i in firsts], [spans[i][1] for i in lasts]
         found: list[Evidence] = []
-        for run in runs:
+        for run, start, end in zip(runs, starts, ends, strict=True):
             pid: str | None
-            if run.source == _SELF:
+            source = run.source
+            if source == _SELF:
                 note, pid = "repeats a passage of this same post", post.id
             else:
-                note, pid = f"repeats {self._ref(run.source).label()}", self._ref(run.source).post_id
-                quoter = next(
-                    (r.source for r in requote_runs if r.start < run.end and run.start < r.end), _NONE
-                )
-                if quoter != _NONE:
-                    note += f", already quoted by {self._ref(quoter).short()}"
-            found.append(Evidence(spans[run.start][0], spans[run.end - 1][1], note=note, source_post_id=pid))
+                note, pid = f"repeats {self._label(source)}", self._ref(source).post_id
+                if requote_runs:
+                    quoter = next(
+                        (r.source for r in requote_runs if r.start < run.end and run.start < r.end), _NONE
+                    )
+                    if quoter != _NONE:
+                        note += f", already quoted by {self._ref(quoter).short()}"
+            found.append(Evidence(start, end, note=note, source_post_id=pid))
         return found

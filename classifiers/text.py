@@ -11,9 +11,10 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 # Zero-width and other invisible format characters that obfuscate words ("id\u200biot").
 _INVISIBLE_POINTS = (
@@ -41,6 +42,8 @@ _BOILERPLATE = [
 
 def strip_invisible(text: str) -> str:
     """Remove zero-width and bidi format characters."""
+    if text.isascii():  # O(1) in CPython
+        return text
     return _INVISIBLE_RE.sub("", text) if _INVISIBLE_RE.search(text) else text
 
 
@@ -103,21 +106,32 @@ class Token:
 
 def boilerplate_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of the boilerplate lines of `text` (end exclusive, newline excluded)."""
-    lowered = text.lower()
     if text.isascii():
+        lowered = text.lower()
         keys = lowered.encode("ascii").translate(_ASCII_TABLE).split()
         return _ascii_boilerplate_spans(text, lowered, _BOILERPLATE_KEYS.intersection(keys))
-    # Substring tests run in C; most posts hold no hint at all and stop here.
-    if not _has_hint(lowered):
-        return []
+    return _unicode_boilerplate_spans(text, _BOILERPLATE_KEYS.intersection(_unicode_keys(text)))
+
+
+def _unicode_boilerplate_spans(text: str, present: Iterable[bytes]) -> list[tuple[int, int]]:
+    """`boilerplate_spans` of any `text`, given which `_BOILERPLATE_KEYS` its words hold.
+
+    Every line that is not plain ASCII is read; an ASCII line only when one of those words stands in it.
+    """
+    words = [key.decode("ascii") for key in present]
     spans = []
     pos = 0
     for line in text.split("\n"):
         end = pos + len(line)
-        if len(line) <= _MAX_BOILERPLATE_LINE and is_boilerplate_line(line):
-            spans.append((pos, end))
+        if len(line) <= _MAX_BOILERPLATE_LINE:
+            if line.isascii():
+                if words and any(word in line.lower() for word in words) and is_boilerplate_line(line):
+                    spans.append((pos, end))
+            elif is_boilerplate_line(line):
+                spans.append((pos, end))
         pos = end + 1
-    return spans
+    # Like every text, it must hold a hint first (rarely read: only when a line is boilerplate).
+    return spans if spans and _has_hint(text.lower()) else []
 
 
 def _has_hint(lowered: str) -> bool:
@@ -201,6 +215,8 @@ _ASCII_SEPARATORS = bytes(c for c in range(128) if not (chr(c).isalnum() or chr(
 _ASCII_TABLE = bytes.maketrans(_ASCII_SEPARATORS, b" " * len(_ASCII_SEPARATORS))
 _KEY_RE = re.compile(r"\w+")
 _SPACE = ord(" ")
+# Word characters by code point: ASCII ones from the table above, 128 stands for every non-ASCII one.
+_IS_WORD_POINT = np.array([chr(c).isalnum() or chr(c) == "_" for c in range(128)] + [True])
 
 
 def _blank_boilerplate(text: str) -> str:
@@ -240,10 +256,38 @@ def word_keys(text: str) -> list[bytes]:
         if not spans:
             return keys
         return _blank(text, spans).encode("ascii").lower().translate(_ASCII_TABLE).split()
-    if has_boilerplate(text):
-        text = _blank_boilerplate(text)
-    folded = unicodedata.normalize("NFKC", strip_invisible(text)).casefold()
-    return [w.encode("utf-8") for w in _KEY_RE.findall(folded)]
+    keys = _unicode_keys(text)
+    spans = _unicode_boilerplate_spans(text, _BOILERPLATE_KEYS.intersection(keys))
+    return _unicode_keys(_blank(text, spans)) if spans else keys
+
+
+# Non-ASCII characters that are not word characters: spaces for the word split below.
+_NON_ASCII_SEPARATOR = re.compile(r"[^\w\x00-\x7f]")
+
+
+def _separated_lines(text: str, fold: bool) -> str:
+    """`text` line by line: ASCII lines as they are (`str.isascii` costs nothing), the others with their
+    non-ASCII separators made spaces (after NFKC, invisible characters removed and case folding if `fold`).
+
+    NFKC and case folding never reach across a newline, so line by line gives what the whole text gives.
+    """
+    lines = text.split("\n")
+    if fold:
+        return "\n".join(
+            line
+            if line.isascii()
+            else _NON_ASCII_SEPARATOR.sub(
+                " ", unicodedata.normalize("NFKC", strip_invisible(line)).casefold()
+            )
+            for line in lines
+        )
+    return "\n".join(line if line.isascii() else _NON_ASCII_SEPARATOR.sub(" ", line) for line in lines)
+
+
+def _unicode_keys(text: str) -> list[bytes]:
+    """`word_keys` of `text` with boilerplate lines counted: the runs of word characters (`\\w+`) of its
+    folded form, as UTF-8. The folded text's separators are all ASCII, so C-level byte methods split it."""
+    return _separated_lines(text, fold=True).encode("utf-8").lower().translate(_ASCII_TABLE).split()
 
 
 def shingle_hashes(keys: list[bytes], size: int) -> list[int]:
@@ -251,6 +295,171 @@ def shingle_hashes(keys: list[bytes], size: int) -> list[int]:
     if len(keys) < size:
         return []
     return list(map(hash, zip(*(keys[i:] for i in range(size)), strict=False)))
+
+
+# -- shingle hashes in C (numpy) -------------------------------------------------------------------------
+# `shingle_hashes` makes a bytes object per word and hashes a tuple per shingle: some 150 ns a word. The
+# duplicated-quote detector hashes every word of every post, so it hashes them with numpy instead: a
+# polynomial hash of each word's bytes, then of each run of word hashes, modulo 2**64. The bases are
+# odd and drawn from the interpreter's own hash secret (random per process unless PYTHONHASHSEED is set,
+# like `hash` itself), so nobody can prepare colliding texts; a base of 5 modulo 8 has the largest
+# multiplicative order, so powers never cycle. Equal word runs get equal hashes; different ones collide
+# with a chance of about 2**-64, as with `hash`.
+
+_MASK64 = (1 << 64) - 1
+_WORD_BASE = (hash(b"modassist word shingles: letters") & _MASK64 & ~7) | 5
+_RUN_BASE = (hash(b"modassist word shingles: words") & _MASK64 & ~7) | 5
+# Separators become 0 (a word byte never is), ASCII letters lower case; other bytes stay as they are.
+_ZERO_TABLE = bytes.maketrans(
+    _ASCII_SEPARATORS + bytes(range(65, 91)), b"\0" * len(_ASCII_SEPARATORS) + bytes(range(97, 123))
+)
+# Words longer than this are hashed with `hash` instead: polynomial hashes modulo 2**64 of very long
+# strings can be made to collide whatever the base (Thue-Morse strings), shorter ones cannot.
+_LONGEST_POLYNOMIAL_WORD = 255
+_POWERS_PRECOMPUTED = 1 << 16
+_U64 = np.uint64
+
+
+def _powers(base: int, count: int) -> npt.NDArray[np.uint64]:
+    """base**0 .. base**(count - 1) modulo 2**64."""
+    out = np.empty(max(count, 1), dtype=_U64)
+    out[0] = 1
+    done = 1
+    while done < count:  # doubling: out[done:2 * done] = out[:done] * base**done
+        step = min(done, count - done)
+        np.multiply(out[:step], _U64(pow(base, done, 1 << 64)), out=out[done : done + step])
+        done += step
+    return out[:count]
+
+
+class _Powers:
+    """Powers of a base and of its inverse modulo 2**64, made on first use and grown as needed."""
+
+    def __init__(self, base: int) -> None:
+        self.base = base
+        self.inverse = pow(base, -1, 1 << 64)
+        self.up = np.empty(0, dtype=_U64)
+        self.down = np.empty(0, dtype=_U64)
+
+    def need(self, count: int) -> None:
+        """Have at least `count` of each (at least `_POWERS_PRECOMPUTED`)."""
+        if len(self.up) < count:
+            count = max(count, _POWERS_PRECOMPUTED, 2 * len(self.up))
+            self.up = _powers(self.base, count)
+            self.down = _powers(self.inverse, count)
+
+
+_LETTER_POWERS = _Powers(_WORD_BASE)
+_WORD_POWERS = _Powers(_RUN_BASE)
+# Low bits of a hash modulo 2**64 depend only on low bits of its input: fold the high bits in.
+_FOLD = _U64(29)
+
+
+class Shingles(NamedTuple):
+    """A text's words as the duplicated-quote detector sees them (the keys of `word_keys`).
+
+    `hashes` has one hash per run of `size` consecutive words (none for a text shorter than that).
+    `joined` holds the words' UTF-8 bytes separated by runs of zero bytes, `starts` and `ends` bound each
+    word in it; when `aligned` (plain ASCII text) `joined` is as long as the text and the bounds are
+    character spans of the text.
+    """
+
+    hashes: list[int]
+    joined: bytes
+    starts: npt.NDArray[np.intp]
+    ends: npt.NDArray[np.intp]
+    aligned: bool
+
+    @property
+    def words(self) -> int:
+        """How many words."""
+        return len(self.starts)
+
+    def letters(self, first: int = 0, last: int | None = None) -> int:
+        """Letters (UTF-8 bytes) of words [first, last) (all by default)."""
+        if last is None:
+            return len(self.joined) - self.joined.count(0)
+        if first >= last:
+            return 0
+        start, end = int(self.starts[first]), int(self.ends[last - 1])
+        return end - start - self.joined.count(0, start, end)
+
+
+def shingles(text: str, size: int) -> Shingles:
+    """The word shingles of `text` (boilerplate lines skipped), hashed."""
+    if not text.isascii():
+        return key_shingles(word_keys(text), size)
+    found, present = _shingles_of(text.encode("ascii").translate(_ZERO_TABLE), size, True, look_for=True)
+    if not present:
+        return found
+    # Some word may be a boilerplate word: the exact check, on the lines where those words stand.
+    spans = _ascii_boilerplate_spans(text, text.lower(), present)
+    if not spans:
+        return found
+    return _shingles_of(_blank(text, spans).encode("ascii").translate(_ZERO_TABLE), size, True)[0]
+
+
+def key_shingles(keys: list[bytes], size: int) -> Shingles:
+    """`shingles` of a text whose `word_keys` are `keys` (same hashes; bounds in the joined keys)."""
+    return _shingles_of(b"\0".join(keys), size, False)[0]
+
+
+def _polynomial_hash(word: bytes) -> int:
+    """The hash `_shingles_of` gives `word` (a short one)."""
+    return sum(byte * pow(_WORD_BASE, i, 1 << 64) for i, byte in enumerate(word)) & _MASK64
+
+
+_BOILERPLATE_BY_HASH = {_polynomial_hash(key): key for key in _BOILERPLATE_KEYS}
+# A first sieve on the top 16 bits of a word hash (the best mixed ones).
+_BOILERPLATE_SIEVE = np.zeros(1 << 16, dtype=bool)
+_BOILERPLATE_SIEVE[[h >> 48 for h in _BOILERPLATE_BY_HASH]] = True
+_TOP_16 = _U64(48)
+_accumulate = np.add.accumulate  # the ufunc method: less overhead than np.cumsum
+_EMPTY = np.empty(0, dtype=np.intp)
+
+
+def _shingles_of(
+    joined: bytes, size: int, aligned: bool, *, look_for: bool = False
+) -> tuple[Shingles, list[bytes]]:
+    """Shingles of word bytes separated by runs of zero bytes, and (if `look_for`) which
+    `_BOILERPLATE_KEYS` stand among the words (maybe a few more: they are only candidates)."""
+    if not joined:
+        return Shingles([], joined, _EMPTY, _EMPTY, aligned), []
+    padded = np.frombuffer(b"\0" + joined + b"\0", dtype=np.uint8)
+    count = len(padded)
+    is_word = padded != 0
+    edges = (is_word[1:] != is_word[:-1]).nonzero()[0]
+    # Word k is padded[starts[k] + 1 : ends[k] + 1], that is joined[starts[k] : ends[k]].
+    starts, ends = edges[0::2], edges[1::2]
+    words = len(starts)
+    if not words:
+        return Shingles([], joined, starts, ends, aligned), []
+    letters = _LETTER_POWERS
+    letters.need(count)
+    prefix = _accumulate(padded * letters.up[:count])
+    # sum of byte * base**(its place in the word): the same for the same word wherever it stands
+    word_hashes = (prefix[ends] - prefix[starts]) * letters.down[1:][starts]
+    lengths = ends - starts
+    if lengths.max() > _LONGEST_POLYNOMIAL_WORD:
+        for k in (lengths > _LONGEST_POLYNOMIAL_WORD).nonzero()[0].tolist():
+            word_hashes[k] = hash(joined[starts[k] : ends[k]]) & _MASK64
+    present: list[bytes] = []
+    if look_for:
+        sieved = _BOILERPLATE_SIEVE[word_hashes >> _TOP_16].nonzero()[0]
+        if len(sieved):
+            found = {_BOILERPLATE_BY_HASH.get(h) for h in word_hashes[sieved].tolist()}
+            present = [key for key in found if key is not None]
+    if words < size:
+        return Shingles([], joined, starts, ends, aligned), present
+    runs = _WORD_POWERS
+    runs.need(words)
+    run_prefix = _accumulate(word_hashes * runs.up[:words])
+    count_runs = words - size + 1
+    hashes = run_prefix[size - 1 :].copy()  # minus the prefix before each run:
+    hashes[1:] -= run_prefix[: count_runs - 1]
+    hashes *= runs.down[:count_runs]
+    hashes ^= hashes >> _FOLD
+    return Shingles(hashes.view(np.int64).tolist(), joined, starts, ends, aligned), present
 
 
 def forget_oldest(table: dict[Any, Any], limit: int) -> None:
@@ -261,33 +470,41 @@ def forget_oldest(table: dict[Any, Any], limit: int) -> None:
             del table[key]
 
 
-def ascii_word_bounds(text: str) -> tuple[list[int], list[int]]:
+def ascii_word_bounds(text: str) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """Where the words `word_keys` finds in plain ASCII `text` start and end (boilerplate not skipped)."""
     # The words are the runs of bytes other than space once separators are spaces: find where the runs
     # begin and end in C (numpy), padded with a space each side so that every run has both.
     padded = np.frombuffer(b" " + text.encode("ascii").translate(_ASCII_TABLE) + b" ", dtype=np.uint8)
     is_word = padded != _SPACE
     edges = (is_word[1:] != is_word[:-1]).nonzero()[0]
-    return edges[0::2].tolist(), edges[1::2].tolist()
+    return edges[0::2], edges[1::2]
 
 
 def word_key_spans(text: str) -> list[tuple[int, int]] | None:
     """Character spans in `text` of the words `word_keys` returns, or None where they cannot be aligned."""
-    if has_boilerplate(text):
-        text = _blank_boilerplate(text)
+    text = _blank(text, boilerplate_spans(text))
     if text.isascii():
         starts, ends = ascii_word_bounds(text)
-        return list(zip(starts, ends, strict=True))
+        return list(zip(starts.tolist(), ends.tolist(), strict=True))
     index: list[int] | None = None
     if _INVISIBLE_RE.search(text):
         index = [i for i, ch in enumerate(text) if ch not in _INVISIBLE_CHARS]
         text = "".join(text[i] for i in index)
-    spans = []
-    for m in _KEY_RE.finditer(text):
-        piece = m.group()
-        if not piece.isascii() and len(_KEY_RE.findall(unicodedata.normalize("NFKC", piece))) != 1:
+    # The runs of word characters (`\\w+`), found in C: non-ASCII separators become spaces (same length),
+    # then every remaining non-ASCII character is a word character.
+    points = np.frombuffer(_separated_lines(text, fold=False).encode("utf-32-le"), dtype=np.uint32)
+    is_word = np.zeros(len(points) + 2, dtype=bool)
+    is_word[1:-1] = _IS_WORD_POINT[np.minimum(points, 128)]
+    edges = (is_word[1:] != is_word[:-1]).nonzero()[0]
+    starts, ends = edges[0::2], edges[1::2]
+    wide = (points > 127).nonzero()[0]
+    for k in sorted(set((np.searchsorted(starts, wide, side="right") - 1).tolist())):
+        piece = text[starts[k] : ends[k]]
+        if len(_KEY_RE.findall(unicodedata.normalize("NFKC", piece))) != 1:
             return None  # normalisation splits or merges words here: no reliable spans
-        start, end = m.span()
-        spans.append((start, end) if index is None else (index[start], index[end - 1] + 1))
-    # Normalisation can also turn symbols into letters ("℠" -> "sm"): then the counts differ.
-    return spans if len(spans) == len(word_keys(text)) else None
+    found = zip(starts.tolist(), ends.tolist(), strict=True)
+    spans = list(found) if index is None else [(index[start], index[end - 1] + 1) for start, end in found]
+    # Normalisation can also turn symbols into letters ("℠" -> "sm"): then the counts differ. Once its
+    # boilerplate lines are blank, the text has none left, unless removing invisible characters made some.
+    keys = word_keys(text) if index is not None else _unicode_keys(text)
+    return spans if len(spans) == len(keys) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 from hypothesis import given
@@ -15,7 +16,11 @@ from classifiers.text import (
     ascii_word_bounds,
     boilerplate_spans,
     is_boilerplate_line,
+    key_shingles,
     normalize,
+    shingle_hashes,
+    shingles,
+    strip_invisible,
     tokenize,
     word_key_spans,
     word_keys,
@@ -167,10 +172,97 @@ def test_ascii_word_spans_are_the_runs_of_word_characters(text: str) -> None:
     expected = [m.span() for m in re.finditer(rb"\S+", translated)]
     assert word_key_spans(text) == expected
     starts, ends = ascii_word_bounds(_blanked(text))
-    assert list(zip(starts, ends, strict=True)) == expected
+    assert list(zip(starts.tolist(), ends.tolist(), strict=True)) == expected
 
 
 def test_boilerplate_needs_a_hint_somewhere() -> None:
     # "\rtop" reads as "top" line by line, but without a hint in the text nothing is boilerplate.
     assert boilerplate_spans("first line\n\rtop\nlast") == []
     assert boilerplate_spans("bob said:\n\rtop\nlast") == [(0, 9), (10, 14)]
+
+
+# -- hashed shingles (numpy) are the shingles of `word_keys` ----------------------------------------------
+
+_mixed_texts = st.one_of(
+    _ascii_texts,
+    st.text(max_size=300),
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                [
+                    *_PIECES,
+                    "Ｔｏｐ",
+                    "café au lait",
+                    "naïve",
+                    "x" * 300,
+                    "ab" * 200,
+                    "don’t",
+                    "To\u200bp",
+                    "id\u200biot",
+                    "℠",
+                    "ﬁne",
+                ]
+            ),
+            st.text(alphabet="ab é\n", max_size=30),
+        ),
+        max_size=10,
+    ).map(" ".join),
+)
+
+
+def _first_places(values: list[int]) -> list[int]:
+    """Where each value first stands: equal values give equal places, different ones different places."""
+    first: dict[int, int] = {}
+    return [first.setdefault(v, i) for i, v in enumerate(values)]
+
+
+@given(_mixed_texts, st.integers(min_value=2, max_value=6))
+def test_hashed_shingles_are_the_shingles_of_the_word_keys(text: str, size: int) -> None:
+    keys = word_keys(text)
+    found = shingles(text, size)
+    assert found.words == len(keys)
+    assert _first_places(found.hashes) == _first_places(shingle_hashes(keys, size))
+    assert found.hashes == key_shingles(keys, size).hashes
+    assert found.letters() == sum(map(len, keys))
+    for first in range(len(keys)):
+        assert found.letters(first, len(keys)) == sum(map(len, keys[first:]))
+    if found.aligned:
+        assert list(zip(found.starts.tolist(), found.ends.tolist(), strict=True)) == word_key_spans(text)
+
+
+def test_hashed_shingles_of_long_texts_and_long_words() -> None:
+    words_ = [f"w{i % 5000}" for i in range(30_000)] + ["z" * 3000, "y" * 256, "z" * 3000]
+    text = " ".join(words_ + words_[:10])
+    found = shingles(text, 5)
+    assert found.words == len(words_) + 10
+    assert found.hashes[:6] == found.hashes[len(words_) : len(words_) + 6]
+    # 5,000 different runs repeat round the cycle of words; 3 more hold the long words.
+    assert len(set(found.hashes[: len(words_) - 4])) == 5_000 + 3
+
+
+# -- the line-by-line Unicode paths give what the whole-text ones gave -----------------------------------
+
+
+def _keys_the_plain_way(text: str) -> list[bytes]:
+    folded = unicodedata.normalize("NFKC", strip_invisible(_blanked(text))).casefold()
+    return [w.encode("utf-8") for w in re.findall(r"\w+", folded)]
+
+
+def _spans_the_plain_way(text: str) -> list[tuple[int, int]] | None:
+    text = _blanked(text)
+    index = [i for i, ch in enumerate(text) if strip_invisible(ch)]  # invisible characters left out
+    cleaned = "".join(text[i] for i in index)
+    spans = []
+    for m in re.finditer(r"\w+", cleaned):
+        piece = m.group()
+        if not piece.isascii() and len(re.findall(r"\w+", unicodedata.normalize("NFKC", piece))) != 1:
+            return None
+        spans.append((index[m.start()], index[m.end() - 1] + 1))
+    return spans if len(spans) == len(_keys_the_plain_way(cleaned)) else None
+
+
+@given(_mixed_texts)
+def test_word_keys_and_spans_match_the_plain_way(text: str) -> None:
+    assert word_keys(text) == _keys_the_plain_way(text)
+    assert boilerplate_spans(text) == _spans_reading_every_line(text)
+    assert word_key_spans(text) == _spans_the_plain_way(text)
