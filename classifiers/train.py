@@ -10,7 +10,8 @@ The recipe (`fit_inflammatory`):
    weighted by `stage_weight` (default: like the calibration).
    When a `peer` profanity model is given, its probability is one more input of the second stage.
 4. Fit the isotonic calibration of the second stage's held-out scores against the soft labels (the share of
-   annotators who said "inflammatory"), weighted by `calibration_weight`.
+   annotators who said "inflammatory"; `calibration_soft` instead when the training target is another
+   estimate of that share), weighted by `calibration_weight`.
 5. Refit the linear model on everything; its weights, the second stage and the calibration make the model.
 
 Soft labels are trained as such: a text with a share p in (0, 1) counts as a positive of weight p and a
@@ -164,6 +165,7 @@ def fit_inflammatory(
     groups: Sequence[str] | None = None,
     calibration_weight: Sequence[float] | None = None,
     stage_weight: Sequence[float] | None = None,
+    calibration_soft: Sequence[float] | None = None,
     config: TrainingConfig | None = None,
     version: str = "inflammatory-untrained",
     info: dict[str, Any] | None = None,
@@ -178,8 +180,10 @@ def fit_inflammatory(
     weight_a = np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64)
     cal_w = weight_a if calibration_weight is None else np.asarray(calibration_weight, dtype=np.float64)
     stage_w = cal_w if stage_weight is None else np.asarray(stage_weight, dtype=np.float64)
+    cal_soft = soft_a if calibration_soft is None else np.clip(np.asarray(calibration_soft, np.float64), 0, 1)
     group_a = np.asarray(groups if groups is not None else [str(i) for i in range(n)])
-    if not (soft_a.shape[0] == weight_a.shape[0] == cal_w.shape[0] == group_a.shape[0] == n):
+    lengths = {a.shape[0] for a in (soft_a, weight_a, cal_w, stage_w, cal_soft, group_a)}
+    if lengths != {n}:
         raise ValueError("texts, labels, weights and groups must have the same length")
     labels = (soft_a >= 0.5).astype(int)
     if labels.min(initial=1) == labels.max(initial=0):
@@ -225,7 +229,7 @@ def fit_inflammatory(
 
     keep = cal_w > 0
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-    iso.fit(oof_decision[keep], soft_a[keep], sample_weight=cal_w[keep])
+    iso.fit(oof_decision[keep], cal_soft[keep], sample_weight=cal_w[keep])
     calibration_x = np.asarray(iso.X_thresholds_, dtype=np.float64)
     calibration_y = np.asarray(iso.y_thresholds_, dtype=np.float64)
     report("calibration", config.folds + 3, total)

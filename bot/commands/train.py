@@ -53,7 +53,10 @@ _FALSE = {"0", "false", "no", "n", "", "not", "normal", "none"}
 
 @dataclass(frozen=True, slots=True)
 class TrainingRow:
-    """One training text with its soft label, weight, fold group and where it came from."""
+    """One training text with its soft label, weight, fold group and where it came from.
+
+    `calibration_soft` is the share the calibration is fitted to, when it differs from the training target.
+    """
 
     text: str
     soft: float
@@ -62,6 +65,7 @@ class TrainingRow:
     source: str
     calibration_weight: float = 1.0
     stage_weight: float = 1.0
+    calibration_soft: float | None = None
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -175,7 +179,9 @@ def corpus_rows(data_dir: Path) -> list[TrainingRow]:
         calibration = per_text if name in CALIBRATION_CORPORA else 0.0
         stage = per_text * STAGE_WEIGHTS[name]
         rows.extend(
-            TrainingRow(r.text, r.soft, CORPUS_WEIGHTS[name], f"{name}:{r.group}", name, calibration, stage)
+            TrainingRow(
+                r.text, r.target, CORPUS_WEIGHTS[name], f"{name}:{r.group}", name, calibration, stage, r.soft
+            )
             for r in part
         )
     return rows
@@ -219,6 +225,7 @@ def run(args: argparse.Namespace) -> int:
                 groups=[r.group for r in rows],
                 calibration_weight=[r.calibration_weight for r in rows],
                 stage_weight=[r.stage_weight for r in rows],
+                calibration_soft=[r.soft if r.calibration_soft is None else r.calibration_soft for r in rows],
                 config=config,
                 version=version,
                 info={

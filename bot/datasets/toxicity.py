@@ -7,10 +7,12 @@ calibration):
 
 - **c3**: Globe and Mail comments. Soft label: the largest share of annotators who ticked one of
   `tox_personal_attack`, `tox_inflammatory`, `tox_abusive` (the corpus gives counts per tick, not per
-  annotator, so
-  this is a lower bound of "ticked any of the three"); positive when that share is at least one half. Split
-  key:
-  the article, so comments under one article stay on one side of the split.
+  annotator, so this is a lower bound of "ticked any of the three"); positive when that share is at least one
+  half. The model is trained towards the upper bound, `train_soft` = min(1, all three ticks / annotators):
+  it tells a comment one annotator called an attack and another inflammatory from one with a single tick,
+  which ranks C3 better (cross-validated ROC-AUC on the training part, against the same binary label, 0.687
+  -> 0.700); calibration and evaluation keep the lower bound. Split key: the article, so comments under one
+  article stay on one side of the split.
 - **olid**: tweets. Positive: `subtask_b == TIN` (targeted insult or threat); `NOT` and `UNT` (untargeted
   profanity)
   are negative. No per-annotator counts, so the soft label is the binary one.
@@ -59,6 +61,12 @@ class LabelledText:
     soft: float
     corpus: str
     group: str
+    train_soft: float | None = None  # what the model is trained towards, when it differs from `soft`
+
+    @property
+    def target(self) -> float:
+        """The training target: `train_soft` if given, else `soft`."""
+        return self.soft if self.train_soft is None else self.train_soft
 
 
 def _text_key(text: str) -> str:
@@ -86,9 +94,11 @@ def read_c3(path: Path) -> Iterator[LabelledText]:
         n = float(row["n_tox_judgements"] or 0)
         if n <= 0:
             continue
-        ticks = max(int(row["tox_personal_attack"]), int(row["tox_inflammatory"]), int(row["tox_abusive"]))
-        soft = min(1.0, ticks / n)
-        yield LabelledText(row["comment_text"], int(soft >= 0.5), soft, "c3", f"article:{row['article_id']}")
+        ticks = (int(row["tox_personal_attack"]), int(row["tox_inflammatory"]), int(row["tox_abusive"]))
+        soft = min(1.0, max(ticks) / n)
+        group = f"article:{row['article_id']}"
+        upper = min(1.0, sum(ticks) / n)
+        yield LabelledText(row["comment_text"], int(soft >= 0.5), soft, "c3", group, train_soft=upper)
 
 
 def read_olid(path: Path) -> Iterator[LabelledText]:
