@@ -6,9 +6,10 @@ from. It also notices a passage re-quoted that an earlier post already quoted, q
 nested two or more deep) and a post repeating its own passages.
 
 Memory per thread is bounded (at most `max_shingles` hashed shingles and `max_posts` post references),
-and the cost of a post is linear in its length, so a thread costs time linear in its length. The work per
-post is done on runs of repeated words, not word by word, and word keys come from C-level string
-methods, so the detector keeps up with busy forums.
+and the cost of a post is linear in its length, so a thread costs time linear in its length. Word by
+word, the work is done in C: shingles are hashed with numpy (`classifiers.text.shingles`) and looked up
+and stored in one `dict.setdefault` pass; a post whose shingles are all new leaves there. Only posts
+that repeat something go on, and their work is done on runs of repeated words, not word by word.
 """
 
 from __future__ import annotations

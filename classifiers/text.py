@@ -381,7 +381,7 @@ class Shingles(NamedTuple):
             return len(self.joined) - self.joined.count(0)
         if first >= last:
             return 0
-        start, end = int(self.starts[first]), int(self.ends[last - 1])
+        start, end = self.starts.item(first), self.ends.item(last - 1)
         return end - start - self.joined.count(0, start, end)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+from dataclasses import replace
+
 import pytest
 
 from classifiers.duplicates import QuoteDuplicateDetector
@@ -182,3 +185,37 @@ def test_memory_per_thread_stays_bounded() -> None:
 def test_shingle_size_must_be_sensible(size: int) -> None:
     with pytest.raises(ValueError, match="shingle_size"):
         QuoteDuplicateDetector(shingle_size=size)
+
+
+def _thread_of_copies(seed: int) -> list[Post]:
+    """A thread whose posts copy, edit, re-quote and paste twice passages of earlier posts."""
+    rng = random.Random(seed)
+    vocabulary = [*ARTICLE.split(), *CLOSING.split(), "Café", "naïve", "don’t", "Top", "said"]
+    posts: list[Post] = []
+    for position in range(1, 30):
+        parts = []
+        for _ in range(rng.randint(1, 4)):
+            words = rng.choice(posts).text.split() if posts else []
+            if words and rng.random() < 0.5:
+                start = rng.randrange(len(words))
+                parts.append(" ".join(words[start : start + rng.randint(3, 60)]))
+            elif parts and rng.random() < 0.3:
+                parts.append(rng.choice(parts))
+            else:
+                parts.append(" ".join(rng.choices(vocabulary, k=rng.randint(0, 40))))
+        text = "\n".join(parts)
+        posts.append(post(position, rng.choice(["marina", "skipper", "bosun"]), text))
+    return posts
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("options", [{}, {"max_shingles": 150, "max_posts": 4, "evidence_min_score": 0.0}])
+def test_posts_with_and_without_marked_quotes_agree(seed: int, options: dict[str, float]) -> None:
+    # A post without marked quotes looks up and stores its shingles in one pass; one with marked quotes
+    # looks up first and stores last. An empty marked quote adds nothing, so both must agree.
+    plain = _thread_of_copies(seed)
+    marked = [replace(p, quotes=(Quote(""),)) for p in plain]
+    for a, b in zip(review_all(plain, **options), review_all(marked, **options), strict=True):
+        assert (a.score, a.reasons, a.evidence) == (b.score, b.reasons, b.evidence)
+        if a.details:  # (no details: nothing repeated, the plain post's early way out)
+            assert {**a.details, "quote_depth": 1} == b.details
