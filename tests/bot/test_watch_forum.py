@@ -232,8 +232,10 @@ async def test_a_slow_answer_times_out_and_does_not_hold_up_other_hosts(store: S
             await eventually(lambda: str(fine.posts[0].id) in service.new)
             await eventually(lambda: str(stuck.posts[0].id) in service.new)  # after the time-out, a retry
             release.set()
-        states = {w.target: await store.watch_state(w.id) for w in await store.watches()}
-        assert states[stuck.url].consecutive_errors == 0 and states[stuck.url].last_success_at
+            # The poll's state is written after its posts are reviewed: wait for it before stopping.
+            [stuck_watch] = [w for w in await store.watches() if w.target == stuck.url]
+            state = await eventually(lambda: _succeeded(store, stuck_watch.id))
+        assert state.consecutive_errors == 0 and state.last_success_at
         assert len(quick.requests) > 1
     finally:
         await slow.close()
@@ -253,6 +255,11 @@ async def test_an_error_is_recorded_in_the_watch_state(forum: ForumServer, store
     assert state.consecutive_errors >= 1 and "HTTP 500" in (state.last_error or "")
     assert state.next_poll_at is not None
     assert service.calls == 0
+
+
+async def _succeeded(store: Store, watch_id: int) -> Any:
+    state = await store.watch_state(watch_id)
+    return state if state.last_success_at and not state.consecutive_errors else None
 
 
 async def _errored(store: Store, watch_id: int) -> Any:
