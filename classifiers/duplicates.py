@@ -21,6 +21,8 @@ from itertools import compress, groupby, repeat
 from operator import itemgetter, le, sub
 from typing import NamedTuple
 
+import numpy as np
+
 from classifiers.result import Category, Detection, Evidence
 from classifiers.text import Shingles, forget_oldest, shingles, word_key_spans
 from classifiers.thread import Post, Quote
@@ -92,16 +94,31 @@ def _value_runs(values: list[int], none: int) -> list[tuple[int, int, int]]:
     return found
 
 
-def _repeated_within(hashes: list[int], srcs: list[int], new: int, size: int) -> list[int]:
+def _repeated_within(own: Shingles, srcs: list[int], new: int, size: int) -> list[int]:
     """Positions of the shingles new to the thread (`srcs[i] == new`) that already stood in this post at
     least `size` shingles before (a passage pasted twice, not a word repeated in a row)."""
     # A shingle is new to the thread at every place it stands in the post or at none, so the earliest
-    # place of each shingle can be found over them all, in C.
-    first: dict[int, int] = {}
-    positions = range(len(hashes))
-    firsts = map(first.setdefault, hashes, positions)
-    again = compress(positions, map(le, firsts, map(sub, positions, repeat(size))))
-    return [i for i in again if srcs[i] == new]
+    # place of each shingle can be found over them all.
+    if len(own.hashes) < _SORT_FROM:  # in C, with a dict
+        first: dict[int, int] = {}
+        positions = range(len(own.hashes))
+        firsts = map(first.setdefault, own.hashes, positions)
+        again = compress(positions, map(le, firsts, map(sub, positions, repeat(size))))
+        return [i for i in again if srcs[i] == new]
+    # Long posts: a stable sort groups equal shingles, the first of a group is its earliest place.
+    hashes = own.hash_array
+    order = np.argsort(hashes, kind="stable")
+    ordered = hashes[order]
+    starts_group = np.empty(len(hashes), dtype=bool)
+    starts_group[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts_group[1:])
+    earliest = np.empty(len(hashes), dtype=np.intp)
+    earliest[order] = order[starts_group][starts_group.cumsum() - 1]
+    far_enough = (earliest <= np.arange(-size, len(hashes) - size)).nonzero()[0].tolist()
+    return [i for i in far_enough if srcs[i] == new]
+
+
+_SORT_FROM = 150  # shingles; below, the dict is faster
 
 
 def _runs(shingle_runs: Iterable[tuple[int, int, int]], size: int, gap: int) -> list[_Run]:
@@ -243,7 +260,7 @@ class DuplicateThreadState:
 
         marks = srcs
         if internal:
-            again = _repeated_within(hashes, srcs, me, size)
+            again = _repeated_within(own, srcs, me, size)
             if again:
                 marks = srcs.copy()
                 for i in again:

@@ -358,13 +358,15 @@ _FOLD = _U64(29)
 class Shingles(NamedTuple):
     """A text's words as the duplicated-quote detector sees them (the keys of `word_keys`).
 
-    `hashes` has one hash per run of `size` consecutive words (none for a text shorter than that).
+    `hashes` has one hash per run of `size` consecutive words (none for a text shorter than that), also
+    as `hash_array`.
     `joined` holds the words' UTF-8 bytes separated by runs of zero bytes, `starts` and `ends` bound each
     word in it; when `aligned` (plain ASCII text) `joined` is as long as the text and the bounds are
     character spans of the text.
     """
 
     hashes: list[int]
+    hash_array: npt.NDArray[np.int64]
     joined: bytes
     starts: npt.NDArray[np.intp]
     ends: npt.NDArray[np.intp]
@@ -416,6 +418,7 @@ _BOILERPLATE_SIEVE[[h >> 48 for h in _BOILERPLATE_BY_HASH]] = True
 _TOP_16 = _U64(48)
 _accumulate = np.add.accumulate  # the ufunc method: less overhead than np.cumsum
 _EMPTY = np.empty(0, dtype=np.intp)
+_NO_HASHES = np.empty(0, dtype=np.int64)
 
 
 def _shingles_of(
@@ -424,7 +427,7 @@ def _shingles_of(
     """Shingles of word bytes separated by runs of zero bytes, and (if `look_for`) which
     `_BOILERPLATE_KEYS` stand among the words (maybe a few more: they are only candidates)."""
     if not joined:
-        return Shingles([], joined, _EMPTY, _EMPTY, aligned), []
+        return Shingles([], _NO_HASHES, joined, _EMPTY, _EMPTY, aligned), []
     padded = np.frombuffer(b"\0" + joined + b"\0", dtype=np.uint8)
     count = len(padded)
     is_word = padded != 0
@@ -433,7 +436,7 @@ def _shingles_of(
     starts, ends = edges[0::2], edges[1::2]
     words = len(starts)
     if not words:
-        return Shingles([], joined, starts, ends, aligned), []
+        return Shingles([], _NO_HASHES, joined, starts, ends, aligned), []
     letters = _LETTER_POWERS
     letters.need(count)
     prefix = _accumulate(padded * letters.up[:count])
@@ -450,7 +453,7 @@ def _shingles_of(
             found = {_BOILERPLATE_BY_HASH.get(h) for h in word_hashes[sieved].tolist()}
             present = [key for key in found if key is not None]
     if words < size:
-        return Shingles([], joined, starts, ends, aligned), present
+        return Shingles([], _NO_HASHES, joined, starts, ends, aligned), present
     runs = _WORD_POWERS
     runs.need(words)
     run_prefix = _accumulate(word_hashes * runs.up[:words])
@@ -459,7 +462,8 @@ def _shingles_of(
     hashes[1:] -= run_prefix[: count_runs - 1]
     hashes *= runs.down[:count_runs]
     hashes ^= hashes >> _FOLD
-    return Shingles(hashes.view(np.int64).tolist(), joined, starts, ends, aligned), present
+    signed = hashes.view(np.int64)
+    return Shingles(signed.tolist(), signed, joined, starts, ends, aligned), present
 
 
 def forget_oldest(table: dict[Any, Any], limit: int) -> None:

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from classifiers import duplicates
 from classifiers.duplicates import QuoteDuplicateDetector
 from classifiers.result import Detection
 from classifiers.thread import Post, Quote
@@ -219,3 +220,17 @@ def test_posts_with_and_without_marked_quotes_agree(seed: int, options: dict[str
         assert (a.score, a.reasons, a.evidence) == (b.score, b.reasons, b.evidence)
         if a.details:  # (no details: nothing repeated, the plain post's early way out)
             assert {**a.details, "quote_depth": 1} == b.details
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_repeats_within_a_post_are_found_alike_by_dict_and_by_sort(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Long posts find passages pasted twice by sorting their shingles, short ones with a dict.
+    posts = _thread_of_copies(seed)
+    by_sort = []
+    for sort_from in (10**9, 0):
+        monkeypatch.setattr(duplicates, "_SORT_FROM", sort_from)
+        by_sort.append(review_all(posts))
+    assert by_sort[0] == by_sort[1]
+    assert any(d.details.get("self_repeated_words") for d in by_sort[0])
