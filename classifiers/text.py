@@ -317,6 +317,7 @@ _ZERO_TABLE = bytes.maketrans(
 # strings can be made to collide whatever the base (Thue-Morse strings), shorter ones cannot.
 _LONGEST_POLYNOMIAL_WORD = 255
 _POWERS_PRECOMPUTED = 1 << 16
+_POWERS_KEPT = 1 << 18
 _U64 = np.uint64
 
 
@@ -333,7 +334,8 @@ def _powers(base: int, count: int) -> npt.NDArray[np.uint64]:
 
 
 class _Powers:
-    """Powers of a base and of its inverse modulo 2**64, made on first use and grown as needed."""
+    """Powers of a base and of its inverse modulo 2**64, made on first use and kept for texts of up to
+    `_POWERS_KEPT` characters (4 MiB); a longer text gets its own, dropped after it."""
 
     def __init__(self, base: int) -> None:
         self.base = base
@@ -341,12 +343,15 @@ class _Powers:
         self.up = np.empty(0, dtype=_U64)
         self.down = np.empty(0, dtype=_U64)
 
-    def need(self, count: int) -> None:
-        """Have at least `count` of each (at least `_POWERS_PRECOMPUTED`)."""
-        if len(self.up) < count:
-            count = max(count, _POWERS_PRECOMPUTED, 2 * len(self.up))
-            self.up = _powers(self.base, count)
-            self.down = _powers(self.inverse, count)
+    def get(self, count: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+        """At least `count` powers of the base and of its inverse."""
+        if len(self.up) >= count:
+            return self.up, self.down
+        if count > _POWERS_KEPT:
+            return _powers(self.base, count), _powers(self.inverse, count)
+        kept = min(max(count, _POWERS_PRECOMPUTED, 2 * len(self.up)), _POWERS_KEPT)
+        self.up, self.down = _powers(self.base, kept), _powers(self.inverse, kept)
+        return self.up, self.down
 
 
 _LETTER_POWERS = _Powers(_WORD_BASE)
@@ -437,11 +442,10 @@ def _shingles_of(
     words = len(starts)
     if not words:
         return Shingles([], _NO_HASHES, joined, starts, ends, aligned), []
-    letters = _LETTER_POWERS
-    letters.need(count)
-    prefix = _accumulate(padded * letters.up[:count])
+    up, down = _LETTER_POWERS.get(count)
+    prefix = _accumulate(padded * up[:count])
     # sum of byte * base**(its place in the word): the same for the same word wherever it stands
-    word_hashes = (prefix[ends] - prefix[starts]) * letters.down[1:][starts]
+    word_hashes = (prefix[ends] - prefix[starts]) * down[1:][starts]
     lengths = ends - starts
     if lengths.max() > _LONGEST_POLYNOMIAL_WORD:
         for k in (lengths > _LONGEST_POLYNOMIAL_WORD).nonzero()[0].tolist():
@@ -454,13 +458,12 @@ def _shingles_of(
             present = [key for key in found if key is not None]
     if words < size:
         return Shingles([], _NO_HASHES, joined, starts, ends, aligned), present
-    runs = _WORD_POWERS
-    runs.need(words)
-    run_prefix = _accumulate(word_hashes * runs.up[:words])
+    up, down = _WORD_POWERS.get(words)
+    run_prefix = _accumulate(word_hashes * up[:words])
     count_runs = words - size + 1
     hashes = run_prefix[size - 1 :].copy()  # minus the prefix before each run:
     hashes[1:] -= run_prefix[: count_runs - 1]
-    hashes *= runs.down[:count_runs]
+    hashes *= down[:count_runs]
     hashes ^= hashes >> _FOLD
     signed = hashes.view(np.int64)
     return Shingles(signed.tolist(), signed, joined, starts, ends, aligned), present

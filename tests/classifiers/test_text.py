@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from classifiers import text as text_module
 from classifiers.text import (
     _ASCII_TABLE,
     _BOILERPLATE_HINTS,
@@ -266,3 +267,13 @@ def test_word_keys_and_spans_match_the_plain_way(text: str) -> None:
     assert word_keys(text) == _keys_the_plain_way(text)
     assert boilerplate_spans(text) == _spans_reading_every_line(text)
     assert word_key_spans(text) == _spans_the_plain_way(text)
+
+
+def test_texts_longer_than_the_kept_powers_hash_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = " ".join(f"w{i % 700}" for i in range(5_000))
+    kept = shingles(text, 5).hashes
+    monkeypatch.setattr(text_module, "_POWERS_KEPT", 1_000)
+    monkeypatch.setattr(text_module, "_LETTER_POWERS", text_module._Powers(text_module._WORD_BASE))
+    monkeypatch.setattr(text_module, "_WORD_POWERS", text_module._Powers(text_module._RUN_BASE))
+    assert shingles(text, 5).hashes == kept
+    assert len(text_module._LETTER_POWERS.up) == 0  # made for that text only
