@@ -41,10 +41,10 @@ from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from classifiers.persistence import ModelError, load_model, save_model
 from classifiers.result import Category, Detection, Evidence
+from classifiers.stopwords import ENGLISH_STOP_WORDS
 from classifiers.text import WORD_RE, normalize, own_text
 from classifiers.thread import Post
 

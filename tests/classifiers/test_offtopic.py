@@ -356,3 +356,18 @@ def test_the_question_style_tells_an_answer_from_banter(detector: OffTopicDetect
         state.review(Post(id="q", text=asked, author="asker"))
         scores.append(state.review(Post(id="r", text=reply, author="neighbour")).score)
     assert scores[0] < 0.1 < 0.5 < scores[1]
+
+
+def test_the_stop_words_are_scikit_learns_and_scoring_does_not_import_it() -> None:
+    import subprocess
+    import sys
+
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS as SKLEARN_STOP_WORDS
+
+    from classifiers.stopwords import ENGLISH_STOP_WORDS
+
+    assert ENGLISH_STOP_WORDS == SKLEARN_STOP_WORDS
+    modules = "classifiers.offtopic, classifiers.inflammatory, classifiers.duplicates, classifiers.suite"
+    probe = f"import sys, {modules}; print('sklearn' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
