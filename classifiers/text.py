@@ -340,18 +340,19 @@ class _Powers:
     def __init__(self, base: int) -> None:
         self.base = base
         self.inverse = pow(base, -1, 1 << 64)
-        self.up = np.empty(0, dtype=_U64)
-        self.down = np.empty(0, dtype=_U64)
+        # One attribute for both, so that a thread never sees one grown and not the other.
+        self.kept = (np.empty(0, dtype=_U64), np.empty(0, dtype=_U64))
 
     def get(self, count: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
         """At least `count` powers of the base and of its inverse."""
-        if len(self.up) >= count:
-            return self.up, self.down
+        kept = self.kept
+        if len(kept[0]) >= count:
+            return kept
         if count > _POWERS_KEPT:
             return _powers(self.base, count), _powers(self.inverse, count)
-        kept = min(max(count, _POWERS_PRECOMPUTED, 2 * len(self.up)), _POWERS_KEPT)
-        self.up, self.down = _powers(self.base, kept), _powers(self.inverse, kept)
-        return self.up, self.down
+        size = min(max(count, _POWERS_PRECOMPUTED, 2 * len(kept[0])), _POWERS_KEPT)
+        self.kept = kept = (_powers(self.base, size), _powers(self.inverse, size))
+        return kept
 
 
 _LETTER_POWERS = _Powers(_WORD_BASE)
