@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.datasets.iac import load_iac, repeat_threads  # noqa: E402
 from classifiers.duplicates import QuoteDuplicateDetector  # noqa: E402
-from classifiers.text import words  # noqa: E402
+from classifiers.text import native, words  # noqa: E402
 from classifiers.thread import Thread  # noqa: E402
 
 
@@ -154,6 +154,11 @@ def main() -> int:
         f"{repeating:.0%} of the posts repeat earlier posts of their thread, {with_evidence:.0%} enough "
         f"for evidence spans; load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after "
         f"(other processes on the machine slow CPU time too)"
+    )
+    console.print(
+        "shingle hashing and lookups: "
+        + ("the C extension classifiers._shingles" if native is not None else "numpy and plain Python")
+        + " (MODASSIST_PURE_PYTHON=1 times the fallback)"
     )
     console.print(f"target >= 20,000 posts/s: {'met' if detector >= 20_000 else 'NOT met'}")
 

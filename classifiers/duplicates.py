@@ -7,9 +7,11 @@ nested two or more deep) and a post repeating its own passages.
 
 Memory per thread is bounded (at most `max_shingles` hashed shingles and `max_posts` post references),
 and the cost of a post is linear in its length, so a thread costs time linear in its length. Word by
-word, the work is done in C: shingles are hashed with numpy (`classifiers.text.shingles`) and looked up
-and stored in one `dict.setdefault` pass; a post whose shingles are all new leaves there. Only posts
-that repeat something go on, and their work is done on runs of repeated words, not word by word.
+word, the work is done in C: shingles are hashed (`classifiers.text.shingles`) and looked up and stored
+in the thread's dict in one pass that returns the runs of repeated shingles (`_lookup_runs`), both by
+the optional C extension `classifiers._shingles` when it is built, else by numpy and `dict.setdefault`
+(the same results); a post whose shingles are all new leaves there. Only posts that repeat something
+go on, and their work is done on runs of repeated words, not word by word.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from classifiers.result import Category, Detection, Evidence
-from classifiers.text import Shingles, forget_oldest, shingles, word_key_spans
+from classifiers.text import Shingles, forget_oldest, native, shingles, word_key_spans
 from classifiers.thread import Post, Quote
 
 _NONE = -1
@@ -92,6 +94,32 @@ def _value_runs(values: list[int], none: int) -> list[tuple[int, int, int]]:
             found.append((pos, end, value))
         pos = end
     return found
+
+
+def _python_lookup_runs(
+    table: dict[int, int], keys: list[int], start: int, stop: int, default: int, store: bool
+) -> tuple[list[tuple[int, int, int]], int, int]:
+    """Look keys[start:stop] up (`table.setdefault(key, default)` if `store`, else `table.get`): the
+    runs (first, last + 1, value) of looked-up values other than `default`, with positions in `keys`;
+    how many keys were added; how many lookups gave `default`. (The C extension does the same.)"""
+    before = len(table)
+    lookup = table.setdefault if store else table.get
+    values = list(map(lookup, keys[start:stop], repeat(default)))
+    found = [(first + start, end + start, value) for first, end, value in _value_runs(values, default)]
+    return found, len(table) - before, values.count(default)
+
+
+_lookup_runs: Callable[
+    [dict[int, int], list[int], int, int, int, bool], tuple[list[tuple[int, int, int]], int, int]
+] = native.lookup_runs if native is not None else _python_lookup_runs
+
+
+def _values(runs: list[tuple[int, int, int]], count: int, default: int) -> list[int]:
+    """The per-shingle list that `runs` (first, last + 1, value) describe, `default` between runs."""
+    values = [default] * count
+    for first, last, value in runs:
+        values[first:last] = repeat(value, last - first)
+    return values
 
 
 def _repeated_within(own: Shingles, srcs: list[int], new: int, size: int) -> list[int]:
@@ -240,40 +268,41 @@ class DuplicateThreadState:
         # `me` is new to the tables, so below it stands for "not seen before this post".
         origin = self._origin
         quoted_by = self._quoted_by
+        count = len(hashes)
         if post.quotes:
             # Marked quotes enter the tables before this post's own words do: look up first, store last.
-            srcs = list(map(origin.get, hashes, repeat(me)))
-            lookup_quoter: Callable[[int, int], int] = quoted_by.get
-            internal = len(set(hashes)) != len(hashes)
+            shingle_runs = _lookup_runs(origin, hashes, 0, count, me, False)[0]
+            store_quoter = False
+            internal = len(set(hashes)) != count
         else:
             # One pass in C looks every shingle up and stores the new ones as this post's own.
-            before = len(origin)
-            srcs = list(map(origin.setdefault, hashes, repeat(me)))
-            added = len(origin) - before
-            if added == len(hashes):
+            shingle_runs, added, fresh = _lookup_runs(origin, hashes, 0, count, me, True)
+            if added == count:
                 # The common case, kept cheap: every shingle new to the thread, none twice in this post.
                 forget_oldest(origin, self._d.max_shingles)
                 return _NOTHING_REPEATED
             # Repeated shingles get their first quoter as they are looked up (setdefault too).
-            lookup_quoter = quoted_by.setdefault
-            internal = srcs.count(me) != added  # a shingle new to the thread twice in this post
+            store_quoter = True
+            internal = fresh != added  # a shingle new to the thread twice in this post
 
-        marks = srcs
         if internal:
+            srcs = _values(shingle_runs, count, me)
             again = _repeated_within(own, srcs, me, size)
             if again:
-                marks = srcs.copy()
                 for i in again:
-                    marks[i] = _SELF
-        shingle_runs = _value_runs(marks, me)
+                    srcs[i] = _SELF
+                shingle_runs = _value_runs(srcs, me)
         runs = _runs(shingle_runs, size, self._d.gap_fill)
         matched = [run for run in shingle_runs if run[2] != _SELF]
-        requote_runs = self._requote_runs(post, matched, hashes, lookup_quoter, me) if matched else []
+        requote_runs = self._requote_runs(post, matched, hashes, store_quoter, me) if matched else []
 
         if post.quotes:
             quotes = self._review_quotes(post, me)
             # Remember this post: its new shingles are its own; repeated ones now have a first quoter.
-            is_new = [src == me for src in srcs]
+            is_new = [True] * count
+            for first, last, src in shingle_runs:
+                if src != _SELF:
+                    is_new[first:last] = repeat(False, last - first)
             self._remember(quoted_by, list(compress(hashes, [not new for new in is_new])), me)
             self._remember(origin, list(compress(hashes, is_new)), me)
         else:
@@ -287,33 +316,29 @@ class DuplicateThreadState:
         post: Post,
         matched: list[tuple[int, int, int]],
         hashes: list[int],
-        lookup_quoter: Callable[[int, int], int],
+        store_quoter: bool,
         me: int,
     ) -> list[_Run]:
         """Runs of words that repeat a passage an earlier post (of a third party) already quoted.
 
-        `matched` holds the runs of shingles (first, last + 1, source) that repeat earlier posts;
-        `lookup_quoter(h, me)` says who first repeated shingle `h` (`me`: nobody before this post).
+        `matched` holds the runs of shingles (first, last + 1, source) that repeat earlier posts; the
+        quoters table says who first repeated each shingle (`me` or absent: nobody before this post).
+        With `store_quoter`, this post becomes the first quoter of those that had none.
         """
         found: list[tuple[int, int, int]] = []
         verdicts: dict[tuple[int, int], bool] = {}
+        quoted_by = self._quoted_by
         for first, last, src in matched:
-            quoters = list(map(lookup_quoter, hashes[first:last], repeat(me)))
-            if quoters.count(me) == len(quoters):
-                continue  # nobody repeated these shingles before this post
-            pos = first
-            for quoter, group in groupby(quoters):
-                end = pos + len(list(group))
-                if quoter != me:
-                    verdict = verdicts.get((src, quoter))
-                    if verdict is None:
-                        verdict = verdicts[src, quoter] = self._is_requote(post, src, quoter)
-                    if verdict:
-                        if found and found[-1][1] == pos and found[-1][2] == quoter:
-                            found[-1] = (found[-1][0], end, quoter)  # the same quoter across sources
-                        else:
-                            found.append((pos, end, quoter))
-                pos = end
+            # (No runs: nobody repeated these shingles before this post.)
+            for pos, end, quoter in _lookup_runs(quoted_by, hashes, first, last, me, store_quoter)[0]:
+                verdict = verdicts.get((src, quoter))
+                if verdict is None:
+                    verdict = verdicts[src, quoter] = self._is_requote(post, src, quoter)
+                if verdict:
+                    if found and found[-1][1] == pos and found[-1][2] == quoter:
+                        found[-1] = (found[-1][0], end, quoter)  # the same quoter across sources
+                    else:
+                        found.append((pos, end, quoter))
         return _runs(found, self._d.shingle_size, self._d.gap_fill)
 
     def _is_requote(self, post: Post, src: int, quoter: int) -> bool:

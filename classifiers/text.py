@@ -7,10 +7,13 @@ trailing "Top") are never a post's words.
 
 from __future__ import annotations
 
+import importlib
+import os
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -397,19 +400,20 @@ def shingles(text: str, size: int) -> Shingles:
     """The word shingles of `text` (boilerplate lines skipped), hashed."""
     if not text.isascii():
         return key_shingles(word_keys(text), size)
-    found, present = _shingles_of(text.encode("ascii").translate(_ZERO_TABLE), size, True, look_for=True)
+    hashed = _hashed_shingles
+    found, present = hashed(text.encode("ascii").translate(_ZERO_TABLE), size, True, look_for=True)
     if not present:
         return found
     # Some word may be a boilerplate word: the exact check, on the lines where those words stand.
     spans = _ascii_boilerplate_spans(text, text.lower(), present)
     if not spans:
         return found
-    return _shingles_of(_blank(text, spans).encode("ascii").translate(_ZERO_TABLE), size, True)[0]
+    return hashed(_blank(text, spans).encode("ascii").translate(_ZERO_TABLE), size, True)[0]
 
 
 def key_shingles(keys: list[bytes], size: int) -> Shingles:
     """`shingles` of a text whose `word_keys` are `keys` (same hashes; bounds in the joined keys)."""
-    return _shingles_of(b"\0".join(keys), size, False)[0]
+    return _hashed_shingles(b"\0".join(keys), size, False)[0]
 
 
 def _polynomial_hash(word: bytes) -> int:
@@ -468,6 +472,46 @@ def _shingles_of(
     hashes ^= hashes >> _FOLD
     signed = hashes.view(np.int64)
     return Shingles(signed.tolist(), signed, joined, starts, ends, aligned), present
+
+
+def _native_shingles_of(
+    joined: bytes, size: int, aligned: bool, *, look_for: bool = False
+) -> tuple[Shingles, list[bytes]]:
+    """`_shingles_of` done by the C extension: the same hashes, bounds and boilerplate candidates."""
+    assert native is not None
+    hashes, hash_bytes, starts, ends, candidates = native.hash_shingles(
+        joined, size, _WORD_BASE, _RUN_BASE, _BOILERPLATE_SIEVE_BYTES
+    )
+    present: list[bytes] = []
+    if look_for and candidates:
+        found = {_BOILERPLATE_BY_HASH.get(h) for h in candidates}
+        present = [key for key in found if key is not None]
+    found_shingles = Shingles(
+        hashes,
+        np.frombuffer(hash_bytes, dtype=np.int64),
+        joined,
+        np.frombuffer(starts, dtype=np.intp),
+        np.frombuffer(ends, dtype=np.intp),
+        aligned,
+    )
+    return found_shingles, present
+
+
+def _load_native() -> ModuleType | None:
+    """The optional C extension `classifiers._shingles`, or None when it is not built or when the
+    environment sets MODASSIST_PURE_PYTHON (to test the fallback)."""
+    if os.environ.get("MODASSIST_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    try:
+        return importlib.import_module("classifiers._shingles")
+    except ImportError:
+        return None
+
+
+_BOILERPLATE_SIEVE_BYTES = _BOILERPLATE_SIEVE.tobytes()
+# The C extension when it is built, else numpy: same results (tests run both).
+native = _load_native()
+_hashed_shingles = _native_shingles_of if native is not None else _shingles_of
 
 
 def forget_oldest(table: dict[Any, Any], limit: int) -> None:

@@ -1,0 +1,288 @@
+/* The duplicated-quote detector's hot loops in C (optional: classifiers.text falls back to numpy and
+ * plain Python, with the same results, when this module is not built).
+ *
+ * hash_shingles: the word and shingle hashes of text already reduced to word bytes separated by zero
+ *     bytes, exactly as classifiers.text._shingles_of computes them with numpy.
+ * lookup_runs: look word-run hashes up in a dict (dict.get or dict.setdefault) and return the runs of
+ *     equal values found, as itertools.groupby over the looked-up values would.
+ *
+ * Every input is bounds-checked: any bytes (NULs, a megabyte of them, invalid UTF-8) are fine.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Words longer than this are hashed with the interpreter's hash (see classifiers/text.py). */
+#define LONGEST_POLYNOMIAL_WORD 255
+#define FOLD_SHIFT 29
+#define SIEVE_SIZE (1 << 16)
+
+/* hash(word) as classifiers.text does it for long words: the interpreter's (salted) hash of the bytes. */
+static int
+long_word_hash(const char *word, Py_ssize_t length, uint64_t *out)
+{
+    PyObject *bytes = PyBytes_FromStringAndSize(word, length);
+    if (bytes == NULL) {
+        return -1;
+    }
+    Py_hash_t hashed = PyObject_Hash(bytes);
+    Py_DECREF(bytes);
+    if (hashed == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    *out = (uint64_t)hashed; /* two's complement: hash(word) & (2**64 - 1) */
+    return 0;
+}
+
+PyDoc_STRVAR(hash_shingles_doc,
+"hash_shingles(joined, size, word_base, run_base, sieve, /)\n--\n\n"
+"Hashes of the words of `joined` (runs of non-zero bytes) and of every run of `size` of them.\n\n"
+"Returns (hashes, hash_bytes, starts, ends, candidates): the shingle hashes as a list of signed\n"
+"ints and as int64 bytes, the words' start and end offsets as Py_ssize_t bytes, and the word hashes\n"
+"whose top 16 bits are set in the 65,536-byte `sieve`.");
+
+static PyObject *
+hash_shingles(PyObject *module, PyObject *args)
+{
+    Py_buffer text, sieve;
+    Py_ssize_t size;
+    unsigned long long word_base, run_base;
+    if (!PyArg_ParseTuple(args, "y*nKKy*:hash_shingles", &text, &size, &word_base, &run_base, &sieve)) {
+        return NULL;
+    }
+    PyObject *result = NULL, *hashes = NULL, *hash_bytes = NULL, *starts = NULL, *ends = NULL;
+    PyObject *candidates = NULL;
+    uint64_t *word_hashes = NULL;
+    const unsigned char *bytes = (const unsigned char *)text.buf;
+    const unsigned char *sieve_bits = (const unsigned char *)sieve.buf;
+    const Py_ssize_t length = text.len;
+
+    if (size < 1) {
+        PyErr_SetString(PyExc_ValueError, "size must be at least 1");
+        goto done;
+    }
+    if (sieve.len != SIEVE_SIZE) {
+        PyErr_SetString(PyExc_ValueError, "sieve must hold 65536 bytes");
+        goto done;
+    }
+    /* At most one word per two bytes (a word and its separator), rounded up. */
+    const Py_ssize_t most_words = length / 2 + 1;
+    if (most_words > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(uint64_t)) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    starts = PyBytes_FromStringAndSize(NULL, most_words * (Py_ssize_t)sizeof(Py_ssize_t));
+    ends = PyBytes_FromStringAndSize(NULL, most_words * (Py_ssize_t)sizeof(Py_ssize_t));
+    word_hashes = PyMem_New(uint64_t, most_words);
+    candidates = PyList_New(0);
+    if (starts == NULL || ends == NULL || word_hashes == NULL || candidates == NULL) {
+        if (!PyErr_Occurred()) {
+            PyErr_NoMemory();
+        }
+        goto done;
+    }
+    Py_ssize_t *start_at = (Py_ssize_t *)PyBytes_AS_STRING(starts);
+    Py_ssize_t *end_at = (Py_ssize_t *)PyBytes_AS_STRING(ends);
+
+    /* Words and their hashes: sum of byte * word_base**(its place in the word), modulo 2**64. */
+    Py_ssize_t words = 0;
+    Py_ssize_t i = 0;
+    while (i < length) {
+        if (bytes[i] == 0) {
+            i++;
+            continue;
+        }
+        const Py_ssize_t first = i;
+        uint64_t hash = 0, power = 1;
+        while (i < length && bytes[i] != 0) {
+            hash += (uint64_t)bytes[i] * power;
+            power *= (uint64_t)word_base;
+            i++;
+        }
+        if (i - first > LONGEST_POLYNOMIAL_WORD &&
+            long_word_hash((const char *)bytes + first, i - first, &hash) < 0) {
+            goto done;
+        }
+        if (sieve_bits[hash >> 48]) {
+            PyObject *candidate = PyLong_FromUnsignedLongLong(hash);
+            if (candidate == NULL || PyList_Append(candidates, candidate) < 0) {
+                Py_XDECREF(candidate);
+                goto done;
+            }
+            Py_DECREF(candidate);
+        }
+        start_at[words] = first;
+        end_at[words] = i;
+        word_hashes[words] = hash;
+        words++;
+    }
+    if (_PyBytes_Resize(&starts, words * (Py_ssize_t)sizeof(Py_ssize_t)) < 0 ||
+        _PyBytes_Resize(&ends, words * (Py_ssize_t)sizeof(Py_ssize_t)) < 0) {
+        goto done;
+    }
+
+    /* Shingles: sum of word_hash[k + j] * run_base**j over the run, its high bits folded in. */
+    const Py_ssize_t runs = words >= size ? words - size + 1 : 0;
+    hashes = PyList_New(runs);
+    hash_bytes = PyBytes_FromStringAndSize(NULL, runs * (Py_ssize_t)sizeof(int64_t));
+    if (hashes == NULL || hash_bytes == NULL) {
+        goto done;
+    }
+    int64_t *hash_out = (int64_t *)PyBytes_AS_STRING(hash_bytes);
+    for (Py_ssize_t k = 0; k < runs; k++) {
+        uint64_t hash = 0;
+        for (Py_ssize_t j = size - 1; j >= 0; j--) {
+            hash = hash * (uint64_t)run_base + word_hashes[k + j];
+        }
+        hash ^= hash >> FOLD_SHIFT;
+        hash_out[k] = (int64_t)hash;
+        PyObject *value = PyLong_FromLongLong((long long)(int64_t)hash);
+        if (value == NULL) {
+            goto done;
+        }
+        PyList_SET_ITEM(hashes, k, value);
+    }
+    result = PyTuple_Pack(5, hashes, hash_bytes, starts, ends, candidates);
+
+done:
+    PyMem_Free(word_hashes);
+    Py_XDECREF(hashes);
+    Py_XDECREF(hash_bytes);
+    Py_XDECREF(starts);
+    Py_XDECREF(ends);
+    Py_XDECREF(candidates);
+    PyBuffer_Release(&text);
+    PyBuffer_Release(&sieve);
+    return result;
+}
+
+/* Append (first, end, value) to `runs`. */
+static int
+add_run(PyObject *runs, Py_ssize_t first, Py_ssize_t end, PyObject *value)
+{
+    PyObject *run = Py_BuildValue("(nnO)", first, end, value);
+    if (run == NULL) {
+        return -1;
+    }
+    int status = PyList_Append(runs, run);
+    Py_DECREF(run);
+    return status;
+}
+
+/* 1 when a == b (ints compare by value), 0 when not, -1 on error. */
+static int
+same_value(PyObject *a, PyObject *b)
+{
+    return a == b ? 1 : PyObject_RichCompareBool(a, b, Py_EQ);
+}
+
+PyDoc_STRVAR(lookup_runs_doc,
+"lookup_runs(table, keys, start, stop, default, store, /)\n--\n\n"
+"Look keys[start:stop] up in the dict `table` (table.setdefault(key, default) if `store`, else\n"
+"table.get(key, default)) and return (runs, added, defaults): the runs (first, end, value) of equal\n"
+"looked-up values other than `default`, in order, with positions in `keys`; how many keys were added\n"
+"to the table; and how many lookups gave `default`.");
+
+static PyObject *
+lookup_runs(PyObject *module, PyObject *args)
+{
+    PyObject *table, *keys, *fallback;
+    Py_ssize_t start, stop;
+    int store;
+    if (!PyArg_ParseTuple(args, "O!O!nnOp:lookup_runs", &PyDict_Type, &table, &PyList_Type, &keys, &start,
+                          &stop, &fallback, &store)) {
+        return NULL;
+    }
+    PyObject *runs = PyList_New(0);
+    if (runs == NULL) {
+        return NULL;
+    }
+    const Py_ssize_t before = PyDict_GET_SIZE(table);
+    Py_ssize_t defaults = 0;
+    PyObject *current = NULL; /* the value of the open run (a new reference), or NULL */
+    Py_ssize_t run_start = 0;
+    if (start < 0) {
+        start = 0;
+    }
+    Py_ssize_t i;
+    /* The list's length is read at every step: a key's __eq__ could change it (ints never do). */
+    for (i = start; i < stop && i < PyList_GET_SIZE(keys); i++) {
+        PyObject *key = PyList_GET_ITEM(keys, i);
+        Py_INCREF(key);
+        PyObject *value;
+        if (store) {
+            value = PyDict_SetDefault(table, key, fallback); /* borrowed */
+        }
+        else {
+            value = PyDict_GetItemWithError(table, key); /* borrowed */
+            if (value == NULL && !PyErr_Occurred()) {
+                value = fallback;
+            }
+        }
+        Py_DECREF(key);
+        if (value == NULL) {
+            goto error;
+        }
+        Py_INCREF(value);
+        int is_default = same_value(value, fallback);
+        int continues = is_default < 0 || current == NULL ? is_default : same_value(value, current);
+        if (is_default < 0 || continues < 0) {
+            Py_DECREF(value);
+            goto error;
+        }
+        if (current != NULL && (is_default || !continues)) {
+            /* The open run ends here. */
+            int status = add_run(runs, run_start, i, current);
+            Py_CLEAR(current);
+            if (status < 0) {
+                Py_DECREF(value);
+                goto error;
+            }
+        }
+        if (is_default) {
+            defaults++;
+            Py_DECREF(value);
+        }
+        else if (current == NULL) {
+            current = value;
+            run_start = i;
+        }
+        else {
+            Py_DECREF(value); /* the open run goes on */
+        }
+    }
+    if (current != NULL) {
+        int status = add_run(runs, run_start, i, current);
+        Py_CLEAR(current);
+        if (status < 0) {
+            goto error;
+        }
+    }
+    return Py_BuildValue("(Nnn)", runs, PyDict_GET_SIZE(table) - before, defaults);
+
+error:
+    Py_XDECREF(current);
+    Py_DECREF(runs);
+    return NULL;
+}
+
+static PyMethodDef shingles_methods[] = {
+    {"hash_shingles", hash_shingles, METH_VARARGS, hash_shingles_doc},
+    {"lookup_runs", lookup_runs, METH_VARARGS, lookup_runs_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef shingles_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "classifiers._shingles",
+    .m_doc = "Hot loops of the duplicated-quote detector (optional; see classifiers/text.py).",
+    .m_size = 0,
+    .m_methods = shingles_methods,
+};
+
+PyMODINIT_FUNC
+PyInit__shingles(void)
+{
+    return PyModule_Create(&shingles_module);
+}

@@ -1,0 +1,19 @@
+"""Build of the optional C extension; everything else about the project is in pyproject.toml.
+
+`classifiers._shingles` speeds up the duplicated-quote detector. It is optional: when it cannot be
+built (no compiler, no Python headers) the install still succeeds and classifiers/text.py uses its
+numpy and plain-Python path, which gives the same results.
+"""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "classifiers._shingles",
+            sources=["classifiers/_shingles.c"],
+            extra_compile_args=["-O2"],
+            optional=True,
+        )
+    ]
+)

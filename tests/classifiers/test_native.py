@@ -1,0 +1,176 @@
+"""The optional C extension gives exactly what the numpy and plain-Python path gives.
+
+Skipped when the extension is not built (the install succeeds without it). The whole suite also runs
+on the fallback path with MODASSIST_PURE_PYTHON=1.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from classifiers import duplicates
+from classifiers import text as text_module
+from classifiers.result import Detection
+from classifiers.thread import Post, Quote
+from tests.classifiers.test_duplicates import _thread_of_copies, review_all
+
+native: ModuleType | None = text_module.native
+needs_native = pytest.mark.skipif(native is None, reason="C extension not built (or MODASSIST_PURE_PYTHON)")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _both(joined: bytes, size: int, aligned: bool) -> None:
+    """Numpy and C hash `joined` alike: hashes, arrays, word bounds and boilerplate candidates."""
+    by_numpy, numpy_present = text_module._shingles_of(joined, size, aligned, look_for=True)
+    by_c, c_present = text_module._native_shingles_of(joined, size, aligned, look_for=True)
+    assert by_c.hashes == by_numpy.hashes
+    assert by_c.hash_array.tolist() == by_numpy.hash_array.tolist()
+    assert by_c.starts.tolist() == by_numpy.starts.tolist()
+    assert by_c.ends.tolist() == by_numpy.ends.tolist()
+    assert (by_c.joined, by_c.aligned, by_c.words, by_c.letters()) == (
+        by_numpy.joined,
+        by_numpy.aligned,
+        by_numpy.words,
+        by_numpy.letters(),
+    )
+    assert sorted(c_present) == sorted(numpy_present)
+
+
+_texts = st.one_of(
+    st.text(max_size=400),
+    st.text(alphabet="ab \n\0é’\u200b.", max_size=200),
+    st.lists(
+        st.sampled_from(["said", "top", "Top", "x" * 256, "y" * 255, "attachment", "ﬁne", "naïve", "\0"]),
+        max_size=30,
+    ).map(" ".join),
+)
+
+
+@needs_native
+@given(st.binary(max_size=600), st.integers(min_value=1, max_value=7))
+def test_any_bytes_hash_alike(joined: bytes, size: int) -> None:
+    _both(joined, size, False)
+
+
+@needs_native
+@given(_texts, st.integers(min_value=2, max_value=6))
+def test_texts_hash_alike(text: str, size: int) -> None:
+    encoded = text.encode("utf-8", "surrogatepass")
+    _both(encoded.translate(text_module._ZERO_TABLE), size, text.isascii())
+    _both(b"\0".join(text_module.word_keys(text)), size, False)
+
+
+@needs_native
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "\0" * 1000,
+        "word " * 200_000,  # a 1 MB post
+        "z" * 1_000_000,  # one 1 MB word: hashed with `hash`, not polynomially
+        " ".join(f"w{i % 5000}" for i in range(100_000)) + " " + "y" * 256 + " tail end of it",
+        "Ｔｏｐ\nnaïve café said: don’t\u200b stop " * 5000,
+    ],
+)
+def test_huge_and_odd_posts_hash_alike(text: str) -> None:
+    _both(text.encode("utf-8").translate(text_module._ZERO_TABLE), 5, text.isascii())
+    _both(b"\0".join(text_module.word_keys(text)), 5, False)
+
+
+@needs_native
+def test_bad_arguments_raise_instead_of_crashing() -> None:
+    assert native is not None
+    sieve = text_module._BOILERPLATE_SIEVE_BYTES
+    with pytest.raises(ValueError, match="size"):
+        native.hash_shingles(b"a b c", 0, 5, 5, sieve)
+    with pytest.raises(ValueError, match="sieve"):
+        native.hash_shingles(b"a b c", 2, 5, 5, b"short")
+    with pytest.raises(TypeError):
+        native.hash_shingles("not bytes", 2, 5, 5, sieve)
+    with pytest.raises(TypeError):
+        native.lookup_runs([], [1, 2], 0, 2, 0, True)  # not a dict
+    with pytest.raises(TypeError):
+        native.lookup_runs({}, (1, 2), 0, 2, 0, True)  # not a list
+
+
+_keys = st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1) | st.integers(0, 6), max_size=60)
+
+
+@needs_native
+@given(
+    st.dictionaries(st.integers(0, 6), st.integers(0, 3), max_size=6),
+    _keys,
+    st.integers(0, 70),
+    st.integers(0, 70),
+    st.booleans(),
+)
+def test_lookup_runs_alike(
+    table: dict[int, int], keys: list[int], start: int, stop: int, store: bool
+) -> None:
+    assert native is not None
+    default = 3  # also a value of some entries: those count as "not seen"
+    start = min(start, len(keys))
+    by_python_table, by_c_table = dict(table), dict(table)
+    by_python = duplicates._python_lookup_runs(by_python_table, keys, start, stop, default, store)
+    by_c = native.lookup_runs(by_c_table, keys, start, stop, default, store)
+    assert by_c == by_python
+    assert list(by_c_table.items()) == list(by_python_table.items())  # same entries, same order
+
+
+@needs_native
+def test_lookup_runs_compares_values_not_identities() -> None:
+    assert native is not None
+    big = 10**20
+    table = {1: big, 2: int(str(big)), 3: big + 1}  # equal values, different objects
+    assert native.lookup_runs(table, [1, 2, 3, 4], 0, 4, int(str(big + 1)), False) == ([(0, 2, big)], 0, 2)
+
+
+def _review_both_ways(
+    posts: list[Post], monkeypatch: pytest.MonkeyPatch, **options: float
+) -> tuple[list[Detection], list[Detection]]:
+    by_c = review_all(posts, **options)
+    with monkeypatch.context() as patched:
+        patched.setattr(text_module, "_hashed_shingles", text_module._shingles_of)
+        patched.setattr(duplicates, "_lookup_runs", duplicates._python_lookup_runs)
+        by_python = review_all(posts, **options)
+    return by_c, by_python
+
+
+@needs_native
+@pytest.mark.parametrize("seed", range(10))
+@pytest.mark.parametrize("options", [{}, {"max_shingles": 150, "max_posts": 4, "evidence_min_score": 0.0}])
+def test_the_detector_gives_the_same_verdicts_both_ways(
+    seed: int, options: dict[str, float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = _thread_of_copies(seed)
+    rng = random.Random(seed)
+    marked = [
+        replace(p, quotes=(Quote(rng.choice(plain).text, author="marina"),)) if rng.random() < 0.3 else p
+        for p in plain
+    ]
+    for posts in (plain, marked):
+        by_c, by_python = _review_both_ways(posts, monkeypatch, **options)
+        assert by_c == by_python
+        assert any(d.reasons for d in by_c)
+
+
+def test_hashes_depend_on_the_interpreters_hash_secret() -> None:
+    # The hash bases come from `hash`, salted per process: texts cannot be crafted to collide.
+    code = "from classifiers.text import shingles; print(shingles('one two three four five six', 5).hashes)"
+    found = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        run = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        found.add(run.stdout)
+    assert len(found) == 2
