@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -49,13 +48,6 @@ def thread(*posts: Post, title: str = "Border news") -> Thread:
 
 def post(n: int, text: str) -> Post:
     return Post(id=str(n), text=text, author=f"user{n}", position=n, url=f"{URL}post-{n}")
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await Store.open(tmp_path / "service.db")
-    yield store
-    await store.close()
 
 
 async def _stored_flags(store: Store) -> set[tuple[str, str]]:

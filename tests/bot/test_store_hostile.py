@@ -4,7 +4,6 @@ marks, bidi controls, a 1 MB post; in post text, quotes, names, titles, reasons 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -32,13 +31,6 @@ HOSTILE = [
     "",
     " ",
 ]
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await Store.open(tmp_path / "hostile.db")
-    yield store
-    await store.close()
 
 
 async def _round_trip(store: Store, post: Post, title: str, reason: str) -> None:

@@ -48,15 +48,6 @@ async def forum() -> AsyncIterator[ForumServer]:
         await server.close()
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await Store.open(tmp_path / "watch.db")
-    try:
-        yield store
-    finally:
-        await store.close()
-
-
 def watcher(store: Store, service: RecordingService, config: ForumWatchSettings) -> ForumWatcher:
     # The local forum is on 127.0.0.1, which a watcher only fetches from when allowed.
     return ForumWatcher(store, service, config, allow_private_addresses=True, rng=random.Random(7))
@@ -135,7 +126,7 @@ async def test_a_restart_resumes_from_the_stored_state_and_alerts_nothing_twice(
         await eventually(lambda: len(service.new) == 2)
     before = len(forum.requests)
     later = thread.add_post("Troll", "Still an idiot.")  # while modassist is down
-    reopened = await Store.open(tmp_path / "watch.db")
+    reopened = await Store.open(store.path)
     try:
         second = RecordingService(reopened)
         async with running(watcher(reopened, second, settings(thread))):

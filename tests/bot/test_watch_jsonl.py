@@ -8,7 +8,6 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +25,6 @@ def line(post_id: str, text: str, **extra: Any) -> str:
 def append(path: Path, *lines: str) -> None:
     with path.open("a", encoding="utf-8") as handle:
         handle.write("".join(lines))
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await Store.open(tmp_path / "watch.db")
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 async def test_a_growing_file_is_followed_and_each_post_reviewed_once(store: Store, tmp_path: Path) -> None:

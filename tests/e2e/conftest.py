@@ -20,6 +20,7 @@ from bot.store import Store
 from config.settings import AlertSettings, BotSettings, Settings
 from tests.e2e.doubles import make_suite
 from tests.fakes.discord_server import TOKEN, FakeDiscord
+from tests.fakes.forum_server import ForumServer
 
 
 @pytest.fixture
@@ -57,6 +58,16 @@ def make_settings(fake: FakeDiscord, tmp_path: Path, **overrides: Any) -> Settin
     }
     values.update(overrides)
     return Settings(**values)
+
+
+@pytest.fixture
+async def forum() -> AsyncIterator[ForumServer]:
+    """A local XenForo-like forum on 127.0.0.1 (a test may define its own `forum`)."""
+    server = await ForumServer().start()
+    try:
+        yield server
+    finally:
+        await server.close()
 
 
 StartRuntime = Callable[..., Awaitable[Runtime]]

@@ -4,7 +4,6 @@ channel; removing stops it; only moderators may use them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -25,15 +24,6 @@ FAST_FORUM = {
     "backoff_min_seconds": 0.05,
     "backoff_max_seconds": 0.5,
 }
-
-
-@pytest.fixture
-async def forum() -> AsyncIterator[ForumServer]:
-    server = await ForumServer().start()
-    try:
-        yield server
-    finally:
-        await server.close()
 
 
 async def start(start_runtime: StartRuntime, **discord: Any) -> Runtime:

@@ -13,7 +13,6 @@ import json
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -30,15 +29,6 @@ COMMANDS = {
     "modassist run": ["-m", "bot.cli", "run"],
     "serve with the test detectors": ["-m", "tests.e2e.run_worker"],
 }
-
-
-@pytest.fixture
-async def forum() -> AsyncIterator[ForumServer]:
-    server = await ForumServer().start()
-    try:
-        yield server
-    finally:
-        await server.close()
 
 
 class Process:
