@@ -44,10 +44,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.commands.eval_inflammatory import dev_test_rows  # noqa: E402
-from bot.commands.train import CORPUS_WEIGHTS, STAGE_WEIGHTS, TrainingRow, corpus_rows  # noqa: E402
+from bot.commands.train import CORPUS_WEIGHTS, STAGE_WEIGHTS, TrainingRow, corpus_rows, fit_rows  # noqa: E402
 from bot.datasets.toxicity import CORPUS_NAMES, LabelledText  # noqa: E402
 from classifiers.inflammatory import InflammatoryDetector  # noqa: E402
-from classifiers.train import TrainingResult, fit_inflammatory  # noqa: E402
 
 Scorer = Callable[[Sequence[str]], np.ndarray]
 
@@ -55,20 +54,7 @@ Scorer = Callable[[Sequence[str]], np.ndarray]
 def _specialist(rows: Sequence[TrainingRow]) -> Scorer:
     """The shipped recipe fitted on the rows of one corpus, every row counting once, as a scoring function."""
     equal = [dataclasses.replace(r, weight=1.0, calibration_weight=1.0, stage_weight=1.0) for r in rows]
-    return _refit(equal).model.decision
-
-
-def _refit(rows: Sequence[TrainingRow]) -> TrainingResult:
-    """The shipped recipe and settings fitted on `rows` with their own weights (as `modassist train` does)."""
-    return fit_inflammatory(
-        [r.text for r in rows],
-        [r.soft for r in rows],
-        weight=[r.weight for r in rows],
-        groups=[r.group for r in rows],
-        calibration_weight=[r.calibration_weight for r in rows],
-        stage_weight=[r.stage_weight for r in rows],
-        calibration_soft=[r.soft if r.calibration_soft is None else r.calibration_soft for r in rows],
-    )
+    return fit_rows(equal).model.decision
 
 
 def _aucs(score: Scorer, dev: dict[str, list[LabelledText]]) -> list[float]:
@@ -114,7 +100,7 @@ def davidson_weight(train: list[TrainingRow], dev: dict[str, list[LabelledText]]
         rows.append(
             (
                 f"Davidson weight {weight} / second stage {stage}",
-                _aucs(_refit(reweighted).model.decision, dev),
+                _aucs(fit_rows(reweighted).model.decision, dev),
             )
         )
     return _table("ROC-AUC on dev-test: Davidson weighted up (training weight / second-stage weight)", rows)
@@ -212,10 +198,10 @@ def embeddings(train: list[TrainingRow], dev: dict[str, list[LabelledText]]) -> 
         ),
     ]
     # Stacking: held-out scores of both models on the training part, combined by a second logistic regression.
-    shipped = _refit(train)
+    shipped = fit_rows(train)
     held_out = np.zeros(len(train))
-    for fit_rows, held in GroupKFold(n_splits=5).split(e_train, groups=groups):
-        held_out[held] = fit_lr(e_train, fit_rows, weight).decision_function(e_train[held])
+    for part, held in GroupKFold(n_splits=5).split(e_train, groups=groups):
+        held_out[held] = fit_lr(e_train, part, weight).decision_function(e_train[held])
     stacked = np.column_stack([shipped.oof_decision, held_out])
     combiner = LogisticRegression(max_iter=3000).fit(*_soft_rows(stacked, soft, stage))
     dev_stacked = np.column_stack(

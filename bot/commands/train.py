@@ -26,9 +26,10 @@ import argparse
 import csv
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sklearn
 from rich.console import Console
@@ -37,7 +38,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from bot.errors import ConfigError, ParseError
 from bot.peer import installed_peer, peer_label
 from classifiers.inflammatory import DEFAULT_MODEL_PATH
-from classifiers.train import TrainingConfig, dev_test_part, fit_inflammatory
+from classifiers.train import TrainingConfig, TrainingResult, dev_test_part, fit_inflammatory
 
 # How much each corpus counts in training. C3 (political comments) is the product's domain; HateXplain is
 # small
@@ -187,6 +188,20 @@ def corpus_rows(data_dir: Path) -> list[TrainingRow]:
     return rows
 
 
+def fit_rows(rows: Sequence[TrainingRow], **options: Any) -> TrainingResult:
+    """`fit_inflammatory` on training rows, each with its own weights; `options` go to `fit_inflammatory`."""
+    return fit_inflammatory(
+        [r.text for r in rows],
+        [r.soft for r in rows],
+        weight=[r.weight for r in rows],
+        groups=[r.group for r in rows],
+        calibration_weight=[r.calibration_weight for r in rows],
+        stage_weight=[r.stage_weight for r in rows],
+        calibration_soft=[r.soft if r.calibration_soft is None else r.calibration_soft for r in rows],
+        **options,
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     """Read the training data, fit, write the model file."""
     console = Console(stderr=True, highlight=False)
@@ -218,14 +233,8 @@ def run(args: argparse.Namespace) -> int:
             progress.update(task, description=stage, completed=done, total=total)
 
         try:
-            result = fit_inflammatory(
-                [r.text for r in rows],
-                [r.soft for r in rows],
-                weight=[r.weight for r in rows],
-                groups=[r.group for r in rows],
-                calibration_weight=[r.calibration_weight for r in rows],
-                stage_weight=[r.stage_weight for r in rows],
-                calibration_soft=[r.soft if r.calibration_soft is None else r.calibration_soft for r in rows],
+            result = fit_rows(
+                rows,
                 config=config,
                 version=version,
                 info={
