@@ -40,9 +40,10 @@ long_word_hash(const char *word, Py_ssize_t length, uint64_t *out)
 PyDoc_STRVAR(hash_shingles_doc,
 "hash_shingles(joined, size, word_base, run_base, sieve, /)\n--\n\n"
 "Hashes of the words of `joined` (runs of non-zero bytes) and of every run of `size` of them.\n\n"
-"Returns (hashes, hash_bytes, starts, ends, candidates): the shingle hashes as a list of signed\n"
-"ints and as int64 bytes, the words' start and end offsets as Py_ssize_t bytes, and the word hashes\n"
-"whose top 16 bits are set in the 65,536-byte `sieve`.");
+"Returns (hashes, hash_bytes, starts, ends, letters_before, candidates): the shingle hashes as a\n"
+"list of signed ints and as int64 bytes, the words' start and end offsets as Py_ssize_t bytes, the\n"
+"letters (bytes) of the words before each word and before the end as Py_ssize_t bytes, and the word\n"
+"hashes whose top 16 bits are set in the 65,536-byte `sieve`.");
 
 static PyObject *
 hash_shingles(PyObject *module, PyObject *args)
@@ -54,7 +55,7 @@ hash_shingles(PyObject *module, PyObject *args)
         return NULL;
     }
     PyObject *result = NULL, *hashes = NULL, *hash_bytes = NULL, *starts = NULL, *ends = NULL;
-    PyObject *candidates = NULL;
+    PyObject *letters_before = NULL, *candidates = NULL;
     uint64_t *word_hashes = NULL;
     const unsigned char *bytes = (const unsigned char *)text.buf;
     const unsigned char *sieve_bits = (const unsigned char *)sieve.buf;
@@ -70,15 +71,17 @@ hash_shingles(PyObject *module, PyObject *args)
     }
     /* At most one word per two bytes (a word and its separator), rounded up. */
     const Py_ssize_t most_words = length / 2 + 1;
-    if (most_words > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(uint64_t)) {
+    if (most_words >= PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(uint64_t)) { /* (+ 1 for letters_before) */
         PyErr_NoMemory();
         goto done;
     }
     starts = PyBytes_FromStringAndSize(NULL, most_words * (Py_ssize_t)sizeof(Py_ssize_t));
     ends = PyBytes_FromStringAndSize(NULL, most_words * (Py_ssize_t)sizeof(Py_ssize_t));
+    letters_before = PyBytes_FromStringAndSize(NULL, (most_words + 1) * (Py_ssize_t)sizeof(Py_ssize_t));
     word_hashes = PyMem_New(uint64_t, most_words);
     candidates = PyList_New(0);
-    if (starts == NULL || ends == NULL || word_hashes == NULL || candidates == NULL) {
+    if (starts == NULL || ends == NULL || letters_before == NULL || word_hashes == NULL ||
+        candidates == NULL) {
         if (!PyErr_Occurred()) {
             PyErr_NoMemory();
         }
@@ -86,6 +89,8 @@ hash_shingles(PyObject *module, PyObject *args)
     }
     Py_ssize_t *start_at = (Py_ssize_t *)PyBytes_AS_STRING(starts);
     Py_ssize_t *end_at = (Py_ssize_t *)PyBytes_AS_STRING(ends);
+    Py_ssize_t *letters_at = (Py_ssize_t *)PyBytes_AS_STRING(letters_before);
+    letters_at[0] = 0;
 
     /* Words and their hashes: sum of byte * word_base**(its place in the word), modulo 2**64. */
     Py_ssize_t words = 0;
@@ -116,11 +121,13 @@ hash_shingles(PyObject *module, PyObject *args)
         }
         start_at[words] = first;
         end_at[words] = i;
+        letters_at[words + 1] = letters_at[words] + (i - first);
         word_hashes[words] = hash;
         words++;
     }
     if (_PyBytes_Resize(&starts, words * (Py_ssize_t)sizeof(Py_ssize_t)) < 0 ||
-        _PyBytes_Resize(&ends, words * (Py_ssize_t)sizeof(Py_ssize_t)) < 0) {
+        _PyBytes_Resize(&ends, words * (Py_ssize_t)sizeof(Py_ssize_t)) < 0 ||
+        _PyBytes_Resize(&letters_before, (words + 1) * (Py_ssize_t)sizeof(Py_ssize_t)) < 0) {
         goto done;
     }
 
@@ -145,7 +152,7 @@ hash_shingles(PyObject *module, PyObject *args)
         }
         PyList_SET_ITEM(hashes, k, value);
     }
-    result = PyTuple_Pack(5, hashes, hash_bytes, starts, ends, candidates);
+    result = PyTuple_Pack(6, hashes, hash_bytes, starts, ends, letters_before, candidates);
 
 done:
     PyMem_Free(word_hashes);
@@ -153,6 +160,7 @@ done:
     Py_XDECREF(hash_bytes);
     Py_XDECREF(starts);
     Py_XDECREF(ends);
+    Py_XDECREF(letters_before);
     Py_XDECREF(candidates);
     PyBuffer_Release(&text);
     PyBuffer_Release(&sieve);

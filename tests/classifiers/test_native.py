@@ -11,6 +11,7 @@ import random
 import subprocess
 import sys
 from dataclasses import replace
+from itertools import accumulate
 from pathlib import Path
 from types import ModuleType
 
@@ -38,6 +39,8 @@ def _both(joined: bytes, size: int, aligned: bool) -> None:
     assert by_c.hash_array.tolist() == by_numpy.hash_array.tolist()
     assert by_c.starts.tolist() == by_numpy.starts.tolist()
     assert by_c.ends.tolist() == by_numpy.ends.tolist()
+    assert by_c.letters_before.tolist() == by_numpy.letters_before.tolist()
+    assert by_c.letters_before.tolist() == [0, *accumulate(by_c.ends - by_c.starts)]
     assert (by_c.joined, by_c.aligned, by_c.words, by_c.letters()) == (
         by_numpy.joined,
         by_numpy.aligned,
