@@ -5,6 +5,8 @@
  *     bytes, exactly as classifiers.text._shingles_of computes them with numpy.
  * lookup_runs: look word-run hashes up in a dict (dict.get or dict.setdefault) and return the runs of
  *     equal values found, as itertools.groupby over the looked-up values would.
+ * self_runs: add to those runs the runs of shingles that already stood earlier in the same post, as
+ *     classifiers.duplicates._python_self_runs does.
  *
  * Every input is bounds-checked: any bytes (NULs, a megabyte of them, invalid UTF-8) are fine.
  */
@@ -38,9 +40,10 @@ long_word_hash(const char *word, Py_ssize_t length, uint64_t *out)
 PyDoc_STRVAR(hash_shingles_doc,
 "hash_shingles(joined, size, word_base, run_base, sieve, /)\n--\n\n"
 "Hashes of the words of `joined` (runs of non-zero bytes) and of every run of `size` of them.\n\n"
-"Returns (hashes, hash_bytes, starts, ends, candidates): the shingle hashes as a list of signed\n"
-"ints and as int64 bytes, the words' start and end offsets as Py_ssize_t bytes, and the word hashes\n"
-"whose top 16 bits are set in the 65,536-byte `sieve`.");
+"Returns (hashes, hash_bytes, starts, ends, letters_before, candidates): the shingle hashes as a\n"
+"list of signed ints and as int64 bytes, the words' start and end offsets as Py_ssize_t bytes, the\n"
+"letters (bytes) of the words before each word and before the end as Py_ssize_t bytes, and the word\n"
+"hashes whose top 16 bits are set in the 65,536-byte `sieve`.");
 
 static PyObject *
 hash_shingles(PyObject *module, PyObject *args)
@@ -52,7 +55,7 @@ hash_shingles(PyObject *module, PyObject *args)
         return NULL;
     }
     PyObject *result = NULL, *hashes = NULL, *hash_bytes = NULL, *starts = NULL, *ends = NULL;
-    PyObject *candidates = NULL;
+    PyObject *letters_before = NULL, *candidates = NULL;
     uint64_t *word_hashes = NULL;
     const unsigned char *bytes = (const unsigned char *)text.buf;
     const unsigned char *sieve_bits = (const unsigned char *)sieve.buf;
@@ -68,15 +71,17 @@ hash_shingles(PyObject *module, PyObject *args)
     }
     /* At most one word per two bytes (a word and its separator), rounded up. */
     const Py_ssize_t most_words = length / 2 + 1;
-    if (most_words > PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(uint64_t)) {
+    if (most_words >= PY_SSIZE_T_MAX / (Py_ssize_t)sizeof(uint64_t)) { /* (+ 1 for letters_before) */
         PyErr_NoMemory();
         goto done;
     }
     starts = PyBytes_FromStringAndSize(NULL, most_words * (Py_ssize_t)sizeof(Py_ssize_t));
     ends = PyBytes_FromStringAndSize(NULL, most_words * (Py_ssize_t)sizeof(Py_ssize_t));
+    letters_before = PyBytes_FromStringAndSize(NULL, (most_words + 1) * (Py_ssize_t)sizeof(Py_ssize_t));
     word_hashes = PyMem_New(uint64_t, most_words);
     candidates = PyList_New(0);
-    if (starts == NULL || ends == NULL || word_hashes == NULL || candidates == NULL) {
+    if (starts == NULL || ends == NULL || letters_before == NULL || word_hashes == NULL ||
+        candidates == NULL) {
         if (!PyErr_Occurred()) {
             PyErr_NoMemory();
         }
@@ -84,6 +89,8 @@ hash_shingles(PyObject *module, PyObject *args)
     }
     Py_ssize_t *start_at = (Py_ssize_t *)PyBytes_AS_STRING(starts);
     Py_ssize_t *end_at = (Py_ssize_t *)PyBytes_AS_STRING(ends);
+    Py_ssize_t *letters_at = (Py_ssize_t *)PyBytes_AS_STRING(letters_before);
+    letters_at[0] = 0;
 
     /* Words and their hashes: sum of byte * word_base**(its place in the word), modulo 2**64. */
     Py_ssize_t words = 0;
@@ -114,11 +121,13 @@ hash_shingles(PyObject *module, PyObject *args)
         }
         start_at[words] = first;
         end_at[words] = i;
+        letters_at[words + 1] = letters_at[words] + (i - first);
         word_hashes[words] = hash;
         words++;
     }
     if (_PyBytes_Resize(&starts, words * (Py_ssize_t)sizeof(Py_ssize_t)) < 0 ||
-        _PyBytes_Resize(&ends, words * (Py_ssize_t)sizeof(Py_ssize_t)) < 0) {
+        _PyBytes_Resize(&ends, words * (Py_ssize_t)sizeof(Py_ssize_t)) < 0 ||
+        _PyBytes_Resize(&letters_before, (words + 1) * (Py_ssize_t)sizeof(Py_ssize_t)) < 0) {
         goto done;
     }
 
@@ -143,7 +152,7 @@ hash_shingles(PyObject *module, PyObject *args)
         }
         PyList_SET_ITEM(hashes, k, value);
     }
-    result = PyTuple_Pack(5, hashes, hash_bytes, starts, ends, candidates);
+    result = PyTuple_Pack(6, hashes, hash_bytes, starts, ends, letters_before, candidates);
 
 done:
     PyMem_Free(word_hashes);
@@ -151,6 +160,7 @@ done:
     Py_XDECREF(hash_bytes);
     Py_XDECREF(starts);
     Py_XDECREF(ends);
+    Py_XDECREF(letters_before);
     Py_XDECREF(candidates);
     PyBuffer_Release(&text);
     PyBuffer_Release(&sieve);
@@ -267,9 +277,147 @@ error:
     return NULL;
 }
 
+/* One slot of self_runs' open-addressing table: a shingle hash and its earliest position (-1: empty). */
+typedef struct {
+    uint64_t key;
+    Py_ssize_t first;
+} earliest_slot;
+
+PyDoc_STRVAR(self_runs_doc,
+"self_runs(hashes, size, runs, marker, /)\n--\n\n"
+"`runs` (first, end, value), in order and apart, with the runs (first, end, marker) added of the\n"
+"positions outside them whose hash (of the int64 buffer `hashes`) first stood at least `size` places\n"
+"earlier; all in order (`runs` itself when no shingle did).");
+
+static PyObject *
+self_runs(PyObject *module, PyObject *args)
+{
+    Py_buffer buffer;
+    Py_ssize_t size;
+    PyObject *runs, *marker;
+    if (!PyArg_ParseTuple(args, "y*nO!O:self_runs", &buffer, &size, &PyList_Type, &runs, &marker)) {
+        return NULL;
+    }
+    PyObject *out = NULL;
+    earliest_slot *slots = NULL;
+    unsigned char *again = NULL; /* 1 where a position's shingle first stood `size` or more earlier */
+    const unsigned char *bytes = (const unsigned char *)buffer.buf;
+    if (buffer.len % (Py_ssize_t)sizeof(uint64_t) != 0) {
+        PyErr_SetString(PyExc_ValueError, "hashes must be int64 values");
+        goto done;
+    }
+    if (size < 0) {
+        PyErr_SetString(PyExc_ValueError, "size must not be negative");
+        goto done;
+    }
+    const Py_ssize_t count = buffer.len / (Py_ssize_t)sizeof(uint64_t);
+
+    /* Mark the positions outside `runs` whose shingle stood at least `size` places before. */
+    size_t capacity = 8;
+    while (capacity < (size_t)count * 2) {
+        capacity *= 2; /* count <= PY_SSIZE_T_MAX / 8, so this never overflows */
+    }
+    if (capacity > (size_t)PY_SSIZE_T_MAX / sizeof(earliest_slot)) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    slots = PyMem_New(earliest_slot, capacity);
+    again = PyMem_Malloc(count > 0 ? (size_t)count : 1);
+    if (slots == NULL || again == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (size_t s = 0; s < capacity; s++) {
+        slots[s].first = -1;
+    }
+    int shift = 64;
+    for (size_t c = capacity; c > 1; c >>= 1) {
+        shift--;
+    }
+    const size_t mask = capacity - 1;
+    Py_ssize_t found = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        uint64_t key;
+        memcpy(&key, bytes + i * (Py_ssize_t)sizeof(uint64_t), sizeof key); /* any alignment */
+        size_t s = (size_t)((key * UINT64_C(0x9E3779B97F4A7C15)) >> shift) & mask;
+        while (slots[s].first >= 0 && slots[s].key != key) {
+            s = (s + 1) & mask; /* at most half the slots are used: an empty one comes */
+        }
+        if (slots[s].first < 0) {
+            slots[s].key = key;
+            slots[s].first = i;
+        }
+        again[i] = slots[s].first <= i - size; /* (a first place too when size is 0) */
+        found += again[i];
+    }
+    if (found == 0) {
+        Py_INCREF(runs);
+        out = runs;
+        goto done;
+    }
+
+    /* Merge: the given runs as they are, the marked positions between them as runs of `marker`. */
+    out = PyList_New(0);
+    if (out == NULL) {
+        goto done;
+    }
+    /* No Python code runs in this loop (PyLong_AsSsize_t never calls __index__), so `runs` stays as it
+       is and its items can be borrowed. */
+    Py_ssize_t pos = 0; /* positions before this one are done */
+    const Py_ssize_t given = PyList_GET_SIZE(runs);
+    for (Py_ssize_t r = 0; r <= given; r++) {
+        PyObject *run = NULL;
+        Py_ssize_t first = count, end = count;
+        if (r < given) {
+            run = PyList_GET_ITEM(runs, r);
+            if (!PyTuple_Check(run) || PyTuple_GET_SIZE(run) != 3) {
+                PyErr_SetString(PyExc_TypeError, "runs must be (first, end, value) tuples");
+                goto error;
+            }
+            first = PyLong_AsSsize_t(PyTuple_GET_ITEM(run, 0));
+            end = PyLong_AsSsize_t(PyTuple_GET_ITEM(run, 1));
+            if ((first == -1 || end == -1) && PyErr_Occurred()) {
+                goto error;
+            }
+            if (first < pos || end <= first || end > count) {
+                PyErr_SetString(PyExc_ValueError, "runs must be in order, apart and within the hashes");
+                goto error;
+            }
+        }
+        Py_ssize_t i = pos;
+        while (i < first) {
+            if (!again[i]) {
+                i++;
+                continue;
+            }
+            const Py_ssize_t start = i;
+            while (i < first && again[i]) {
+                i++;
+            }
+            if (add_run(out, start, i, marker) < 0) {
+                goto error;
+            }
+        }
+        if (run != NULL && PyList_Append(out, run) < 0) {
+            goto error;
+        }
+        pos = end;
+    }
+    goto done;
+
+error:
+    Py_CLEAR(out);
+done:
+    PyMem_Free(slots);
+    PyMem_Free(again);
+    PyBuffer_Release(&buffer);
+    return out;
+}
+
 static PyMethodDef shingles_methods[] = {
     {"hash_shingles", hash_shingles, METH_VARARGS, hash_shingles_doc},
     {"lookup_runs", lookup_runs, METH_VARARGS, lookup_runs_doc},
+    {"self_runs", self_runs, METH_VARARGS, self_runs_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -11,7 +11,8 @@ word, the work is done in C: shingles are hashed (`classifiers.text.shingles`) a
 in the thread's dict in one pass that returns the runs of repeated shingles (`_lookup_runs`), both by
 the optional C extension `classifiers._shingles` when it is built, else by numpy and `dict.setdefault`
 (the same results); a post whose shingles are all new leaves there. Only posts that repeat something
-go on, and their work is done on runs of repeated words, not word by word.
+go on, and their work is done on runs of repeated words, not word by word; passages a post pastes twice
+are found in one pass too (`_self_runs`, in C when the extension is built, else by a dict or numpy).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from operator import itemgetter, le, sub
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from classifiers.result import Category, Detection, Evidence
 from classifiers.text import Shingles, forget_oldest, native, shingles, word_key_spans
@@ -114,39 +116,59 @@ _lookup_runs: Callable[
 ] = native.lookup_runs if native is not None else _python_lookup_runs
 
 
-def _values(runs: list[tuple[int, int, int]], count: int, default: int) -> list[int]:
-    """The per-shingle list that `runs` (first, last + 1, value) describe, `default` between runs."""
-    values = [default] * count
-    for first, last, value in runs:
-        values[first:last] = repeat(value, last - first)
-    return values
-
-
-def _repeated_within(own: Shingles, srcs: list[int], new: int, size: int) -> list[int]:
-    """Positions of the shingles new to the thread (`srcs[i] == new`) that already stood in this post at
-    least `size` shingles before (a passage pasted twice, not a word repeated in a row)."""
-    # A shingle is new to the thread at every place it stands in the post or at none, so the earliest
-    # place of each shingle can be found over them all.
-    if len(own.hashes) < _SORT_FROM:  # in C, with a dict
+def _repeated_within(hashes: npt.NDArray[np.int64], size: int) -> list[int]:
+    """Positions, in order, of the shingles of a post that already stood in it at least `size` shingles
+    before (a passage pasted twice, not a word repeated in a row)."""
+    count = len(hashes)
+    if count < _SORT_FROM or not count:  # in C, with a dict
         first: dict[int, int] = {}
-        positions = range(len(own.hashes))
-        firsts = map(first.setdefault, own.hashes, positions)
-        again = compress(positions, map(le, firsts, map(sub, positions, repeat(size))))
-        return [i for i in again if srcs[i] == new]
+        positions = range(count)
+        firsts = map(first.setdefault, hashes.tolist(), positions)
+        return list(compress(positions, map(le, firsts, map(sub, positions, repeat(size)))))
     # Long posts: a stable sort groups equal shingles, the first of a group is its earliest place.
-    hashes = own.hash_array
     order = np.argsort(hashes, kind="stable")
     ordered = hashes[order]
-    starts_group = np.empty(len(hashes), dtype=bool)
+    starts_group = np.empty(count, dtype=bool)
     starts_group[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=starts_group[1:])
-    earliest = np.empty(len(hashes), dtype=np.intp)
+    earliest = np.empty(count, dtype=np.intp)
     earliest[order] = order[starts_group][starts_group.cumsum() - 1]
-    far_enough = (earliest <= np.arange(-size, len(hashes) - size)).nonzero()[0].tolist()
-    return [i for i in far_enough if srcs[i] == new]
+    found: list[int] = (earliest <= np.arange(-size, count - size)).nonzero()[0].tolist()
+    return found
 
 
 _SORT_FROM = 150  # shingles; below, the dict is faster
+
+
+def _python_self_runs(
+    hashes: npt.NDArray[np.int64], size: int, runs: list[tuple[int, int, int]], marker: int
+) -> list[tuple[int, int, int]]:
+    """`runs` (first, last + 1, value), in order and apart, with the runs (first, last + 1, `marker`)
+    added of the positions outside them whose shingle already stood in the post at least `size`
+    shingles before; all in order (`runs` itself when no shingle did). (The C extension does the same.)
+    """
+    again = _repeated_within(hashes, size)
+    if not again:
+        return runs
+    added: list[tuple[int, int, int]] = []
+    r = 0
+    for i in again:
+        while r < len(runs) and runs[r][1] <= i:
+            r += 1
+        if r < len(runs) and runs[r][0] <= i:
+            continue  # within a run that repeats an earlier post
+        if added and added[-1][1] == i:
+            added[-1] = (added[-1][0], i + 1, marker)
+        else:
+            added.append((i, i + 1, marker))
+    return sorted(runs + added) if added else list(runs)
+
+
+# A shingle is new to the thread at every place it stands in the post or at none, so the places where it
+# stood before in the post can be found over them all and those within runs of repeated shingles dropped.
+_self_runs: Callable[
+    [npt.NDArray[np.int64], int, list[tuple[int, int, int]], int], list[tuple[int, int, int]]
+] = native.self_runs if native is not None else _python_self_runs
 
 
 def _runs(shingle_runs: Iterable[tuple[int, int, int]], size: int, gap: int) -> list[_Run]:
@@ -285,13 +307,8 @@ class DuplicateThreadState:
             store_quoter = True
             internal = fresh != added  # a shingle new to the thread twice in this post
 
-        if internal:
-            srcs = _values(shingle_runs, count, me)
-            again = _repeated_within(own, srcs, me, size)
-            if again:
-                for i in again:
-                    srcs[i] = _SELF
-                shingle_runs = _value_runs(srcs, me)
+        if internal:  # passages pasted twice in this post
+            shingle_runs = _self_runs(own.hash_array, size, shingle_runs, _SELF)
         runs = _runs(shingle_runs, size, self._d.gap_fill)
         matched = [run for run in shingle_runs if run[2] != _SELF]
         requote_runs = self._requote_runs(post, matched, hashes, store_quoter, me) if matched else []

@@ -371,7 +371,8 @@ class Shingles(NamedTuple):
     as `hash_array`.
     `joined` holds the words' UTF-8 bytes separated by runs of zero bytes, `starts` and `ends` bound each
     word in it; when `aligned` (plain ASCII text) `joined` is as long as the text and the bounds are
-    character spans of the text.
+    character spans of the text. `letters_before[k]` counts the letters of words [0, k), k up to the
+    number of words (so that `letters` costs the same for any run).
     """
 
     hashes: list[int]
@@ -379,6 +380,7 @@ class Shingles(NamedTuple):
     joined: bytes
     starts: npt.NDArray[np.intp]
     ends: npt.NDArray[np.intp]
+    letters_before: npt.NDArray[np.intp]
     aligned: bool
 
     @property
@@ -388,12 +390,12 @@ class Shingles(NamedTuple):
 
     def letters(self, first: int = 0, last: int | None = None) -> int:
         """Letters (UTF-8 bytes) of words [first, last) (all by default)."""
+        before = self.letters_before
         if last is None:
-            return len(self.joined) - self.joined.count(0)
+            return before.item(-1)
         if first >= last:
             return 0
-        start, end = self.starts.item(first), self.ends.item(last - 1)
-        return end - start - self.joined.count(0, start, end)
+        return before.item(last) - before.item(first)
 
 
 def shingles(text: str, size: int) -> Shingles:
@@ -429,6 +431,7 @@ _TOP_16 = _U64(48)
 _accumulate = np.add.accumulate  # the ufunc method: less overhead than np.cumsum
 _EMPTY = np.empty(0, dtype=np.intp)
 _NO_HASHES = np.empty(0, dtype=np.int64)
+_NO_LETTERS = np.zeros(1, dtype=np.intp)  # letters_before of no words
 
 
 def _shingles_of(
@@ -437,7 +440,7 @@ def _shingles_of(
     """Shingles of word bytes separated by runs of zero bytes, and (if `look_for`) which
     `_BOILERPLATE_KEYS` stand among the words (maybe a few more: they are only candidates)."""
     if not joined:
-        return Shingles([], _NO_HASHES, joined, _EMPTY, _EMPTY, aligned), []
+        return Shingles([], _NO_HASHES, joined, _EMPTY, _EMPTY, _NO_LETTERS, aligned), []
     padded = np.frombuffer(b"\0" + joined + b"\0", dtype=np.uint8)
     count = len(padded)
     is_word = padded != 0
@@ -446,12 +449,15 @@ def _shingles_of(
     starts, ends = edges[0::2], edges[1::2]
     words = len(starts)
     if not words:
-        return Shingles([], _NO_HASHES, joined, starts, ends, aligned), []
+        return Shingles([], _NO_HASHES, joined, starts, ends, _NO_LETTERS, aligned), []
     up, down = _LETTER_POWERS.get(count)
     prefix = _accumulate(padded * up[:count])
     # sum of byte * base**(its place in the word): the same for the same word wherever it stands
     word_hashes = (prefix[ends] - prefix[starts]) * down[1:][starts]
     lengths = ends - starts
+    letters_before = np.empty(words + 1, dtype=np.intp)
+    letters_before[0] = 0
+    _accumulate(lengths, out=letters_before[1:])
     if lengths.max() > _LONGEST_POLYNOMIAL_WORD:
         for k in (lengths > _LONGEST_POLYNOMIAL_WORD).nonzero()[0].tolist():
             word_hashes[k] = hash(joined[starts[k] : ends[k]]) & _MASK64
@@ -462,7 +468,7 @@ def _shingles_of(
             found = {_BOILERPLATE_BY_HASH.get(h) for h in word_hashes[sieved].tolist()}
             present = [key for key in found if key is not None]
     if words < size:
-        return Shingles([], _NO_HASHES, joined, starts, ends, aligned), present
+        return Shingles([], _NO_HASHES, joined, starts, ends, letters_before, aligned), present
     up, down = _WORD_POWERS.get(words)
     run_prefix = _accumulate(word_hashes * up[:words])
     count_runs = words - size + 1
@@ -471,7 +477,7 @@ def _shingles_of(
     hashes *= down[:count_runs]
     hashes ^= hashes >> _FOLD
     signed = hashes.view(np.int64)
-    return Shingles(signed.tolist(), signed, joined, starts, ends, aligned), present
+    return Shingles(signed.tolist(), signed, joined, starts, ends, letters_before, aligned), present
 
 
 def _native_shingles_of(
@@ -479,7 +485,7 @@ def _native_shingles_of(
 ) -> tuple[Shingles, list[bytes]]:
     """`_shingles_of` done by the C extension: the same hashes, bounds and boilerplate candidates."""
     assert native is not None
-    hashes, hash_bytes, starts, ends, candidates = native.hash_shingles(
+    hashes, hash_bytes, starts, ends, letters_before, candidates = native.hash_shingles(
         joined, size, _WORD_BASE, _RUN_BASE, _BOILERPLATE_SIEVE_BYTES
     )
     present: list[bytes] = []
@@ -492,6 +498,7 @@ def _native_shingles_of(
         joined,
         np.frombuffer(starts, dtype=np.intp),
         np.frombuffer(ends, dtype=np.intp),
+        np.frombuffer(letters_before, dtype=np.intp),
         aligned,
     )
     return found_shingles, present

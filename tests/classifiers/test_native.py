@@ -11,9 +11,11 @@ import random
 import subprocess
 import sys
 from dataclasses import replace
+from itertools import accumulate
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -37,6 +39,8 @@ def _both(joined: bytes, size: int, aligned: bool) -> None:
     assert by_c.hash_array.tolist() == by_numpy.hash_array.tolist()
     assert by_c.starts.tolist() == by_numpy.starts.tolist()
     assert by_c.ends.tolist() == by_numpy.ends.tolist()
+    assert by_c.letters_before.tolist() == by_numpy.letters_before.tolist()
+    assert by_c.letters_before.tolist() == [0, *accumulate(by_c.ends - by_c.starts)]
     assert (by_c.joined, by_c.aligned, by_c.words, by_c.letters()) == (
         by_numpy.joined,
         by_numpy.aligned,
@@ -101,6 +105,20 @@ def test_bad_arguments_raise_instead_of_crashing() -> None:
         native.lookup_runs([], [1, 2], 0, 2, 0, True)  # not a dict
     with pytest.raises(TypeError):
         native.lookup_runs({}, (1, 2), 0, 2, 0, True)  # not a list
+    hashes = np.array([1, 2, 1, 2, 1], dtype=np.int64)
+    with pytest.raises(ValueError, match="int64"):
+        native.self_runs(b"odd", 2, [], -2)
+    with pytest.raises(ValueError, match="size"):
+        native.self_runs(hashes, -1, [], -2)
+    with pytest.raises(TypeError):
+        native.self_runs(hashes, 2, [(0, 1)], -2)  # not (first, end, value)
+    with pytest.raises(TypeError):
+        native.self_runs(hashes, 2, [(0, "1", 0)], -2)
+    with pytest.raises(TypeError):
+        native.self_runs(hashes, 2, ((0, 1, 0),), -2)  # not a list
+    for runs in ([(1, 2, 0), (0, 1, 0)], [(0, 2, 0), (1, 3, 0)], [(2, 2, 0)], [(3, 6, 0)], [(-1, 1, 0)]):
+        with pytest.raises(ValueError, match="in order"):
+            native.self_runs(hashes, 2, runs, -2)
 
 
 _keys = st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1) | st.integers(0, 6), max_size=60)
@@ -135,6 +153,37 @@ def test_lookup_runs_compares_values_not_identities() -> None:
     assert native.lookup_runs(table, [1, 2, 3, 4], 0, 4, int(str(big + 1)), False) == ([(0, 2, big)], 0, 2)
 
 
+@st.composite
+def _hashes_and_runs(draw: st.DrawFn) -> tuple[list[int], list[tuple[int, int, int]]]:
+    """Shingle hashes with repeats (some posts long enough to be sorted) and runs apart within them."""
+    alphabet = draw(st.sampled_from([[0, 1], [5, -(2**63), 2**63 - 1, 7], list(range(40))]))
+    hashes = draw(st.lists(st.sampled_from(alphabet), max_size=400))
+    cuts = sorted(draw(st.sets(st.integers(0, len(hashes)), max_size=12)))
+    runs = [(first, end, draw(st.integers(0, 3))) for first, end in zip(cuts[::2], cuts[1::2], strict=False)]
+    return hashes, runs
+
+
+@needs_native
+@given(_hashes_and_runs(), st.integers(0, 7))
+def test_self_runs_alike(hashes_and_runs: tuple[list[int], list[tuple[int, int, int]]], size: int) -> None:
+    assert native is not None
+    hashes, runs = hashes_and_runs
+    array = np.array(hashes, dtype=np.int64)
+    by_python = duplicates._python_self_runs(array, size, runs, duplicates._SELF)
+    assert native.self_runs(array, size, runs, duplicates._SELF) == by_python
+    assert native.self_runs(array.tobytes(), size, runs, duplicates._SELF) == by_python
+
+
+@needs_native
+def test_self_runs_of_a_huge_post() -> None:
+    assert native is not None
+    hashes = np.tile(np.arange(1000, dtype=np.int64), 1000)  # a million shingles, 1000 distinct
+    runs = [(5, 999_000, 1)]
+    found = native.self_runs(hashes, 5, runs, duplicates._SELF)
+    assert found == duplicates._python_self_runs(hashes, 5, runs, duplicates._SELF)
+    assert found == [(5, 999_000, 1), (999_000, 1_000_000, duplicates._SELF)]
+
+
 def _review_both_ways(
     posts: list[Post], monkeypatch: pytest.MonkeyPatch, **options: float
 ) -> tuple[list[Detection], list[Detection]]:
@@ -142,6 +191,7 @@ def _review_both_ways(
     with monkeypatch.context() as patched:
         patched.setattr(text_module, "_hashed_shingles", text_module._shingles_of)
         patched.setattr(duplicates, "_lookup_runs", duplicates._python_lookup_runs)
+        patched.setattr(duplicates, "_self_runs", duplicates._python_self_runs)
         by_python = review_all(posts, **options)
     return by_c, by_python
 
