@@ -1,0 +1,526 @@
+"""The corpus readers behind `modassist eval` and `modassist train --corpora`, and the shared metrics.
+
+Every corpus here is a tiny one written into tmp_path in the real file's format (same folder and file
+names, same columns); every text is invented for these tests, none comes from the corpora themselves.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.commands.train import CORPUS_WEIGHTS, STAGE_WEIGHTS, corpus_rows
+from bot.datasets.iac import load_iac
+from bot.datasets.toxicity import (
+    CORPORA,
+    CORPUS_NAMES,
+    read_c3,
+    read_corpora,
+    read_corpus,
+    read_davidson,
+    read_hatexplain,
+    read_olid,
+)
+from bot.errors import ConfigError
+from bot.evaluation import binary_metrics
+from classifiers.train import dev_test_part
+
+# Column names of the real files (their header lines); the rows below are ours.
+C3_COLUMNS = [
+    "article_id",
+    "comment_counter",
+    "depth",
+    "comment_author",
+    "comment_text",
+    "crowd_toxicity_level",
+    "agree_toxicity",
+    "n_tox_judgements",
+    "tox_personal_attack",
+    "tox_inflammatory",
+    "tox_abusive",
+    "tox_teasing",
+    "tox_embarrassment",
+    "tox_none",
+    "constructive",
+    "constructive_binary",
+    "n_con_judgements",
+    "noncon_non_relevant",
+    "noncon_provocative",
+    "noncon_sarcastic",
+    "noncon_no_respect",
+    "noncon_unsubstantial",
+    "noncon_none",
+    "con_dialogue",
+]
+OLID_COLUMNS = ["id", "tweet", "subtask_a", "subtask_b", "subtask_c"]
+HATEXPLAIN_COLUMNS = [
+    "split",
+    "post_id",
+    "source",
+    "text",
+    "annotator_labels",
+    "majority_label",
+    "targets",
+    "n_rationales",
+]
+DAVIDSON_COLUMNS = ["", "count", "hate_speech", "offensive_language", "neither", "class", "tweet"]
+
+
+def corpus_path(data_dir: Path, name: str) -> Path:
+    """Where the reader of corpus `name` expects its file under `data_dir` (folder created)."""
+    folder, filename = CORPORA[name]
+    (data_dir / folder).mkdir(parents=True, exist_ok=True)
+    return data_dir / folder / filename
+
+
+def c3_row(article: int, text: str, judges: str, attack: int, inflammatory: int, abusive: int) -> dict:
+    """One C3 comment; the columns the reader ignores get plausible filler."""
+    row = dict.fromkeys(C3_COLUMNS, "0")
+    row.update(
+        article_id=str(article),
+        comment_counter=f"source{article}_{len(text)}",
+        comment_author="invented_reader",
+        comment_text=text,
+        crowd_toxicity_level="1.0",
+        n_tox_judgements=judges,
+        tox_personal_attack=str(attack),
+        tox_inflammatory=str(inflammatory),
+        tox_abusive=str(abusive),
+        constructive="0.5",
+    )
+    return row
+
+
+def write_c3(data_dir: Path, rows: list[dict]) -> Path:
+    path = corpus_path(data_dir, "c3")
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=C3_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def write_olid(data_dir: Path, rows: list[tuple[str, str, str]]) -> Path:
+    """(tweet, subtask_a, subtask_b) rows as the tab-separated, unquoted OLID file."""
+    path = corpus_path(data_dir, "olid")
+    lines = ["\t".join(OLID_COLUMNS)]
+    for i, (tweet, a, b) in enumerate(rows):
+        c = "IND" if b == "TIN" else "NULL"
+        lines.append("\t".join([str(80000 + i), tweet, a, b, c]))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def write_hatexplain(data_dir: Path, rows: list[tuple[str, str, str]]) -> Path:
+    """(text, annotator_labels, majority_label) rows."""
+    path = corpus_path(data_dir, "hatexplain")
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HATEXPLAIN_COLUMNS)
+        for i, (text, votes, majority) in enumerate(rows):
+            writer.writerow(["val", f"{i}_gab", "gab", text, votes, majority, "None", "0"])
+    return path
+
+
+def write_davidson(data_dir: Path, rows: list[tuple[str, int, int, int, int]]) -> Path:
+    """(tweet, count, hate_speech, offensive_language, class) rows; `neither` is the rest of the votes."""
+    path = corpus_path(data_dir, "davidson")
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(DAVIDSON_COLUMNS)
+        for i, (tweet, count, hate, offensive, klass) in enumerate(rows):
+            writer.writerow([i, count, hate, offensive, count - hate - offensive, klass, tweet])
+    return path
+
+
+# --- C3 ---------------------------------------------------------------------------------------------
+
+
+def test_c3_soft_is_the_largest_tick_share_and_train_soft_the_capped_sum(tmp_path: Path) -> None:
+    path = write_c3(
+        tmp_path,
+        [
+            c3_row(7, "You clearly never read past the headline, genius.", "3.0", 2, 1, 0),
+            c3_row(7, "The pension reform deserves a calmer debate than this.", "4.0", 1, 1, 1),
+            c3_row(9, "Nobody asked the harbour commission for its opinion.", "2.0", 1, 0, 0),
+            c3_row(9, "Anyone who votes for this lot is a gullible fool.", "2.0", 2, 2, 1),
+        ],
+    )
+    rows = list(read_c3(path))
+    assert [(r.label, r.soft, r.train_soft) for r in rows] == [
+        (1, pytest.approx(2 / 3), pytest.approx(1.0)),  # max(2,1,0)/3; (2+1+0)/3
+        (0, pytest.approx(0.25), pytest.approx(0.75)),  # one tick each: lower bound 1/4, upper 3/4
+        (1, pytest.approx(0.5), pytest.approx(0.5)),  # exactly one half is positive
+        (1, pytest.approx(1.0), pytest.approx(1.0)),  # 2/2, and (2+2+1)/2 capped at 1
+    ]
+    assert rows[1].target == pytest.approx(0.75)  # the model is trained towards the upper bound
+    assert [r.group for r in rows] == ["article:7", "article:7", "article:9", "article:9"]
+    assert {r.corpus for r in rows} == {"c3"}
+    assert rows[0].text == "You clearly never read past the headline, genius."
+
+
+def test_c3_rows_without_judgements_are_skipped(tmp_path: Path) -> None:
+    path = write_c3(
+        tmp_path,
+        [
+            c3_row(3, "This comment was never shown to any annotator.", "0.0", 0, 0, 0),
+            c3_row(3, "Neither was this one, its count is blank.", "", 0, 0, 0),
+            c3_row(3, "The ferry schedule change was badly explained.", "5.0", 0, 0, 0),
+        ],
+    )
+    rows = list(read_c3(path))
+    assert [r.text for r in rows] == ["The ferry schedule change was badly explained."]
+    assert (rows[0].label, rows[0].soft, rows[0].train_soft) == (0, 0.0, 0.0)
+
+
+# --- OLID -------------------------------------------------------------------------------------------
+
+
+def test_olid_positive_only_for_targeted_offence_and_placeholders_replaced(tmp_path: Path) -> None:
+    path = write_olid(
+        tmp_path,
+        [
+            ("@USER you are a spineless liar and you know it URL", "OFF", "TIN"),
+            ("what a damn mess this parade turned out to be", "OFF", "UNT"),
+            ("@USER @USER lovely weather for the regatta today", "NOT", "NULL"),
+            ('she said "no comment" and walked off', "NOT", "NULL"),
+        ],
+    )
+    rows = list(read_olid(path))
+    assert [(r.label, r.soft) for r in rows] == [(1, 1.0), (0, 0.0), (0, 0.0), (0, 0.0)]
+    assert rows[0].text == "@user you are a spineless liar and you know it http://example.com"
+    assert rows[2].text == "@user @user lovely weather for the regatta today"
+    assert rows[3].text == 'she said "no comment" and walked off'  # the file is unquoted: quotes are text
+    assert all("@USER" not in r.text and "URL" not in r.text for r in rows)
+    assert {r.corpus for r in rows} == {"olid"}
+
+
+def test_tweet_split_keys_follow_the_text_so_duplicates_stay_together(tmp_path: Path) -> None:
+    path = write_olid(
+        tmp_path,
+        [
+            ("the tram strike ends on friday", "NOT", "NULL"),
+            ("The tram strike ends on Friday", "NOT", "NULL"),
+            ("the bus strike starts on monday", "NOT", "NULL"),
+        ],
+    )
+    first, again, other = read_olid(path)
+    assert first.group == again.group
+    assert first.group != other.group
+
+
+# --- HateXplain -------------------------------------------------------------------------------------
+
+
+def test_hatexplain_soft_is_the_offensive_vote_share_and_label_the_majority(tmp_path: Path) -> None:
+    path = write_hatexplain(
+        tmp_path,
+        [
+            ("<user> go back under your bridge, troll <url>", "offensive|hatespeech|normal", "offensive"),
+            ("<user> thanks, the recipe worked fine", "normal|normal|offensive", "normal"),
+            (
+                "those people are vermin and should be driven out",
+                "hatespeech|hatespeech|hatespeech",
+                "hatespeech",
+            ),
+            ("the annotators could not agree on this one", "normal|offensive|hatespeech", "undecided"),
+            ("this one has no votes recorded at all", "", "normal"),
+            ("we waited <number> hours and <censored> nothing happened", "normal|normal|normal", "normal"),
+        ],
+    )
+    rows = list(read_hatexplain(path))
+    assert [(r.label, r.soft) for r in rows] == [
+        (1, pytest.approx(2 / 3)),
+        (0, pytest.approx(1 / 3)),
+        (1, pytest.approx(1.0)),
+        (0, pytest.approx(0.0)),
+    ]
+    assert rows[0].text == "@user go back under your bridge, troll http://example.com"
+    assert rows[1].text == "@user thanks, the recipe worked fine"
+    assert rows[3].text == "we waited 7 hours and  nothing happened"
+    assert {r.corpus for r in rows} == {"hatexplain"}
+
+
+# --- Davidson ---------------------------------------------------------------------------------------
+
+
+def test_davidson_soft_is_hate_plus_offensive_share_and_entities_unescaped(tmp_path: Path) -> None:
+    path = write_davidson(
+        tmp_path,
+        [
+            ("ugh my landlord is a total dirtbag &amp; a cheapskate", 3, 0, 2, 1),
+            ("that crowd of scum should be thrown out &#8220;now&#8221;", 6, 4, 1, 0),
+            ("loving this sunny morning &lt;3 coffee &gt; tea", 3, 0, 1, 2),
+            ("a tweet nobody voted on", 0, 0, 0, 2),
+        ],
+    )
+    rows = list(read_davidson(path))
+    assert [(r.label, r.soft) for r in rows] == [
+        (1, pytest.approx(2 / 3)),
+        (1, pytest.approx(5 / 6)),
+        (0, pytest.approx(1 / 3)),  # the label follows `class`, not the vote share
+    ]
+    assert rows[0].text == "ugh my landlord is a total dirtbag & a cheapskate"
+    assert rows[1].text == "that crowd of scum should be thrown out \u201cnow\u201d"
+    assert rows[2].text == "loving this sunny morning <3 coffee > tea"
+    assert {r.corpus for r in rows} == {"davidson"}
+
+
+# --- read_corpus, errors ----------------------------------------------------------------------------
+
+
+def test_a_missing_corpus_file_is_a_config_error_naming_it(tmp_path: Path) -> None:
+    corpus_path(tmp_path, "olid")  # the folder exists, the file does not
+    with pytest.raises(ConfigError, match=r"corpus file .*olid-training-v1\.0\.tsv not found"):
+        read_corpus(tmp_path, "olid")
+
+
+def test_a_missing_corpus_folder_is_a_config_error_that_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"corpus folder .*hatexplain not found: pass --data-dir"):
+        read_corpus(tmp_path, "hatexplain")
+
+
+def test_an_unknown_corpus_name_is_a_config_error_listing_the_known_ones(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"unknown corpus 'reddit'; expected one of c3, olid"):
+        read_corpus(tmp_path, "reddit")
+
+
+def write_all_four(data_dir: Path) -> None:
+    write_c3(
+        data_dir,
+        [
+            c3_row(article, f"Comment {k} under article {article} about the transit levy.", "5.0", k, 0, 0)
+            for article in (1, 2, 3, 4)
+            for k in (0, 3)
+        ],
+    )
+    write_olid(data_dir, [(f"invented tweet number {k} about the weather", "NOT", "NULL") for k in range(6)])
+    write_hatexplain(
+        data_dir,
+        [(f"invented gab post {k} about gardening", "normal|normal|normal", "normal") for k in range(6)],
+    )
+    write_davidson(data_dir, [(f"invented tweet {k} about a football match", 3, 0, 0, 2) for k in range(6)])
+
+
+def test_read_corpora_reads_corpus_by_corpus(tmp_path: Path) -> None:
+    write_all_four(tmp_path)
+    rows = read_corpora(tmp_path)
+    assert [r.corpus for r in rows] == ["c3"] * 8 + ["olid"] * 6 + ["hatexplain"] * 6 + ["davidson"] * 6
+    assert [r.corpus for r in read_corpora(tmp_path, ["davidson", "c3"])] == ["davidson"] * 6 + ["c3"] * 8
+
+
+def test_corpus_rows_keep_only_the_training_part_with_their_corpus_weights(tmp_path: Path) -> None:
+    write_all_four(tmp_path)
+    training = corpus_rows(tmp_path)
+    expected = [r for r in read_corpora(tmp_path) if not dev_test_part(r.corpus, r.group)]
+    assert [t.text for t in training] == [r.text for r in expected]
+    # the dev-test part never leaks into training: the two parts are disjoint and cover every row
+    dev_test = [r for r in read_corpora(tmp_path) if dev_test_part(r.corpus, r.group)]
+    assert len(training) + len(dev_test) == len(read_corpora(tmp_path))
+    assert not {t.text for t in training} & {r.text for r in dev_test}
+    for t, r in zip(training, expected, strict=True):
+        assert t.source == r.corpus
+        assert t.group == f"{r.corpus}:{r.group}"
+        assert t.soft == r.target  # C3 trains towards the upper bound ...
+        assert t.calibration_soft == r.soft  # ... and calibrates against the lower one
+    for name in CORPUS_NAMES:
+        part = [t for t in training if t.source == name]
+        assert part, f"the tiny {name} corpus should have a training part"
+        per_text = 1000.0 / len(part)
+        for t in part:
+            assert t.weight == CORPUS_WEIGHTS[name]
+            assert t.stage_weight == pytest.approx(per_text * STAGE_WEIGHTS[name])
+            # Davidson teaches profanity: it never shapes the calibration
+            assert t.calibration_weight == (0.0 if name == "davidson" else pytest.approx(per_text))
+
+
+# --- IAC 4forums ------------------------------------------------------------------------------------
+
+OPENING = (
+    "The city should build the second bridge before the old one needs major repairs, because closing "
+    "the only crossing for a year would cut the east side off from the hospital."
+)
+REPLY = "Bridges cost a fortune. I would rather see the ferry run every ten minutes than borrow for concrete."
+OWN = "I agree with neither of you."
+PARAPHRASE = "Bob thinks the ferry is cheaper than any bridge"
+
+
+def iac_post(pid: int, author: str, parts: list[tuple[str, dict | None]], parent: int | None = None) -> dict:
+    """A 4forums post whose text is `parts` joined by blank lines; a part with a dict is a quote span."""
+    text = ""
+    quotes = []
+    for piece, quote in parts:
+        if text:
+            text += "\n\n"
+        if quote is not None:
+            quotes.append({"start": len(text), "end": len(text) + len(piece), **quote})
+        text += piece
+    return {
+        "post_id": pid,
+        "author": author,
+        "parent_id": parent,
+        "timestamp": 1100000000.0 + pid,
+        "text": text,
+        "quotes": quotes,
+    }
+
+
+def write_iac(
+    data_dir: Path, threads: list[dict], filename: str = "threads_political_sample_dev.jsonl"
+) -> None:
+    folder = data_dir / "iac_4forums"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / filename).write_text("".join(json.dumps(t) + "\n" for t in threads), encoding="utf-8")
+
+
+def non_space(text: str) -> int:
+    return sum(not c.isspace() for c in text)
+
+
+def test_in_thread_quoted_share_under_the_three_readings(tmp_path: Path) -> None:
+    # The unattributed span re-wraps the reply's lines: still verbatim "whitespace aside".
+    rewrapped = REPLY.replace(". ", ".\n   ")
+    quoting = iac_post(
+        104,
+        "carol",
+        [
+            (OPENING, {"quote_post_id": 101, "quote_author": "alice"}),  # earlier post id
+            (PARAPHRASE, {"quote_post_id": None, "quote_author": "bob"}),  # only an earlier author
+            (rewrapped, {"quote_post_id": None, "quote_author": None}),  # unattributed, verbatim earlier
+            ("Nobody said that at all.", {"quote_post_id": None, "quote_author": "zed"}),  # no such author
+            (
+                "A later post I cannot have read.",
+                {"quote_post_id": 999, "quote_author": "alice"},
+            ),  # not earlier
+            (OWN, None),
+        ],
+    )
+    thread = {
+        "discussion_id": 42,
+        "subforum": "local politics",
+        "title": "Second bridge or more ferries?",
+        "url": "http://4forums.example/thread/42",
+        "posts": [
+            iac_post(101, "alice", [(OPENING, None)]),
+            iac_post(102, "bob", [(REPLY, None)], parent=101),
+            iac_post(103, "alice", [("Ferries stop in a storm; bridges do not.", None)], parent=102),
+            quoting,
+        ],
+    }
+    write_iac(tmp_path, [thread])
+    [item] = load_iac(tmp_path)
+    assert item.subforum == "local politics"
+    assert item.thread.title == "Second bridge or more ferries?"
+    assert [p.id for p in item.thread.posts] == ["101", "102", "103", "104"]
+    assert item.parents == {"101": None, "102": "101", "103": "102", "104": None}
+    post = item.thread.posts[3]
+    total = non_space(post.text)
+    expected = {
+        "id": non_space(OPENING) / total,
+        "author": (non_space(OPENING) + non_space(PARAPHRASE)) / total,
+        "text": (non_space(OPENING) + non_space(REPLY)) / total,
+    }
+    for resolve, share in expected.items():
+        assert item.in_thread_quoted_share(post, resolve=resolve) == pytest.approx(share), resolve
+    # the opening post has nothing earlier to quote
+    assert item.in_thread_quoted_share(item.thread.posts[0], resolve="text") == 0.0
+
+
+def test_a_span_quoting_the_post_itself_or_nothing_earlier_does_not_count(tmp_path: Path) -> None:
+    thread = {
+        "discussion_id": 7,
+        "title": "Parking fees",
+        "posts": [
+            # an unattributed span in the opening post, and a span naming the post itself
+            iac_post(
+                1,
+                "dora",
+                [("Parking fees doubled overnight.", {"quote_post_id": None, "quote_author": None})],
+            ),
+            iac_post(2, "eli", [("I pay nothing, I cycle.", {"quote_post_id": 2, "quote_author": "eli"})]),
+        ],
+    }
+    write_iac(tmp_path, [thread])
+    [item] = load_iac(tmp_path)
+    for resolve in ("id", "author", "text"):
+        assert [item.in_thread_quoted_share(p, resolve=resolve) for p in item.thread.posts] == [0.0, 0.0]
+
+
+def test_load_iac_reads_the_non_political_pool_on_request(tmp_path: Path) -> None:
+    write_iac(
+        tmp_path, [{"discussion_id": 1, "title": "Political", "posts": [iac_post(1, "a", [("x", None)])]}]
+    )
+    write_iac(
+        tmp_path,
+        [{"discussion_id": 2, "title": "Knitting", "posts": [iac_post(5, "b", [("y", None)])]}],
+        filename="threads_nonpolitical_pool_dev.jsonl",
+    )
+    assert [t.thread.title for t in load_iac(tmp_path)] == ["Political"]
+    assert [t.thread.title for t in load_iac(tmp_path, political=False)] == ["Knitting"]
+
+
+def test_a_missing_iac_folder_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"corpus folder .*iac_4forums not found"):
+        load_iac(tmp_path)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: load_iac checks the iac_4forums folder but not the file; a missing "
+    "threads_political_sample_dev.jsonl raises FileNotFoundError instead of the ConfigError the "
+    "toxicity readers give (so `modassist eval duplicates` ends in a traceback)",
+)
+def test_a_missing_iac_file_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "iac_4forums").mkdir()
+    with pytest.raises(ConfigError, match=r"threads_political_sample_dev\.jsonl"):
+        load_iac(tmp_path)
+
+
+# --- binary_metrics ---------------------------------------------------------------------------------
+
+LABELS = [True, True, False, True, False, False]
+SCORES = [0.9, 0.8, 0.7, 0.4, 0.3, 0.1]
+
+
+def test_binary_metrics_on_a_hand_computed_example() -> None:
+    m = binary_metrics("hand", LABELS, SCORES, threshold=0.5)
+    assert (m.name, m.positives, m.negatives, m.threshold) == ("hand", 3, 3, 0.5)
+    # positive-negative pairs ranked right: 0.9 and 0.8 beat all three negatives, 0.4 beats two: 8 of 9
+    assert m.roc_auc == pytest.approx(8 / 9)
+    # precision at each positive, in score order: 1/1, 2/2, 3/4, each a third of the recall
+    assert m.average_precision == pytest.approx((1 + 1 + 3 / 4) / 3)
+    # flagged: 0.9, 0.8, 0.7; two of them positive, two of three positives found
+    assert (m.precision, m.recall, m.f1) == (pytest.approx(2 / 3), pytest.approx(2 / 3), pytest.approx(2 / 3))
+
+
+@pytest.mark.parametrize(
+    ("threshold", "precision", "recall", "f1"),
+    [
+        (0.8, 1.0, 2 / 3, 0.8),  # a score equal to the threshold is flagged
+        (0.1, 0.5, 1.0, 2 / 3),  # everything flagged
+        (0.95, 0.0, 0.0, 0.0),  # nothing flagged: zero, not a division error
+    ],
+)
+def test_binary_metrics_threshold_is_inclusive(
+    threshold: float, precision: float, recall: float, f1: float
+) -> None:
+    m = binary_metrics("hand", LABELS, SCORES, threshold)
+    assert (m.precision, m.recall, m.f1) == (
+        pytest.approx(precision),
+        pytest.approx(recall),
+        pytest.approx(f1),
+    )
+    assert m.roc_auc == pytest.approx(8 / 9)  # the ranking measures do not depend on the threshold
+
+
+@pytest.mark.parametrize("only", [True, False])
+def test_binary_metrics_refuses_a_single_class(only: bool) -> None:
+    with pytest.raises(ValueError, match="olid: need both positives and negatives"):
+        binary_metrics("olid", [only] * 4, [0.1, 0.2, 0.3, 0.4], 0.5)
+
+
+def test_corpus_names_are_the_four_the_evaluation_reports() -> None:
+    assert CORPUS_NAMES == ("c3", "olid", "hatexplain", "davidson")

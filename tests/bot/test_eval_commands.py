@@ -1,0 +1,364 @@
+"""`modassist eval inflammatory|duplicates` end to end: the real console entry point in a subprocess, on tiny
+corpora written into tmp_path in the real files' formats. Every text is invented for these tests."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# `_text_key` is the tweet corpora's split key: the fixtures use it to place rows on either side of the split.
+from bot.datasets.toxicity import CORPORA, CORPUS_NAMES, _text_key
+from classifiers.train import dev_test_part
+
+ROOT = Path(__file__).resolve().parents[2]
+HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def modassist(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run `modassist ARGS` the way a user does, with a wide console so table rows stay on one line."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODASSIST_")}
+    env["COLUMNS"] = "200"
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def table_rows(output: str, columns: int) -> dict[str, list[str]]:
+    """The body rows of the rich tables in `output` with `columns` cells, by their first cell."""
+    rows: dict[str, list[str]] = {}
+    for line in output.splitlines():
+        cells = [c.strip() for c in line.strip().strip("│").split("│")]
+        if len(cells) == columns and cells[0]:
+            rows.setdefault(cells[0], cells)
+    return rows
+
+
+# --- a tiny four-corpus data folder ----------------------------------------------------------------
+
+INSULTS = [
+    "You are a spineless coward and everyone on this board can see it",
+    "Only a brainless clown would defend that rotten council",
+    "Shut up, you pathetic liar, nobody wants your garbage opinions",
+    "What a worthless idiot, crawl back to whatever hole you came from",
+    "People like you are vermin and deserve to be run out of town",
+]
+PLAIN = [
+    "The new library opens on Saturday with a reading hour for children",
+    "I think the tram extension is worth the cost if it runs on time",
+    "Does anyone know when the harbour market reopens after the storm",
+    "Our allotment grew more tomatoes this year than we could eat",
+    "The council should publish the budget figures before the vote",
+]
+DEV_TEST = 3  # rows per label in the dev-test part of every tweet corpus
+TRAINING = 1  # rows per label in the training part
+
+
+def split_texts(corpus: str, bases: list[str]) -> list[str]:
+    """Variants of `bases`: DEV_TEST whose split key falls in the dev-test part, TRAINING outside it."""
+    wanted = {True: DEV_TEST, False: TRAINING}
+    chosen: list[str] = []
+    for k in range(1000):
+        text = f"{bases[k % len(bases)]} (take {k})"
+        part = dev_test_part(corpus, _text_key(text))
+        if wanted[part]:
+            wanted[part] -= 1
+            chosen.append(text)
+        if not any(wanted.values()):
+            return chosen
+    raise AssertionError("no split found")  # pragma: no cover
+
+
+def c3_articles() -> tuple[list[int], list[int]]:
+    """Two article ids in C3's dev-test part and one in its training part."""
+    dev = [a for a in range(1, 200) if dev_test_part("c3", f"article:{a}")][:2]
+    train = [a for a in range(1, 200) if not dev_test_part("c3", f"article:{a}")][:1]
+    return dev, train
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[object]], delimiter: str = ",") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+        writer = csv.writer(fh, delimiter=delimiter, quoting=quoting)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def corpus_file(data_dir: Path, name: str) -> Path:
+    folder, filename = CORPORA[name]
+    return data_dir / folder / filename
+
+
+C3_HEADER = [
+    "article_id", "comment_counter", "depth", "comment_author", "comment_text", "crowd_toxicity_level",
+    "agree_toxicity", "n_tox_judgements", "tox_personal_attack", "tox_inflammatory", "tox_abusive",
+    "tox_teasing", "tox_embarrassment", "tox_none", "constructive", "constructive_binary", "n_con_judgements",
+    "noncon_non_relevant", "noncon_provocative", "noncon_sarcastic", "noncon_no_respect",
+    "noncon_unsubstantial", "noncon_none", "con_dialogue",
+]  # fmt: skip
+
+
+def write_toxicity_corpora(data_dir: Path) -> dict[str, tuple[int, int]]:
+    """The four corpora; returns each corpus's (positives, negatives) in its dev-test part."""
+    dev, train = c3_articles()
+    c3 = []
+    for article in dev + train:
+        for i, (text, ticks) in enumerate(
+            [
+                (INSULTS[article % 5], 4),
+                (INSULTS[(article + 1) % 5], 3),
+                (PLAIN[article % 5], 0),
+                (PLAIN[(article + 2) % 5], 1),
+            ]
+        ):
+            row = dict.fromkeys(C3_HEADER, "0")
+            row.update(
+                article_id=article,
+                comment_counter=f"source{article}_{i}",
+                comment_text=f"{text}, says reader {i}.",
+                n_tox_judgements="5.0",
+                tox_personal_attack=ticks,
+                tox_inflammatory=ticks // 2,
+            )
+            c3.append([row[c] for c in C3_HEADER])
+    write_csv(corpus_file(data_dir, "c3"), C3_HEADER, c3)
+
+    olid = [[9000 + i, t, "OFF", "TIN", "IND"] for i, t in enumerate(split_texts("olid", INSULTS))]
+    olid += [[9100 + i, t, "NOT", "NULL", "NULL"] for i, t in enumerate(split_texts("olid", PLAIN))]
+    write_csv(
+        corpus_file(data_dir, "olid"), ["id", "tweet", "subtask_a", "subtask_b", "subtask_c"], olid, "\t"
+    )
+
+    hx = [
+        ["val", f"h{i}", "gab", t, "offensive|hatespeech|normal", "offensive", "Other", "2"]
+        for i, t in enumerate(split_texts("hatexplain", INSULTS))
+    ]
+    hx += [
+        ["val", f"n{i}", "twitter", t, "normal|normal|normal", "normal", "None", "0"]
+        for i, t in enumerate(split_texts("hatexplain", PLAIN))
+    ]
+    header = [
+        "split",
+        "post_id",
+        "source",
+        "text",
+        "annotator_labels",
+        "majority_label",
+        "targets",
+        "n_rationales",
+    ]
+    write_csv(corpus_file(data_dir, "hatexplain"), header, hx)
+
+    dv = [[i, 3, 1, 2, 0, 1, t] for i, t in enumerate(split_texts("davidson", INSULTS))]
+    dv += [[100 + i, 3, 0, 0, 3, 2, t] for i, t in enumerate(split_texts("davidson", PLAIN))]
+    write_csv(
+        corpus_file(data_dir, "davidson"),
+        ["", "count", "hate_speech", "offensive_language", "neither", "class", "tweet"],
+        dv,
+    )
+    # C3: two of each label per dev-test article.
+    return {"c3": (2 * len(dev), 2 * len(dev))} | dict.fromkeys(CORPUS_NAMES[1:], (DEV_TEST, DEV_TEST))
+
+
+@pytest.fixture(scope="module")
+def inflammatory_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess[str], Path, dict[str, tuple[int, int]]]:
+    """One `modassist eval inflammatory --no-peer` run on the tiny corpora: (result, plot path, counts)."""
+    data_dir = tmp_path_factory.mktemp("toxicity-data")
+    counts = write_toxicity_corpora(data_dir)
+    plot = tmp_path_factory.mktemp("plots") / "pr.png"
+    result = modassist("eval", "inflammatory", "--data-dir", str(data_dir), "--no-peer", "--plot", str(plot))
+    return result, plot, counts
+
+
+def test_eval_inflammatory_reports_every_corpus_and_writes_the_curve(
+    inflammatory_run: tuple[subprocess.CompletedProcess[str], Path, dict[str, tuple[int, int]]],
+) -> None:
+    result, plot, counts = inflammatory_run
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    metrics = table_rows(out, 9)  # data, pos, neg, ROC-AUC, AP, thr, prec, recall, F1
+    for name, (pos, neg) in counts.items():
+        assert name in metrics, out
+        assert metrics[name][1:3] == [str(pos), str(neg)], metrics[name]
+        assert metrics[name][5] == "0.60"  # the default inflammatory threshold
+        assert 0.0 <= float(metrics[name][3]) <= 1.0
+    summary = table_rows(out, 4)  # corpus, modassist, peer, difference
+    assert set(CORPUS_NAMES) | {"mean"} <= set(summary)
+    for name in CORPUS_NAMES:
+        assert summary[name][1] == metrics[name][3]  # the same ROC-AUC in both tables
+        assert summary[name][2] == "nan"  # --no-peer: the peer is not measured ...
+    assert "alt-profanity-check" not in out  # ... and no peer table or missing-peer notice
+    assert "calibration" in out
+    assert f"{sum(p + n for p, n in counts.values())} texts scored" in out
+    if HAS_MATPLOTLIB:
+        assert "precision-recall curves:" in out
+        assert plot.read_bytes().startswith(PNG_MAGIC)
+    else:
+        assert "matplotlib is not installed: no PR curve written" in out
+        assert not plot.exists()
+
+
+def test_eval_inflammatory_ranks_invented_insults_above_plain_talk(
+    inflammatory_run: tuple[subprocess.CompletedProcess[str], Path, dict[str, tuple[int, int]]],
+) -> None:
+    # The figures themselves, as a smoke check: unmistakable invented insults against everyday talk are
+    # ranked better than chance on every corpus by the shipped model.
+    result, _, _ = inflammatory_run
+    assert result.returncode == 0, result.stderr
+    metrics = table_rows(result.stdout, 9)
+    for name in CORPUS_NAMES:
+        assert float(metrics[name][3]) > 0.5, metrics[name]
+
+
+# --- a tiny 4forums data folder --------------------------------------------------------------------
+
+OPENING = (
+    "The county wants to close two rural post offices to save money, but for many older residents those "
+    "counters are the only place to collect a pension or send a parcel without a long bus ride into town."
+)
+REPLY = (
+    "Most of those counters are open three mornings a week. A van that visits each village on a fixed day "
+    "would serve the same people for half the price."
+)
+PARAPHRASE = (
+    "So you think a van on a timetable would do what a counter does, cheaper and just as well for everyone"
+)
+
+
+def post(pid: int, author: str, parts: list[tuple[str, dict[str, object] | None]]) -> dict[str, object]:
+    """A 4forums post: `parts` joined by blank lines, each part with a dict recorded as a quote span."""
+    text, quotes = "", []
+    for piece, quote in parts:
+        text += "\n\n" if text else ""
+        if quote is not None:
+            quotes.append({"start": len(text), "end": len(text) + len(piece), **quote})
+        text += piece
+    return {
+        "post_id": pid,
+        "author": author,
+        "parent_id": None,
+        "timestamp": 1.2e9 + pid,
+        "text": text,
+        "quotes": quotes,
+    }
+
+
+def write_iac(data_dir: Path) -> None:
+    """Two threads: one with a pasted post, an author-only quote and an unattributed one, one all original."""
+    first = [
+        post(1, "maple", [(OPENING, None)]),
+        post(2, "birch", [(REPLY, None)]),
+        post(3, "cedar", [(OPENING, {"quote_post_id": 1, "quote_author": "maple"}), ("Well put.", None)]),
+        post(4, "larch", [(PARAPHRASE, {"quote_post_id": None, "quote_author": "birch"}), ("No.", None)]),
+        post(5, "rowan", [(REPLY.replace(". ", ".\n"), {"quote_post_id": None, "quote_author": None}),
+                          ("Exactly right.", None)]),
+        post(6, "aspen", [("A parcel locker at the village shop would cover most of what people need, "
+                           "and the shop keeps longer hours than any post office ever did.", None)]),
+    ]  # fmt: skip
+    second = [
+        post(
+            11, "alder", [("Should the city ban cars from the old town on market days? Traders split.", None)]
+        ),
+        post(12, "hazel", [("Stallholders say footfall doubled when the square was closed.", None)]),
+        post(13, "holly", [("Delivery vans still need a window early in the morning.", None)]),
+    ]
+    threads = [
+        {"discussion_id": 301, "subforum": "local government", "title": "Rural post offices", "posts": first},
+        {"discussion_id": 302, "subforum": "transport", "title": "Car-free market days", "posts": second},
+    ]
+    folder = data_dir / "iac_4forums"
+    folder.mkdir(parents=True)
+    lines = "".join(json.dumps(t) + "\n" for t in threads)
+    (folder / "threads_political_sample_dev.jsonl").write_text(lines, encoding="utf-8")
+
+
+def test_eval_duplicates_prints_the_three_labellings_and_writes_the_curve(tmp_path: Path) -> None:
+    write_iac(tmp_path)
+    plot = tmp_path / "dup.png"
+    result = modassist("eval", "duplicates", "--data-dir", str(tmp_path), "--plot", str(plot))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "(2 threads)" in out
+    rows = table_rows(out, 9)
+    # post 3 pastes post 1 under its id (positive in every labelling); post 4 quotes birch by name only
+    # (positive once authors count); post 5 pastes post 2 with no attribution (positive once text counts);
+    # the six original posts are negatives everywhere.
+    assert rows["id"][1:3] == ["1", "8"]
+    assert rows["author"][1:3] == ["2", "7"]
+    assert rows["text"][1:3] == ["2", "7"]
+    assert rows["id"][5] == "0.60"  # the default duplicated_quote threshold
+    # The detector flags both pastes and nothing else: perfect under the "text" labelling; under "id" the
+    # unattributed paste counts as a false positive (the README's remark on the first labelling).
+    assert rows["text"][6:8] == ["1.000", "1.000"]
+    assert rows["id"][6:8] == ["0.500", "1.000"]
+    for name in ("id", "author", "text"):
+        assert f"{name}: " in out  # each labelling is explained under the table
+    if HAS_MATPLOTLIB:
+        assert "precision-recall curve:" in out
+        assert plot.read_bytes().startswith(PNG_MAGIC)
+    else:
+        assert not plot.exists()
+
+
+# --- errors ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "missing"),
+    [
+        (["inflammatory", "--no-peer"], "c3_constructive_comments"),
+        (["duplicates"], "iac_4forums"),
+        (["offtopic"], "iac_4forums"),
+    ],
+)
+def test_an_empty_data_dir_is_a_one_line_error_naming_the_missing_folder(
+    tmp_path: Path, command: list[str], missing: str
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = modassist("eval", *command, "--data-dir", str(empty), "--plot", str(tmp_path / "x.png"))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("modassist: error: corpus folder ")
+    assert str(empty / missing) in result.stderr
+    assert "pass --data-dir or set MODASSIST_DATA_DIR" in result.stderr
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_a_missing_toxicity_file_is_a_one_line_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "c3_constructive_comments").mkdir()
+    result = modassist("eval", "inflammatory", "--data-dir", str(tmp_path), "--no-peer")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "c3_comments_dev.csv not found" in result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: with an iac_4forums folder but no threads_political_sample_dev.jsonl, load_iac opens the "
+    "file unchecked and `modassist eval duplicates` dies with a FileNotFoundError traceback (exit 1) "
+    "instead of the one-line error the README promises",
+)
+def test_a_missing_iac_file_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "iac_4forums").mkdir()
+    result = modassist("eval", "duplicates", "--data-dir", str(tmp_path), "--plot", str(tmp_path / "x.png"))
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 2
+    assert "threads_political_sample_dev.jsonl" in result.stderr
