@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.datasets import corpus_dir
+from bot.datasets import corpus_file
 from classifiers.thread import Post, Thread
 
 POLITICAL = "threads_political_sample_dev.jsonl"
@@ -107,8 +107,7 @@ def read_iac(path: Path) -> Iterator[IacThread]:
 
 def load_iac(data_dir: Path, *, political: bool = True) -> list[IacThread]:
     """The political sample (default) or the non-political pool."""
-    folder = corpus_dir(data_dir, "iac_4forums")
-    return list(read_iac(folder / (POLITICAL if political else NONPOLITICAL)))
+    return list(read_iac(corpus_file(data_dir, "iac_4forums", POLITICAL if political else NONPOLITICAL)))
 
 
 def repeat_threads(threads: list[Thread], n_posts: int) -> list[Thread]:

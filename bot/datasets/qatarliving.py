@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.datasets import corpus_dir
+from bot.datasets import corpus_file
 from classifiers.thread import Post, Thread
 
 DEV = "qatarliving_threads_dev.jsonl"
@@ -67,4 +67,4 @@ def read_qatarliving(path: Path) -> Iterator[QatarLivingThread]:
 
 def load_qatarliving(data_dir: Path) -> list[QatarLivingThread]:
     """The development threads."""
-    return list(read_qatarliving(corpus_dir(data_dir, "semeval2015_qatarliving") / DEV))
+    return list(read_qatarliving(corpus_file(data_dir, "semeval2015_qatarliving", DEV)))

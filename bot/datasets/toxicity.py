@@ -38,7 +38,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.datasets import corpus_dir
+from bot.datasets import corpus_file, existing_file
 from bot.errors import ConfigError
 from classifiers.text import normalize
 
@@ -81,9 +81,7 @@ _HX_TAG = re.compile(r"<(number|percent|money|date|time|email|censored|laugh|sur
 
 
 def _open_rows(path: Path, delimiter: str = ",") -> Iterator[dict[str, str]]:
-    if not path.is_file():
-        raise ConfigError(f"corpus file {path} not found")
-    with path.open(encoding="utf-8", newline="") as fh:
+    with existing_file(path).open(encoding="utf-8", newline="") as fh:
         quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
         yield from csv.DictReader(fh, delimiter=delimiter, quoting=quoting)
 
@@ -141,7 +139,7 @@ def read_corpus(data_dir: Path, name: str) -> list[LabelledText]:
     if name not in CORPORA:
         raise ConfigError(f"unknown corpus {name!r}; expected one of {', '.join(CORPUS_NAMES)}")
     folder, filename = CORPORA[name]
-    return list(_READERS[name](corpus_dir(data_dir, folder) / filename))
+    return list(_READERS[name](corpus_file(data_dir, folder, filename)))
 
 
 def read_corpora(data_dir: Path, names: Iterable[str] = CORPUS_NAMES) -> list[LabelledText]:

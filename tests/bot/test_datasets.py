@@ -14,6 +14,7 @@ import pytest
 
 from bot.commands.train import CORPUS_WEIGHTS, STAGE_WEIGHTS, corpus_rows
 from bot.datasets.iac import load_iac
+from bot.datasets.qatarliving import load_qatarliving
 from bot.datasets.toxicity import (
     CORPORA,
     CORPUS_NAMES,
@@ -467,12 +468,12 @@ def test_a_missing_iac_folder_is_a_config_error(tmp_path: Path) -> None:
         load_iac(tmp_path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: load_iac checks the iac_4forums folder but not the file; a missing "
-    "threads_political_sample_dev.jsonl raises FileNotFoundError instead of the ConfigError the "
-    "toxicity readers give (so `modassist eval duplicates` ends in a traceback)",
-)
+def test_a_missing_qatarliving_file_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "semeval2015_qatarliving").mkdir()
+    with pytest.raises(ConfigError, match=r"qatarliving_threads_dev\.jsonl not found"):
+        load_qatarliving(tmp_path)
+
+
 def test_a_missing_iac_file_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "iac_4forums").mkdir()
     with pytest.raises(ConfigError, match=r"threads_political_sample_dev\.jsonl"):

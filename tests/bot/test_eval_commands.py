@@ -350,12 +350,6 @@ def test_a_missing_toxicity_file_is_a_one_line_error_naming_it(tmp_path: Path) -
     assert "c3_comments_dev.csv not found" in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: with an iac_4forums folder but no threads_political_sample_dev.jsonl, load_iac opens the "
-    "file unchecked and `modassist eval duplicates` dies with a FileNotFoundError traceback (exit 1) "
-    "instead of the one-line error the README promises",
-)
 def test_a_missing_iac_file_is_a_one_line_error(tmp_path: Path) -> None:
     (tmp_path / "iac_4forums").mkdir()
     result = modassist("eval", "duplicates", "--data-dir", str(tmp_path), "--plot", str(tmp_path / "x.png"))
