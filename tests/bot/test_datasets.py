@@ -28,46 +28,13 @@ from bot.datasets.toxicity import (
 from bot.errors import ConfigError
 from bot.evaluation import binary_metrics
 from classifiers.train import dev_test_part
-
-# Column names of the real files (their header lines); the rows below are ours.
-C3_COLUMNS = [
-    "article_id",
-    "comment_counter",
-    "depth",
-    "comment_author",
-    "comment_text",
-    "crowd_toxicity_level",
-    "agree_toxicity",
-    "n_tox_judgements",
-    "tox_personal_attack",
-    "tox_inflammatory",
-    "tox_abusive",
-    "tox_teasing",
-    "tox_embarrassment",
-    "tox_none",
-    "constructive",
-    "constructive_binary",
-    "n_con_judgements",
-    "noncon_non_relevant",
-    "noncon_provocative",
-    "noncon_sarcastic",
-    "noncon_no_respect",
-    "noncon_unsubstantial",
-    "noncon_none",
-    "con_dialogue",
-]
-OLID_COLUMNS = ["id", "tweet", "subtask_a", "subtask_b", "subtask_c"]
-HATEXPLAIN_COLUMNS = [
-    "split",
-    "post_id",
-    "source",
-    "text",
-    "annotator_labels",
-    "majority_label",
-    "targets",
-    "n_rationales",
-]
-DAVIDSON_COLUMNS = ["", "count", "hate_speech", "offensive_language", "neither", "class", "tweet"]
+from tests.bot.corpus_formats import (
+    C3_COLUMNS,
+    DAVIDSON_COLUMNS,
+    HATEXPLAIN_COLUMNS,
+    OLID_COLUMNS,
+    iac_post,
+)
 
 
 def corpus_path(data_dir: Path, name: str) -> Path:
@@ -347,26 +314,6 @@ OPENING = (
 REPLY = "Bridges cost a fortune. I would rather see the ferry run every ten minutes than borrow for concrete."
 OWN = "I agree with neither of you."
 PARAPHRASE = "Bob thinks the ferry is cheaper than any bridge"
-
-
-def iac_post(pid: int, author: str, parts: list[tuple[str, dict | None]], parent: int | None = None) -> dict:
-    """A 4forums post whose text is `parts` joined by blank lines; a part with a dict is a quote span."""
-    text = ""
-    quotes = []
-    for piece, quote in parts:
-        if text:
-            text += "\n\n"
-        if quote is not None:
-            quotes.append({"start": len(text), "end": len(text) + len(piece), **quote})
-        text += piece
-    return {
-        "post_id": pid,
-        "author": author,
-        "parent_id": parent,
-        "timestamp": 1100000000.0 + pid,
-        "text": text,
-        "quotes": quotes,
-    }
 
 
 def write_iac(

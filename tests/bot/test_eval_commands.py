@@ -16,6 +16,13 @@ import pytest
 # `_text_key` is the tweet corpora's split key: the fixtures use it to place rows on either side of the split.
 from bot.datasets.toxicity import CORPORA, CORPUS_NAMES, _text_key
 from classifiers.train import dev_test_part
+from tests.bot.corpus_formats import (
+    C3_COLUMNS,
+    DAVIDSON_COLUMNS,
+    HATEXPLAIN_COLUMNS,
+    OLID_COLUMNS,
+    iac_post,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
@@ -104,15 +111,6 @@ def corpus_file(data_dir: Path, name: str) -> Path:
     return data_dir / folder / filename
 
 
-C3_HEADER = [
-    "article_id", "comment_counter", "depth", "comment_author", "comment_text", "crowd_toxicity_level",
-    "agree_toxicity", "n_tox_judgements", "tox_personal_attack", "tox_inflammatory", "tox_abusive",
-    "tox_teasing", "tox_embarrassment", "tox_none", "constructive", "constructive_binary", "n_con_judgements",
-    "noncon_non_relevant", "noncon_provocative", "noncon_sarcastic", "noncon_no_respect",
-    "noncon_unsubstantial", "noncon_none", "con_dialogue",
-]  # fmt: skip
-
-
 def write_toxicity_corpora(data_dir: Path) -> dict[str, tuple[int, int]]:
     """The four corpora; returns each corpus's (positives, negatives) in its dev-test part."""
     dev, train = c3_articles()
@@ -126,7 +124,7 @@ def write_toxicity_corpora(data_dir: Path) -> dict[str, tuple[int, int]]:
                 (PLAIN[(article + 2) % 5], 1),
             ]
         ):
-            row = dict.fromkeys(C3_HEADER, "0")
+            row = dict.fromkeys(C3_COLUMNS, "0")
             row.update(
                 article_id=article,
                 comment_counter=f"source{article}_{i}",
@@ -135,14 +133,12 @@ def write_toxicity_corpora(data_dir: Path) -> dict[str, tuple[int, int]]:
                 tox_personal_attack=ticks,
                 tox_inflammatory=ticks // 2,
             )
-            c3.append([row[c] for c in C3_HEADER])
-    write_csv(corpus_file(data_dir, "c3"), C3_HEADER, c3)
+            c3.append([row[c] for c in C3_COLUMNS])
+    write_csv(corpus_file(data_dir, "c3"), C3_COLUMNS, c3)
 
     olid = [[9000 + i, t, "OFF", "TIN", "IND"] for i, t in enumerate(split_texts("olid", INSULTS))]
     olid += [[9100 + i, t, "NOT", "NULL", "NULL"] for i, t in enumerate(split_texts("olid", PLAIN))]
-    write_csv(
-        corpus_file(data_dir, "olid"), ["id", "tweet", "subtask_a", "subtask_b", "subtask_c"], olid, "\t"
-    )
+    write_csv(corpus_file(data_dir, "olid"), OLID_COLUMNS, olid, "\t")
 
     hx = [
         ["val", f"h{i}", "gab", t, "offensive|hatespeech|normal", "offensive", "Other", "2"]
@@ -152,23 +148,13 @@ def write_toxicity_corpora(data_dir: Path) -> dict[str, tuple[int, int]]:
         ["val", f"n{i}", "twitter", t, "normal|normal|normal", "normal", "None", "0"]
         for i, t in enumerate(split_texts("hatexplain", PLAIN))
     ]
-    header = [
-        "split",
-        "post_id",
-        "source",
-        "text",
-        "annotator_labels",
-        "majority_label",
-        "targets",
-        "n_rationales",
-    ]
-    write_csv(corpus_file(data_dir, "hatexplain"), header, hx)
+    write_csv(corpus_file(data_dir, "hatexplain"), HATEXPLAIN_COLUMNS, hx)
 
     dv = [[i, 3, 1, 2, 0, 1, t] for i, t in enumerate(split_texts("davidson", INSULTS))]
     dv += [[100 + i, 3, 0, 0, 3, 2, t] for i, t in enumerate(split_texts("davidson", PLAIN))]
     write_csv(
         corpus_file(data_dir, "davidson"),
-        ["", "count", "hate_speech", "offensive_language", "neither", "class", "tweet"],
+        DAVIDSON_COLUMNS,
         dv,
     )
     # C3: two of each label per dev-test article.
@@ -242,42 +228,24 @@ PARAPHRASE = (
 )
 
 
-def post(pid: int, author: str, parts: list[tuple[str, dict[str, object] | None]]) -> dict[str, object]:
-    """A 4forums post: `parts` joined by blank lines, each part with a dict recorded as a quote span."""
-    text, quotes = "", []
-    for piece, quote in parts:
-        text += "\n\n" if text else ""
-        if quote is not None:
-            quotes.append({"start": len(text), "end": len(text) + len(piece), **quote})
-        text += piece
-    return {
-        "post_id": pid,
-        "author": author,
-        "parent_id": None,
-        "timestamp": 1.2e9 + pid,
-        "text": text,
-        "quotes": quotes,
-    }
-
-
 def write_iac(data_dir: Path) -> None:
     """Two threads: one with a pasted post, an author-only quote and an unattributed one, one all original."""
     first = [
-        post(1, "maple", [(OPENING, None)]),
-        post(2, "birch", [(REPLY, None)]),
-        post(3, "cedar", [(OPENING, {"quote_post_id": 1, "quote_author": "maple"}), ("Well put.", None)]),
-        post(4, "larch", [(PARAPHRASE, {"quote_post_id": None, "quote_author": "birch"}), ("No.", None)]),
-        post(5, "rowan", [(REPLY.replace(". ", ".\n"), {"quote_post_id": None, "quote_author": None}),
+        iac_post(1, "maple", [(OPENING, None)]),
+        iac_post(2, "birch", [(REPLY, None)]),
+        iac_post(3, "cedar", [(OPENING, {"quote_post_id": 1, "quote_author": "maple"}), ("Well put.", None)]),
+        iac_post(4, "larch", [(PARAPHRASE, {"quote_post_id": None, "quote_author": "birch"}), ("No.", None)]),
+        iac_post(5, "rowan", [(REPLY.replace(". ", ".\n"), {"quote_post_id": None, "quote_author": None}),
                           ("Exactly right.", None)]),
-        post(6, "aspen", [("A parcel locker at the village shop would cover most of what people need, "
+        iac_post(6, "aspen", [("A parcel locker at the village shop would cover most of what people need, "
                            "and the shop keeps longer hours than any post office ever did.", None)]),
     ]  # fmt: skip
     second = [
-        post(
+        iac_post(
             11, "alder", [("Should the city ban cars from the old town on market days? Traders split.", None)]
         ),
-        post(12, "hazel", [("Stallholders say footfall doubled when the square was closed.", None)]),
-        post(13, "holly", [("Delivery vans still need a window early in the morning.", None)]),
+        iac_post(12, "hazel", [("Stallholders say footfall doubled when the square was closed.", None)]),
+        iac_post(13, "holly", [("Delivery vans still need a window early in the morning.", None)]),
     ]
     threads = [
         {"discussion_id": 301, "subforum": "local government", "title": "Rural post offices", "posts": first},
