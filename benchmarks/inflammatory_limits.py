@@ -187,11 +187,9 @@ def embeddings(train: list[TrainingRow], dev: dict[str, list[LabelledText]]) -> 
 
     everything = np.arange(len(train))
     c3 = np.flatnonzero(source == "c3")
+    mix = fit_lr(e_train, everything, weight).decision_function(e_dev)
     results = [
-        (
-            "embeddings + LR, trained on the mix",
-            per_corpus(fit_lr(e_train, everything, weight).decision_function(e_dev)),
-        ),
+        ("embeddings + LR, trained on the mix", per_corpus(mix)),
         (
             "embeddings + LR, trained on C3 only",
             per_corpus(fit_lr(e_train, c3, weight).decision_function(e_dev)),
@@ -204,9 +202,7 @@ def embeddings(train: list[TrainingRow], dev: dict[str, list[LabelledText]]) -> 
         held_out[held] = fit_lr(e_train, part, weight).decision_function(e_train[held])
     stacked = np.column_stack([shipped.oof_decision, held_out])
     combiner = LogisticRegression(max_iter=3000).fit(*_soft_rows(stacked, soft, stage))
-    dev_stacked = np.column_stack(
-        [shipped.model.decision(dev_texts), fit_lr(e_train, everything, weight).decision_function(e_dev)]
-    )
+    dev_stacked = np.column_stack([shipped.model.decision(dev_texts), mix])
     results.append(
         ("shipped model + embeddings, stacked", per_corpus(combiner.decision_function(dev_stacked)))
     )
