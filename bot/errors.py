@@ -3,7 +3,8 @@
 ModassistError            anything a user can act on; printed as one line, never a traceback
 ├── ParseError            input that is not in a format we read (exit status 2)
 ├── ModelError            a model file missing, tampered with or of the wrong version
-└── ConfigError           settings that cannot work together
+├── ConfigError           settings that cannot work together
+└── DataError             data too small or one-sided to measure or fit (also a ValueError)
 """
 
 from __future__ import annotations
@@ -32,5 +33,11 @@ class ParseError(ModassistError):
 
 class ConfigError(ModassistError):
     """Settings that cannot work."""
+
+    exit_code = 2
+
+
+class DataError(ModassistError, ValueError):
+    """Labelled data that cannot be measured or fitted: too few rows, or only one label."""
 
     exit_code = 2

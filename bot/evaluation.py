@@ -11,6 +11,8 @@ import numpy.typing as npt
 from rich.table import Table
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 
+from bot.errors import DataError
+
 
 @dataclass(frozen=True, slots=True)
 class BinaryMetrics:
@@ -34,7 +36,9 @@ def binary_metrics(
     y = np.asarray(labels, dtype=bool)
     s = np.asarray(scores, dtype=float)
     if y.all() or not y.any():
-        raise ValueError(f"{name}: need both positives and negatives to measure")
+        raise DataError(
+            f"{name}: need both positives and negatives to measure; is --data-dir the shared data folder?"
+        )
     flagged = s >= threshold
     tp = int((flagged & y).sum())
     precision = tp / int(flagged.sum()) if flagged.any() else 0.0

@@ -33,6 +33,7 @@ import numpy.typing as npt
 from bot.datasets.iac import IacThread, load_iac
 from bot.datasets.qatarliving import QatarLivingThread, load_qatarliving
 from bot.datasets.splice import DEFAULT_SEED, SplicedThread, fold_of, splice
+from bot.errors import DataError
 from classifiers.offtopic import (
     DEFAULT_MODEL_PATH,
     FEATURE_NAMES,
@@ -52,6 +53,7 @@ N_COMPONENTS = 128
 # reach this precision.
 FLAG_THRESHOLD = 0.7
 TARGET_PRECISION = {"discussion": 0.93, "question": 0.8}
+MIN_JUDGED = 20  # fewest flags the precision target is set on, so the fewest judged rows a combiner needs
 QUESTION_LABELS = {"Bad": 1, "Good": 0, "Potential": 0}
 
 Matrix = npt.NDArray[np.float64]
@@ -146,9 +148,10 @@ def measure_questions(detector: OffTopicDetector, threads: Sequence[QatarLivingT
 
 
 def _calibrated_cut(
-    z: npt.NDArray[np.float64], y: npt.NDArray[np.int_], precision: float, min_flags: int = 20
+    z: npt.NDArray[np.float64], y: npt.NDArray[np.int_], precision: float, min_flags: int = MIN_JUDGED
 ) -> float:
-    """The lowest decision value whose flags (at least `min_flags` of them) still reach `precision`."""
+    """The lowest decision value whose flags (at least `min_flags` of them; `z` has at least as many) still
+    reach `precision`."""
     order = np.argsort(-z, kind="stable")
     hits = np.cumsum(y[order])
     prec = hits / np.arange(1, len(z) + 1)
@@ -169,6 +172,12 @@ def fit_combiner(data: Measured, style: str) -> tuple[npt.NDArray[np.float64], f
     )
     x = data.features[keep][:, columns]
     y = data.labels[keep]
+    if len(y) < MIN_JUDGED or y.min() == y.max():
+        raise DataError(
+            f"the {style} combiner needs at least {MIN_JUDGED} judged replies of both kinds, got "
+            f"{int(y.sum())} off-topic and {int(len(y) - y.sum())} on-topic; "
+            "is --data-dir the shared data folder?"
+        )
     pipeline = Pipeline([("scale", StandardScaler()), ("lr", LogisticRegression(C=1.0, max_iter=5000))]).fit(
         x, y
     )

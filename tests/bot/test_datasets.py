@@ -25,7 +25,7 @@ from bot.datasets.toxicity import (
     read_hatexplain,
     read_olid,
 )
-from bot.errors import ConfigError
+from bot.errors import ConfigError, DataError, ModassistError
 from bot.evaluation import binary_metrics
 from classifiers.train import dev_test_part
 from tests.bot.corpus_formats import (
@@ -468,6 +468,13 @@ def test_binary_metrics_threshold_is_inclusive(
 def test_binary_metrics_refuses_a_single_class(only: bool) -> None:
     with pytest.raises(ValueError, match="olid: need both positives and negatives"):
         binary_metrics("olid", [only] * 4, [0.1, 0.2, 0.3, 0.4], 0.5)
+
+
+def test_a_one_sided_measurement_is_a_one_line_error_for_the_command_line() -> None:
+    with pytest.raises(DataError) as raised:
+        binary_metrics("c3", [False, False], [0.1, 0.9], 0.5)
+    assert isinstance(raised.value, ModassistError) and raised.value.exit_code == 2
+    assert "is --data-dir the shared data folder?" in str(raised.value)
 
 
 def test_corpus_names_are_the_four_the_evaluation_reports() -> None:

@@ -324,3 +324,14 @@ def test_a_missing_iac_file_is_a_one_line_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert result.returncode == 2
     assert "threads_political_sample_dev.jsonl" in result.stderr
+
+
+def test_a_corpus_with_one_label_in_its_dev_test_part_is_a_one_line_error(tmp_path: Path) -> None:
+    write_toxicity_corpora(tmp_path)
+    only_plain = [[100 + i, 3, 0, 0, 3, 2, t] for i, t in enumerate(split_texts("davidson", PLAIN))]
+    write_csv(corpus_file(tmp_path, "davidson"), DAVIDSON_COLUMNS, only_plain)
+    plot = str(tmp_path / "x.png")
+    result = modassist("eval", "inflammatory", "--data-dir", str(tmp_path), "--no-peer", "--plot", plot)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "davidson: need both positives and negatives to measure" in result.stderr

@@ -381,3 +381,13 @@ def test_eval_offtopic_writes_the_pr_curves(offtopic_run: Run) -> None:
         assert offtopic_run.plot.read_bytes().startswith(PNG_MAGIC)
     else:
         assert not offtopic_run.plot.exists()
+
+
+def test_too_few_judged_replies_is_a_one_line_error(tmp_path: Path) -> None:
+    write_synthetic_corpora(tmp_path)
+    questions = tmp_path / "semeval2015_qatarliving" / "qatarliving_threads_dev.jsonl"
+    questions.write_text("\n".join(questions.read_text().splitlines()[:4]) + "\n")  # 4 questions left
+    result = modassist("eval", "offtopic", "--data-dir", str(tmp_path), "--plot", str(tmp_path / "x.png"))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "the question combiner needs at least 20 judged replies of both kinds" in result.stderr
