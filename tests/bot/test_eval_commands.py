@@ -6,9 +6,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ import pytest
 # `_text_key` is the tweet corpora's split key: the fixtures use it to place rows on either side of the split.
 from bot.datasets.toxicity import CORPORA, CORPUS_NAMES, _text_key
 from classifiers.train import dev_test_part
+from tests.bot.cli_runner import modassist as run_modassist
 from tests.bot.corpus_formats import (
     C3_COLUMNS,
     DAVIDSON_COLUMNS,
@@ -24,25 +23,13 @@ from tests.bot.corpus_formats import (
     iac_post,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def modassist(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run `modassist ARGS` the way a user does, with a wide console so table rows stay on one line."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODASSIST_")}
-    env["COLUMNS"] = "200"
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    """`modassist ARGS` with a wide console, so table rows stay on one line."""
+    return run_modassist(*args, columns=200)
 
 
 def table_rows(output: str, columns: int) -> dict[str, list[str]]:

@@ -1,0 +1,31 @@
+"""Running the `modassist` command line the way a user does: the real console script in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def modassist(
+    *args: str, stdin: str | None = None, cwd: Path | None = None, columns: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `modassist ARGS` from the repository root (or `cwd`), without the developer's MODASSIST_*
+    settings; `columns` widens the console so that table rows stay on one line."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODASSIST_")}
+    if columns is not None:
+        env["COLUMNS"] = str(columns)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=cwd or ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
