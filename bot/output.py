@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from classifiers.result import CATEGORIES
 from classifiers.suite import PostReview
 
 
@@ -15,7 +16,12 @@ def review_record(review: PostReview, *, with_post: bool = False) -> dict[str, A
         record["author"] = review.post.author
         record["position"] = review.post.position
         record["url"] = review.post.url
-    record["scores"] = {category: round(score, 4) for category, score in review.scores.items()}
+    scores = review.scores
+    failed = {f.category for f in review.failures}
+    # A failed detector's score is null (DESIGN.md); the key stays, so every line has the same keys.
+    record["scores"] = {
+        c: round(scores[c], 4) if c in scores else None for c in CATEGORIES if c in scores or c in failed
+    }
     record["flags"] = [
         {
             "category": flag.category,
@@ -25,6 +31,13 @@ def review_record(review: PostReview, *, with_post: bool = False) -> dict[str, A
         }
         for flag in review.flags
     ]
+    if review.failures:
+        first = review.failures[0]
+        record["error"] = {"detector": first.category, "message": first.message}
+        if len(review.failures) > 1:
+            record["error"]["others"] = [
+                {"detector": f.category, "message": f.message} for f in review.failures[1:]
+            ]
     return record
 
 

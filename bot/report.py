@@ -39,23 +39,32 @@ def where(post: Post) -> str:
 def render_report(console: Console, thread: Thread, reviews: list[PostReview]) -> None:
     """Print the flagged posts of `thread` and a summary table."""
     flagged = [r for r in reviews if r.flags]
+    failed = [r for r in reviews if r.failures]
     header = Text()
     header.append(clean_text(thread.title) or "(untitled thread)", style="bold")
     header.append(f"  {len(reviews)} posts, {len(flagged)} flagged", style="dim")
+    if failed:
+        header.append(f", {len(failed)} not fully reviewed", style="bold red")
     if thread.source_format:
         header.append(f"  ({thread.source_format})", style="dim")
     console.print(header)
     console.print()
     if not flagged:
         console.print("No post reaches a flag threshold.", style="green")
-    for review in flagged:
-        console.print(_post_panel(review))
+    for review in reviews:
+        if review.flags or review.failures:
+            console.print(_post_panel(review))
     console.print(_summary(reviews))
 
 
 def _post_panel(review: PostReview) -> Panel:
     post = review.post
     parts: list[Text] = []
+    for failure in review.failures:
+        line = Text()
+        line.append(f"could not review ({CATEGORY_LABELS[failure.category]}): ", style="bold red")
+        line.append(clean_text(failure.message))
+        parts.append(line)
     for flag in review.flags:
         line = Text()
         line.append(f"{CATEGORY_LABELS[flag.category]} ", style=f"bold {CATEGORY_STYLES[flag.category]}")

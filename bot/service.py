@@ -115,6 +115,7 @@ class ModerationService:
         self._cache_threads = cache_threads
         self._executor = executor
         self._on_new_alerts = on_new_alerts
+        self.unreviewable = 0  # posts stored as unreviewable by this process (see bot/intake.py)
         self._cache: OrderedDict[_ThreadKey, _CachedReviewer] = OrderedDict()
         # One review of a thread at a time in this process: a reviewer's state is sequential.
         self._locks: weakref.WeakValueDictionary[_ThreadKey, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -217,6 +218,7 @@ class ModerationService:
                     scores={str(c): s for c, s in r.scores.items()},
                     flags=r.flags,
                     author_id=author_ids.get(r.post.id),
+                    review_error=failure_text(r),
                 )
                 for r in reviews
             ],
@@ -242,6 +244,45 @@ class ModerationService:
         if result.alert_ids and self._on_new_alerts is not None:
             self._on_new_alerts()
         return ThreadReview(result.thread, kept, tuple(sorted(outcomes, key=_position_in(latest))))
+
+    async def store_unreviewed(
+        self,
+        thread: Thread,
+        error: str,
+        *,
+        source: SourceRef | None = None,
+        author_ids: Mapping[str, int] | None = None,
+    ) -> ThreadReview:
+        """Store the thread's new and edited posts without a review, as unreviewable with `error`.
+
+        Each gets an alert ("could not review post X: reason"), so a post that cannot be reviewed is
+        reported to the moderators, never dropped. Posts stored already with this content are left alone.
+        """
+        src = source or source_for_thread(thread)
+        key: _ThreadKey = (src.kind, src.key, thread.id)
+        ids = author_ids or {}
+        latest = {post.id: post for post in thread.posts}
+        hashes = {pid: post_content_hash(p) for pid, p in latest.items()}
+        snapshot = await self.store.thread_snapshot(src, thread.id, hashes)
+        todo = [
+            ReviewedPost(post, hashes[pid], {}, (), ids.get(pid), review_error=error)
+            for pid, post in latest.items()
+            if pid not in snapshot.versions or snapshot.versions[pid].content_hash != hashes[pid]
+        ]
+        self._cache.pop(key, None)  # the thread changed without its reviewer seeing it
+        result = await self.store.record_reviews(src, thread.id, thread.title, todo, url=thread.url)
+        if result.alert_ids and self._on_new_alerts is not None:
+            self._on_new_alerts()
+        return ThreadReview(result.thread, (), result.posts)
+
+
+def failure_text(review: PostReview) -> str | None:
+    """What the detectors that failed on a post said, as stored with it (None: every detector judged it)."""
+    if not review.failures:
+        return None
+    return "; ".join(
+        f"the {f.category.replace('_', '-')} detector failed ({f.message})" for f in review.failures
+    )
 
 
 def _position_in(latest: Mapping[str, Post]) -> Callable[[RecordedPost], int]:

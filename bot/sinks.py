@@ -137,6 +137,14 @@ def _item_score(item: AlertItem) -> float:
     return max((f.score for f in item.flags), default=0.0)
 
 
+def _headline(item: AlertItem) -> str:
+    """The flags of an item ("inflammatory 0.84"), or that the post could not be reviewed."""
+    flags = ", ".join(f"{f.category} {f.score:.2f}" for f in item.flags)
+    if item.post.review_error:
+        return f"{flags}; could not fully review" if flags else "could not review"
+    return flags
+
+
 def _who(item: AlertItem) -> str:
     position = f"#{item.post.position}" if item.post.position is not None else f"post {item.post.external_id}"
     return f"{position} by {item.post.author or 'unknown author'}"
@@ -165,9 +173,7 @@ class ConsoleSink:
         item = alert.items[0]
         score = _item_score(item)
         title = Text("⚑ ", style=severity_colour(score))
-        title.append(
-            ", ".join(f"{f.category} {f.score:.2f}" for f in item.flags), style=severity_colour(score)
-        )
+        title.append(_headline(item), style=severity_colour(score))
         body = Text()
         body.append(clean_text(alert.thread.title or alert.thread.external_id), style="bold")
         body.append(f"  ·  {_who(item)}\n")
@@ -175,6 +181,9 @@ class ConsoleSink:
         if link:
             body.append(clean_text(link), style="underline blue")
             body.append("\n")
+        if item.post.review_error:
+            body.append("\ncould not review this post: ", style="bold red")
+            body.append(f"{clean_text(item.post.review_error)}\n")
         for flag in item.flags:
             body.append(f"\n{flag.category}", style="bold")
             body.append(f" {flag.score:.2f} (threshold {flag.threshold:.2f})\n")
@@ -203,8 +212,8 @@ class ConsoleSink:
         lines.append(head)
         for item in alert.items[: self._digest_lines]:
             line = Text(f"{_who(item)}: ")
-            line.append(", ".join(f"{f.category} {f.score:.2f}" for f in item.flags), style="bold")
-            reason = next((r for f in item.flags for r in f.reasons), "")
+            line.append(_headline(item), style="bold")
+            reason = next((r for f in item.flags for r in f.reasons), item.post.review_error or "")
             if reason:
                 line.append(f" — {truncate(clean_text(reason), 120)}")
             lines.append(line)

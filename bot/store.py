@@ -162,6 +162,7 @@ class PostRecord:
     scores: Mapping[str, float]
     first_seen_at: datetime
     reviewed_at: datetime
+    review_error: str | None = None  # set when the detectors could not (fully) review this revision
 
     def to_post(self) -> Post:
         """The post as the detectors see it."""
@@ -382,6 +383,7 @@ class ReviewedPost:
     scores: Mapping[str, float]
     flags: tuple[Flag, ...]
     author_id: int | None = None
+    review_error: str | None = None  # the detectors could not (fully) review it: alerted as such
 
 
 @dataclass(frozen=True, slots=True)
@@ -541,7 +543,7 @@ _POST_COLS = (
     "p.author AS p_author, p.author_id AS p_author_id, p.position AS p_position, p.url AS p_url, "
     "p.created_at AS p_created_at, p.user_title AS p_user_title, p.text AS p_text, p.quotes AS p_quotes, "
     "p.content_hash AS p_content_hash, p.revision AS p_revision, p.scores AS p_scores, "
-    "p.first_seen_at AS p_first_seen_at, p.reviewed_at AS p_reviewed_at"
+    "p.first_seen_at AS p_first_seen_at, p.reviewed_at AS p_reviewed_at, p.review_error AS p_review_error"
 )
 _FLAG_COLS = (
     "f.id AS f_id, f.post_id AS f_post_id, f.revision AS f_revision, f.alert_id AS f_alert_id, "
@@ -594,6 +596,7 @@ def _post_from(row: sqlite3.Row) -> PostRecord:
         scores={str(k): float(v) for k, v in json.loads(row["p_scores"]).items()},
         first_seen_at=_dt(float(row["p_first_seen_at"])),
         reviewed_at=_dt(float(row["p_reviewed_at"])),
+        review_error=_opt_str(row["p_review_error"]),
     )
 
 
@@ -1013,8 +1016,8 @@ class Store:
                 await conn.executemany(
                     "INSERT INTO posts (source_id, thread_id, external_id, author, author_id, position, url,"
                     " created_at, user_title, text, quotes, content_hash, revision, scores,"
-                    " first_seen_at, reviewed_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+                    " first_seen_at, reviewed_at, review_error)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
                     [
                         (
                             source_id,
@@ -1032,6 +1035,7 @@ class Store:
                             json.dumps(dict(r.scores)),
                             now,
                             now,
+                            r.review_error,
                         )
                         for r in new
                     ],
@@ -1039,8 +1043,8 @@ class Store:
             if edited:
                 await conn.executemany(
                     "INSERT OR IGNORE INTO post_revisions"
-                    " (post_id, revision, text, quotes, content_hash, scores, reviewed_at)"
-                    " SELECT id, revision, text, quotes, content_hash, scores, reviewed_at"
+                    " (post_id, revision, text, quotes, content_hash, scores, reviewed_at, review_error)"
+                    " SELECT id, revision, text, quotes, content_hash, scores, reviewed_at, review_error"
                     " FROM posts WHERE id = ?",
                     [(old.id,) for _, old in edited],
                 )
@@ -1048,8 +1052,8 @@ class Store:
                     "UPDATE posts SET author = ?, author_id = COALESCE(?, author_id), position ="
                     " COALESCE(?, position),"
                     " url = COALESCE(?, url), created_at = COALESCE(?, created_at), user_title = ?, text = ?,"
-                    " quotes = ?, content_hash = ?, revision = revision + 1, scores = ?, reviewed_at = ?"
-                    " WHERE id = ?",
+                    " quotes = ?, content_hash = ?, revision = revision + 1, scores = ?, reviewed_at = ?,"
+                    " review_error = ? WHERE id = ?",
                     [
                         (
                             r.post.author,
@@ -1063,6 +1067,7 @@ class Store:
                             r.content_hash,
                             json.dumps(dict(r.scores)),
                             now,
+                            r.review_error,
                             old.id,
                         )
                         for r, old in edited
@@ -1082,7 +1087,8 @@ class Store:
                 written += [(r, ids[r.post.id].id, 1, "new") for r in new]
             written += [(r, old.id, old.revision + 1, "edited") for r, old in edited]
 
-            flagged = [(r, pid, rev) for r, pid, rev, _ in written if r.flags]
+            # An alert for each flagged post, and for each the detectors could not review (never silent).
+            flagged = [(r, pid, rev) for r, pid, rev, _ in written if r.flags or r.review_error]
             alert_ids: dict[int, int] = {}
             flag_ids: dict[int, list[int]] = {}
             if flagged:
@@ -1504,6 +1510,7 @@ class Store:
             revision=revision,
             scores={str(k): float(v) for k, v in json.loads(row["scores"]).items()},
             reviewed_at=_dt(float(row["reviewed_at"])),
+            review_error=_opt_str(row["review_error"]),
         )
 
     async def post_revision(self, post_id: int, revision: int) -> PostRecord:

@@ -46,7 +46,7 @@ import numpy.typing as npt
 
 from classifiers.persistence import ModelError, load_model, save_model
 from classifiers.profanity import ProfanityModel
-from classifiers.result import Category, Detection, Evidence
+from classifiers.result import Category, Detection, DetectorFailure, Evidence
 from classifiers.text import (
     _INVISIBLE,
     boilerplate_spans,
@@ -670,11 +670,17 @@ def _counted_sums(occ: FeatureOccurrences, table: F64, rows: I64, chosen: I64) -
 def text_and_sentence_scores(occ: FeatureOccurrences, table: F64) -> tuple[F64, F64]:
     """Each text's linear score and the highest score of its sentences (its own score if it has none)."""
     num, norm = block_sums(occ, table, by_chunk=True)
-    firsts = np.searchsorted(occ.chunk_doc, np.arange(occ.n_docs))
     if occ.n_docs == 0:
         return np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.float64)
-    doc_num = np.add.reduceat(num, firsts, axis=0)
-    doc_norm = np.sqrt(np.add.reduceat(norm * norm, firsts, axis=0))
+    # A text with no chunk (empty, or only quotes taken out) has no segment of its own: `reduceat` must only
+    # see the texts that have one, or it reads past the end (or the next text's first chunk).
+    has_chunks = np.bincount(occ.chunk_doc, minlength=occ.n_docs) > 0
+    firsts = np.searchsorted(occ.chunk_doc, np.flatnonzero(has_chunks))
+    doc_num = np.zeros((occ.n_docs, 2), dtype=np.float64)
+    doc_norm = np.zeros((occ.n_docs, 2), dtype=np.float64)
+    if firsts.shape[0]:
+        doc_num[has_chunks] = np.add.reduceat(num, firsts, axis=0)
+        doc_norm[has_chunks] = np.sqrt(np.add.reduceat(norm * norm, firsts, axis=0))
     # Norms are counted per occurrence, so a phrase repeated n times weighs sqrt(n) times more. Texts far
     # longer than any training text (spam, a word pasted 100,000 times) get true L2 norms of their counts.
     per_chunk = np.bincount(occ.chunk, minlength=occ.n_chunks)
@@ -692,7 +698,9 @@ def text_and_sentence_scores(occ: FeatureOccurrences, table: F64) -> tuple[F64, 
     doc_score = _ratio(doc_num, doc_norm).sum(axis=1)
     sentence = _ratio(num, norm).sum(axis=1)
     sentence[(norm == 0).all(axis=1)] = -np.inf
-    best = np.maximum.reduceat(sentence, firsts)
+    best = np.full(occ.n_docs, -np.inf)
+    if firsts.shape[0]:
+        best[has_chunks] = np.maximum.reduceat(sentence, firsts)
     return doc_score, np.where(np.isfinite(best), best, doc_score)
 
 
@@ -1049,15 +1057,54 @@ class InflammatoryDetector:
         score = float(self.score_texts([text])[0]) if text.strip() else 0.0
         return self._judge(text, score)
 
-    def review_batch(self, items: Sequence[tuple[InflammatoryThreadState, Post]]) -> list[Detection]:
-        """Judge posts of one or several threads, in order, scoring their texts in one vectorised batch."""
-        owns = [state.own_text(post) for state, post in items]
-        texts = [own for own, _ in owns]
-        scores = self.score_texts(texts) if texts else np.zeros(0)
-        return [
-            _with_ignored(self._judge(text, float(score) if text.strip() else 0.0), ignored)
-            for text, score, (_, ignored) in zip(texts, scores, owns, strict=True)
-        ]
+    def review_batch(
+        self, items: Sequence[tuple[InflammatoryThreadState, Post]]
+    ) -> list[Detection | DetectorFailure]:
+        """Judge posts of one or several threads, in order, scoring their texts in one vectorised batch.
+
+        A post that cannot be judged gets a `DetectorFailure`; the others are judged as usual (if the batch
+        fails, each text is scored again on its own, which gives the same scores).
+        """
+        owns: list[tuple[str, int] | DetectorFailure] = []
+        for state, post in items:
+            try:
+                owns.append(state.own_text(post))
+            except Exception as exc:
+                owns.append(DetectorFailure.of("inflammatory", exc))
+        texts = [own[0] for own in owns if not isinstance(own, DetectorFailure)]
+        scores = self._scores_isolated(texts)
+        found: list[Detection | DetectorFailure] = []
+        next_score = iter(scores)
+        for own in owns:
+            if isinstance(own, DetectorFailure):
+                found.append(own)
+                continue
+            text, ignored = own
+            score = next(next_score)
+            if isinstance(score, DetectorFailure):
+                found.append(score)
+                continue
+            try:
+                found.append(_with_ignored(self._judge(text, score if text.strip() else 0.0), ignored))
+            except Exception as exc:
+                found.append(DetectorFailure.of("inflammatory", exc))
+        return found
+
+    def _scores_isolated(self, texts: Sequence[str]) -> list[float | DetectorFailure]:
+        """Scores of `texts` in one batch; if that fails, text by text, so only the failing ones fail."""
+        if not texts:
+            return []
+        try:
+            return [float(score) for score in self.score_texts(texts)]
+        except Exception:
+            pass
+        scores: list[float | DetectorFailure] = []
+        for text in texts:
+            try:
+                scores.append(float(self.score_texts([text])[0]))
+            except Exception as exc:
+                scores.append(DetectorFailure.of("inflammatory", exc))
+        return scores
 
     def _judge(self, text: str, score: float) -> Detection:
         """The detection for `text` scored `score`: reasons and evidence when it may be flagged."""

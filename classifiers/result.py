@@ -45,3 +45,19 @@ class Flag:
     reasons: tuple[str, ...]
     evidence: tuple[Evidence, ...] = ()
     model_version: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorFailure:
+    """A detector that could not judge one post: which one, and what went wrong (for the output and the
+    moderators). The post's other detectors still judge it."""
+
+    category: Category
+    message: str
+
+    @classmethod
+    def of(cls, category: Category, exc: BaseException) -> DetectorFailure:
+        """The failure for an exception raised while judging a post."""
+        text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+        name = type(exc).__name__
+        return cls(category, f"{name}: {text}" if text else name)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from classifiers.result import CATEGORIES, Category, Detection, Flag
+from classifiers.result import CATEGORIES, Category, Detection, DetectorFailure, Flag
 from classifiers.thread import Post, Thread
 
 DEFAULT_THRESHOLDS: dict[Category, float] = {
@@ -34,25 +34,33 @@ class Detector(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class PostReview:
-    """Every detector's judgement of one post and the flags that reached their thresholds."""
+    """Every detector's judgement of one post, the flags that reached their thresholds, and the detectors
+    that failed on it (their categories have no detection and no score)."""
 
     post: Post
     detections: Mapping[Category, Detection]
     flags: tuple[Flag, ...]
+    failures: tuple[DetectorFailure, ...] = ()
 
     @property
     def scores(self) -> dict[Category, float]:
-        """Score per category, in the contract's order."""
+        """Score per category judged, in the contract's order (a failed detector's category is absent)."""
         return {c: self.detections[c].score for c in CATEGORIES if c in self.detections}
+
+    @property
+    def complete(self) -> bool:
+        """Whether every detector judged the post."""
+        return not self.failures
 
 
 class BatchDetector(Detector, Protocol):
     """A detector that judges many posts faster together (e.g. one vectorised model call).
 
-    `review_batch` must give the same detections as calling each state's `review` in order.
+    `review_batch` must give the same detections as calling each state's `review` in order, and a
+    `DetectorFailure` in place of the detection of a post it could not judge (never raise for one post).
     """
 
-    def review_batch(self, items: Sequence[tuple[Any, Post]]) -> list[Detection]: ...
+    def review_batch(self, items: Sequence[tuple[Any, Post]]) -> list[Detection | DetectorFailure]: ...
 
 
 class ThreadReviewer:
@@ -104,22 +112,41 @@ class DetectorSuite:
         return self.begin_thread(thread.id, thread.title).review_many(thread.posts)
 
     def review_batch(self, items: Sequence[tuple[ThreadReviewer, Post]]) -> list[PostReview]:
-        """Judge posts of one or several threads, given in thread order, each in its thread's context."""
-        per_detector: list[list[Detection]] = []
-        for index, detector in enumerate(self.detectors):
-            pairs = [(reviewer.states[index], post) for reviewer, post in items]
-            batch = getattr(detector, "review_batch", None)
-            if batch is not None and len(pairs) > 1:
-                per_detector.append(batch(pairs))
-            else:
-                per_detector.append([state.review(post) for state, post in pairs])
+        """Judge posts of one or several threads, given in thread order, each in its thread's context.
+
+        A detector that fails on a post is recorded in that post's `failures`; the other detectors, and the
+        other posts, are judged as usual.
+        """
+        per_detector = [
+            self._judge_all(index, detector, items) for index, detector in enumerate(self.detectors)
+        ]
         return [
             self._verdict(post, [found[row] for found in per_detector]) for row, (_, post) in enumerate(items)
         ]
 
-    def _verdict(self, post: Post, detections: Sequence[Detection]) -> PostReview:
+    def _judge_all(
+        self, index: int, detector: Detector, items: Sequence[tuple[ThreadReviewer, Post]]
+    ) -> list[Detection | DetectorFailure]:
+        pairs = [(reviewer.states[index], post) for reviewer, post in items]
+        batch = getattr(detector, "review_batch", None)
+        if batch is None or len(pairs) == 1:
+            return [_guarded(detector.category, state, post) for state, post in pairs]
+        try:
+            return list(batch(pairs))
+        except Exception as exc:
+            # A batch detector isolates its posts itself; if the batch fails all the same, the thread states
+            # may hold part of it, so judging the posts again one by one could judge them against themselves.
+            return [DetectorFailure.of(detector.category, exc)] * len(pairs)
+
+    def _verdict(self, post: Post, found: Sequence[Detection | DetectorFailure]) -> PostReview:
         flags = []
-        for detector, detection in zip(self.detectors, detections, strict=True):
+        detections: dict[Category, Detection] = {}
+        failures: list[DetectorFailure] = []
+        for detector, detection in zip(self.detectors, found, strict=True):
+            if isinstance(detection, DetectorFailure):
+                failures.append(detection)
+                continue
+            detections[detector.category] = detection
             threshold = self.thresholds[detector.category]
             if detection.score >= threshold:
                 flags.append(
@@ -132,8 +159,15 @@ class DetectorSuite:
                         model_version=detector.version,
                     )
                 )
-        by_category = {d.category: found for d, found in zip(self.detectors, detections, strict=True)}
-        return PostReview(post=post, detections=by_category, flags=tuple(flags))
+        return PostReview(post=post, detections=detections, flags=tuple(flags), failures=tuple(failures))
+
+
+def _guarded(category: Category, state: ThreadState, post: Post) -> Detection | DetectorFailure:
+    """`state.review(post)`, or the failure it raised."""
+    try:
+        return state.review(post)
+    except Exception as exc:
+        return DetectorFailure.of(category, exc)
 
 
 class StreamReviewer:

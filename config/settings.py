@@ -207,11 +207,27 @@ class JsonlWatchSettings(BaseModel):
 
 
 class WatchSettings(BaseModel):
-    """Live sources: forum threads, Discord channels, JSON Lines files."""
+    """Live sources: forum threads, Discord channels, JSON Lines files.
+
+    Every source follows one rule: its position moves past a post only once the post is stored. A review
+    that fails is tried `review_attempts` times in all, waiting `retry_base_seconds`, then twice as long each
+    time up to `retry_max_seconds`; a post that still fails is stored as unreviewable with the error and
+    reported to the moderators. While even that cannot be stored (the database locked or the disk full),
+    the source waits and tries again, at most `retry_max_seconds` apart, and never moves past the post.
+    """
 
     forum: ForumWatchSettings = Field(default_factory=lambda: ForumWatchSettings())
     discord: DiscordWatchSettings = Field(default_factory=lambda: DiscordWatchSettings())
     jsonl: JsonlWatchSettings = Field(default_factory=lambda: JsonlWatchSettings())
+    review_attempts: int = Field(default=4, ge=1, le=100)
+    retry_base_seconds: float = Field(default=1.0, gt=0.0, le=3600.0)
+    retry_max_seconds: float = Field(default=60.0, gt=0.0, le=86_400.0)
+
+    @model_validator(mode="after")
+    def _retry_bounds(self) -> WatchSettings:
+        if self.retry_max_seconds < self.retry_base_seconds:
+            raise ValueError("retry_max_seconds must be at least retry_base_seconds")
+        return self
 
 
 class Settings(BaseSettings):

@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Stream the input through the detector suite; exit 1 if any line was malformed."""
+    """Stream the input through the detector suite; exit 1 if any line was malformed or not fully reviewed."""
     from bot.detectors import build_suite
 
     suite = build_suite(get_settings())
@@ -53,7 +53,8 @@ def classify_stream(
     flush_each: bool = False,
     batch_size: int = 256,
 ) -> int:
-    """Classify every line of `source` into `sink`; report malformed lines on `errors`; return their count.
+    """Classify every line of `source` into `sink`; report malformed lines on `errors`; return how many lines
+    were malformed or not fully reviewed (a detector failed: the line carries an "error" and the run goes on).
 
     Lines are judged in batches of `batch_size` (the models score a batch in one pass), so memory stays
     bounded; with `flush_each` (a pipe or terminal, where a tool may wait for each answer) every line is
@@ -64,11 +65,17 @@ def classify_stream(
     bad = 0
     batch: list[tuple[str | None, str, Post]] = []
 
-    def write(items: list[tuple[str | None, str, Post]]) -> None:
+    def write(items: list[tuple[str | None, str, Post]]) -> int:
+        failed = 0
         for review in reviewer.review_many(items):
             sink.write(dumps(review_record(review)) + "\n")
+            if review.failures:
+                failed += 1
+                names = ", ".join(f"{f.category} ({f.message})" for f in review.failures)
+                print(f"modassist classify: post {review.post.id}: {names} failed", file=errors)
         if flush_each:
             sink.flush()
+        return failed
 
     for lineno, line in enumerate(source, start=1):
         if not line.strip():
@@ -80,10 +87,10 @@ def classify_stream(
             print(f"modassist classify: {exc}; line skipped", file=errors)
             continue
         if len(batch) >= size:
-            write(batch)
+            bad += write(batch)
             batch = []
     if batch:
-        write(batch)
+        bad += write(batch)
     return bad
 
 

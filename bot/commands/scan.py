@@ -57,7 +57,13 @@ def run(args: argparse.Namespace) -> int:
         if index:
             console.print()
         render_report(console, thread, reviews)
-    return 0
+    failed = sum(1 for _, reviews in results for review in reviews if review.failures)
+    if failed:
+        print(
+            f"modassist scan: {failed} posts could not be fully reviewed (see 'could not review' above)",
+            file=sys.stderr,
+        )
+    return 1 if failed else 0
 
 
 def _persist(

@@ -292,18 +292,24 @@ def alert_embed(
     post = item.post
     flags = [f for f in item.flags if f.status != "superseded"] or list(item.flags)
     top = max((f.score for f in flags), default=0.0)
+    headline = " · ".join(f"{category_label(f.category)} {f.score:.2f}" for f in flags)
+    flag_ids = ", ".join(str(f.id) for f in flags)
+    if post.review_error:
+        headline = f"{headline} · could not fully review" if headline else "Could not review this post"
     draft = EmbedDraft(
-        title="⚑ " + " · ".join(f"{category_label(f.category)} {f.score:.2f}" for f in flags),
+        title="⚑ " + headline,
         url=safe_url(post.url) or safe_url(alert.thread.url),
         colour=_decided_colour(flags, top),
         author=post.author or "unknown author",
-        footer=f"alert {alert.id} · flag {', '.join(str(f.id) for f in flags)} · {alert.source.kind}",
+        footer=f"alert {alert.id} · flag {flag_ids or 'none'} · {alert.source.kind}",
         timestamp=parse_time(post.created_at) or alert.alert.created_at,
     )
     excerpt = evidence_excerpt(post.text, tuple(flags), excerpt_chars)
     draft.description = quote_block(excerpt, min(DESCRIPTION_LIMIT, excerpt_chars + 200))
     draft.add("Thread", escape(alert.thread.title or alert.thread.external_id), inline=True)
     draft.add("Position", position_label(post), inline=True)
+    if post.review_error:
+        draft.add("Could not review", cut(escape(post.review_error), FIELD_VALUE_LIMIT))
     for flag in flags:
         reasons = [f"• {escape(r)}" for r in flag.reasons] or ["• (no reason given)"]
         draft.add(
@@ -318,12 +324,12 @@ def alert_embed(
 
 def _digest_line(item: AlertItem) -> str:
     post = item.post
-    cats = ", ".join(f"{category_label(f.category)} {f.score:.2f}" for f in item.flags)
-    ids = ", ".join(str(f.id) for f in item.flags)
+    cats = ", ".join(f"{category_label(f.category)} {f.score:.2f}" for f in item.flags) or "could not review"
+    ids = ", ".join(str(f.id) for f in item.flags) or "none"
     link = safe_url(post.url)
     where = f"[{position_label(post)}]({link})" if link else position_label(post)
     head = f"**{where}** by {escape(post.author or 'unknown author')}: {cats} (flag {ids})"
-    reason = next((r for f in item.flags for r in f.reasons), "")
+    reason = next((r for f in item.flags for r in f.reasons), post.review_error or "")
     return f"{head}\n  {cut(escape(reason), 160)}" if reason else head
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.intake import RetryPolicy
 from bot.watchers._http import FetchError, HostBudget, PageError, WatchError
 from bot.watchers.jsonl import JsonlWatcher
 from bot.watchers.state import DISCORD_CHANNEL, FORUM_THREAD, JSONL_FILE, parse_target, thread_url
@@ -45,6 +46,7 @@ def forum_watchers(context: RunContext) -> list[ForumWatcher]:
         context.service,
         context.settings.watch.forum,
         allow_private_addresses=context.settings.bot.fetch_private_addresses,
+        retry=RetryPolicy.from_settings(context.settings.watch),
     )
     if context.bot is not None:
         from bot.discord.cogs.watch import WatchCog  # only with the bot
@@ -58,7 +60,8 @@ def forum_watchers(context: RunContext) -> list[ForumWatcher]:
 def jsonl_watchers(context: RunContext) -> list[JsonlWatcher]:
     """One watcher per configured JSON Lines path."""
     jsonl = context.settings.watch.jsonl
+    retry = RetryPolicy.from_settings(context.settings.watch)
     return [
-        JsonlWatcher(context.store, context.service, path, poll_seconds=jsonl.poll_seconds)
+        JsonlWatcher(context.store, context.service, path, poll_seconds=jsonl.poll_seconds, retry=retry)
         for path in jsonl.paths
     ]

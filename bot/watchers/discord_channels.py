@@ -26,6 +26,7 @@ import discord
 from discord.ext import commands
 
 from bot.discord.app import default_intents
+from bot.intake import RetryPolicy, store_reliably
 from bot.store import SourceRef
 from bot.watchers.state import DISCORD_CHANNEL
 from classifiers.thread import Post, Thread
@@ -155,14 +156,14 @@ class DiscordChannelWatcher(commands.Cog):
             url=channel.jump_url,
             source_format=SOURCE_KIND,
         )
-        try:
-            review = await self.bot.service.review(
-                thread,
-                source=SourceRef(SOURCE_KIND, str(guild.id), guild.name),
-                author_ids={post.id: message.author.id},
-            )
-        except Exception:
-            log.exception("could not review message %s in channel %s", message.id, channel.id)
-            return
-        if review.alert_ids:
+        # Retried while the store is unavailable; a message that cannot be reviewed is stored as
+        # unreviewable and reported, never dropped (bot/intake.py).
+        review = await store_reliably(
+            self.bot.service,
+            thread,
+            source=SourceRef(SOURCE_KIND, str(guild.id), guild.name),
+            author_ids={post.id: message.author.id},
+            policy=RetryPolicy.from_settings(self.bot.settings.watch),
+        )
+        if review is not None and review.alert_ids:
             log.info("message %s in #%s: %d alerts", message.id, channel, len(review.alert_ids))

@@ -3,10 +3,12 @@
 Each line is a post in the `classify` input format (DESIGN.md). Complete lines (ending in a newline) are
 read as they are appended, grouped by thread in file order and reviewed; a half-written last line waits for
 its newline. A malformed line is logged with its line number and skipped. The byte offset read so far is
-the watch's `cursor` in the store, saved after the lines before it are reviewed: a restart resumes there,
-and lines read again after a crash are not alerted twice (the service knows their posts). A file that is
-replaced (another inode) or truncated is read again from its start. A file that does not exist yet is
-waited for.
+the watch's `cursor` in the store, saved only after the posts of the lines before it are stored (reviewed,
+or after repeated failures stored as unreviewable: `bot.intake`): a restart resumes there, and lines read
+again after a crash are not alerted twice (the service knows their posts). While the store cannot take
+the posts (locked, disk full), the watcher waits and tries again; it never moves past a post not stored.
+A file that is replaced (another inode) or truncated is read again from its start. A file that does not
+exist yet is waited for.
 
 stdin ("-") is read until it ends; it has no offset to keep, so after a restart the service's
 deduplication is what keeps posts from being alerted twice.
@@ -27,9 +29,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from bot.errors import ParseError
+from bot.intake import RetryPolicy, store_reliably
 from bot.service import ModerationService
 from bot.sources.jsonl import parse_jsonl_line
-from bot.store import Store
+from bot.store import Store, WatchState
 from bot.watchers.state import JSONL_FILE, ensure_watch
 from classifiers.thread import Post, Thread
 
@@ -67,10 +70,19 @@ class Cursor:
 class JsonlWatcher:
     """Follows one JSON Lines file, or stdin (a `Watcher` of `modassist run`)."""
 
-    def __init__(self, store: Store, service: ModerationService, path: str, *, poll_seconds: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        service: ModerationService,
+        path: str,
+        *,
+        poll_seconds: float,
+        retry: RetryPolicy | None = None,
+    ) -> None:
         """`path` is a file (it may not exist yet) or "-" for stdin."""
         self.store = store
         self.service = service
+        self.retry = retry or RetryPolicy()
         self.path = path
         self.poll_seconds = poll_seconds
         self.name = f"jsonl:{path}"
@@ -110,10 +122,11 @@ class JsonlWatcher:
             else:
                 missing_logged = False
             if lines:
-                await self.feed(lines)
+                if not await self.feed(lines, stop):
+                    return  # stopped before these lines' posts were stored: the cursor stays before them
                 if watch is not None and state is not None:
                     state = replace(state, cursor=cursor.dumps())
-                    await self.store.save_watch_state(state)
+                    await self._save(state)
                 continue  # there may be more
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.poll_seconds)
@@ -141,14 +154,25 @@ class JsonlWatcher:
                 if not raw.endswith(b"\n"):
                     raw += b"\n"
                 number += 1
-                await self.feed([(number, raw.decode("utf-8", errors="replace"))])
+                if not await self.feed([(number, raw.decode("utf-8", errors="replace"))], stop):
+                    return
         finally:
             transport.close()
 
     # -- reviewing -------------------------------------------------------------------------------------
 
-    async def feed(self, lines: Iterable[tuple[int, str]]) -> None:
-        """Parse numbered lines, group their posts by thread (file order) and review each thread."""
+    async def _save(self, state: WatchState) -> None:
+        """Save the cursor; if the store refuses, the next save carries it (lines read again are known)."""
+        try:
+            await self.store.save_watch_state(state)
+        except Exception:
+            log.exception("%s: could not save how far the file was read; will try again", self.path)
+
+    async def feed(self, lines: Iterable[tuple[int, str]], stop: asyncio.Event | None = None) -> bool:
+        """Parse numbered lines, group their posts by thread (file order) and store each thread's posts.
+
+        Returns False if `stop` was set before every post was stored (the caller must not move past them).
+        """
         threads: dict[str, tuple[str, list[Post]]] = {}
         for number, line in lines:
             self.lines_read += 1
@@ -169,10 +193,9 @@ class JsonlWatcher:
             thread = Thread(
                 id=key, title=self._titles.get(key, ""), posts=tuple(posts), source_format="jsonl"
             )
-            try:
-                await self.service.review(thread)
-            except Exception:
-                log.exception("%s: could not review thread %s", self.path, key)
+            if await store_reliably(self.service, thread, policy=self.retry, stop=stop) is None:
+                return False
+        return True
 
 
 def _read_new_lines(path: Path, cursor: Cursor) -> tuple[Cursor, list[tuple[int, str]]]:

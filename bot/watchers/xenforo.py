@@ -36,6 +36,7 @@ import lxml.html
 from lxml import etree
 
 from bot.errors import ParseError
+from bot.intake import RetryPolicy, store_reliably
 from bot.service import ModerationService
 from bot.sources.fetch import guarded_connector
 from bot.sources.xenforo import parse_xenforo
@@ -134,11 +135,13 @@ class ForumWatcher:
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         """By default the watcher opens its own session while it runs, which connects to public addresses
         only unless `allow_private_addresses`. `session`, `clock` (monotonic seconds), `sleep` and `rng` are
         for tests."""
         self.allow_private_addresses = allow_private_addresses
+        self.retry = retry or RetryPolicy()
         self.store = store
         self.service = service
         self.settings = settings
@@ -314,7 +317,11 @@ class ForumWatcher:
         fresh = tuple(post for post in thread.posts if memory.get(post.id) != hashes[post.id])
         if fresh:
             # The thread's URL is the watched one, whatever page the posts came from.
-            review = await self.service.review(replace(thread, posts=fresh, url=watch.target))
+            # Stored (or, failing that, stored as unreviewable) before the state moves past the page.
+            review = await store_reliably(
+                self.service, replace(thread, posts=fresh, url=watch.target), policy=self.retry
+            )
+            assert review is not None  # no stop event: a stopped watcher is cancelled instead
             if review.new or review.edited:
                 log.info(
                     "%s: %d new and %d edited posts reviewed, %d alerts",
