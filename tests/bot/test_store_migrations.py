@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.migrations import Migration, load_migrations
-from bot.store import MigrationError, ReviewedPost, SourceRef, Store, post_content_hash, split_statements
-from classifiers.result import Flag
-from classifiers.thread import Post
+from bot.store import MigrationError, SourceRef, Store, split_statements
 
 SOURCE = SourceRef("web", "https://forum.test")
 
@@ -62,10 +60,28 @@ async def test_an_upgrade_from_the_first_schema_keeps_the_data(tmp_path: Path) -
     first = load_migrations()[:1]
     old = await Store.open(path, migrations=first)
     assert (await old.schema_status()).version == 1
-    post = Post("p1", "you idiot", author="Bob")
-    flag = Flag("inflammatory", 0.9, 0.6, ("insult",))
-    await old.record_reviews(SOURCE, "t1", "T", [ReviewedPost(post, post_content_hash(post), {}, (flag,))])
     await old.close()
+    # Rows as the first schema holds them (today's store writes columns of later migrations).
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("INSERT INTO sources (id, kind, key, created_at) VALUES (1, 'test', 'here', 0)")
+        db.execute(
+            "INSERT INTO threads (id, source_id, external_id, title, created_at, updated_at)"
+            " VALUES (1, 1, 't1', 'T', 0, 0)"
+        )
+        db.execute(
+            "INSERT INTO posts (id, source_id, thread_id, external_id, author, text, content_hash,"
+            " first_seen_at, reviewed_at) VALUES (1, 1, 1, 'p1', 'Bob', 'you idiot', 'h', 0, 0)"
+        )
+        db.execute(
+            "INSERT INTO alerts (id, kind, thread_id, post_id, revision, next_try_at, created_at)"
+            " VALUES (1, 'post', 1, 1, 1, 0, 0)"
+        )
+        db.execute(
+            "INSERT INTO flags (post_id, revision, alert_id, category, score, threshold, reasons, evidence,"
+            " created_at) VALUES (1, 1, 1, 'inflammatory', 0.9, 0.6, '[\"insult\"]', '[]', 0)"
+        )
+    db.close()
     assert "decisions" not in _tables(path)
 
     pending = await Store.open(path, migrate=False)
