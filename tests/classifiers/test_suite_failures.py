@@ -7,7 +7,6 @@ recorded on that post only; the other detectors and the other posts are judged a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -15,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.detectors import build_suite
-from classifiers.result import Detection, DetectorFailure
+from classifiers.result import DetectorFailure
 from classifiers.suite import DetectorSuite, StreamReviewer
 from classifiers.thread import Post, Quote
 from config.settings import Settings
-from tests.e2e.doubles import PhraseDetector
+from tests.e2e.doubles import ExplodingDetector, PhraseDetector
 
 OPENING = (
     "The harbour ferry will run every hour from Monday, the council said, after the new pier opened at "
@@ -63,34 +62,12 @@ def test_empty_posts_between_others_keep_the_others_scores(shipped: DetectorSuit
     assert batched == pytest.approx(alone, abs=1e-12)
 
 
-class _Exploding:
-    """A detector that fails on posts containing 'kaboom' (one by one, or the whole batch)."""
-
-    version = "exploding-1"
-
-    def __init__(self, category: str, *, batch: bool) -> None:
-        self.category = category
-        if batch:
-            self.review_batch = self._batch
-
-    def begin_thread(self, thread_id: str, title: str) -> _Exploding:
-        return self
-
-    def review(self, post: Post) -> Detection:
-        if "kaboom" in post.text:
-            raise ValueError("cannot read this post\nsecond line")
-        return Detection(self.category, 0.1)  # type: ignore[arg-type]
-
-    def _batch(self, items: Sequence[tuple[Any, Post]]) -> list[Detection]:
-        return [self.review(post) for _, post in items]
-
-
 @pytest.mark.parametrize("batch", [False, True], ids=["one-by-one", "batch"])
 def test_a_failing_detector_fails_only_where_it_fails(batch: bool) -> None:
     suite = DetectorSuite(
         [
             PhraseDetector("inflammatory", r"\bidiot\b", 0.9, "insulting language"),
-            _Exploding("duplicated_quote", batch=batch),
+            ExplodingDetector("duplicated_quote", batch=batch),
         ]
     )
     posts = [Post("a", "fine post"), Post("b", "kaboom, you idiot"), Post("c", "another fine post")]

@@ -4,6 +4,8 @@ whose verdicts the tests can predict, the suite made of them, and a thread build
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Any
 
 from classifiers.result import Detection, Evidence
 from classifiers.suite import DetectorSuite
@@ -42,6 +44,29 @@ class PhraseDetector:
 
     def begin_thread(self, thread_id: str, title: str) -> _PhraseState:
         return _PhraseState(self)
+
+
+class ExplodingDetector:
+    """A detector that raises on posts containing 'kaboom' (one by one, or as a batch detector the whole
+    batch): for the tests of what a failing detector may and may not take down."""
+
+    version = "exploding-1"
+
+    def __init__(self, category: str, *, batch: bool) -> None:
+        self.category = category
+        if batch:
+            self.review_batch = self._batch
+
+    def begin_thread(self, thread_id: str, title: str) -> ExplodingDetector:
+        return self
+
+    def review(self, post: Post) -> Detection:
+        if "kaboom" in post.text:
+            raise ValueError("cannot read this post\nsecond line")
+        return Detection(self.category, 0.1)  # type: ignore[arg-type]
+
+    def _batch(self, items: Sequence[tuple[Any, Post]]) -> list[Detection]:
+        return [self.review(post) for _, post in items]
 
 
 def make_suite() -> DetectorSuite:
