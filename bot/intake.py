@@ -90,7 +90,8 @@ async def store_reliably(
                 )
             elif reviewing:
                 review_failures += 1
-                error = f"review failed {review_failures} times: {describe(exc)}"
+                times = "once" if review_failures == 1 else f"{review_failures} times"
+                error = f"review failed {times}: {describe(exc)}"
                 log.warning("thread %s: %s", thread.id, error, exc_info=review_failures == 1)
                 reviewing = review_failures < policy.attempts
             else:

@@ -269,11 +269,18 @@ class ModerationService:
             for pid, post in latest.items()
             if pid not in snapshot.versions or snapshot.versions[pid].content_hash != hashes[pid]
         ]
+        unchanged = tuple(
+            RecordedPost(pid, v.id, "unchanged", v.revision, (), None)
+            for pid, v in snapshot.versions.items()
+            if v.content_hash == hashes.get(pid)
+        )
+        if not todo:
+            return ThreadReview(snapshot.thread, (), unchanged)
         self._cache.pop(key, None)  # the thread changed without its reviewer seeing it
         result = await self.store.record_reviews(src, thread.id, thread.title, todo, url=thread.url)
         if result.alert_ids and self._on_new_alerts is not None:
             self._on_new_alerts()
-        return ThreadReview(result.thread, (), result.posts)
+        return ThreadReview(result.thread, (), result.posts + unchanged)
 
 
 def failure_text(review: PostReview) -> str | None:
