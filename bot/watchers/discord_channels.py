@@ -8,6 +8,11 @@ or forum post's title; the message's jump URL is the alert's link. Edits are rev
 (`on_raw_message_edit`, so messages sent before a restart count too). The service deduplicates by guild and
 message id, so an event Discord delivers twice is reviewed once.
 
+Nothing is lost (bot/intake.py): a message is stored before the channel's position (its newest stored
+message id, kept in the store) moves past it; while the store cannot take it, it is retried; one that cannot
+be reviewed is stored as unreviewable and alerted. When the bot connects (a start, a restart after a crash),
+the messages posted after each channel's position are read from the channel's history and reviewed.
+
 Not reviewed: messages of bots and webhooks (`exempt_bots`), of moderators (`exempt_moderators`: Manage
 Messages in the channel, or a moderator role), system messages, messages without text, and anything in the
 moderators' own channel.
@@ -20,6 +25,7 @@ when Discord watching is configured. Without it, Discord sends empty text and no
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import discord
@@ -27,8 +33,8 @@ from discord.ext import commands
 
 from bot.discord.app import default_intents
 from bot.intake import RetryPolicy, store_reliably
-from bot.store import SourceRef
-from bot.watchers.state import DISCORD_CHANNEL
+from bot.store import SourceRef, Watch
+from bot.watchers.state import DISCORD_CHANNEL, DISCORD_POSITION, ensure_watch
 from classifiers.thread import Post, Thread
 from config.settings import Settings
 
@@ -38,6 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _USER_MESSAGES = frozenset([discord.MessageType.default, discord.MessageType.reply])
+_CATCH_UP = 1000  # messages read back per channel at a start
 SOURCE_KIND = "discord"
 
 
@@ -76,6 +83,7 @@ class DiscordChannelWatcher(commands.Cog):
         self.bot = bot
         self.settings = bot.settings.watch.discord
         self.added: set[int] = set()  # channels added with /modq watch add (kept in the store)
+        self._positions: dict[int, Watch] = {}  # channel id -> its position's row
 
     async def cog_load(self) -> None:
         """Read the channels added at run time; warn if the bot cannot read message text."""
@@ -127,6 +135,35 @@ class DiscordChannelWatcher(commands.Cog):
         return False
 
     @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """Review the messages posted in watched channels after their stored position (while down)."""
+        for watch in await self.bot.store.watches():
+            if watch.kind != DISCORD_POSITION or not watch.target.isdigit():
+                continue
+            state = await self.bot.store.watch_state(watch.id)
+            channel = self.bot.get_channel(int(watch.target))
+            if state.last_post_id is None or channel is None or not self.is_watched(channel):
+                continue
+            if not isinstance(channel, discord.TextChannel | discord.Thread | discord.VoiceChannel):
+                continue
+            after = discord.Object(int(state.last_post_id))
+            try:
+                async for message in channel.history(limit=_CATCH_UP, after=after, oldest_first=True):
+                    await self.review(message)
+            except discord.HTTPException as exc:
+                log.warning("could not read back the messages of channel %s: %s", channel.id, exc)
+
+    async def _advance(self, channel_id: int, message_id: int) -> None:
+        """Move the channel's position to `message_id` (stored now), if it is newer."""
+        watch = self._positions.get(channel_id)
+        if watch is None:
+            watch = await ensure_watch(self.bot.store, DISCORD_POSITION, str(channel_id), None)
+            self._positions[channel_id] = watch
+        state = await self.bot.store.watch_state(watch.id)
+        if state.last_post_id is None or int(state.last_post_id) < message_id:
+            await self.bot.store.save_watch_state(replace(state, last_post_id=str(message_id)))
+
+    @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         """A new message in a watched channel."""
         await self.review(message)
@@ -165,5 +202,11 @@ class DiscordChannelWatcher(commands.Cog):
             author_ids={post.id: message.author.id},
             policy=RetryPolicy.from_settings(self.bot.settings.watch),
         )
-        if review is not None and review.alert_ids:
+        if review is None:
+            return
+        try:
+            await self._advance(channel.id, message.id)
+        except Exception:  # stored all the same: at worst it is read back, and known, at the next start
+            log.exception("could not save how far channel %s was read", channel.id)
+        if review.alert_ids:
             log.info("message %s in #%s: %d alerts", message.id, channel, len(review.alert_ids))

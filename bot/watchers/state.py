@@ -16,6 +16,9 @@ from bot.store import Store, Watch
 FORUM_THREAD = "xenforo"
 DISCORD_CHANNEL = "discord_channel"
 JSONL_FILE = "jsonl"
+# How far a Discord channel's messages are stored (its newest stored message id): kept like a watch's state,
+# never shown as a watch. A restart reads the messages posted after it.
+DISCORD_POSITION = "discord_position"
 
 _THREAD_PATH = re.compile(r"^(?P<base>.*?/threads/(?:[^/]*\.)?\d+)(?:/|$)")
 _DISCORD_HOSTS = frozenset(

@@ -24,7 +24,14 @@ from bot.discord.cogs.queue import CommandError
 from bot.discord.embeds import plain
 from bot.store import Watch, WatchState
 from bot.watchers.discord_channels import DiscordChannelWatcher
-from bot.watchers.state import DISCORD_CHANNEL, FORUM_THREAD, JSONL_FILE, parse_target, thread_url
+from bot.watchers.state import (
+    DISCORD_CHANNEL,
+    DISCORD_POSITION,
+    FORUM_THREAD,
+    JSONL_FILE,
+    parse_target,
+    thread_url,
+)
 
 if TYPE_CHECKING:
     from bot.discord.app import ModassistBot
@@ -132,6 +139,8 @@ class WatchGroup(app_commands.Group):
         configured = {(FORUM_THREAD, thread_url(t.url)) for t in settings.forum.threads}
         lines = []
         for watch in await bot.store.watches():
+            if watch.kind == DISCORD_POSITION:
+                continue  # where a channel's messages were read to, not a watch of its own
             state = await bot.store.watch_state(watch.id)
             from_settings = watch.kind == JSONL_FILE or (watch.kind, watch.target) in configured
             lines.append(
