@@ -74,7 +74,8 @@ def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]
         found.append(address.sixtofour)
     if address.teredo is not None:
         found.extend(address.teredo)  # the Teredo server and the client behind it
-    if address in _NAT64 or address in _IPV4_COMPATIBLE:
+    # :: and ::1 lie in ::/96 too, but they are the unspecified and the loopback address, not IPv4 hosts.
+    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
         found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
     return found
 
