@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from bot.errors import ModassistError
+from bot.textsafety import SafeFormatter, clean_line
 
 # Each module has `register(subparsers)` adding the command named after it; add a line to add a command.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -56,13 +57,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(arguments)
     args = parser.parse_args(arguments)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
-    )
+    # Log lines and errors quote URLs, names and servers' answers: cleaned of terminal escapes.
+    handler = logging.StreamHandler()
+    handler.setFormatter(SafeFormatter("%(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, handlers=[handler])
     try:
         return int(args.func(args) or 0)
     except ModassistError as exc:
-        print(f"modassist: error: {exc}", file=sys.stderr)
+        print(f"modassist: error: {clean_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("modassist: interrupted", file=sys.stderr)

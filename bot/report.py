@@ -9,7 +9,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from bot.sinks import clean_text, context_excerpt
+from bot.sinks import context_excerpt
+from bot.textsafety import clean_line
 from classifiers.result import CATEGORIES, Evidence
 from classifiers.suite import PostReview
 from classifiers.thread import Post, Thread
@@ -41,12 +42,12 @@ def render_report(console: Console, thread: Thread, reviews: list[PostReview]) -
     flagged = [r for r in reviews if r.flags]
     failed = [r for r in reviews if r.failures]
     header = Text()
-    header.append(clean_text(thread.title) or "(untitled thread)", style="bold")
+    header.append(clean_line(thread.title) or "(untitled thread)", style="bold")
     header.append(f"  {len(reviews)} posts, {len(flagged)} flagged", style="dim")
     if failed:
         header.append(f", {len(failed)} not fully reviewed", style="bold red")
     if thread.source_format:
-        header.append(f"  ({thread.source_format})", style="dim")
+        header.append(f"  ({clean_line(thread.source_format)})", style="dim")
     console.print(header)
     console.print()
     if not flagged:
@@ -63,7 +64,7 @@ def _post_panel(review: PostReview) -> Panel:
     for failure in review.failures:
         line = Text()
         line.append(f"could not review ({CATEGORY_LABELS[failure.category]}): ", style="bold red")
-        line.append(clean_text(failure.message))
+        line.append(clean_line(failure.message))
         parts.append(line)
     for flag in review.flags:
         line = Text()
@@ -72,17 +73,17 @@ def _post_panel(review: PostReview) -> Panel:
         line.append(f" (threshold {flag.threshold:.2f})", style="dim")
         parts.append(line)
         for reason in flag.reasons:
-            parts.append(Text(f"  • {clean_text(reason)}"))
+            parts.append(Text(f"  • {clean_line(reason)}"))
         shown = 0
         for item in flag.evidence:
             quoted = excerpt(post, item)
             if not quoted or shown >= 2:
                 continue
             shown += 1
-            parts.append(Text(f'    "{clean_text(quoted)}"', style="italic dim"))
+            parts.append(Text(f'    "{clean_line(quoted)}"', style="italic dim"))
     title = Text()
-    title.append(clean_text(post.author or "(unknown author)"), style="bold")
-    title.append(f"  {clean_text(where(post))}", style="dim")
+    title.append(clean_line(post.author or "(unknown author)"), style="bold")
+    title.append(f"  {clean_line(where(post))}", style="dim")
     return Panel(Group(*parts), title=title, title_align="left", expand=True)
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -38,12 +37,10 @@ from rich.panel import Panel
 from rich.text import Text
 
 from bot.store import AlertItem, AlertView, FlagRecord, Store
+from bot.textsafety import clean_line, clean_text
 from config.settings import AlertSettings
 
 log = logging.getLogger(__name__)
-
-# Terminal control characters (ANSI escapes and the like) in post text must not reach the console.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +73,6 @@ class AlertSink(Protocol):
 
 # ----------------------------------------------------------------------------------------------------------
 # Rendering helpers shared by sinks
-
-
-def clean_text(text: str) -> str:
-    """Post text made safe for a terminal: control characters replaced, newlines and tabs kept."""
-    return _CONTROL.sub("\N{REPLACEMENT CHARACTER}", text)
 
 
 def truncate(text: str, limit: int) -> str:
@@ -147,7 +139,8 @@ def _headline(item: AlertItem) -> str:
 
 def _who(item: AlertItem) -> str:
     position = f"#{item.post.position}" if item.post.position is not None else f"post {item.post.external_id}"
-    return f"{position} by {item.post.author or 'unknown author'}"
+    # Every field from a source is cleaned: an author name can carry terminal escapes and bidi overrides.
+    return clean_line(f"{position} by {item.post.author or 'unknown author'}")
 
 
 class ConsoleSink:
@@ -173,22 +166,22 @@ class ConsoleSink:
         item = alert.items[0]
         score = _item_score(item)
         title = Text("⚑ ", style=severity_colour(score))
-        title.append(_headline(item), style=severity_colour(score))
+        title.append(clean_line(_headline(item)), style=severity_colour(score))
         body = Text()
-        body.append(clean_text(alert.thread.title or alert.thread.external_id), style="bold")
+        body.append(clean_line(alert.thread.title or alert.thread.external_id), style="bold")
         body.append(f"  ·  {_who(item)}\n")
         link = item.post.url or alert.thread.url
         if link:
-            body.append(clean_text(link), style="underline blue")
+            body.append(clean_line(link), style="underline blue")
             body.append("\n")
         if item.post.review_error:
             body.append("\ncould not review this post: ", style="bold red")
             body.append(f"{clean_text(item.post.review_error)}\n")
         for flag in item.flags:
-            body.append(f"\n{flag.category}", style="bold")
+            body.append(f"\n{clean_line(flag.category)}", style="bold")
             body.append(f" {flag.score:.2f} (threshold {flag.threshold:.2f})\n")
             for reason in flag.reasons:
-                body.append(f"  • {clean_text(reason)}\n")
+                body.append(f"  • {clean_line(reason)}\n")
         excerpt = evidence_excerpt(item.post.text, item.flags, self._excerpt_chars)
         if excerpt:
             body.append("\n")
@@ -206,16 +199,16 @@ class ConsoleSink:
         score = max((_item_score(i) for i in alert.items), default=0.0)
         title = Text(f"⚑ burst: {len(alert.items)} flagged posts in one thread", style=severity_colour(score))
         lines: list[Text] = []
-        head = Text(clean_text(alert.thread.title or alert.thread.external_id), style="bold")
+        head = Text(clean_line(alert.thread.title or alert.thread.external_id), style="bold")
         if alert.thread.url:
-            head.append(f"\n{clean_text(alert.thread.url)}", style="underline blue")
+            head.append(f"\n{clean_line(alert.thread.url)}", style="underline blue")
         lines.append(head)
         for item in alert.items[: self._digest_lines]:
             line = Text(f"{_who(item)}: ")
-            line.append(_headline(item), style="bold")
+            line.append(clean_line(_headline(item)), style="bold")
             reason = next((r for f in item.flags for r in f.reasons), item.post.review_error or "")
             if reason:
-                line.append(f" — {truncate(clean_text(reason), 120)}")
+                line.append(f" — {truncate(clean_line(reason), 120)}")
             lines.append(line)
         hidden = len(alert.items) - self._digest_lines
         if hidden > 0:

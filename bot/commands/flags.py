@@ -12,8 +12,9 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.errors import ModassistError
-from bot.sinks import clean_text, severity_colour, truncate
+from bot.sinks import severity_colour, truncate
 from bot.store import FlagDetail, Store
+from bot.textsafety import clean_line
 from classifiers.result import CATEGORIES
 from config.settings import get_settings
 
@@ -100,16 +101,16 @@ def flags_table(flags: list[FlagDetail], *, now: datetime | None = None) -> Tabl
     for detail in flags:
         flag, post, thread = detail.flag, detail.post, detail.thread
         colour = severity_colour(flag.score)
-        position = f"#{post.position}" if post.position is not None else clean_text(post.external_id)
+        position = f"#{post.position}" if post.position is not None else clean_line(post.external_id)
         status = "" if flag.status == "open" else f" ({flag.status})"
         table.add_row(
             str(flag.id),
-            Text(flag.category + status, style=colour),
+            Text(clean_line(flag.category + status), style=colour),
             Text(f"{flag.score:.2f} / {flag.threshold:.2f}", style=colour),
-            Text(clean_text(post.author or "?")),
-            Text(truncate(clean_text(thread.title or thread.external_id), 60)),
+            Text(clean_line(post.author or "?")),
+            Text(truncate(clean_line(thread.title or thread.external_id), 60)),
             Text(position),
-            Text(truncate(clean_text(flag.reasons[0]), 200) if flag.reasons else ""),
+            Text(truncate(clean_line(flag.reasons[0]), 200) if flag.reasons else ""),
             _age(flag.created_at, now),
         )
     return table

@@ -193,9 +193,9 @@ class Runtime:
         """Stop the watchers, let the dispatcher finish its alert (and flush for `flush_seconds`), log the
         bot out, close the store. Safe to call more than once."""
         self.stop.set()
-        for name, task in list(self._tasks.items()):
-            if name.startswith("watcher:"):
-                task.cancel()
+        watchers = [task for name, task in self._tasks.items() if name.startswith("watcher:")]
+        for task in watchers:
+            task.cancel()
         self._dispatcher_stop.set()
         dispatcher_task = self._tasks.get("dispatcher")
         try:
@@ -216,6 +216,10 @@ class Runtime:
                         emptied = False
                     if not emptied:
                         log.warning("alerts left in the outbox: %s", await self.store.outbox_counts())
+            # Watchers close their HTTP sessions as they stop: let them finish before anything is cancelled
+            # twice (a second cancellation would cut that short).
+            if watchers:
+                await asyncio.wait(watchers, timeout=self.settings.bot.shutdown_grace_seconds)
             if self.bot is not None and not self.bot.is_closed():
                 await self.bot.close()
             for task in self._tasks.values():

@@ -15,6 +15,7 @@ import discord
 
 from bot.errors import ModassistError
 from bot.store import RecordNotFoundError
+from bot.textsafety import clean_text
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ def is_admin(interaction: discord.Interaction, settings: Settings) -> bool:
 
 async def reply(interaction: discord.Interaction, text: str, *, ephemeral: bool = True) -> None:
     """Answer the interaction, whether or not it has been answered or deferred already."""
+    text = clean_text(text)  # replies quote URLs and names: no control or bidi character goes out
     if interaction.response.is_done():
         await interaction.followup.send(
             text, ephemeral=ephemeral, allowed_mentions=discord.AllowedMentions.none()

@@ -1,10 +1,12 @@
 """Discord embeds for alerts, digests and the moderator commands.
 
-Two rules hold for every embed built here:
+Three rules hold for every embed built here:
 
 - Post text never acts as markup. `escape` turns markdown, masked links (`[label](url)`), mentions
   (`@everyone`, `<@id>`, `<#id>`, `</cmd:id>`) and line-start headings into literal text; messages are sent
   with `AllowedMentions.none()` besides.
+- No control character or bidi override reaches Discord: `EmbedDraft.build` cleans every part
+  (`bot.textsafety`), so a name like `@everyone\\u202enimda` cannot render reordered, whoever built the text.
 - Discord's limits are kept (title 256, description 4096, field name 256, field value 1024, footer 2048,
   author 256, 25 fields, 6000 characters in all): `EmbedDraft.build` cuts every part and then trims the
   whole, so hostile or merely long input cannot make Discord refuse the message.
@@ -20,7 +22,7 @@ from urllib.parse import urlsplit
 
 import discord
 
-from bot.sinks import clean_text, evidence_excerpt
+from bot.sinks import evidence_excerpt
 from bot.store import (
     AlertItem,
     AlertView,
@@ -31,6 +33,7 @@ from bot.store import (
     FlagRecord,
     PostRecord,
 )
+from bot.textsafety import clean_line, clean_text
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -100,7 +103,8 @@ def cut(text: str, limit: int) -> str:
 
 def safe_url(url: str | None, limit: int = URL_LIMIT) -> str | None:
     """`url` if Discord accepts it as an embed or button URL (http(s), a host, no spaces), else None."""
-    if not url or len(url) > limit or any(c.isspace() or ord(c) < 32 for c in url):
+    # A control or bidi character (which cleaning would change) has no place in a link anyone should follow.
+    if not url or len(url) > limit or any(c.isspace() for c in url) or clean_line(url) != url:
         return None
     try:
         parts = urlsplit(url)
@@ -168,13 +172,13 @@ class EmbedDraft:
         self.fields.append((name or "\u200b", value or "—", inline))
 
     def build(self) -> discord.Embed:
-        """The embed within every Discord limit."""
-        title = cut(self.title, TITLE_LIMIT)
-        description = cut(self.description, DESCRIPTION_LIMIT)
+        """The embed within every Discord limit, every part cleaned of control and bidi characters."""
+        title = cut(plain(self.title), TITLE_LIMIT)
+        description = cut(clean_text(self.description), DESCRIPTION_LIMIT)
         author = cut(plain(self.author), AUTHOR_LIMIT) if self.author else None
         footer = cut(plain(self.footer), FOOTER_LIMIT) if self.footer else None
         fields = [
-            (cut(n, FIELD_NAME_LIMIT), cut(v, FIELD_VALUE_LIMIT), inline)
+            (cut(plain(n), FIELD_NAME_LIMIT), cut(clean_text(v), FIELD_VALUE_LIMIT), inline)
             for n, v, inline in self.fields[:FIELD_COUNT_LIMIT]
         ]
         if len(self.fields) > FIELD_COUNT_LIMIT:

@@ -9,18 +9,18 @@ text) into a ParseError naming the URL.
 Pages fetched for the bot (`/modq scan`, forum watches) go through `guarded_connector`: unless
 `bot.fetch_private_addresses` is on, it refuses to connect to any address that is not public (loopback,
 private networks, link-local, cloud metadata), whatever the URL's host name resolves to and wherever a
-redirect points, so a moderator cannot make the bot read internal services.
+redirect points, so a moderator cannot make the bot read internal services (`bot.sources.addresses` says
+which addresses are public).
 """
 
 from __future__ import annotations
 
-import errno
 import functools
 import http.client
-import ipaddress
 import socket
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import Message
 from importlib import metadata
@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from bot.errors import ParseError
+from bot.sources.addresses import IPNetwork, check_address, refused
+from bot.sources.addresses import PrivateAddressError as PrivateAddressError  # where callers catch it
 from bot.sources.detect import MAX_INPUT_BYTES
 
 if TYPE_CHECKING:
@@ -67,31 +69,22 @@ def user_agent() -> str:
     return f"modassist/{version} (+https://github.com/modassist)"
 
 
-class PrivateAddressError(OSError):
-    """A connection to an address that is not public was refused."""
-
-
-def _public_only_socket(addr_info: tuple[Any, ...]) -> socket.socket:
+def _public_only_socket(addr_info: tuple[Any, ...], trusted: Sequence[IPNetwork] = ()) -> socket.socket:
     """aiohttp's socket factory that refuses addresses which are not public (every connection, every
-    redirect, whatever DNS said)."""
+    redirect, whatever DNS said), but those in `trusted` networks."""
     family, type_, proto, _, address = addr_info
-    host = str(address[0]).split("%", 1)[0]
-    try:
-        public = ipaddress.ip_address(host).is_global
-    except ValueError:
-        public = False
-    if not public:
-        raise PrivateAddressError(
-            errno.EACCES, f"{host} is not a public address (bot.fetch_private_addresses is off)"
-        )
+    check_address(str(address[0]), trusted)
     return socket.socket(family=family, type=type_, proto=proto)
 
 
-def guarded_connector(*, allow_private: bool, limit_per_host: int = 0) -> aiohttp.TCPConnector:
-    """A connector for pages fetched on someone's request: public addresses only unless `allow_private`."""
+def guarded_connector(
+    *, allow_private: bool, limit_per_host: int = 0, trusted: Sequence[IPNetwork] = ()
+) -> aiohttp.TCPConnector:
+    """A connector for pages fetched on someone's request: public addresses only unless `allow_private`;
+    `trusted` networks are let through besides (one known host on a private network, or a test's server)."""
     import aiohttp
 
-    factory = None if allow_private else _public_only_socket
+    factory = None if allow_private else functools.partial(_public_only_socket, trusted=tuple(trusted))
     return aiohttp.TCPConnector(limit_per_host=limit_per_host, socket_factory=factory)
 
 
@@ -194,5 +187,7 @@ def _decode(url: str, body: bytes, charset: str | None) -> str:
 def _reason(reason: object) -> str:
     if isinstance(reason, TimeoutError):
         return "timed out"
+    if isinstance(reason, BaseException) and (refusal := refused(reason)):
+        return refusal  # whole: the address it names may be long
     text = str(reason) or type(reason).__name__
     return text if len(text) <= 160 else text[:157] + "..."

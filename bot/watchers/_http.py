@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from bot.errors import ModassistError
+from bot.sources.addresses import refused
 from bot.sources.fetch import user_agent
 
 if TYPE_CHECKING:
@@ -215,7 +216,7 @@ async def conditional_get(
             new_last_modified = response.headers.get("Last-Modified")
     except (TimeoutError, aiohttp.ClientError) as exc:
         detail = "timed out" if isinstance(exc, TimeoutError) else (str(exc) or type(exc).__name__)
-        raise FetchError(url, detail[:200]) from None
+        raise FetchError(url, refused(exc) or detail[:200]) from None
     try:
         text = b"".join(chunks).decode(charset, errors="replace")
     except LookupError:

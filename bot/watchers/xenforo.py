@@ -193,11 +193,15 @@ class ForumWatcher:
             tasks = [task for _, task in self._tasks.values()]
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            self._tasks.clear()
-            if own_session and self._session is not None:
-                await self._session.close()
-                self._session = None
+            try:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            finally:
+                # Even when a second cancellation cuts the wait short, the session is closed: left open,
+                # aiohttp reports "Unclosed client session" / "Unclosed connector" at exit.
+                self._tasks.clear()
+                if own_session and self._session is not None:
+                    session, self._session = self._session, None
+                    await session.close()
 
     async def _reconcile(self) -> None:
         try:

@@ -5,8 +5,10 @@
     /modq watch remove <watch>         by the number `list` shows, or by URL
 
 Adding and removing are audited in the store; the forum watcher and the Discord channel watcher pick the
-change up at once. Threads and channels from the settings are listed too; a configured thread removed here
-comes back at the next start unless it is also removed from the settings.
+change up at once. A thread whose host is, or resolves to, an address that is not public is refused when
+added, as every poll would refuse it (unless `bot.fetch_private_addresses` is on). Threads and channels
+from the settings are listed too; a configured thread removed here comes back at the next start unless it
+is also removed from the settings.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import discord
 from discord import app_commands
@@ -22,6 +25,7 @@ from discord.ext import commands
 from bot.discord.access import reply
 from bot.discord.cogs.queue import CommandError
 from bot.discord.embeds import plain
+from bot.sources.addresses import PrivateAddressError, check_host
 from bot.store import Watch, WatchState
 from bot.watchers.discord_channels import DiscordChannelWatcher
 from bot.watchers.state import (
@@ -65,6 +69,20 @@ def describe_watch(watch: Watch, state: WatchState, *, default_interval: float, 
     else:
         line = f"**{watch.id}** · {watch.kind} {target}"
     return line + (" · from the settings" if configured else "")
+
+
+async def _refuse_private(url: str) -> None:
+    """Refuse a thread every poll would refuse: one on an address that is not public. The name lookup is
+    short (Discord wants the answer within 3 s); a slow one is let through to the poll's own guard."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise CommandError(f"That URL has no valid port. {HOW_TO_ADD}") from None
+    try:
+        await check_host(parts.hostname or "", port)
+    except PrivateAddressError as exc:
+        raise CommandError(f"Cannot watch <{plain(url)}>: {exc.strerror}.") from None
 
 
 class WatchGroup(app_commands.Group):
@@ -113,6 +131,8 @@ class WatchGroup(app_commands.Group):
             minimum = bot.settings.watch.forum.min_interval_seconds
             if interval is not None and interval < minimum:
                 raise CommandError(f"Poll a forum at most every {minimum:g} s (the configured minimum).")
+            if not bot.settings.bot.fetch_private_addresses:
+                await _refuse_private(target.target)
         watch = await bot.store.add_watch(
             target.kind,
             target.target,
