@@ -12,15 +12,17 @@ does. The dispatcher then, for each due delivery unit (one alert, or one digest 
    'pending' with an exponential backoff, or to 'failed' after `max_attempts` or a permanent error.
 
 A crash between 2 and 3 (the at-least-once window) leaves the row 'sending'. After a restart (at once, with
-`release_claims`, or when the lease runs out) the same unit is sent again with the same key. A sink that
-remembers keys turns that repeat into a no-op, which makes delivery exactly-once end to end; the crash test
-proves it with such a sink. Sinks that cannot remember are at-least-once, with the window limited to one
-unit per crash:
+`release_claims`, or when the lease runs out) the same unit is claimed again, with the same key. A unit
+claimed before (a crash, a lost reply or an earlier failure) is not simply sent again: a sink that can look
+(`bot.redelivery.DeliveryLookup`) is first asked which of them it already delivered; those are marked sent
+with the receipt it found. If that look-up fails, they are retried like a failed send, never sent blind.
+This makes delivery exactly-once end to end:
 
-- `ConsoleSink`: at-least-once (a repeat prints the alert again).
-- A Discord sink should send the key as the message `nonce` with `enforce_nonce`: Discord then returns the
-  first message instead of posting a second one, but only within its nonce window (minutes); a restart later
-  than that can repeat the alert once.
+- A sink that remembers keys turns a repeat into a no-op (the crash test proves it with such a sink).
+- The Discord sink finds its earlier message in the channel's history (`bot.discord.sink`), whatever the
+  time since; the message nonce only covers Discord's nonce window of a few minutes.
+- `ConsoleSink` cannot look back: it is at-least-once, with the window limited to one unit per crash (a
+  repeat prints the alert again, with the same "alert N" / "digest N" in its panel's subtitle).
 """
 
 from __future__ import annotations
@@ -28,14 +30,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.text import Text
 
+from bot.redelivery import claimed_before, find_delivered
 from bot.store import AlertItem, AlertView, FlagRecord, Store
 from bot.textsafety import clean_line, clean_text
 from config.settings import AlertSettings
@@ -69,6 +73,9 @@ class AlertSink(Protocol):
     """Delivers one alert (or digest) to moderators; raises on failure, returns a receipt on success."""
 
     async def send(self, alert: AlertView) -> SentReceipt: ...
+
+
+Outcome = Literal["sent", "duplicate", "retrying", "failed"]
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -265,7 +272,8 @@ class Dispatcher:
         return delay / 2 + delay / 2 * self._jitter()
 
     async def dispatch_once(self) -> DispatchReport:
-        """Claim the due alerts and send them, one after the other."""
+        """Claim the due alerts and send them, one after the other; units claimed before are looked up
+        first (see the module doc)."""
         s = self.settings
         claimed = await self.store.claim_alerts(
             limit=s.batch_size,
@@ -273,43 +281,56 @@ class Dispatcher:
             burst_max=s.burst_max_alerts,
             burst_window=s.burst_window_seconds,
         )
-        sent = duplicates = retrying = failed = 0
+        delivered, lookup_error = await find_delivered(self.sink, claimed, within_seconds=s.lease_seconds / 2)
+        outcomes: Counter[Outcome] = Counter()
         for alert in claimed:
-            assert alert.claim_token is not None
-            try:
-                # Past half the lease another dispatcher could take the alert over: give up before that.
-                async with asyncio.timeout(s.lease_seconds / 2):
-                    receipt = await self.sink.send(alert)
-            except Exception as exc:  # the sink's failure, whatever it is, is the alert's failure
-                permanent = isinstance(exc, DeliveryError) and exc.permanent
-                retry_after = exc.retry_after if isinstance(exc, DeliveryError) else None
-                attempts = alert.alert.attempts
-                give_up = permanent or attempts >= s.max_attempts
-                error = f"{type(exc).__name__}: {exc}"
-                if give_up:
-                    log.error("alert %d failed for good after %d attempts: %s", alert.id, attempts, error)
-                    failed += 1
-                else:
-                    log.warning("alert %d: attempt %d failed: %s", alert.id, attempts, error)
-                    retrying += 1
-                delay = retry_after if retry_after is not None else self.backoff(attempts)
-                await self.store.mark_alert_failed(
-                    alert.id, alert.claim_token, error, retry_at=None if give_up else self.store.now() + delay
-                )
-                continue
-            await self.store.mark_alert_sent(
-                alert.id, channel_id=receipt.channel_id, message_id=receipt.message_id
-            )
-            sent += 1
-            duplicates += receipt.duplicate
+            if alert.id in delivered:
+                outcomes[await self._record_sent(alert, delivered[alert.id])] += 1
+            elif lookup_error is not None and claimed_before(alert):
+                outcomes[await self._record_failure(alert, lookup_error)] += 1
+            else:
+                outcomes[await self._deliver(alert)] += 1
         return DispatchReport(
             claimed=len(claimed),
-            sent=sent,
-            duplicates=duplicates,
-            retrying=retrying,
-            failed=failed,
+            sent=outcomes["sent"] + outcomes["duplicate"],
+            duplicates=outcomes["duplicate"],
+            retrying=outcomes["retrying"],
+            failed=outcomes["failed"],
             digests=sum(1 for a in claimed if a.kind == "digest"),
         )
+
+    async def _deliver(self, alert: AlertView) -> Outcome:
+        try:
+            # Past half the lease another dispatcher could take the alert over: give up before that.
+            async with asyncio.timeout(self.settings.lease_seconds / 2):
+                receipt = await self.sink.send(alert)
+        except Exception as exc:  # the sink's failure, whatever it is, is the alert's failure
+            return await self._record_failure(alert, exc)
+        return await self._record_sent(alert, receipt)
+
+    async def _record_sent(self, alert: AlertView, receipt: SentReceipt) -> Outcome:
+        await self.store.mark_alert_sent(
+            alert.id, channel_id=receipt.channel_id, message_id=receipt.message_id
+        )
+        return "duplicate" if receipt.duplicate else "sent"
+
+    async def _record_failure(self, alert: AlertView, exc: Exception) -> Outcome:
+        assert alert.claim_token is not None
+        s = self.settings
+        permanent = isinstance(exc, DeliveryError) and exc.permanent
+        retry_after = exc.retry_after if isinstance(exc, DeliveryError) else None
+        attempts = alert.alert.attempts
+        give_up = permanent or attempts >= s.max_attempts
+        error = f"{type(exc).__name__}: {exc}"
+        if give_up:
+            log.error("alert %d failed for good after %d attempts: %s", alert.id, attempts, error)
+        else:
+            log.warning("alert %d: attempt %d failed: %s", alert.id, attempts, error)
+        delay = retry_after if retry_after is not None else self.backoff(attempts)
+        await self.store.mark_alert_failed(
+            alert.id, alert.claim_token, error, retry_at=None if give_up else self.store.now() + delay
+        )
+        return "failed" if give_up else "retrying"
 
     async def run(self, stop: asyncio.Event | None = None, *, recover: bool = True) -> None:
         """Dispatch until `stop` is set: at once when woken, else when the next alert falls due or every

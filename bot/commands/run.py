@@ -10,8 +10,8 @@ It opens the store, builds the detector suite and the service, and runs until SI
 
 Shutting down: the dispatcher finishes the alert it is sending (for up to `bot.shutdown_grace_seconds`),
 then, with `--flush SECONDS`, keeps sending what is due for that long; whatever is left stays in the outbox,
-pending, for the next start (an alert cut off mid-send is re-sent then, with the same nonce). The bot logs out
-and the database is closed last.
+pending, for the next start (an alert cut off mid-send is first looked for in the mod channel's history, and
+re-sent only if it is not there: `bot.redelivery`). The bot logs out and the database is closed last.
 """
 
 from __future__ import annotations

@@ -2,9 +2,16 @@
 
 Delivery follows the outbox's claim protocol (see `bot.sinks`): `send` returns only once Discord has
 confirmed the message, and the receipt carries its channel and message ids, which the dispatcher stores
-with the alert so that decisions can edit the message later. The alert's idempotency key goes out as the
-message nonce with `enforce_nonce`, so a re-send after a crash returns the first message instead of posting
-a second one (within Discord's nonce window).
+with the alert so that decisions can edit the message later.
+
+Exactly once in the channel. A try can post the message and still go unconfirmed: the process dies (or the
+reply is lost) between Discord's answer and the outbox's "sent". Before such an alert is sent again, the
+dispatcher asks `find_delivered`, which reads the channel's history from shortly before the alert was created
+and recognises the bot's own alert messages by the id in their embed footer ("alert 12 · flag ..." or
+"digest 15 · ...", written by `bot.discord.embeds`); an alert found there is marked sent with that message
+instead of being posted again, however long ago the first try was. This needs Read Message History in the
+channel; without it (403) the alert is re-sent unchecked, with an error in the log. As a second line, the
+idempotency key goes out as the message nonce with `enforce_nonce`, which Discord honours for a few minutes.
 
 Failures, as the dispatcher needs them:
 
@@ -21,6 +28,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -36,6 +47,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NONCE_LIMIT = 25  # Discord's longest nonce
+# How far back `find_delivered` looks: from the oldest alert's creation less a margin for the difference
+# between our clock and Discord's, over at most this many messages (10 requests).
+HISTORY_MARGIN = timedelta(minutes=5)
+HISTORY_LIMIT = 1000
+# The footers `bot.discord.embeds` gives alert and digest embeds; keep the two in step.
+_FOOTER_IDS = {"post": re.compile(r"alert (\d+) · flag "), "digest": re.compile(r"digest (\d+) · ")}
 
 
 def message_nonce(alert: AlertView) -> str:
@@ -58,33 +75,63 @@ class DiscordSink:
 
     async def send(self, alert: AlertView) -> SentReceipt:
         """Post the alert with its buttons; raise DeliveryError as described in the module doc."""
-        wait = self._paused_until - self.bot.store.now()
-        if wait > 0:
-            raise DeliveryError(f"rate limited for another {wait:.1f} s", retry_after=wait)
+        self._check_paused()
         embed, view = await render_alert(
             self.bot.store, alert, excerpt_chars=self.bot.settings.bot.excerpt_chars
         )
         channel = self.bot.get_partial_messageable(self.channel_id)
-        try:
+        with self._delivery_errors(f"alert {alert.id}"):
             message = await channel.send(
                 embed=embed,
                 view=view,
                 nonce=message_nonce(alert),
                 allowed_mentions=discord.AllowedMentions.none(),
             )
+        return SentReceipt(channel_id=message.channel.id, message_id=message.id)
+
+    async def find_delivered(self, alerts: Sequence[AlertView]) -> dict[int, SentReceipt]:
+        """The alerts the channel already shows, by id, with their messages (see the module doc)."""
+        self._check_paused()
+        me = self.bot.user
+        if me is None:
+            raise DeliveryError("the bot is not logged in yet")
+        wanted: set[tuple[str, int]] = {(a.kind, a.id) for a in alerts}
+        since = max(min(a.alert.created_at for a in alerts) - HISTORY_MARGIN, discord.utils.snowflake_time(0))
+        channel = self.bot.get_partial_messageable(self.channel_id)
+        with self._delivery_errors("reading the channel history"):
+            try:
+                return await _scan(channel, wanted, since, me.id)
+            except discord.Forbidden as exc:
+                # Still deliver: an alert shown twice is better than one never shown.
+                log.error(
+                    "cannot read the history of channel %d (%s); give the bot Read Message History there,"
+                    " or alerts cut off by a crash may be posted twice",
+                    self.channel_id,
+                    exc.text or exc.status,
+                )
+                return {}
+
+    def _check_paused(self) -> None:
+        wait = self._paused_until - self.bot.store.now()
+        if wait > 0:
+            raise DeliveryError(f"rate limited for another {wait:.1f} s", retry_after=wait)
+
+    @contextmanager
+    def _delivery_errors(self, what: str) -> Iterator[None]:
+        """discord.py's errors as DeliveryErrors (with the log lines they need); `what` names the request."""
+        try:
+            yield
         except discord.RateLimited as exc:
-            log.warning(
-                "alert %d: rate limited for %.1f s; it stays in the outbox", alert.id, exc.retry_after
-            )
+            log.warning("%s: rate limited for %.1f s; it stays in the outbox", what, exc.retry_after)
             self._paused_until = self.bot.store.now() + exc.retry_after
             raise DeliveryError(
                 f"rate limited for {exc.retry_after:.1f} s", retry_after=exc.retry_after
             ) from exc
         except discord.Forbidden as exc:
             log.error(
-                "alert %d: Discord forbids posting in channel %d (%s); give the bot View Channel, Send"
-                " Messages and Embed Links there",
-                alert.id,
+                "%s: Discord forbids it in channel %d (%s); give the bot View Channel, Send Messages, Embed"
+                " Links and Read Message History there",
+                what,
                 self.channel_id,
                 exc.text or exc.status,
             )
@@ -93,10 +140,7 @@ class DiscordSink:
             ) from exc
         except discord.NotFound as exc:
             log.error(
-                "alert %d: channel %d does not exist (%s); check mod_channel_id",
-                alert.id,
-                self.channel_id,
-                exc.text,
+                "%s: channel %d does not exist (%s); check mod_channel_id", what, self.channel_id, exc.text
             )
             raise DeliveryError(f"channel {self.channel_id} not found: {exc.text}", permanent=True) from exc
         except discord.DiscordServerError as exc:
@@ -105,13 +149,43 @@ class DiscordSink:
             if exc.status == 429:  # retries used up, or a 429 without Discord's headers (e.g. a proxy's)
                 retry_after = _retry_after(exc)
                 raise DeliveryError(f"rate limited: {exc.text}", retry_after=retry_after) from exc
-            log.error("alert %d: Discord refused the message: %s %s", alert.id, exc.status, exc.text)
+            log.error("%s: Discord refused it: %s %s", what, exc.status, exc.text)
             raise DeliveryError(
-                f"Discord refused the message: {exc.status} {exc.text}", permanent=exc.status < 500
+                f"Discord refused the request: {exc.status} {exc.text}", permanent=exc.status < 500
             ) from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise DeliveryError(f"network error: {exc}") from exc
-        return SentReceipt(channel_id=message.channel.id, message_id=message.id)
+
+
+async def _scan(
+    channel: discord.PartialMessageable, wanted: set[tuple[str, int]], since: datetime, bot_id: int
+) -> dict[int, SentReceipt]:
+    """The messages of `wanted` alerts posted after `since`, oldest first, reading up to HISTORY_LIMIT."""
+    found: dict[int, SentReceipt] = {}
+    async for message in channel.history(limit=HISTORY_LIMIT, after=since, oldest_first=True):
+        key = _alert_shown(message, bot_id)
+        if key is not None and key in wanted and key[1] not in found:
+            found[key[1]] = SentReceipt(message.channel.id, message.id, duplicate=True)
+            if len(found) == len(wanted):
+                break
+    return found
+
+
+def _alert_shown(message: discord.Message, bot_id: int) -> tuple[str, int] | None:
+    """('post' or 'digest', alert id) when `message` is one of the bot's alert posts, else None."""
+    if (
+        message.author.id != bot_id
+        or message.type is not discord.MessageType.default
+        or message.webhook_id is not None  # an interaction's reply, not an alert
+        or message.interaction_metadata is not None
+    ):
+        return None
+    for embed in message.embeds:
+        footer = embed.footer.text or ""
+        for kind, pattern in _FOOTER_IDS.items():
+            if match := pattern.match(footer):
+                return kind, int(match.group(1))
+    return None
 
 
 def _retry_after(exc: discord.HTTPException) -> float | None:

@@ -1,14 +1,24 @@
-"""A fake Discord, on 127.0.0.1, that the real discord.py talks to over HTTP and a WebSocket.
+r"""A fake Discord, on 127.0.0.1, that the real discord.py talks to over HTTP and a WebSocket.
 
 It serves what modassist's bot uses and nothing else:
 
 - REST (under /api/v10): `GET /users/@me`, `GET /oauth2/applications/@me`, `GET /gateway` and
   `/gateway/bot`, bulk command sync (`PUT /applications/{app}/commands` and `.../guilds/{guild}/commands`),
-  message create/edit/get in the guild's channels (with `nonce` + `enforce_nonce` deduplication), interaction
-  callbacks (types 4, 5, 6, 7) and their followups and original-response edits (`/webhooks/{app}/{token}`);
+  message create/edit/get in the guild's channels, channel history (`GET /channels/{id}/messages` with
+  `limit`, `before`, `after`: tests/fakes/discord_history.py), interaction callbacks (types 4, 5, 6, 7) and
+  their followups and original-response edits (`/webhooks/{app}/{token}`);
 - a CDN route serving attachments the tests register (`add_attachment`);
 - the gateway at `/gateway`: HELLO, IDENTIFY -> READY + GUILD_CREATE (a guild with channels, roles and
   members), heartbeats -> ACK; tests push MESSAGE_CREATE, INTERACTION_CREATE, ... with `dispatch`.
+
+Message nonces: a create with `nonce` + `enforce_nonce` returns the earlier message with that nonce instead of
+posting again, but only within `nonce_window` seconds of it, like Discord (which keeps nonces for a few
+minutes). `FakeDiscord(nonce_window=0)` (or setting `fake.nonce_window = 0` at any time) turns that off, so a
+test sees what a re-send after a long outage does. Ids are time-based snowflakes, so `history(after=datetime)`
+works as on Discord. Channel history holds the channel messages: those the bot created and those a test adds
+with `add_message` (another member's chatter, say); interaction replies are not in it. To stop at the moment a
+message exists but the bot has not heard back, `hold("POST", r"/channels/\d+/messages", skip=n)`, wait for the
+request, then kill the bot.
 
 Every request is recorded (`requests`) with its JSON body, so tests assert on what discord.py actually sent.
 A route that is not implemented answers 404 and lands in `unhandled`; `assert_clean()` (the fixture calls it)
@@ -33,6 +43,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.fakes.discord_history import HistoryQueryError, Snowflakes, history_page
+
 API = "/api/v10"
 _BODY = web.RequestKey("json", object)  # the parsed body of a recorded request
 GATEWAY_PATH = "/gateway"
@@ -48,6 +60,7 @@ MANAGE_MESSAGES = 1 << 13
 EMBED_LINKS = 1 << 14
 READ_HISTORY = 1 << 16
 USE_COMMANDS = 1 << 31
+NONCE_WINDOW_SECONDS = 300.0  # Discord keeps message nonces "for a few minutes"
 ALL_PERMISSIONS = (1 << 50) - 1
 BASE_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | READ_HISTORY | USE_COMMANDS
 
@@ -127,7 +140,9 @@ class FakeDiscord:
     ADMIN = User(700000000000000403, "admin", (ROLE_ADMIN,))
     VISITOR = User(700000000000000404, "visitor")
 
-    def __init__(self) -> None:
+    def __init__(self, *, nonce_window: float = NONCE_WINDOW_SECONDS) -> None:
+        """`nonce_window`: seconds during which a repeated nonce returns the first message (0: never)."""
+        self.nonce_window = nonce_window
         self.requests: list[Recorded] = []
         self.unhandled: list[str] = []
         self.invalid: list[str] = []  # message payloads Discord would refuse (limits, empty fields)
@@ -138,9 +153,11 @@ class FakeDiscord:
         self.interactions: dict[str, Interaction] = {}
         self.attachments: dict[str, tuple[bytes, str]] = {}
         self.identified = 0
-        self._ids = itertools.count(800000000000000000)
+        self._ids = Snowflakes()
+        self._created: dict[int, float] = {}  # message id -> time.monotonic() at creation (nonce window)
         self._failures: list[_Failure] = []
-        self._holds: list[tuple[str, re.Pattern[str], asyncio.Event]] = []
+        # (method, path, [matching requests still to let through], event)
+        self._holds: list[tuple[str, re.Pattern[str], list[int], asyncio.Event]] = []
         self._held_events: list[asyncio.Event] = []  # released at close
         self._sockets: set[web.WebSocketResponse] = set()
         self._seq = 0
@@ -171,6 +188,7 @@ class FakeDiscord:
         r.add_put(API + "/applications/{app}/commands", self._sync_commands)
         r.add_put(API + "/applications/{app}/guilds/{guild}/commands", self._sync_commands)
         r.add_post(API + "/channels/{channel}/messages", self._create_message)
+        r.add_get(API + "/channels/{channel}/messages", self._history)
         r.add_get(API + "/channels/{channel}/messages/{message}", self._get_message)
         r.add_patch(API + "/channels/{channel}/messages/{message}", self._edit_message)
         r.add_post(API + "/interactions/{interaction}/{token}/callback", self._callback)
@@ -238,16 +256,17 @@ class FakeDiscord:
             _Failure(method, re.compile(path), status, times, retry_after, body, is_global, via)
         )
 
-    def hold(self, method: str, path: str) -> asyncio.Event:
-        """Handle the next matching request but answer only once the returned event is set (or at close)."""
+    def hold(self, method: str, path: str, *, skip: int = 0) -> asyncio.Event:
+        """Let `skip` matching requests through, then handle the next one but answer it only once the returned
+        event is set (or at close)."""
         event = asyncio.Event()
-        self._holds.append((method, re.compile(path), event))
+        self._holds.append((method, re.compile(path), [skip], event))
         self._held_events.append(event)
         return event
 
     def add_attachment(self, filename: str, data: bytes, content_type: str = "text/plain") -> dict[str, Any]:
         """Serve `data` from the fake CDN; returns the attachment object for an interaction's `resolved`."""
-        attachment_id = next(self._ids)
+        attachment_id = self.snowflake()
         name = f"{attachment_id}-{filename}"
         self.attachments[name] = (data, content_type)
         url = f"{self.base_url}{CDN_PATH}/{name}"
@@ -266,6 +285,15 @@ class FakeDiscord:
         return [
             r for r in self.requests if r.method == method and pattern.fullmatch(r.path.removeprefix(API))
         ]
+
+    def add_message(
+        self, user: User, *, channel_id: int | None = None, content: str = "", embeds: list[Any] | None = None
+    ) -> dict[str, Any]:
+        """Post a message as `user` (no gateway event): it shows in the channel's history."""
+        channel = str(channel_id or self.MOD_CHANNEL_ID)
+        message = self._message(channel, {"content": content, "embeds": embeds or []}, author=user)
+        self._store(message)
+        return message
 
     def channel_messages(self, channel_id: int | None = None) -> list[dict[str, Any]]:
         """Messages in a channel (default: the moderators'), oldest first."""
@@ -375,7 +403,7 @@ class FakeDiscord:
 
     def snowflake(self) -> int:
         """A fresh id."""
-        return next(self._ids)
+        return self._ids()
 
     def user_payload(self, user: User) -> dict[str, Any]:
         """A Discord user object."""
@@ -477,12 +505,14 @@ class FakeDiscord:
             "joined_at": "2024-01-01T00:00:00+00:00",
         }
 
-    def _message(self, channel_id: str, body: dict[str, Any], *, flags: int = 0) -> dict[str, Any]:
+    def _message(
+        self, channel_id: str, body: dict[str, Any], *, flags: int = 0, author: User | None = None
+    ) -> dict[str, Any]:
         return {
             "id": str(self.snowflake()),
             "channel_id": channel_id,
             "guild_id": str(self.GUILD_ID),
-            "author": self.user_payload(self.BOT),
+            "author": self.user_payload(author or self.BOT),
             "content": body.get("content") or "",
             "embeds": body.get("embeds") or [],
             "components": body.get("components") or [],
@@ -604,8 +634,11 @@ class FakeDiscord:
         return None
 
     def _held(self, method: str, path: str) -> asyncio.Event | None:
-        for index, (m, pattern, event) in enumerate(self._holds):
+        for index, (m, pattern, skip, event) in enumerate(self._holds):
             if m == method and pattern.fullmatch(path):
+                if skip[0] > 0:
+                    skip[0] -= 1
+                    return None
                 del self._holds[index]
                 return event
         return None
@@ -713,15 +746,37 @@ class FakeDiscord:
             return missing
         body = request[_BODY] or {}
         channel = request.match_info["channel"]
-        if body.get("enforce_nonce") and body.get("nonce") is not None:
+        if body.get("enforce_nonce") and body.get("nonce") is not None and self.nonce_window > 0:
+            now = time.monotonic()
             for message in self.messages.values():
-                if message["channel_id"] == channel and message.get("nonce") == body["nonce"]:
+                if (
+                    message["channel_id"] == channel
+                    and message.get("nonce") == body["nonce"]
+                    and now - self._created.get(int(message["id"]), now) <= self.nonce_window
+                ):
                     return _json(message)
         if not (body.get("content") or body.get("embeds") or body.get("components")):
             return _json({"message": "Cannot send an empty message", "code": 50006}, 400)
         message = self._message(channel, body)
-        self.messages[int(message["id"])] = message
+        self._store(message)
         return _json(message)
+
+    def _store(self, message: dict[str, Any]) -> None:
+        self.messages[int(message["id"])] = message
+        self._created[int(message["id"])] = time.monotonic()
+
+    async def _history(self, request: web.Request) -> web.Response:
+        if (missing := self._check_channel(request)) is not None:
+            return missing
+        channel = request.match_info["channel"]
+        try:
+            page = history_page(
+                (m for m in self.messages.values() if m["channel_id"] == channel), request.query
+            )
+        except HistoryQueryError as exc:
+            self.unhandled.append(f"GET {request.path_qs}: {exc}")
+            return _json({"message": "Invalid Form Body", "code": 50035}, 400)
+        return _json(page)
 
     async def _get_message(self, request: web.Request) -> web.Response:
         message = self.messages.get(int(request.match_info["message"]))

@@ -1,0 +1,155 @@
+"""Crash safety of `modassist run` with the Discord sink (issue 13): 1,000 posts through a followed JSON Lines
+file, 15 SIGKILLs at random moments (every third right after an alert message reached the mod channel),
+a restart each time. Discord's nonces are switched off in the fake (window 0), so only modassist's own
+bookkeeping can keep an alert from being posted twice.
+
+At the end every post is stored once, every flagged post is alerted, and every alert is in the mod channel
+exactly once (a digest counts for the posts it folds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import re
+import signal
+import sqlite3
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from tests.bot.watch_doubles import eventually
+from tests.fakes.discord_server import TOKEN, FakeDiscord
+
+ROOT = Path(__file__).resolve().parents[2]
+POSTS = 1000
+THREADS = 40
+KILLS = 15
+FOOTER = re.compile(r"^(alert|digest) (\d+) ")
+
+
+def post(i: int) -> dict[str, str]:
+    """Post i of thread i % THREADS; every ninth post is an insult the phrase detector flags."""
+    text = f"Reply {i} about the ferry timetable."
+    if i % 9 == 4:
+        text += " Only an idiot would defend it."
+    return {"id": f"p{i}", "thread_id": f"t{i % THREADS}", "author": f"user{i % 17}", "text": text}
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    server = await FakeDiscord(nonce_window=0).start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+async def start(fake: FakeDiscord, db: Path, export: Path) -> asyncio.subprocess.Process:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODASSIST_")}
+    env |= {
+        "PYTHONPATH": str(ROOT),
+        "MODASSIST_DATABASE": str(db),
+        "MODASSIST_DISCORD_TOKEN": TOKEN,
+        "MODASSIST_DISCORD_API_BASE": fake.api_base,
+        "MODASSIST_DISCORD_GATEWAY_URL": fake.gateway_url,
+        "MODASSIST_GUILD_IDS": json.dumps([fake.GUILD_ID]),
+        "MODASSIST_MOD_CHANNEL_ID": str(fake.MOD_CHANNEL_ID),
+        "MODASSIST_BOT__GUILD_READY_TIMEOUT_SECONDS": "0.05",
+        "MODASSIST_ALERTS__POLL_INTERVAL_SECONDS": "0.05",
+        "MODASSIST_WATCH__JSONL__PATHS": json.dumps([str(export)]),
+        "MODASSIST_WATCH__JSONL__POLL_SECONDS": "0.05",
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.e2e.run_worker",
+        cwd=db.parent,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
+def db_rows(db: Path, sql: str) -> list[tuple[object, ...]]:
+    try:
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
+            return list(conn.execute(sql))
+    except sqlite3.OperationalError:
+        return []  # not created yet
+
+
+def settled(db: Path) -> bool:
+    """Every post stored and nothing left to send."""
+    stored = db_rows(db, "SELECT COUNT(*) FROM posts")
+    left = db_rows(db, "SELECT COUNT(*) FROM alerts WHERE status IN ('pending', 'sending')")
+    return bool(stored) and stored[0][0] == POSTS and bool(left) and left[0][0] == 0
+
+
+async def kill_at_a_random_moment(
+    fake: FakeDiscord, process: asyncio.subprocess.Process, rng: random.Random, after_post: bool
+) -> None:
+    if after_post:  # right after an alert message exists in the channel (the bot has likely not heard back)
+        seen = len(fake.channel_messages())
+        try:
+            async with asyncio.timeout(20):
+                while len(fake.channel_messages()) == seen:  # noqa: ASYNC110 - the fake has no event
+                    await asyncio.sleep(0.002)
+        except TimeoutError:
+            pass
+    else:
+        await asyncio.sleep(rng.uniform(0.2, 2.5))
+    process.send_signal(signal.SIGKILL)
+    await process.wait()
+
+
+async def test_fifteen_sigkills_lose_nothing_and_alert_each_flag_once(
+    fake: FakeDiscord, tmp_path: Path
+) -> None:
+    rng = random.Random(13)
+    db, export = tmp_path / "modassist.db", tmp_path / "posts.jsonl"
+    export.touch()
+    lines = [json.dumps(post(i)) + "\n" for i in range(POSTS)]
+    chunks = [lines[k * POSTS // (KILLS + 1) : (k + 1) * POSTS // (KILLS + 1)] for k in range(KILLS + 1)]
+    for k in range(KILLS):
+        process = await start(fake, db, export)
+        with export.open("a", encoding="utf-8") as handle:
+            handle.writelines(chunks[k])
+        await kill_at_a_random_moment(fake, process, rng, after_post=k % 3 == 0)
+    process = await start(fake, db, export)
+    with export.open("a", encoding="utf-8") as handle:
+        handle.writelines(chunks[KILLS])
+    try:
+        await eventually(lambda: settled(db), timeout=240)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        await process.wait()
+
+    stored = [row[0] for row in db_rows(db, "SELECT external_id FROM posts")]
+    assert len(stored) == POSTS and set(stored) == {f"p{i}" for i in range(POSTS)}
+    flagged = {
+        row[0] for row in db_rows(db, "SELECT p.external_id FROM flags f JOIN posts p ON p.id = f.post_id")
+    }
+    assert flagged == {f"p{i}" for i in range(POSTS) if i % 9 == 4}
+
+    # Each message in the mod channel names its alert in the footer; no alert twice, none missing.
+    posted = [FOOTER.match(m["embeds"][0]["footer"]["text"]) for m in fake.channel_messages()]
+    assert all(posted)
+    ids = [int(match.group(2)) for match in posted if match]
+    assert [i for i, n in Counter(ids).items() if n > 1] == []
+    sent = {int(r[0]) for r in db_rows(db, "SELECT id FROM alerts WHERE status = 'sent'")}
+    assert set(ids) == sent
+    # Every flagged post is in exactly one sent alert: its own, or the digest that folded it.
+    delivery = db_rows(
+        db,
+        "SELECT p.external_id, COALESCE(a.digest_id, a.id) FROM alerts a JOIN posts p ON p.id = a.post_id"
+        " WHERE a.kind = 'post'",
+    )
+    assert {pid for pid, _ in delivery} == flagged
+    assert all(int(unit) in sent for _, unit in delivery)  # type: ignore[call-overload]
