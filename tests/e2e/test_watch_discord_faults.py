@@ -7,7 +7,7 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-from bot.store import Store
+from bot.store import PostRecord, Store
 from tests.e2e.conftest import StartRuntime, eventually
 from tests.e2e.test_discord_alerts import posted
 from tests.e2e.test_watch_discord import say, watching
@@ -36,3 +36,31 @@ async def test_a_message_that_arrives_while_the_store_is_locked_is_stored_when_i
     assert alert["embeds"][0]["url"].endswith(f"/{insult}")
     stored = await eventually(lambda: runtime.store.thread_posts(1))
     assert [p.external_id for p in stored] == [str(insult)]
+
+
+async def test_messages_posted_while_the_bot_was_down_are_reviewed_at_the_next_start(
+    fake: FakeDiscord, start_runtime: StartRuntime
+) -> None:
+    first = await start_runtime(**watching(channel_ids=[fake.GENERAL_CHANNEL_ID]))
+    seen = await say(fake, fake.VISITOR, fake.GENERAL_CHANNEL_ID, "Only an idiot takes the night ferry.")
+    await posted(fake)
+    await first.close()
+    # While modassist is down, two messages are posted (they reach the channel's history, no gateway event).
+    missed = fake.add_message(
+        fake.VISITOR, channel_id=fake.GENERAL_CHANNEL_ID, content="what an idiot, again"
+    )
+    calm = fake.add_message(
+        fake.VISITOR, channel_id=fake.GENERAL_CHANNEL_ID, content="The day ferry is fine."
+    )
+
+    second = await start_runtime(**watching(channel_ids=[fake.GENERAL_CHANNEL_ID]))
+    _, alert = await posted(fake, 2)
+    assert alert["embeds"][0]["url"].endswith(f"/{missed['id']}")
+    stored = await eventually(lambda: _all_three(second.store))
+    assert [p.external_id for p in stored] == [str(seen), missed["id"], calm["id"]]
+    assert len(fake.channel_messages()) == 2  # the first alert is not sent again
+
+
+async def _all_three(store: Store) -> list[PostRecord] | None:
+    posts = await store.thread_posts(1)
+    return posts if len(posts) == 3 else None
