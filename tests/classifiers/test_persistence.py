@@ -33,8 +33,9 @@ def _meta_blob(header: str) -> np.ndarray:
 
 def _npz_with_header(path: Path, header: str, **arrays: np.ndarray) -> Path:
     """An .npz of plain arrays whose metadata is exactly `header` (JSON text, valid or not)."""
+    members: dict[str, Any] = {"__meta__": _meta_blob(header), **arrays}
     with path.open("wb") as fh:
-        np.savez(fh, __meta__=_meta_blob(header), **arrays)
+        np.savez(fh, **members)
     return path
 
 
