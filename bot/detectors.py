@@ -47,4 +47,4 @@ def build_suite(settings: Settings) -> DetectorSuite:
         "inflammatory": thresholds.inflammatory,
         "duplicated_quote": thresholds.duplicated_quote,
     }
-    return DetectorSuite(detectors, by_category)
+    return DetectorSuite(detectors, by_category, max_post_chars=settings.review.max_post_chars)

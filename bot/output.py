@@ -10,7 +10,8 @@ from classifiers.suite import PostReview
 
 
 def review_record(review: PostReview, *, with_post: bool = False) -> dict[str, Any]:
-    """One output line: id, all three scores, flags; with `with_post`, also author, position and url."""
+    """One output line: id, all three scores, flags (and `notes` if the review was limited); with
+    `with_post`, also author, position and url."""
     record: dict[str, Any] = {"id": review.post.id}
     if with_post:
         record["author"] = review.post.author
@@ -38,6 +39,8 @@ def review_record(review: PostReview, *, with_post: bool = False) -> dict[str, A
             record["error"]["others"] = [
                 {"detector": f.category, "message": f.message} for f in review.failures[1:]
             ]
+    if review.notes:  # only when the review was limited (a very long post), so other lines stay as they were
+        record["notes"] = list(review.notes)
     return record
 
 

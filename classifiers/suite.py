@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from classifiers.limits import post_chars, review_within_limit
 from classifiers.result import CATEGORIES, Category, Detection, DetectorFailure, Flag
 from classifiers.thread import Post, Thread
 
@@ -35,12 +36,16 @@ class Detector(Protocol):
 @dataclass(frozen=True, slots=True)
 class PostReview:
     """Every detector's judgement of one post, the flags that reached their thresholds, and the detectors
-    that failed on it (their categories have no detection and no score)."""
+    that failed on it (their categories have no detection and no score).
+
+    `notes` say how the review was limited, e.g. that only the first part of a very long post was read.
+    """
 
     post: Post
     detections: Mapping[Category, Detection]
     flags: tuple[Flag, ...]
     failures: tuple[DetectorFailure, ...] = ()
+    notes: tuple[str, ...] = ()
 
     @property
     def scores(self) -> dict[Category, float]:
@@ -80,12 +85,20 @@ class ThreadReviewer:
 
 
 class DetectorSuite:
-    """The detectors and their thresholds."""
+    """The detectors and their thresholds; posts longer than `max_post_chars` are judged on their first part
+    (None: no limit), which keeps memory bounded however long a post is."""
 
     def __init__(
-        self, detectors: Sequence[Detector], thresholds: Mapping[Category, float] | None = None
+        self,
+        detectors: Sequence[Detector],
+        thresholds: Mapping[Category, float] | None = None,
+        *,
+        max_post_chars: int | None = None,
     ) -> None:
         self.detectors = tuple(detectors)
+        if max_post_chars is not None and max_post_chars < 1:
+            raise ValueError(f"max_post_chars must be at least 1, got {max_post_chars}")
+        self.max_post_chars = max_post_chars
         merged = dict(DEFAULT_THRESHOLDS)
         merged.update(thresholds or {})
         for category, value in merged.items():
@@ -115,8 +128,11 @@ class DetectorSuite:
         """Judge posts of one or several threads, given in thread order, each in its thread's context.
 
         A detector that fails on a post is recorded in that post's `failures`; the other detectors, and the
-        other posts, are judged as usual.
+        other posts, are judged as usual. A post over `max_post_chars` is judged on its first part.
         """
+        limit = self.max_post_chars
+        if limit is not None and any(post_chars(post) > limit for _, post in items):
+            return review_within_limit(self.review_batch, items, limit)
         per_detector = [
             self._judge_all(index, detector, items) for index, detector in enumerate(self.detectors)
         ]

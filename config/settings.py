@@ -58,6 +58,13 @@ class StoreSettings(BaseModel):
     review_cache_threads: int = Field(default=256, ge=1, le=100_000)
 
 
+class ReviewSettings(BaseModel):
+    """How much of a post the detectors read: a longer post is stored whole but judged on its first
+    `max_post_chars` characters (text, then quotes), and its flags say so. It bounds memory per post."""
+
+    max_post_chars: int = Field(default=100_000, ge=1_000, le=16 * 1024 * 1024)
+
+
 class AlertSettings(BaseModel):
     """How the dispatcher delivers the alert outbox: retries with exponential backoff, and burst folding.
 
@@ -250,6 +257,7 @@ class Settings(BaseSettings):
     models: ModelPaths = Field(default_factory=ModelPaths)
     database: Path = Path("modassist.db")
     store: StoreSettings = Field(default_factory=lambda: StoreSettings())
+    review: ReviewSettings = Field(default_factory=lambda: ReviewSettings())
     alerts: AlertSettings = Field(default_factory=lambda: AlertSettings())
     data_dir: Path = Path("../shared/data")
     discord_token: SecretStr | None = None
