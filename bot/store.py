@@ -34,8 +34,9 @@ from typing import Any, Literal, Self, TypeVar, cast
 
 import aiosqlite
 
-from bot.errors import ModassistError
+from bot.errors import StoreError
 from bot.migrations import Migration, load_migrations
+from bot.store_integrity import check_database, integrity_problems, probe_write, refusing_unusable
 from classifiers.result import CATEGORIES, Evidence, Flag
 from classifiers.thread import Post, Quote
 
@@ -68,10 +69,6 @@ TABLES: tuple[str, ...] = (
     "watches",
     "watch_state",
 )
-
-
-class StoreError(ModassistError):
-    """A store operation that cannot be done as asked."""
 
 
 class RecordNotFoundError(StoreError):
@@ -715,28 +712,33 @@ class Store:
         migrations: Sequence[Migration] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> Store:
-        """Open (or create) the database at `path` with WAL, busy timeout and foreign keys; migrate it."""
+        """Open (or create) the database at `path` with WAL, busy timeout and foreign keys; migrate it.
+        A damaged database, one of a newer schema, or one that cannot be written raises a `StoreError`."""
         path = Path(path)
-        pending = aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout)
-        # aiosqlite's worker thread is not a daemon: a store left open (a crash, a failed test) would keep the
-        # process from exiting. SQLite survives being stopped mid-transaction, so let the thread be a daemon.
-        worker = getattr(pending, "_thread", None)
-        if isinstance(worker, threading.Thread) and not worker.is_alive():
-            worker.daemon = True
-        conn = await pending
-        try:
-            conn.row_factory = sqlite3.Row
-            await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            await _use_wal(conn, busy_timeout)
-            # NORMAL is durable across a process crash in WAL mode; an OS crash can lose the last commits.
-            await conn.execute("PRAGMA synchronous = NORMAL")
-            await conn.execute("PRAGMA foreign_keys = ON")
-            store = cls(conn, path, migrations=migrations, clock=clock)
-            if migrate:
-                await store.migrate()
-        except BaseException:
-            await conn.close()
-            raise
+        # A damaged, read-only or full file is refused in one line naming it (bot.store_integrity).
+        with refusing_unusable(path):
+            pending = aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout)
+            # aiosqlite's worker thread is not a daemon: a store left open (a crash, a failed test) would keep
+            # the process from exiting. SQLite survives being stopped mid-transaction: let it be a daemon.
+            worker = getattr(pending, "_thread", None)
+            if isinstance(worker, threading.Thread) and not worker.is_alive():
+                worker.daemon = True
+            conn = await pending
+            try:
+                conn.row_factory = sqlite3.Row
+                await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+                store = cls(conn, path, migrations=migrations, clock=clock)
+                # Before the first write (even the switch to WAL): a damaged file, or one of a newer schema.
+                await check_database(conn, path, store._migrations)
+                await _use_wal(conn, busy_timeout)
+                # NORMAL is durable across a process crash in WAL mode; an OS crash can lose the last commits.
+                await conn.execute("PRAGMA synchronous = NORMAL")
+                await conn.execute("PRAGMA foreign_keys = ON")
+                if migrate:
+                    await store.migrate()
+            except BaseException:
+                await conn.close()
+                raise
         return store
 
     async def close(self) -> None:
@@ -868,6 +870,17 @@ class Store:
             pending=pending,
             modified=modified,
         )
+
+    async def check_writable(self) -> None:
+        """Raise `DatabaseUnwritableError` now if the file cannot be written (read-only file or directory)."""
+        with refusing_unusable(self.path):
+            async with self._lock:
+                await probe_write(self._conn)
+
+    async def integrity_problems(self) -> list[str]:
+        """SQLite's full integrity check (every page, and every index against its table); empty when sound."""
+        async with self._reading() as conn:
+            return await integrity_problems(conn, full=True)
 
     async def row_counts(self) -> dict[str, int]:
         """Rows per table, for the tables that exist."""

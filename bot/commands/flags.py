@@ -14,6 +14,7 @@ from rich.text import Text
 from bot.errors import ModassistError
 from bot.sinks import severity_colour, truncate
 from bot.store import FlagDetail, Store
+from bot.store_integrity import refusing_unusable
 from bot.textsafety import clean_line
 from classifiers.result import CATEGORIES
 from config.settings import get_settings
@@ -54,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise ModassistError("--limit must be at least 1")
     path = existing_database(args.db)
-    flags = asyncio.run(_load(path, args.category, args.thread, args.author, args.limit))
+    with refusing_unusable(path):
+        flags = asyncio.run(_load(path, args.category, args.thread, args.author, args.limit))
     console = Console()
     if not flags:
         console.print(

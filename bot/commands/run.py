@@ -32,6 +32,7 @@ from bot.errors import ConfigError
 from bot.service import ModerationService
 from bot.sinks import AlertSink, ConsoleSink, Dispatcher
 from bot.store import Store
+from bot.store_integrity import refusing_unusable
 from classifiers.suite import DetectorSuite
 from config.settings import Settings, get_settings
 
@@ -108,6 +109,8 @@ class Runtime:
         if store is None:
             store = await Store.open(settings.database, busy_timeout=settings.store.busy_timeout_seconds)
         try:
+            # A read-only database opens (reading needs no write) but would fail the first alert: refuse now.
+            await store.check_writable()
             dispatcher: Dispatcher | None = None
 
             def wake() -> None:
@@ -290,6 +293,8 @@ def run(args: argparse.Namespace) -> int:
     from bot.detectors import build_suite  # loading the models is slow: only when run
 
     suite = build_suite(settings)
-    with contextlib.suppress(KeyboardInterrupt):
+    # Opening the store refuses a damaged, newer, read-only or full database; these failures, at start or
+    # later (closing, flushing), end in one line naming the file (exit 2), not a traceback.
+    with contextlib.suppress(KeyboardInterrupt), refusing_unusable(settings.database):
         return asyncio.run(serve(settings, suite, flush_seconds=args.flush))
     return 130

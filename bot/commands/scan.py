@@ -12,6 +12,7 @@ from rich.console import Console
 from bot.output import dumps, review_record
 from bot.report import render_report
 from bot.sources import load_threads
+from bot.store_integrity import refusing_unusable
 from classifiers.suite import DetectorSuite, PostReview
 from classifiers.thread import Thread
 from config.settings import get_settings
@@ -72,7 +73,8 @@ def _persist(
     """Review into the store; the report then shows the posts stored now (new or edited)."""
     from bot.service import review_threads_into
 
-    summary = asyncio.run(review_threads_into(db, threads, suite, busy_timeout=busy_timeout))
+    with refusing_unusable(db):  # a damaged, read-only or full database: one line naming it
+        summary = asyncio.run(review_threads_into(db, threads, suite, busy_timeout=busy_timeout))
     Console(stderr=True, highlight=False).print(
         f"stored in {db}: {summary.new} new, {summary.edited} edited, {summary.unchanged} unchanged posts; "
         f"{summary.flags} flags, {summary.alerts} alerts waiting for `modassist run`",

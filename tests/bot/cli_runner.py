@@ -5,21 +5,27 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def modassist(
-    *args: str, stdin: str | None = None, cwd: Path | None = None, columns: int | None = None
+    *args: str,
+    stdin: str | None = None,
+    cwd: Path | None = None,
+    columns: int | None = None,
+    prefix: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[str]:
     """Run `modassist ARGS` from the repository root (or `cwd`), without the developer's MODASSIST_*
-    settings; `columns` widens the console so that table rows stay on one line."""
+    settings; `columns` widens the console so that table rows stay on one line; `prefix` is a command that
+    runs it (e.g. `setpriv ...` or `sh -c 'ulimit ...'` to run it with fewer rights or limits)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODASSIST_")}
     if columns is not None:
         env["COLUMNS"] = str(columns)
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [*prefix, sys.executable, "-m", "bot.cli", *args],
         input=stdin,
         capture_output=True,
         text=True,

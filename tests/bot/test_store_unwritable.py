@@ -1,0 +1,222 @@
+"""A database that cannot be written (read-only file or directory, full disk, file size limit) ends every
+command that opens the store in one line naming the file and what to do (exit status 2), never a traceback,
+and loses nothing that was stored.
+
+Everything runs through the real `modassist` command line in a subprocess, on real files: read-only ones as a
+user who cannot write them (root runs it with CAP_DAC_OVERRIDE dropped), a full disk on a small tmpfs mounted
+for the test (root only; skipped otherwise), a file size limit with setrlimit.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.bot.cli_runner import modassist
+from tests.bot.db_files import (
+    STORE_COMMANDS,
+    counts,
+    migrate_to,
+    one_line_error,
+    populate,
+    write_posts,
+)
+
+# The commands that use the database itself (`db backup` only reads it, and writes elsewhere).
+COMMANDS = {name: args for name, args in STORE_COMMANDS.items() if name != "db backup"}
+
+
+@pytest.fixture
+def unprivileged(tmp_path: Path) -> tuple[str, ...]:
+    """A command prefix that runs modassist as a user for whom file modes hold (root may write any file)."""
+    if os.geteuid() != 0:
+        return ()
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root, who may write read-only files, and no setpriv to drop that right")
+    prefix = (setpriv, "--bounding-set", "-dac_override,-dac_read_search")
+    probe = tmp_path / "probe"
+    probe.write_text("")
+    probe.chmod(0o444)
+    tried = subprocess.run([*prefix, "sh", "-c", f"echo x >> '{probe}'"], capture_output=True, check=False)
+    probe.unlink()
+    if tried.returncode == 0:
+        pytest.skip("setpriv could not take root's right to write read-only files here")
+    return prefix
+
+
+def _database(directory: Path) -> Path:
+    directory.mkdir(exist_ok=True)
+    db = directory / "modassist.db"
+    populate(db, posts=30)
+    write_posts(directory / "new.jsonl", 3)
+    return db
+
+
+def test_a_read_only_file_is_read_but_not_written(tmp_path: Path, unprivileged: tuple[str, ...]) -> None:
+    db = _database(tmp_path / "data")
+    db.chmod(0o444)
+    before = counts(db)
+    # Reading needs no write: status and flags work on a read-only file.
+    for command in ("db status", "flags"):
+        result = modassist(*COMMANDS[command], cwd=db.parent, prefix=unprivileged)
+        assert result.returncode == 0, (command, result.stderr)
+    for command in ("scan --db", "run"):
+        result = modassist(*COMMANDS[command], cwd=db.parent, prefix=unprivileged)
+        line = one_line_error(result.stderr)
+        assert result.returncode == 2, command
+        assert line == (
+            "modassist: error: modassist.db: cannot write to it (attempt to write a readonly database); make"
+            " the file and its directory writable for this user (SQLite also writes modassist.db-wal and"
+            " modassist.db-shm beside it), or use another database file"
+        )
+        assert result.stdout == ""  # run did not start
+    assert counts(db) == before
+
+
+def test_migrating_a_read_only_file_is_refused_in_one_line(
+    tmp_path: Path, unprivileged: tuple[str, ...]
+) -> None:
+    (tmp_path / "data").mkdir()
+    db = tmp_path / "data" / "modassist.db"
+    migrate_to(db, 1)  # an older schema: `db migrate` has something to write
+    db.chmod(0o444)
+    result = modassist("db", "migrate", cwd=db.parent, prefix=unprivileged)
+    assert "modassist.db: cannot write to it (attempt to write a readonly database)" in one_line_error(
+        result.stderr
+    )
+    assert result.returncode == 2
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT version FROM schema_migrations").fetchall() == [(1,)]
+    conn.close()
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_database_in_a_read_only_directory_is_refused_in_one_line(
+    tmp_path: Path, unprivileged: tuple[str, ...], command: str
+) -> None:
+    db = _database(tmp_path / "data")
+    before = counts(db)
+    db.parent.chmod(0o555)  # SQLite cannot create modassist.db-wal and -shm beside it
+    try:
+        result = modassist(*COMMANDS[command], cwd=db.parent, prefix=unprivileged)
+    finally:
+        db.parent.chmod(0o755)
+    line = one_line_error(result.stderr)
+    assert result.returncode == 2
+    assert line.startswith("modassist: error: modassist.db: cannot write to it (")
+    assert "make the file and its directory writable for this user" in line
+    assert counts(db) == before
+
+
+def test_a_new_database_in_a_read_only_directory_is_refused_in_one_line(
+    tmp_path: Path, unprivileged: tuple[str, ...]
+) -> None:
+    directory = tmp_path / "data"
+    directory.mkdir(mode=0o555)
+    try:
+        result = modassist("db", "migrate", "--db", str(directory / "new.db"), prefix=unprivileged)
+    finally:
+        directory.chmod(0o755)
+    line = one_line_error(result.stderr)
+    assert result.returncode == 2
+    assert line.startswith(f"modassist: error: {directory / 'new.db'}: cannot open it (unable to open")
+    assert "check that its directory exists and that this user may read and write there" in line
+
+
+# -- a full disk -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MiB tmpfs mounted for the test."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs to fill needs root")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    tried = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True, text=True
+    )
+    if tried.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {tried.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def fill(directory: Path, *, leave: int = 0) -> Path:
+    """Fill the disk holding `directory` but for about `leave` bytes."""
+    filler = directory / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        while True:
+            os.write(fd, b"\0" * 65536)
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC, exc
+    finally:
+        os.close(fd)
+    if leave:
+        os.truncate(filler, max(0, filler.stat().st_size - leave))
+    return filler
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_full_disk_is_reported_in_one_line(small_disk: Path, command: str) -> None:
+    db = _database(small_disk)
+    before = counts(db)
+    filler = fill(small_disk)
+    result = modassist(*COMMANDS[command], cwd=small_disk)
+    filler.unlink()
+    line = one_line_error(result.stderr)
+    assert result.returncode == 2
+    assert line.startswith("modassist: error: modassist.db: the disk is full (")
+    assert f"free space on the disk holding {small_disk}, or use a database file on another disk" in line
+    assert counts(db) == before
+
+
+def test_a_disk_filling_up_while_scanning_loses_nothing(small_disk: Path) -> None:
+    db = _database(small_disk)
+    before = counts(db)
+    write_posts(small_disk / "big.jsonl", 300, words=150, thread="big")  # far more than the room left
+    filler = fill(small_disk, leave=192 * 1024)
+    result = modassist("scan", "big.jsonl", "--db", "modassist.db", cwd=small_disk)
+    filler.unlink()
+    line = one_line_error(result.stderr)
+    assert result.returncode == 2
+    assert line.startswith("modassist: error: modassist.db: the disk is full (database or disk is full)")
+    # The thread's transaction was rolled back whole; what was stored before is all there and sound.
+    assert counts(db) == before
+    status = modassist("db", "status", cwd=small_disk)
+    assert status.returncode == 0, status.stderr
+
+
+def test_a_file_size_limit_is_reported_in_one_line(tmp_path: Path) -> None:
+    """Past RLIMIT_FSIZE a write fails with EFBIG (SIGXFSZ is ignored, as Python does): SQLite says 'disk I/O
+    error', and the line says to look at the disk, its space and the limit."""
+    write_posts(tmp_path / "big.jsonl", 300, words=150)
+    limit = 256 * 1024  # room for the schema, not for the thread
+    with_limit = (
+        sys.executable,
+        "-c",
+        "import os, resource, signal, sys;"
+        f" resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}));"
+        " signal.signal(signal.SIGXFSZ, signal.SIG_IGN); os.execv(sys.argv[1], sys.argv[1:])",
+    )
+    result = modassist("scan", "big.jsonl", "--db", "modassist.db", cwd=tmp_path, prefix=with_limit)
+    line = one_line_error(result.stderr)
+    assert result.returncode == 2
+    assert line == (
+        "modassist: error: modassist.db: reading or writing it failed (disk I/O error, SQLITE_IOERR_WRITE);"
+        " check the disk, its free space and this user's file size limit (ulimit -f), then try again"
+    )
+    # The thread's transaction was rolled back whole: the database holds its schema and no half thread.
+    assert counts(tmp_path / "modassist.db")["posts"] == 0
