@@ -36,8 +36,8 @@ async def seed(database: Path, *texts: str) -> None:
 
 
 def outbox(database: Path) -> dict[str, int]:
-    """Outbox rows per status, read with plain sqlite3 (the database must not be held open)."""
-    with sqlite3.connect(database, timeout=0.5) as db:
+    """Outbox rows per status, read with plain sqlite3 (also while `modassist run` holds the database)."""
+    with sqlite3.connect(database, timeout=5) as db:
         return dict(db.execute("SELECT status, COUNT(*) FROM alerts GROUP BY status").fetchall())
 
 

@@ -17,10 +17,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from bot.service import ModerationService
 from bot.store import AlertRecord, Store
 from tests.e2e.conftest import StartRuntime, eventually
-from tests.e2e.doubles import make_suite, make_thread
+from tests.e2e.doubles import make_thread
+from tests.e2e.test_discord_run import outbox, seed
 from tests.fakes.discord_server import TOKEN, FakeDiscord
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,21 +41,6 @@ def shown(fake: FakeDiscord) -> Counter[str]:
             if match := _FOOTER.match(embed.get("footer", {}).get("text", "")):
                 counts[f"{match.group(1)} {match.group(2)}"] += 1
     return counts
-
-
-async def seed(database: Path, *texts: str) -> None:
-    """Review one thread into the database, leaving its alerts pending in the outbox."""
-    store = await Store.open(database)
-    try:
-        await ModerationService(store, make_suite()).review(make_thread("t1", *texts))
-    finally:
-        await store.close()
-
-
-def outbox(database: Path) -> dict[str, int]:
-    """Outbox rows per status, read with plain sqlite3 while `modassist run` may hold the database."""
-    with sqlite3.connect(database, timeout=5) as db:
-        return dict(db.execute("SELECT status, COUNT(*) FROM alerts GROUP BY status").fetchall())
 
 
 def message_ids(database: Path) -> dict[int, int]:
