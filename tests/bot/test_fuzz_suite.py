@@ -64,3 +64,18 @@ def test_parsed_input_is_always_reviewed_whole(suite: DetectorSuite, text: str) 
         reviews = suite.review_thread(thread)
         assert [r.post.id for r in reviews] == [p.id for p in thread.posts]
         assert all(not r.failures for r in reviews)
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(text=inputs())
+def test_scan_of_any_input_ends_with_0_1_or_2_and_no_traceback(
+    tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / "input.txt"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    assert main(["scan", "--json", str(path)]) in (0, 1, 2)
+    assert "Traceback" not in capsys.readouterr().err
