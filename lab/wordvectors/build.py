@@ -142,7 +142,9 @@ def token_counts(texts: Iterable[str], vocab: list[str]) -> tuple[IntArray, IntA
     return counts, df, docs
 
 
-def corpus_sif_weights(vocab: list[str], counts: IntArray, a: float = SIF_A_CORPUS) -> Array:
+def corpus_sif_weights(
+    vocab: list[str], counts: IntArray, a: float = SIF_A_CORPUS, pool_numbers: bool = True
+) -> Array:
     """SIF a/(a+p), p a token's share of all tokens counted on the forum corpora (unseen: weight ~1).
 
     Number tokens ("42", "##50") share one p, the share of all numbers together: a given number is rare,
@@ -150,8 +152,9 @@ def corpus_sif_weights(vocab: list[str], counts: IntArray, a: float = SIF_A_CORP
     minutes" leans towards "in the second half" through the numbers' shared direction).
     """
     p = counts / max(int(counts.sum()), 1)
-    numeric = np.array([t.removeprefix("##").isdigit() for t in vocab])
-    p[numeric] = p[numeric].sum()
+    if pool_numbers:
+        numeric = np.array([t.removeprefix("##").isdigit() for t in vocab])
+        p[numeric] = p[numeric].sum()
     w = (a / (a + p)).astype(np.float32)
     w[[i for i, t in enumerate(vocab) if skipped(t)]] = 0.0
     return w
