@@ -84,6 +84,7 @@ class DiscordChannelWatcher(commands.Cog):
         self.settings = bot.settings.watch.discord
         self.added: set[int] = set()  # channels added with /modq watch add (kept in the store)
         self._positions: dict[int, Watch] = {}  # channel id -> its position's row
+        self._pending: dict[int, set[int]] = {}  # channel id -> ids of messages being stored now
 
     async def cog_load(self) -> None:
         """Read the channels added at run time; warn if the bot cannot read message text."""
@@ -195,17 +196,24 @@ class DiscordChannelWatcher(commands.Cog):
         )
         # Retried while the store is unavailable; a message that cannot be reviewed is stored as
         # unreviewable and reported, never dropped (bot/intake.py).
-        review = await store_reliably(
-            self.bot.service,
-            thread,
-            source=SourceRef(SOURCE_KIND, str(guild.id), guild.name),
-            author_ids={post.id: message.author.id},
-            policy=RetryPolicy.from_settings(self.bot.settings.watch),
-        )
+        pending = self._pending.setdefault(channel.id, set())
+        pending.add(message.id)
+        try:
+            review = await store_reliably(
+                self.bot.service,
+                thread,
+                source=SourceRef(SOURCE_KIND, str(guild.id), guild.name),
+                author_ids={post.id: message.author.id},
+                policy=RetryPolicy.from_settings(self.bot.settings.watch),
+            )
+        finally:
+            pending.discard(message.id)
         if review is None:
             return
+        # Never past an earlier message still being stored (it may be retrying while this one went through).
+        upto = min(message.id, min(pending) - 1) if pending else message.id
         try:
-            await self._advance(channel.id, message.id)
+            await self._advance(channel.id, upto)
         except Exception:  # stored all the same: at worst it is read back, and known, at the next start
             log.exception("could not save how far channel %s was read", channel.id)
         if review.alert_ids:
