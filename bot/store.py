@@ -897,6 +897,14 @@ class Store:
                 counts[table] = int(rows[0]["n"])
         return counts
 
+    async def unreviewable_posts(self) -> int:
+        """Posts whose latest revision the detectors could not (fully) review (each was alerted)."""
+        columns = {str(r["name"]) for r in await self._fetchall("PRAGMA table_info(posts)")}
+        if "review_error" not in columns:
+            return 0  # a schema before migration 0004
+        rows = await self._fetchall("SELECT COUNT(*) AS n FROM posts WHERE review_error IS NOT NULL")
+        return int(rows[0]["n"])
+
     # -- sources, threads, posts -------------------------------------------------------------------------
 
     async def _source_id(self, conn: aiosqlite.Connection, source: SourceRef, now: float) -> int:

@@ -101,6 +101,8 @@ async def _status(path: Path) -> tuple[SchemaStatus, dict[str, int], dict[str, i
             raise DatabaseCorruptError(str(path), describe(problems))
         status = await store.schema_status()
         counts = await store.row_counts()
+        if "posts" in counts:
+            counts["posts not fully reviewed"] = await store.unreviewable_posts()
         outbox = await store.outbox_counts() if "alerts" in counts else {}
         return status, counts, outbox
     finally:

@@ -50,7 +50,7 @@ async def test_a_review_that_keeps_failing_is_stored_as_unreviewable_and_alerted
     assert len(alerts) == 2
     view = await store.get_alert(alerts[0].id)
     assert view.items[0].post.review_error and view.items[0].flags == ()
-    assert service.unreviewable == 2
+    assert service.unreviewable == 2 and await store.unreviewable_posts() == 2
     # Stored already: the next try reviews nothing and alerts nothing again.
     again = await store_reliably(service, thread, policy=FAST)
     assert again is not None and again.unchanged == 2 and len(await store.pending_alerts()) == 2

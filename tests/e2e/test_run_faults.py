@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import resource
 import signal
 import sqlite3
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.bot.cli_runner import modassist
 from tests.bot.watch_doubles import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -240,3 +242,5 @@ async def test_a_post_a_detector_fails_on_is_stored_and_reported(first_post: tup
     assert "duplicated-quote detector failed (ValueError: cannot read this post)" in errors["p2"]
     assert scores == {"inflammatory": 0.91, "off_topic": 0.05}  # the other detectors judged it
     assert "could not fully review" in output and "insulting language" in output
+    status = modassist("db", "status", "--db", str(db), columns=200)
+    assert re.search(r"posts not fully reviewed\s*│\s*1\b", status.stdout), status.stdout
