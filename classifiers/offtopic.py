@@ -1007,7 +1007,9 @@ class OffTopicDetector:
         self._intercept = float(model.intercept[self.style_index])
         # The word-vector measurements are taken where the combiner weighs them (or when asked: training).
         self.uses_word_vectors = (
-            bool(np.any(self._coef[_N_BASE:] != 0.0)) if measure_word_vectors is None else measure_word_vectors
+            bool(np.any(self._coef[_N_BASE:] != 0.0))
+            if measure_word_vectors is None
+            else measure_word_vectors
         )
         self.version = f"offtopic-{FORMAT_VERSION}.{style}+{model.digest}"
 

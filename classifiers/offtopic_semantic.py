@@ -94,11 +94,9 @@ class SemanticSpace:
         self.dims = vectors.dims
 
     def text(self, parts: Sequence[str], max_tokens: int | None = None) -> SemanticPost:
-        """The vector and content tokens of `parts` read as one text (a part may be repeated to weigh more)."""
+        """The vector and content tokens of `parts` read as one text (repeat a part to weigh it more)."""
         tokenizer = self.vectors.tokenizer
-        ids: IdArray = np.fromiter(
-            (i for part in parts for i in tokenizer.ids(part)), dtype=np.intp
-        )
+        ids: IdArray = np.fromiter((i for part in parts for i in tokenizer.ids(part)), dtype=np.intp)
         vector = self.vectors.embed_ids(ids)
         unique = np.unique(ids)
         w = self._weights[unique]
@@ -132,7 +130,9 @@ class SemanticThread:
         # A catch-all thread is judged on its recent discussion: the anchor stands in for nothing.
         self._anchor_is_recent = anchor_is_recent
         dims, k, a = space.dims, space.post_tokens, space.anchor_tokens
-        self.anchor = SemanticPost(np.zeros(dims, np.float32), np.zeros((0, dims), np.float32), np.zeros(0, np.float32))
+        self.anchor = SemanticPost(
+            np.zeros(dims, np.float32), np.zeros((0, dims), np.float32), np.zeros(0, np.float32)
+        )
         self._centroid = np.zeros(dims, dtype=np.float32)
         self._recent = np.zeros((window, dims), dtype=np.float32)
         # Context tokens: the anchor's block, then one block of `k` rows per remembered post (a ring).
@@ -143,7 +143,7 @@ class SemanticThread:
         self._anchor_sims_n = 0
 
     def begin(self, title: str, opening: str) -> None:
-        """Remember the title and opening post (the anchor); the opening post is also the first recent post."""
+        """Remember the title and opening post (the anchor); the opening post is the first recent post."""
         space = self._space
         self.anchor = space.text([title, title, opening], max_tokens=space.anchor_tokens)
         n = self.anchor.n_content

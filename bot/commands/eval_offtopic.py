@@ -28,9 +28,9 @@ from rich.console import Console
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.commands.train_offtopic import FOLDS, JUDGED_MIN_WORDS, Corpora, cross_fit
+from bot.datasets.short_threads import ShortThread, load_short_threads
 from bot.datasets.splice import SplicedThread, fold_of, splice
 from bot.evaluation import BinaryMetrics, binary_metrics, metrics_table, plot_pr_curves
-from bot.datasets.short_threads import ShortThread, load_short_threads
 from classifiers.offtopic import OffTopicDetector
 from classifiers.text import words
 from classifiers.thread import Thread
@@ -242,9 +242,7 @@ def _short_table(console: Console, models: list[Any], by_fold: Any, threshold: f
     rows.append(_row("modassist everyday, test (shipped model)", *_score_short(shipped, test), threshold))
     for style in ("discussion", "question"):
         subset = [t for t in test if t.style == style]
-        rows.append(
-            _row(f"  test, {style} threads", *_score_short(shipped, subset), threshold)
-        )
+        rows.append(_row(f"  test, {style} threads", *_score_short(shipped, subset), threshold))
     old = OffTopicDetector.load(flag_threshold=threshold)
     rows.append(_row("modassist discussion style, test (shipped)", *_score_short(old, test), threshold))
     console.print(metrics_table("(c) off_topic, short everyday threads (lab/short_threads)", rows))

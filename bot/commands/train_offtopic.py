@@ -38,7 +38,6 @@ from bot.datasets.qatarliving import QatarLivingThread, load_qatarliving
 from bot.datasets.short_threads import ShortThread, load_short_threads
 from bot.datasets.splice import DEFAULT_SEED, SplicedThread, fold_of, splice
 from bot.errors import DataError
-from classifiers.offtopic_semantic import SEMANTIC_FEATURE_NAMES
 from classifiers.offtopic import (
     DEFAULT_MODEL_PATH,
     FEATURE_NAMES,
@@ -47,6 +46,7 @@ from classifiers.offtopic import (
     OffTopicModel,
     fit_background,
 )
+from classifiers.offtopic_semantic import SEMANTIC_FEATURE_NAMES
 from classifiers.text import words
 
 FOLDS = 2
@@ -194,9 +194,7 @@ def _calibrated_cut(
     return float(z[order[k - 1]])
 
 
-def _logistic(
-    x: Matrix, y: npt.NDArray[np.int_], c: float = 1.0
-) -> tuple[npt.NDArray[np.float64], float]:
+def _logistic(x: Matrix, y: npt.NDArray[np.int_], c: float = 1.0) -> tuple[npt.NDArray[np.float64], float]:
     """Logistic weights on raw features (scaling folded in) and intercept."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
