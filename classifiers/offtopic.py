@@ -12,10 +12,13 @@ answers. Similarity is measured two ways:
 
 A small logistic combiner, fitted on labelled threads and shipped in the same file, turns these
 measurements into a score in [0, 1]. There is one combiner per thread *style*: "discussion" (debate
-forums: drifting from the thread's subject) and "question" (Q&A boards: not answering the question; it
-also weighs how chatty a reply reads). Posts with only a few words of their own are never flagged on
-their own account: a short reply that quotes an earlier post takes that post's score, any other short
-post has its score capped below the flag threshold.
+forums: drifting from the thread's subject), "question" (Q&A boards: not answering the question; it
+also weighs how chatty a reply reads) and "everyday" (short everyday threads, where the background's
+vocabulary fails: it also weighs meaning measured with static word vectors, `offtopic_semantic`). Posts
+with only a few words of their own are never flagged on their own account: a short reply that quotes an
+earlier post takes that post's score, any other short post has its score capped below the flag
+threshold; in the everyday style, a post or thread with too few words the vectors know to judge is marked
+`confidence: low` and not flagged.
 
 Catch-all threads ("Miscellaneous news", "General discussion") are exempt, held to a higher threshold, or
 (the default) judged against the recent discussion only; there a post that brings many names the recent
@@ -511,14 +514,15 @@ class OffTopicThreadState:
         self._texts: deque[str] = deque(maxlen=detector.window)
         self._opening_text = ""
         # Word-vector measurements only where the style's combiner weighs them (they cost time).
+        space = detector.semantic_space
         self._semantic = (
             SemanticThread(
-                detector.semantic_space,
+                space,
                 window=detector.window,
                 decay=detector.decay if self._recent_only else detector.thread_decay,
                 anchor_is_recent=self._recent_only,
             )
-            if detector.uses_word_vectors
+            if space is not None
             else None
         )
 
@@ -934,7 +938,8 @@ class OffTopicThreadState:
 class OffTopicDetector:
     """Flags posts that leave their thread's subject; implements `classifiers.suite.Detector`.
 
-    `style` picks the combiner: "discussion" (debate forums, the default) or "question" (Q&A boards,
+    `style` picks the combiner: "discussion" (debate forums, the default), "everyday" (short everyday
+    threads: local forums, Discord channels; it weighs word-vector measurements) or "question" (Q&A boards,
     where a reply should answer the opening question). Catch-all threads (title matching one of
     `catch_all_patterns`, or id in `catch_all_thread_ids`) are handled by `catch_all_mode`:
     "exempt" (always 0), "recent" (judged only against the recent discussion, not the opening post) or
@@ -1000,17 +1005,20 @@ class OffTopicDetector:
         self.profile_terms = profile_terms
         self.subject_names = subject_names
         self.max_text_chars = max_text_chars
-        # The word vectors of the semantic measurements (default: the shipped table, loaded once).
-        self.word_vectors = word_vectors if word_vectors is not None else default_word_vectors()
-        self.semantic_space = SemanticSpace(self.word_vectors)
         self._coef = model.coef[self.style_index]
         self._intercept = float(model.intercept[self.style_index])
-        # The word-vector measurements are taken where the combiner weighs them (or when asked: training).
+        # The word-vector measurements are taken where the combiner weighs them (or when asked: training);
+        # only then are the word vectors needed (default: the shipped table, loaded once per process).
         self.uses_word_vectors = (
             bool(np.any(self._coef[_N_BASE:] != 0.0))
             if measure_word_vectors is None
             else measure_word_vectors
         )
+        self.semantic_space: SemanticSpace | None = None
+        if self.uses_word_vectors:
+            self.semantic_space = SemanticSpace(
+                word_vectors if word_vectors is not None else default_word_vectors()
+            )
         self.version = f"offtopic-{FORMAT_VERSION}.{style}+{model.digest}"
 
     @classmethod
@@ -1018,8 +1026,8 @@ class OffTopicDetector:
         cls, path: Path | None = None, *, word_vectors: WordVectors | None = None, **policy: Any
     ) -> OffTopicDetector:
         """The detector with the model at `path` (default: the shipped model), the word vectors (default:
-        the shipped table) and the given policy."""
-        return cls(OffTopicModel.load(path), word_vectors=word_vectors or default_word_vectors(), **policy)
+        the shipped table, loaded only for a style that weighs them) and the given policy."""
+        return cls(OffTopicModel.load(path), word_vectors=word_vectors, **policy)
 
     def use_threshold(self, value: float) -> None:
         """Follow the suite's flag threshold (explanations and the catch-all rescaling depend on it)."""
