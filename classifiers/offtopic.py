@@ -757,7 +757,7 @@ class OffTopicThreadState:
         if not self._recent_only and self._semantic.anchor.n_content < _MIN_ANCHOR_CONTENT:
             return "the title and opening post say too little to tell what the thread is about"
         if observation.semantic.n_content < _MIN_POST_CONTENT:
-            return "the post has no words that tell what it is about"
+            return "the post has too few telling words to judge what it is about"
         return ""
 
     def _apply_rules(self, raw: float, observation: _Observation) -> tuple[float, str]:

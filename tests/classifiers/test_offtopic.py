@@ -433,7 +433,7 @@ def test_the_everyday_style_uses_word_vectors_and_the_others_do_not(everyday: Of
     ("title", "opening", "text", "why"),
     [
         ("hi", "??", FOOTBALL, "title and opening post"),
-        (BUS_TITLE, BUS_THREAD[0], "!!! :) :)", "no words"),
+        (BUS_TITLE, BUS_THREAD[0], "!!! :) :)", "too few telling words"),
     ],
     ids=["empty opening", "post without words"],
 )
