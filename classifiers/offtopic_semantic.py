@@ -90,23 +90,24 @@ class SemanticSpace:
         self.post_tokens = post_tokens
         self.anchor_tokens = anchor_tokens
         self._weights = vectors.weights.astype(np.float32)
-        self._unit = vectors.unit_token_vectors()
+        self._unit, self._lengths = vectors.unit_token_vectors()
         self.dims = vectors.dims
 
     def text(self, parts: Sequence[str], max_tokens: int | None = None) -> SemanticPost:
         """The vector and content tokens of `parts` read as one text (repeat a part to weigh it more)."""
         tokenizer = self.vectors.tokenizer
-        ids: IdArray = np.fromiter((i for part in parts for i in tokenizer.ids(part)), dtype=np.intp)
-        vector = self.vectors.embed_ids(ids)
-        unique = np.unique(ids)
+        ids: IdArray = np.array([i for part in parts for i in tokenizer.ids(part)], dtype=np.intp)
+        rows = self._unit[ids]  # one gather serves the text's vector and its content tokens
+        vector = self._lengths[ids] @ rows
+        norm = float(np.sqrt(vector @ vector))
+        vector = vector / norm if norm > 1e-12 else np.zeros(self.dims, dtype=np.float32)
+        unique, first = np.unique(ids, return_index=True)
         w = self._weights[unique]
-        keep = w > self.min_weight
-        unique, w = unique[keep], w[keep]
+        keep = np.flatnonzero(w > self.min_weight)
         cap = max_tokens or self.post_tokens
-        if len(unique) > cap:
-            top = np.argpartition(-w, cap - 1)[:cap]
-            unique, w = unique[top], w[top]
-        return SemanticPost(vector, self._unit[unique], w)
+        if len(keep) > cap:
+            keep = keep[np.argpartition(-w[keep], cap - 1)[:cap]]
+        return SemanticPost(vector, rows[first[keep]], w[keep])
 
 
 class SemanticThread:

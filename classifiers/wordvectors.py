@@ -215,7 +215,7 @@ class WordVectors:
         # Weights folded into the vectors once: a text's vector is then a plain sum of columns. Stored
         # transposed ([dims, tokens]): numpy gathers and reduces along the last axis several times faster.
         self._weighted_t: FloatArray = np.ascontiguousarray((vectors * weights[:, None]).T, dtype=np.float32)
-        self._unit: FloatArray | None = None
+        self._unit: tuple[FloatArray, FloatArray] | None = None
 
     @property
     def dims(self) -> int:
@@ -247,18 +247,13 @@ class WordVectors:
         vector: FloatArray = self.embed_many([text])[0]
         return vector
 
-    def embed_ids(self, ids: IdArray) -> FloatArray:
-        """The unit vector [dims] of a text given as token ids (zeros when there are none)."""
-        vector: FloatArray = np.take(self._weighted_t, ids, axis=1).sum(axis=1)
-        norm = float(np.sqrt(vector @ vector))
-        return vector / norm if norm > 1e-12 else np.zeros(self.dims, dtype=np.float32)
-
-    def unit_token_vectors(self) -> FloatArray:
-        """Every token's vector scaled to unit length, [tokens, dims] (computed once, then shared)."""
+    def unit_token_vectors(self) -> tuple[FloatArray, FloatArray]:
+        """Every token's weighted vector as a unit row [tokens, dims] and its length [tokens], so that a
+        text's vector is `lengths[ids] @ unit[ids]` before scaling (computed once, then shared)."""
         if self._unit is None:
             table = np.ascontiguousarray(self._weighted_t.T)
-            norms = np.linalg.norm(table, axis=1, keepdims=True)
-            self._unit = table / np.maximum(norms, 1e-12)
+            lengths = np.linalg.norm(table, axis=1)
+            self._unit = (table / np.maximum(lengths, 1e-12)[:, None], lengths.astype(np.float32))
         return self._unit
 
     def embed_many(self, texts: Iterable[str]) -> FloatArray:
