@@ -12,10 +12,13 @@ answers. Similarity is measured two ways:
 
 A small logistic combiner, fitted on labelled threads and shipped in the same file, turns these
 measurements into a score in [0, 1]. There is one combiner per thread *style*: "discussion" (debate
-forums: drifting from the thread's subject) and "question" (Q&A boards: not answering the question; it
-also weighs how chatty a reply reads). Posts with only a few words of their own are never flagged on
-their own account: a short reply that quotes an earlier post takes that post's score, any other short
-post has its score capped below the flag threshold.
+forums: drifting from the thread's subject), "question" (Q&A boards: not answering the question; it
+also weighs how chatty a reply reads) and "everyday" (short everyday threads, where the background's
+vocabulary fails: it also weighs meaning measured with static word vectors, `offtopic_semantic`). Posts
+with only a few words of their own are never flagged on their own account: a short reply that quotes an
+earlier post takes that post's score, any other short post has its score capped below the flag
+threshold; in the everyday style, a post or thread with too few words the vectors know to judge is marked
+`confidence: low` and not flagged.
 
 Catch-all threads ("Miscellaneous news", "General discussion") are exempt, held to a higher threshold, or
 (the default) judged against the recent discussion only; there a post that brings many names the recent
@@ -42,11 +45,19 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from classifiers.offtopic_semantic import (
+    SEMANTIC_FEATURE_NAMES,
+    SemanticPost,
+    SemanticSpace,
+    SemanticThread,
+    default_word_vectors,
+)
 from classifiers.persistence import ModelError, load_model, save_model
 from classifiers.result import Category, Detection, Evidence
 from classifiers.stopwords import ENGLISH_STOP_WORDS
 from classifiers.text import WORD_RE, normalize, own_text
 from classifiers.thread import Post
+from classifiers.wordvectors import WordVectors
 
 __all__ = [
     "CATCH_ALL_MODES",
@@ -65,7 +76,7 @@ __all__ = [
 ]
 
 MODEL_KIND: Final = "modassist.offtopic"
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
 DEFAULT_MODEL_PATH: Final = Path(__file__).resolve().parent / "models" / "offtopic.npz"
 DEFAULT_CATCH_ALL_PATTERNS: Final = (
     r"\bmisc(ellaneous)?\b",
@@ -74,7 +85,7 @@ DEFAULT_CATCH_ALL_PATTERNS: Final = (
     r"\brandom\b",
 )
 CATCH_ALL_MODES: Final = ("exempt", "recent", "threshold")
-STYLES: Final = ("discussion", "question")
+STYLES: Final = ("discussion", "question", "everyday")
 
 FloatArray = npt.NDArray[np.float32]
 Float64Array = npt.NDArray[np.float64]
@@ -82,7 +93,8 @@ Float64Array = npt.NDArray[np.float64]
 # The measurements the combiner weighs, in order. `anchor` = title + opening post; `context` = the
 # recent discussion (fast decay); `thread` = the whole thread (slow decay); `recent` = the closest of
 # the last `window` posts (LSA only: its word-level twin did not help and cost a fifth of the time);
-# `answer` = the post(s) this one quotes.
+# `answer` = the post(s) this one quotes. The `sem_*`/`soft_*` measurements come from the static word
+# vectors (`classifiers.offtopic_semantic`).
 FEATURE_NAMES: Final = (
     "lsa_anchor",
     "lsa_context",
@@ -104,8 +116,10 @@ FEATURE_NAMES: Final = (
     "mean_idf",
     "lsa_anchor_x_terms",
     "tfidf_thread_x_terms",
+    *SEMANTIC_FEATURE_NAMES,
 )
 _N_FEATURES: Final = len(FEATURE_NAMES)
+_N_BASE: Final = _N_FEATURES - len(SEMANTIC_FEATURE_NAMES)  # the measurements before the word vectors
 
 # ---------------------------------------------------------------------------------------------------
 # Words
@@ -414,6 +428,8 @@ class _Observation:
     answered: list[_Remembered]
     known_share: float  # share of the post's distinctive weight on terms the thread already uses
     new_names: list[str]  # names (capitalised words, acronyms) the thread has not used
+    semantic: SemanticPost | None  # None when the combiner does not weigh the word-vector measurements
+    anchor_sim: float  # the post's cosine to the anchor in word-vector space
 
 
 def _unit(v: FloatArray) -> FloatArray:
@@ -432,6 +448,10 @@ _MAX_EVIDENCE: Final = 12
 _SHOWN_NAMES: Final = 4
 _SPELLING_CHARS: Final = 5000  # how much of the opening post is searched for a term's spelling
 _NEXT_NAME: Final = re.compile(r"[ \t]+([A-Z][\w\-]*)")
+# Fewest content tokens (word vectors' weight above 0.3) for a confident judgement.
+_MIN_ANCHOR_CONTENT: Final = 2
+_MIN_POST_CONTENT: Final = 1
+_NO_SEMANTIC: Final = (0.0,) * len(SEMANTIC_FEATURE_NAMES)
 
 
 def _name_phrases(text: str, names: Collection[str]) -> list[str]:
@@ -493,6 +513,18 @@ class OffTopicThreadState:
         self._by_id: dict[str, _Remembered] = {}
         self._texts: deque[str] = deque(maxlen=detector.window)
         self._opening_text = ""
+        # Word-vector measurements only where the style's combiner weighs them (they cost time).
+        space = detector.semantic_space
+        self._semantic = (
+            SemanticThread(
+                space,
+                window=detector.window,
+                decay=detector.decay if self._recent_only else detector.thread_decay,
+                anchor_is_recent=self._recent_only,
+            )
+            if space is not None
+            else None
+        )
 
     # -- public ------------------------------------------------------------------------------------
 
@@ -511,6 +543,12 @@ class OffTopicThreadState:
         details: dict[str, object] = {"raw_score": round(raw, 4), "style": self._d.style}
         if rule:
             details["rule"] = rule
+        doubt = self._too_little_to_judge(observation)
+        if doubt:
+            # Genuinely too little to go on: said so, and never flagged.
+            score = min(score, self._d.short_cap)
+            details["confidence"] = "low"
+            details["confidence_reason"] = doubt
         if self.catch_all:
             details["catch_all"] = self._d.catch_all_mode
         reasons: tuple[str, ...] = ()
@@ -645,6 +683,12 @@ class OffTopicThreadState:
         log_terms = math.log1p(len(vector.weights))
         # Names only matter for the catch-all rule (as a combiner input they added nothing, measured).
         new_names = self._new_names(text, recent_only=True) if self._recent_only else []
+        semantic: SemanticPost | None = None
+        sem_features: tuple[float, ...] = _NO_SEMANTIC
+        anchor_sim = 0.0
+        if self._semantic is not None:
+            semantic = self._semantic.post(text)
+            sem_features, anchor_sim = self._semantic.measure(semantic, len(words))
         features = np.array(
             [
                 lsa_anchor,
@@ -662,11 +706,21 @@ class OffTopicThreadState:
                 total / len(vector.weights) / self._model.oov_idf if vector.weights else 0.0,
                 lsa_anchor * log_terms,
                 tfidf_thread * log_terms,
+                *sem_features,
             ],
             dtype=np.float64,
         )
         return _Observation(
-            features, vector, words, shingles, sum(own.values()), answered, known_share, new_names
+            features,
+            vector,
+            words,
+            shingles,
+            sum(own.values()),
+            answered,
+            known_share,
+            new_names,
+            semantic,
+            anchor_sim,
         )
 
     @staticmethod
@@ -695,6 +749,16 @@ class OffTopicThreadState:
             min(lowered.count("!"), 3) / 3.0,
             float("http" in lowered or "www." in lowered),
         )
+
+    def _too_little_to_judge(self, observation: _Observation) -> str:
+        """Why the thread or the post says too little to judge the post (empty when they say enough)."""
+        if self._semantic is None or observation.semantic is None:
+            return ""
+        if not self._recent_only and self._semantic.anchor.n_content < _MIN_ANCHOR_CONTENT:
+            return "the title and opening post say too little to tell what the thread is about"
+        if observation.semantic.n_content < _MIN_POST_CONTENT:
+            return "the post has too few telling words to judge what it is about"
+        return ""
 
     def _apply_rules(self, raw: float, observation: _Observation) -> tuple[float, str]:
         d = self._d
@@ -730,11 +794,15 @@ class OffTopicThreadState:
         terms = content_terms(words)
         shingles = frozenset(map(hash, zip(*(terms[j:] for j in range(_SHINGLE)), strict=False)))
         self._add_context(_Remembered(post.id, post.author, self._anchor, 0.0), shingles, opening=True)
+        if self._semantic is not None:
+            self._semantic.begin(self.title, post.text)
 
     def _remember(self, post: Post, observation: _Observation, score: float) -> None:
         remembered = _Remembered(post.id, post.author, observation.vector, score)
         self._add_context(remembered, observation.shingles)
         self._texts.append(post.text[: self._d.max_text_chars])
+        if self._semantic is not None and observation.semantic is not None:
+            self._semantic.remember(observation.semantic, observation.anchor_sim)
 
     def _add_context(
         self, remembered: _Remembered, shingles: frozenset[int], *, opening: bool = False
@@ -870,7 +938,8 @@ class OffTopicThreadState:
 class OffTopicDetector:
     """Flags posts that leave their thread's subject; implements `classifiers.suite.Detector`.
 
-    `style` picks the combiner: "discussion" (debate forums, the default) or "question" (Q&A boards,
+    `style` picks the combiner: "discussion" (debate forums, the default), "everyday" (short everyday
+    threads: local forums, Discord channels; it weighs word-vector measurements) or "question" (Q&A boards,
     where a reply should answer the opening question). Catch-all threads (title matching one of
     `catch_all_patterns`, or id in `catch_all_thread_ids`) are handled by `catch_all_mode`:
     "exempt" (always 0), "recent" (judged only against the recent discussion, not the opening post) or
@@ -899,6 +968,8 @@ class OffTopicDetector:
         profile_terms: int = 400,
         subject_names: float = 6.0,
         max_text_chars: int = 20000,
+        word_vectors: WordVectors | None = None,
+        measure_word_vectors: bool | None = None,
     ) -> None:
         if catch_all_mode not in CATCH_ALL_MODES:
             raise ValueError(
@@ -936,12 +1007,27 @@ class OffTopicDetector:
         self.max_text_chars = max_text_chars
         self._coef = model.coef[self.style_index]
         self._intercept = float(model.intercept[self.style_index])
+        # The word-vector measurements are taken where the combiner weighs them (or when asked: training);
+        # only then are the word vectors needed (default: the shipped table, loaded once per process).
+        self.uses_word_vectors = (
+            bool(np.any(self._coef[_N_BASE:] != 0.0))
+            if measure_word_vectors is None
+            else measure_word_vectors
+        )
+        self.semantic_space: SemanticSpace | None = None
+        if self.uses_word_vectors:
+            self.semantic_space = SemanticSpace(
+                word_vectors if word_vectors is not None else default_word_vectors()
+            )
         self.version = f"offtopic-{FORMAT_VERSION}.{style}+{model.digest}"
 
     @classmethod
-    def load(cls, path: Path | None = None, **policy: Any) -> OffTopicDetector:
-        """The detector with the model at `path` (default: the shipped model) and the given policy."""
-        return cls(OffTopicModel.load(path), **policy)
+    def load(
+        cls, path: Path | None = None, *, word_vectors: WordVectors | None = None, **policy: Any
+    ) -> OffTopicDetector:
+        """The detector with the model at `path` (default: the shipped model), the word vectors (default:
+        the shipped table, loaded only for a style that weighs them) and the given policy."""
+        return cls(OffTopicModel.load(path), word_vectors=word_vectors, **policy)
 
     def use_threshold(self, value: float) -> None:
         """Follow the suite's flag threshold (explanations and the catch-all rescaling depend on it)."""

@@ -215,6 +215,7 @@ class WordVectors:
         # Weights folded into the vectors once: a text's vector is then a plain sum of columns. Stored
         # transposed ([dims, tokens]): numpy gathers and reduces along the last axis several times faster.
         self._weighted_t: FloatArray = np.ascontiguousarray((vectors * weights[:, None]).T, dtype=np.float32)
+        self._unit: tuple[FloatArray, FloatArray] | None = None
 
     @property
     def dims(self) -> int:
@@ -245,6 +246,15 @@ class WordVectors:
         """The unit vector [dims] of `text` (zeros when it has no known token)."""
         vector: FloatArray = self.embed_many([text])[0]
         return vector
+
+    def unit_token_vectors(self) -> tuple[FloatArray, FloatArray]:
+        """Every token's weighted vector as a unit row [tokens, dims] and its length [tokens], so that a
+        text's vector is `lengths[ids] @ unit[ids]` before scaling (computed once, then shared)."""
+        if self._unit is None:
+            table = np.ascontiguousarray(self._weighted_t.T)
+            lengths = np.linalg.norm(table, axis=1)
+            self._unit = (table / np.maximum(lengths, 1e-12)[:, None], lengths.astype(np.float32))
+        return self._unit
 
     def embed_many(self, texts: Iterable[str]) -> FloatArray:
         """Unit vectors [n, dims], one row per text (zeros for a text with no known token)."""

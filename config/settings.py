@@ -41,7 +41,8 @@ class OffTopicSettings(BaseModel):
 
     # "discussion": debate forums (the default); "question": Q&A boards, where a reply should answer the
     # opening question. The style is not detected; set it for the forum you watch.
-    style: Literal["discussion", "question"] = "discussion"
+    # "everyday": short everyday threads (local forums, Discord channels: buses, football, hobbies).
+    style: Literal["discussion", "question", "everyday"] = "discussion"
 
 
 class ModelPaths(BaseModel):

@@ -10,7 +10,10 @@ scored by a model that saw it:
   threads of the other fold only (host threads and donor threads alike);
 - the *discussion* combiner is fitted on spliced 4forums threads (exact labels, `bot.datasets.splice`);
 - the *question* combiner is fitted on Qatar Living replies (Bad versus Good and Potential; Dialogue
-  replies are context, not rows).
+  replies are context, not rows);
+- the *everyday* combiner is fitted on our short everyday threads (`lab/short_threads`, the dev split only,
+  both styles; folds by the same hash of the thread id). It alone weighs the word-vector measurements
+  (`classifiers.offtopic_semantic`); the corpus combiners keep the measurements before them.
 
 For the evaluation of fold f, combiners are fitted on fold 1-f only. The shipped model's background is
 fitted on everything, its combiners on both folds' cross-fitted measurements (each fold measured as an
@@ -32,6 +35,7 @@ import numpy.typing as npt
 
 from bot.datasets.iac import IacThread, load_iac
 from bot.datasets.qatarliving import QatarLivingThread, load_qatarliving
+from bot.datasets.short_threads import ShortThread, load_short_threads
 from bot.datasets.splice import DEFAULT_SEED, SplicedThread, fold_of, splice
 from bot.errors import DataError
 from classifiers.offtopic import (
@@ -42,6 +46,7 @@ from classifiers.offtopic import (
     OffTopicModel,
     fit_background,
 )
+from classifiers.offtopic_semantic import SEMANTIC_FEATURE_NAMES
 from classifiers.text import words
 
 FOLDS = 2
@@ -52,7 +57,10 @@ N_COMPONENTS = 128
 # The combiners' intercepts are moved so that, on their training rows, flags at the default threshold
 # reach this precision.
 FLAG_THRESHOLD = 0.7
-TARGET_PRECISION = {"discussion": 0.93, "question": 0.8}
+TARGET_PRECISION = {"discussion": 0.93, "question": 0.8, "everyday": 0.9}
+EVERYDAY_C = 0.1  # chosen on the short dev threads, cross-fitted (0.05-0.3 within 0.005 ROC-AUC)
+EVERYDAY_MIN_FLAGS = 5
+N_BASE = len(FEATURE_NAMES) - len(SEMANTIC_FEATURE_NAMES)
 MIN_JUDGED = 20  # fewest flags the precision target is set on, so the fewest judged rows a combiner needs
 QUESTION_LABELS = {"Bad": 1, "Good": 0, "Potential": 0}
 
@@ -66,11 +74,17 @@ class Corpora:
     political: list[IacThread]
     nonpolitical: list[IacThread]
     qatarliving: list[QatarLivingThread]
+    short: list[ShortThread]  # the dev split of our short everyday threads
 
     @classmethod
     def load(cls, data_dir: Path) -> Corpora:
-        """Read the 4forums and Qatar Living development threads."""
-        return cls(load_iac(data_dir), load_iac(data_dir, political=False), load_qatarliving(data_dir))
+        """Read the 4forums and Qatar Living development threads and the short threads' dev split."""
+        return cls(
+            load_iac(data_dir),
+            load_iac(data_dir, political=False),
+            load_qatarliving(data_dir),
+            load_short_threads(split="dev"),
+        )
 
     def background_texts(self, exclude_fold: int | None = None) -> list[str]:
         """Every post of every thread outside `exclude_fold` (None: all threads)."""
@@ -93,6 +107,10 @@ class Corpora:
     def questions(self, fold: int) -> list[QatarLivingThread]:
         """The fold's Qatar Living threads."""
         return [q for q in self.qatarliving if fold_of(q.thread.id, FOLDS) == fold]
+
+    def short_threads(self, fold: int) -> list[ShortThread]:
+        """The fold's short dev threads."""
+        return [t for t in self.short if fold_of(t.thread.id, FOLDS) == fold]
 
 
 @dataclass(frozen=True)
@@ -130,6 +148,22 @@ def measure_spliced(detector: OffTopicDetector, threads: Sequence[SplicedThread]
     return Measured(np.array(rows), np.array(labels), np.array(sizes))
 
 
+def measure_short(detector: OffTopicDetector, threads: Sequence[ShortThread]) -> Measured:
+    """Measure every reply of the short threads; label 1 = off-topic."""
+    rows: list[Matrix] = []
+    labels: list[int] = []
+    sizes: list[int] = []
+    for t in threads:
+        state = detector.begin_thread(t.thread.id, t.thread.title)
+        for post in t.thread.posts:
+            features = state.measure(post)
+            if features is not None:
+                rows.append(features)
+                labels.append(int(post.id in t.off_topic))
+                sizes.append(len(words(post.text)))
+    return Measured(np.array(rows), np.array(labels), np.array(sizes))
+
+
 def measure_questions(detector: OffTopicDetector, threads: Sequence[QatarLivingThread]) -> Measured:
     """Measure every reply; label 1 = Bad, 0 = Good or Potential; other replies are context only."""
     rows: list[Matrix] = []
@@ -160,35 +194,54 @@ def _calibrated_cut(
     return float(z[order[k - 1]])
 
 
-def fit_combiner(data: Measured, style: str) -> tuple[npt.NDArray[np.float64], float]:
-    """Logistic weights on raw features (scaling folded in); intercept moved to the precision target."""
+def _logistic(x: Matrix, y: npt.NDArray[np.int_], c: float = 1.0) -> tuple[npt.NDArray[np.float64], float]:
+    """Logistic weights on raw features (scaling folded in) and intercept."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    columns = list(range(len(FEATURE_NAMES)))
-    keep = (
-        data.n_words >= JUDGED_MIN_WORDS if style == "discussion" else np.ones(len(data.labels), dtype=bool)
-    )
-    x = data.features[keep][:, columns]
-    y = data.labels[keep]
-    if len(y) < MIN_JUDGED or y.min() == y.max():
-        raise DataError(
-            f"the {style} combiner needs at least {MIN_JUDGED} judged replies of both kinds, got "
-            f"{int(y.sum())} off-topic and {int(len(y) - y.sum())} on-topic; "
-            "is --data-dir the shared data folder?"
-        )
-    pipeline = Pipeline([("scale", StandardScaler()), ("lr", LogisticRegression(C=1.0, max_iter=5000))]).fit(
+    pipeline = Pipeline([("scale", StandardScaler()), ("lr", LogisticRegression(C=c, max_iter=5000))]).fit(
         x, y
     )
     scaler = pipeline.named_steps["scale"]
     lr = pipeline.named_steps["lr"]
-    raw = lr.coef_[0] / scaler.scale_
-    intercept = float(lr.intercept_[0] - raw @ scaler.mean_)
+    coef = lr.coef_[0] / scaler.scale_
+    return coef, float(lr.intercept_[0] - coef @ scaler.mean_)
+
+
+def _check_rows(y: npt.NDArray[np.int_], style: str, fewest: int) -> None:
+    if len(y) < fewest or y.min() == y.max():
+        raise DataError(
+            f"the {style} combiner needs at least {fewest} judged replies of both kinds, got "
+            f"{int(y.sum())} off-topic and {int(len(y) - y.sum())} on-topic; "
+            "is --data-dir the shared data folder?"
+        )
+
+
+def fit_combiner(data: Measured, style: str) -> tuple[npt.NDArray[np.float64], float]:
+    """The corpus styles' combiner: the measurements before the word vectors only (those gained nothing
+    measurable on the corpora and cost time); intercept moved to the precision target."""
+    keep = (
+        data.n_words >= JUDGED_MIN_WORDS if style == "discussion" else np.ones(len(data.labels), dtype=bool)
+    )
+    x = data.features[keep][:, :N_BASE]
+    y = data.labels[keep]
+    _check_rows(y, style, MIN_JUDGED)
+    raw, intercept = _logistic(x, y)
     coef = np.zeros(len(FEATURE_NAMES))
-    coef[columns] = raw
-    z = x @ raw + intercept
-    cut = _calibrated_cut(z, y, TARGET_PRECISION[style])
+    coef[:N_BASE] = raw
+    cut = _calibrated_cut(x @ raw + intercept, y, TARGET_PRECISION[style])
+    intercept += math.log(FLAG_THRESHOLD / (1 - FLAG_THRESHOLD)) - cut
+    return coef, intercept
+
+
+def fit_everyday(data: Measured) -> tuple[npt.NDArray[np.float64], float]:
+    """The everyday combiner, on short-thread rows: every measurement, stronger regularisation (few rows),
+    intercept moved to its precision target."""
+    _check_rows(data.labels, "everyday", EVERYDAY_MIN_FLAGS)
+    coef, intercept = _logistic(data.features, data.labels, EVERYDAY_C)
+    z = data.features @ coef + intercept
+    cut = _calibrated_cut(z, data.labels, TARGET_PRECISION["everyday"], min_flags=EVERYDAY_MIN_FLAGS)
     intercept += math.log(FLAG_THRESHOLD / (1 - FLAG_THRESHOLD)) - cut
     return coef, intercept
 
@@ -208,6 +261,7 @@ class CrossFit:
     models: list[OffTopicModel]
     discussion: list[Measured]  # fold f's spliced replies, measured with the background that excludes f
     questions: list[Measured]  # fold f's Qatar Living replies, measured likewise
+    short: list[Measured]  # fold f's short dev threads, measured in the everyday style, likewise
 
 
 def cross_fit(corpora: Corpora, *, log: bool = False) -> CrossFit:
@@ -226,15 +280,24 @@ def cross_fit(corpora: Corpora, *, log: bool = False) -> CrossFit:
         measure_questions(OffTopicDetector(backgrounds[f], style="question"), corpora.questions(f))
         for f in range(FOLDS)
     ]
+    # The combiners are zero until fitted, so the everyday detector is told to measure the word vectors.
+    short = [
+        measure_short(
+            OffTopicDetector(backgrounds[f], style="everyday", measure_word_vectors=True),
+            corpora.short_threads(f),
+        )
+        for f in range(FOLDS)
+    ]
     models = []
     for f in range(FOLDS):
         other = 1 - f
         combiners = {
             "discussion": fit_combiner(discussion[other], "discussion"),
             "question": fit_combiner(questions[other], "question"),
+            "everyday": fit_everyday(short[other]),
         }
         models.append(_combined(backgrounds[f], combiners))
-    return CrossFit(models, discussion, questions)
+    return CrossFit(models, discussion, questions, short)
 
 
 def build_model(corpora: Corpora, cross: CrossFit | None = None, *, log: bool = False) -> OffTopicModel:
@@ -244,6 +307,7 @@ def build_model(corpora: Corpora, cross: CrossFit | None = None, *, log: bool = 
     combiners = {
         "discussion": fit_combiner(Measured.concat(cross.discussion), "discussion"),
         "question": fit_combiner(Measured.concat(cross.questions), "question"),
+        "everyday": fit_everyday(Measured.concat(cross.short)),
     }
     return _combined(
         background,
@@ -253,10 +317,12 @@ def build_model(corpora: Corpora, cross: CrossFit | None = None, *, log: bool = 
             "on spliced threads",
             "SemEval-2015 task 3 Qatar Living dev threads: background; question combiner "
             "(Bad vs Good/Potential)",
+            "lab/short_threads dev split (both styles): everyday combiner",
         ],
         n_components=N_COMPONENTS,
         judged_min_words=JUDGED_MIN_WORDS,
         target_precision=TARGET_PRECISION,
+        everyday_c=EVERYDAY_C,
         flag_threshold=FLAG_THRESHOLD,
         splice_seed=DEFAULT_SEED,
     )

@@ -223,9 +223,9 @@ def test_memory_per_thread_stays_bounded(detector: OffTopicDetector) -> None:
 
 
 def test_the_version_names_the_style_and_the_weights(detector: OffTopicDetector) -> None:
-    assert detector.version.startswith("offtopic-1.discussion+")
+    assert detector.version.startswith("offtopic-2.discussion+")
     question = OffTopicDetector(detector.model, style="question")
-    assert question.version.startswith("offtopic-1.question+")
+    assert question.version.startswith("offtopic-2.question+")
     assert question.version.split("+")[1] == detector.version.split("+")[1]
 
 
@@ -241,14 +241,14 @@ def tiny_model() -> OffTopicModel:
 
 def test_a_model_round_trips_through_a_file_without_pickle(tiny_model: OffTopicModel, tmp_path: Path) -> None:
     path = tmp_path / "offtopic.npz"
-    tiny_model.with_combiners(np.ones((2, tiny_model.coef.shape[1])), [0.5, -0.5]).save(path)
+    tiny_model.with_combiners(np.ones((3, tiny_model.coef.shape[1])), [0.5, -0.5, 0.1]).save(path)
     with np.load(path, allow_pickle=False) as archive:  # plain arrays only
         assert all(archive[name].dtype != object for name in archive.files)
     loaded = OffTopicModel.load(path)
     assert loaded.terms == tiny_model.terms
     np.testing.assert_allclose(loaded.idf, tiny_model.idf)
     np.testing.assert_allclose(loaded.components, tiny_model.components, atol=1e-3)  # stored as float16
-    np.testing.assert_array_equal(loaded.intercept, [0.5, -0.5])
+    np.testing.assert_array_equal(loaded.intercept, [0.5, -0.5, 0.1])
     state = OffTopicDetector(loaded).begin_thread("t", TITLE)
     assert [0.0 <= state.review(p).score <= 1.0 for p in posts_of(THREAD)] == [True] * len(THREAD)
 
@@ -278,7 +278,7 @@ def test_a_broken_or_foreign_model_file_is_a_model_error(tmp_path: Path, damage:
 
 def test_the_shipped_model_loads_through_safe_persistence() -> None:
     model = OffTopicModel.load()
-    assert model.meta["styles"] == ["discussion", "question"]
+    assert model.meta["styles"] == ["discussion", "question", "everyday"]
     assert len(model.terms) > 1000
     assert model.components.shape == (len(model.terms), model.meta["n_components"])
 
@@ -371,3 +371,76 @@ def test_the_stop_words_are_scikit_learns_and_scoring_does_not_import_it() -> No
     probe = f"import sys, {modules}; print('sklearn' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Short everyday threads (style "everyday": word-vector measurements, combiner fitted on short threads)
+
+BUS_TITLE = "Route 42 buses late every morning?"
+BUS_THREAD = [
+    "Is it just me or has the 42 into town been late every single morning this week? Waited 25 minutes at "
+    "the stop by the library on Tuesday and the timetable said every 10.",
+    "Same on my side of town, the bus came two at once and both were packed.",
+    "They changed the timetable in September, the early ones now start from the depot later.",
+    "I emailed the bus company and they blamed the roadworks on the high street",
+    "the app said 3 mins for ages and then the bus just vanished from the map",
+]
+FOOTBALL = (
+    "What a match on Saturday! Our striker scored twice in the second half and the keeper saved a penalty "
+    "in injury time, the league title is ours if we win the derby next week."
+)
+SAME_HERE = "same here, the 42 is always late"
+DRIFT_TITLE = "Best beans for a home espresso machine?"
+DRIFT_THREAD = [
+    "Just got my first espresso machine and the supermarket beans taste sour and thin. What do you buy?",
+    "Get freshly roasted beans, anything roasted in the last month. Supermarket bags are stale.",
+    "There's a small roaster in the old market hall that sells bags roasted that week, really good.",
+    "Oh I know that roaster, they're opening a little cafe next to the market hall next month",
+]
+DRIFT_REPLY = "a cafe by the market hall would be great, I'd pop in for a flat white on Saturdays"
+
+
+@pytest.fixture(scope="module")
+def everyday() -> OffTopicDetector:
+    """The shipped model in the everyday style."""
+    return OffTopicDetector.load(style="everyday")
+
+
+@pytest.mark.parametrize(
+    ("title", "thread", "text", "flagged"),
+    [
+        (BUS_TITLE, BUS_THREAD, FOOTBALL, True),
+        (BUS_TITLE, BUS_THREAD, SAME_HERE, False),
+        (DRIFT_TITLE, DRIFT_THREAD, DRIFT_REPLY, False),
+    ],
+    ids=["football post in a bus thread", "short on-topic reply", "gradual legitimate drift"],
+)
+def test_everyday_style_flags_a_change_of_subject_in_a_short_thread(
+    everyday: OffTopicDetector, title: str, thread: list[str], text: str, flagged: bool
+) -> None:
+    result = judge(everyday, title, thread, Post(id="x", text=text, author="late"))
+    assert (result.score >= everyday.flag_threshold) is flagged
+    if flagged:
+        assert result.reasons
+
+
+def test_the_everyday_style_uses_word_vectors_and_the_others_do_not(everyday: OffTopicDetector) -> None:
+    assert everyday.uses_word_vectors
+    assert not OffTopicDetector.load().uses_word_vectors
+
+
+@pytest.mark.parametrize(
+    ("title", "opening", "text", "why"),
+    [
+        ("hi", "??", FOOTBALL, "title and opening post"),
+        (BUS_TITLE, BUS_THREAD[0], "!!! :) :)", "too few telling words"),
+    ],
+    ids=["empty opening", "post without words"],
+)
+def test_too_little_to_judge_is_marked_low_confidence_and_not_flagged(
+    everyday: OffTopicDetector, title: str, opening: str, text: str, why: str
+) -> None:
+    result = judge(everyday, title, [opening], Post(id="x", text=text, author="late"))
+    assert result.details["confidence"] == "low"
+    assert why in str(result.details["confidence_reason"])
+    assert result.score < everyday.flag_threshold
