@@ -206,21 +206,17 @@ def make_weights(kind: str, vocab: list[str], data: Path, limit: int) -> tuple[A
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Build the table and write it (see the module docstring)."""
-    parser = argparse.ArgumentParser(description="Distil all-MiniLM-L6-v2 into static token vectors.")
-    parser.add_argument("--dims", type=int, default=128)
-    parser.add_argument("--weights", choices=("zipf", "corpus", "idf"), default="corpus")
-    parser.add_argument("--dtype", choices=("float16", "int8"), default="int8")
-    parser.add_argument("--data-dir", type=Path, default=DATA)
-    parser.add_argument(
-        "--limit", type=int, default=20_000, help="corpus posts counted for --weights corpus/idf"
-    )
-    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH)
-    args = parser.parse_args(argv)
+SINGLE_TOKEN_METHOD = (
+    "model2vec-style distillation: each WordPiece token encoded alone as [CLS] t [SEP], "
+    "mean-pooled over the 3 positions and L2-normalised, then PCA (centred) fitted on those vectors"
+)
+
+
+def write_table(
+    raw: Array, vocab: list[str], args: argparse.Namespace, method: str, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Steps 2-4 on token vectors `raw` [V, H]: PCA, weights, arrays, metadata; writes `args.out`."""
     directory = model_dir()
-    vocab = load_vocab(directory)
-    raw = cached_token_embeddings(vocab)
     keep = np.array([not skipped(t) for t in vocab])
     vectors, mean, components = pca(raw, keep, args.dims)
     explained = float((vectors[keep] ** 2).sum() / ((raw[keep] - mean) ** 2).sum())
@@ -232,10 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         "source_model": SOURCE,
         "source_sha256": hashlib.sha256((directory / "model.safetensors").read_bytes()).hexdigest(),
         "licence": "Apache-2.0 (the model all-MiniLM-L6-v2; this table is derived from its weights)",
-        "method": (
-            "model2vec-style distillation: each WordPiece token encoded alone as [CLS] t [SEP], "
-            "mean-pooled over the 3 positions and L2-normalised, then PCA (centred) fitted on those vectors"
-        ),
+        "method": method,
+        **(extra or {}),
         "dims": args.dims,
         "pca_explained_variance": round(explained, 4),
         "vectors_dtype": args.dtype,
@@ -247,6 +241,28 @@ def main(argv: list[str] | None = None) -> int:
     save_model(args.out, MODEL_KIND, arrays, meta)
     print(json.dumps(meta, indent=1))
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)")
+    return meta
+
+
+def table_parser(description: str) -> argparse.ArgumentParser:
+    """The options shared by the single-token and the contextual builds."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--dims", type=int, default=128)
+    parser.add_argument("--weights", choices=("zipf", "corpus", "idf"), default="corpus")
+    parser.add_argument("--dtype", choices=("float16", "int8"), default="int8")
+    parser.add_argument("--data-dir", type=Path, default=DATA)
+    parser.add_argument(
+        "--limit", type=int, default=20_000, help="corpus posts counted for --weights corpus/idf"
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_PATH)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build the single-token table and write it (see the module docstring)."""
+    args = table_parser("Distil all-MiniLM-L6-v2 into static token vectors.").parse_args(argv)
+    vocab = load_vocab(model_dir())
+    write_table(cached_token_embeddings(vocab), vocab, args, SINGLE_TOKEN_METHOD)
     return 0
 
 

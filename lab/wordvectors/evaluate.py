@@ -1,7 +1,8 @@
 """Measure the static word vectors: variants of the table, speed, and off-topic separation.
 
-Run from the worktree root with any venv that has numpy (the lab venv also gives `--fidelity`):
-    python -m lab.wordvectors.evaluate [--variants] [--speed] [--fidelity] [--short-threads FILE]
+Run from the worktree root with any venv that has numpy (the lab venv also gives `--teacher`):
+    python -m lab.wordvectors.evaluate [--variants] [--speed] [--teacher] [--short-threads FILE]
+    python -m lab.wordvectors.evaluate --compare TABLE.npz OTHER.npz   # two tables, their blend, soft overlap
 All figures are ROC-AUC of cosine(reply, title + opening post), with off-topic as the negative class
 (a higher cosine should mean on-topic), unless said otherwise.
 """
@@ -16,6 +17,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,10 +27,10 @@ from lab.wordvectors import build
 from lab.wordvectors.threads import THREADS
 
 Pairs = tuple[list[str], list[str], list[int]]  # anchors, replies, 1 = on topic
-SHORT_THREADS = Path("/work/wt-short/lab/short_threads/threads.jsonl")
+SHORT_THREADS = Path(__file__).resolve().parents[1] / "short_threads" / "threads.jsonl"
 
 
-def auc(scores: Sequence[float], labels: Sequence[int]) -> float:
+def auc(scores: Sequence[float] | npt.NDArray[Any], labels: Sequence[int] | npt.NDArray[Any]) -> float:
     """ROC-AUC by ranks (ties get their mean rank)."""
     s, y = np.asarray(scores, dtype=np.float64), np.asarray(labels)
     order = s.argsort(kind="mergesort")
@@ -48,7 +50,8 @@ def auc(scores: Sequence[float], labels: Sequence[int]) -> float:
 def cosines(wv: WordVectors, pairs: Pairs) -> npt.NDArray[np.float32]:
     """cosine(anchor, reply) for each pair."""
     anchors, replies, _ = pairs
-    return np.einsum("ij,ij->i", wv.embed_many(anchors), wv.embed_many(replies))
+    sims: npt.NDArray[np.float32] = np.einsum("ij,ij->i", wv.embed_many(anchors), wv.embed_many(replies))
+    return sims
 
 
 def hand_pairs() -> Pairs:
@@ -79,7 +82,7 @@ def qatar_pairs(data: Path) -> Pairs:
 
 def iac_pairs(data: Path, seed: int = 1) -> Pairs:
     """IAC 4forums: each thread's own replies against as many replies drawn from other threads."""
-    threads = []
+    threads: list[dict[str, Any]] = []
     for name in ("threads_political_sample_dev.jsonl", "threads_nonpolitical_pool_dev.jsonl"):
         with (data / "iac_4forums" / name).open(encoding="utf-8") as fh:
             threads.extend(json.loads(line) for line in fh)
@@ -175,9 +178,84 @@ def compare_variants(sets: dict[str, Pairs], data: Path) -> None:
         print(f"{name:48s} " + " ".join(f"{a:10.4f}" for a in row), flush=True)
 
 
+Embed = Callable[[list[str]], npt.NDArray[np.float32]]
+
+
+def blend(a: WordVectors, b: WordVectors) -> Embed:
+    """Text vectors whose cosine is the mean of the two tables' cosines (unit vectors joined / sqrt 2)."""
+
+    def embed(texts: list[str]) -> npt.NDArray[np.float32]:
+        joined = np.concatenate([a.embed_many(texts), b.embed_many(texts)], axis=1) / np.sqrt(2.0)
+        out: npt.NDArray[np.float32] = joined.astype(np.float32)
+        return out
+
+    return embed
+
+
+def token_table(path: Path) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """The table's token vectors scaled to unit length (zero rows stay zero) and its weights."""
+    with np.load(path, allow_pickle=False) as z:
+        vectors = z["vectors"].astype(np.float32)
+        if "scales" in z:
+            vectors *= z["scales"].astype(np.float32)[:, None]
+        weights = z["weights"].astype(np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms > 0, norms, 1.0), weights
+
+
+def soft_overlap_scores(path: Path, short: Path, min_weight: float = 0.3) -> tuple[list[float], list[int]]:
+    """Dev split: per post token of weight > min_weight, its best cosine to the (weight > min_weight)
+    tokens of the title, opening post and earlier posts; the weight-averaged best cosines (0 if none)."""
+    vectors, weights = token_table(path)
+    tokenizer = WordVectors.load(path).tokenizer
+    scores, labels = [], []
+    with short.open(encoding="utf-8") as fh:
+        threads = [t for t in map(json.loads, fh) if t.get("split") == "dev"]
+    for t in threads:
+        context = [
+            i for i in tokenizer.ids(f"{t['title']}\n{t['posts'][0]['text']}") if weights[i] > min_weight
+        ]
+        for p in t["posts"][1:]:
+            own = [i for i in tokenizer.ids(p["text"]) if weights[i] > min_weight]
+            if own and context:
+                best = (vectors[own] @ vectors[context].T).max(axis=1)
+                scores.append(float((best * weights[own]).sum() / weights[own].sum()))
+            else:
+                scores.append(0.0)
+            labels.append(0 if p["off_topic"] else 1)
+            context += own
+    return scores, labels
+
+
+def compare_tables(paths: list[Path], sets: dict[str, Pairs], short: Path) -> None:
+    """Plain cosine AUC per set for each table and the 50/50 blend of the first two; soft overlap on dev."""
+    tables = [WordVectors.load(p) for p in paths]
+    embeds: dict[str, Embed] = {p.name: wv.embed_many for p, wv in zip(paths, tables, strict=True)}
+    if len(tables) >= 2:
+        embeds["blend 50/50"] = blend(tables[0], tables[1])
+    print(f"{'table':28s} " + " ".join(f"{n:>10s}" for n in sets) + f" {'soft-ovl':>10s}")
+    soft = {p.name: soft_overlap_scores(p, short) for p in paths} if short.is_file() else {}
+    if len(soft) >= 2:
+        (sa, y), (sb, _) = soft[paths[0].name], soft[paths[1].name]
+        soft["blend 50/50"] = ([(x + z) / 2 for x, z in zip(sa, sb, strict=True)], y)
+    for name, embed in embeds.items():
+        row = []
+        for anchors, replies, labels in sets.values():
+            sims = np.einsum("ij,ij->i", embed(anchors), embed(replies))
+            row.append(auc(sims, labels))
+        if name in soft:
+            row.append(auc(*soft[name]))
+        print(f"{name:28s} " + " ".join(f"{a:10.4f}" for a in row), flush=True)
+    if short.is_file():
+        for name, embed in embeds.items():
+            print(f"short threads, dev split, {name}:")
+            short_thread_details(short, embed)
+
+
 def speed(wv: WordVectors, texts: list[str], repeats: int = 3) -> tuple[float, float]:
     """Median posts per second of embed_many on `texts`: with an empty word cache, and a warm one."""
-    cold, warm = [], []
+    cold: list[float] = []
+    warm: list[float] = []
     for _ in range(repeats):
         wv.tokenizer._cache.clear()
         for rates in (cold, warm):
@@ -196,12 +274,18 @@ def main() -> None:
     parser.add_argument("--speed", action="store_true")
     parser.add_argument("--teacher", action="store_true", help="also the full model (lab venv only)")
     parser.add_argument("--short-threads", type=Path, default=SHORT_THREADS)
+    parser.add_argument(
+        "--compare", type=Path, nargs="+", help="tables to compare (and the blend of the first two)"
+    )
     args = parser.parse_args()
     sets = {"hand": hand_pairs(), "qatar": qatar_pairs(args.data_dir), "iac": iac_pairs(args.data_dir)}
     if args.short_threads.is_file():
         sets["short-dev"] = short_thread_pairs(args.short_threads)
     if args.variants:
         compare_variants(sets, args.data_dir)
+        return
+    if args.compare:
+        compare_tables(args.compare, sets, args.short_threads)
         return
     wv = WordVectors.load(args.model)
     for name, pairs in sets.items():
