@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,8 +23,9 @@ from bot.service import ModerationService
 from bot.store import Store
 from bot.textsafety import BIDI_CONTROLS, clean_line, clean_text
 from classifiers.thread import Post, Thread
-from tests.bot.cli_runner import ROOT, modassist
+from tests.bot.cli_runner import modassist
 from tests.e2e.doubles import make_suite
+from tests.e2e.processes import run_env, spawn
 
 # A screen clear, a window title (OSC 0, ended by BEL), an OSC 8 hyperlink, a C1 CSI and bidi overrides.
 EVIL_AUTHOR = "evil\x1b[2J\x1b]0;pwned\x07\u202enimda"
@@ -188,28 +187,17 @@ async def test_console_alerts_and_log_lines_of_modassist_run_are_cleaned(
     database = tmp_path / "modassist.db"
     await _seed(database)
     forum_url, polled_twice = hostile_forum
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODASSIST_")}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        COLUMNS="250",
-        MODASSIST_DATABASE=str(database),
-        MODASSIST_ALERTS__POLL_INTERVAL_SECONDS="0.1",
-        MODASSIST_BOT__FETCH_PRIVATE_ADDRESSES="true",  # the hostile forum is on 127.0.0.1
-        MODASSIST_WATCH__FORUM__THREADS=json.dumps([forum_url]),
-        MODASSIST_WATCH__FORUM__MIN_INTERVAL_SECONDS="0.01",
-        MODASSIST_WATCH__FORUM__BACKOFF_MIN_SECONDS="0.05",
-        MODASSIST_WATCH__FORUM__BACKOFF_MAX_SECONDS="0.2",
+    env = run_env(
+        database=str(database),
+        alerts__poll_interval_seconds="0.1",
+        bot__fetch_private_addresses="true",  # the hostile forum is on 127.0.0.1
+        watch__forum__threads=json.dumps([forum_url]),
+        watch__forum__min_interval_seconds="0.01",
+        watch__forum__backoff_min_seconds="0.05",
+        watch__forum__backoff_max_seconds="0.2",
     )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=tmp_path,  # no .env from the repository
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    env["COLUMNS"] = "250"
+    process = await spawn("bot.cli", "run", cwd=tmp_path, env=env)
     assert process.stdout is not None
     seen = b""
     async with asyncio.timeout(60):

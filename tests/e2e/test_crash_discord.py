@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import re
 import signal
 import sqlite3
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import closing
@@ -25,9 +23,9 @@ from pathlib import Path
 import pytest
 
 from tests.bot.watch_doubles import eventually
-from tests.fakes.discord_server import TOKEN, FakeDiscord
+from tests.e2e.processes import discord_settings, run_env, spawn
+from tests.fakes.discord_server import FakeDiscord
 
-ROOT = Path(__file__).resolve().parents[2]
 POSTS = 1000
 THREADS = 40
 KILLS = 15
@@ -52,29 +50,15 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 
 async def start(fake: FakeDiscord, db: Path, export: Path) -> asyncio.subprocess.Process:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODASSIST_")}
-    env |= {
-        "PYTHONPATH": str(ROOT),
-        "MODASSIST_DATABASE": str(db),
-        "MODASSIST_DISCORD_TOKEN": TOKEN,
-        "MODASSIST_DISCORD_API_BASE": fake.api_base,
-        "MODASSIST_DISCORD_GATEWAY_URL": fake.gateway_url,
-        "MODASSIST_GUILD_IDS": json.dumps([fake.GUILD_ID]),
-        "MODASSIST_MOD_CHANNEL_ID": str(fake.MOD_CHANNEL_ID),
-        "MODASSIST_BOT__GUILD_READY_TIMEOUT_SECONDS": "0.05",
-        "MODASSIST_ALERTS__POLL_INTERVAL_SECONDS": "0.05",
-        "MODASSIST_WATCH__JSONL__PATHS": json.dumps([str(export)]),
-        "MODASSIST_WATCH__JSONL__POLL_SECONDS": "0.05",
-    }
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.e2e.run_worker",
-        cwd=db.parent,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+    env = run_env(
+        database=str(db),
+        alerts__poll_interval_seconds="0.05",
+        watch__jsonl__paths=json.dumps([str(export)]),
+        watch__jsonl__poll_seconds="0.05",
+        **discord_settings(fake),
     )
+    devnull = asyncio.subprocess.DEVNULL
+    return await spawn("tests.e2e.run_worker", cwd=db.parent, env=env, stdout=devnull, stderr=devnull)
 
 
 def db_rows(db: Path, sql: str) -> list[tuple[object, ...]]:

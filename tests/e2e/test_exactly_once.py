@@ -7,7 +7,6 @@ The console cannot look back: there an alert cut off by a crash is printed again
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
 import sqlite3
@@ -18,12 +17,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.store import AlertRecord, Store
+from tests.e2e import processes
 from tests.e2e.conftest import StartRuntime, eventually
 from tests.e2e.doubles import make_thread
+from tests.e2e.processes import discord_settings
 from tests.e2e.test_discord_run import outbox, seed
-from tests.fakes.discord_server import TOKEN, FakeDiscord
+from tests.fakes.discord_server import FakeDiscord
 
-ROOT = Path(__file__).resolve().parents[2]
 MESSAGES = r"/channels/\d+/messages"
 _SCRIPT = Path(sys.executable).with_name("modassist")
 # The installed console script, as a user runs it (the module where the script is not installed).
@@ -51,22 +51,9 @@ def message_ids(database: Path) -> dict[int, int]:
 
 def run_env(database: Path, fake: FakeDiscord | None) -> dict[str, str]:
     """The environment of `modassist run`: only the settings given here (and a wide console)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODASSIST_")}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        COLUMNS="120",
-        MODASSIST_DATABASE=str(database),
-        MODASSIST_ALERTS__POLL_INTERVAL_SECONDS="0.1",
-    )
-    if fake is not None:
-        env.update(
-            MODASSIST_DISCORD_TOKEN=TOKEN,
-            MODASSIST_DISCORD_API_BASE=fake.api_base,
-            MODASSIST_DISCORD_GATEWAY_URL=fake.gateway_url,
-            MODASSIST_GUILD_IDS=f"[{fake.GUILD_ID}]",
-            MODASSIST_MOD_CHANNEL_ID=str(fake.MOD_CHANNEL_ID),
-            MODASSIST_BOT__GUILD_READY_TIMEOUT_SECONDS="0.05",
-        )
+    settings = {"database": str(database), "alerts__poll_interval_seconds": "0.1"}
+    env = processes.run_env(**settings, **(discord_settings(fake) if fake is not None else {}))
+    env["COLUMNS"] = "120"
     return env
 
 

@@ -19,7 +19,6 @@ import resource
 import signal
 import sqlite3
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -27,8 +26,7 @@ import pytest
 
 from tests.bot.cli_runner import modassist
 from tests.bot.watch_doubles import eventually
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.e2e.processes import run_env, spawn
 
 
 class RunProcess:
@@ -63,32 +61,27 @@ class RunProcess:
 async def start(
     worker: str, db: Path, export: Path, *, file_limit: int | None = None, **settings: str
 ) -> RunProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODASSIST_")}
-    env |= {
-        "PYTHONPATH": str(ROOT),
-        "MODASSIST_DATABASE": str(db),
-        "MODASSIST_ALERTS__POLL_INTERVAL_SECONDS": "0.1",
-        "MODASSIST_WATCH__JSONL__PATHS": json.dumps([str(export)]),
-        "MODASSIST_WATCH__JSONL__POLL_SECONDS": "0.1",
-        "MODASSIST_WATCH__RETRY_BASE_SECONDS": "0.2",
-        "MODASSIST_WATCH__RETRY_MAX_SECONDS": "1",
-        "MODASSIST_STORE__BUSY_TIMEOUT_SECONDS": "0.5",
-        "COLUMNS": "200",
-        **{f"MODASSIST_{k.upper()}": v for k, v in settings.items()},
-    }
+    env = run_env(
+        database=str(db),
+        alerts__poll_interval_seconds="0.1",
+        watch__jsonl__paths=json.dumps([str(export)]),
+        watch__jsonl__poll_seconds="0.1",
+        watch__retry_base_seconds="0.2",
+        watch__retry_max_seconds="1",
+        store__busy_timeout_seconds="0.5",
+        **settings,
+    )
+    env["COLUMNS"] = "200"
 
     def limit_files() -> None:  # in the child: writes past the limit fail (EFBIG) instead of killing it
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         assert file_limit is not None
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_limit, file_limit))
 
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
+    process = await spawn(
         worker,
         cwd=db.parent,
         env=env,
-        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         preexec_fn=limit_files if file_limit is not None else None,
     )

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.fakes.discord_server import TOKEN, FakeDiscord
+from tests.e2e.processes import discord_settings, run_env, spawn
+from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.forum_server import ForumServer
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("with_discord", [False, True], ids=["console", "discord"])
@@ -27,33 +24,15 @@ async def test_sigterm_leaves_no_unclosed_session(
     tmp_path: Path, fake: FakeDiscord, forum: ForumServer, with_discord: bool
 ) -> None:
     thread = forum.add_thread("Harbour ferry", ("Quill", "The night ferry stops in October."))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODASSIST_")}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        MODASSIST_DATABASE=str(tmp_path / "modassist.db"),
-        MODASSIST_BOT__FETCH_PRIVATE_ADDRESSES="true",  # the forum is on 127.0.0.1
-        MODASSIST_WATCH__FORUM__THREADS=json.dumps([thread.url]),
-        MODASSIST_WATCH__FORUM__DEFAULT_INTERVAL_SECONDS="0.05",
-        MODASSIST_WATCH__FORUM__MIN_INTERVAL_SECONDS="0.01",
+    env = run_env(
+        database=str(tmp_path / "modassist.db"),
+        bot__fetch_private_addresses="true",  # the forum is on 127.0.0.1
+        watch__forum__threads=json.dumps([thread.url]),
+        watch__forum__default_interval_seconds="0.05",
+        watch__forum__min_interval_seconds="0.01",
+        **(discord_settings(fake) if with_discord else {}),
     )
-    if with_discord:
-        env.update(
-            MODASSIST_DISCORD_TOKEN=TOKEN,
-            MODASSIST_DISCORD_API_BASE=fake.api_base,
-            MODASSIST_DISCORD_GATEWAY_URL=fake.gateway_url,
-            MODASSIST_GUILD_IDS=json.dumps([fake.GUILD_ID]),
-            MODASSIST_MOD_CHANNEL_ID=str(fake.MOD_CHANNEL_ID),
-        )
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=tmp_path,  # no .env from the repository
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await spawn("bot.cli", "run", cwd=tmp_path, env=env)
     try:
         async with asyncio.timeout(60):
             if with_discord:

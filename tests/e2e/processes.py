@@ -1,0 +1,46 @@
+"""Starting `modassist run` (or a test worker of it) as a real process: its environment and the spawn."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.fakes.discord_server import TOKEN, FakeDiscord
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_env(**settings: str) -> dict[str, str]:
+    """This environment without the developer's MODASSIST_* settings, the repository on PYTHONPATH, and
+    `settings` as MODASSIST_<NAME> (`alerts__poll_interval_seconds="0.1"`)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODASSIST_")}
+    env["PYTHONPATH"] = str(ROOT)
+    env |= {f"MODASSIST_{name.upper()}": value for name, value in settings.items()}
+    return env
+
+
+def discord_settings(fake: FakeDiscord) -> dict[str, str]:
+    """The settings (for `run_env`) of a bot on the fake Discord, starting fast."""
+    return {
+        "discord_token": TOKEN,
+        "discord_api_base": fake.api_base,
+        "discord_gateway_url": fake.gateway_url,
+        "guild_ids": json.dumps([fake.GUILD_ID]),
+        "mod_channel_id": str(fake.MOD_CHANNEL_ID),
+        "bot__guild_ready_timeout_seconds": "0.05",
+    }
+
+
+async def spawn(
+    module: str, *args: str, cwd: Path, env: dict[str, str], **pipes: Any
+) -> asyncio.subprocess.Process:
+    """`python -m module args` from `cwd` (a test folder: no .env of the repository); stdout and stderr are
+    pipes unless `pipes` says otherwise."""
+    pipes = {"stdout": asyncio.subprocess.PIPE, "stderr": asyncio.subprocess.PIPE, **pipes}
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", module, *args, cwd=cwd, env=env, **pipes
+    )
