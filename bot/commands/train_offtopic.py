@@ -26,7 +26,7 @@ import argparse
 import math
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +48,7 @@ from classifiers.offtopic import (
 )
 from classifiers.offtopic_semantic import SEMANTIC_FEATURE_NAMES
 from classifiers.text import words
+from classifiers.thread import Thread
 
 FOLDS = 2
 # Posts with fewer words are never flagged on their own account (see the detector); the splice only
@@ -132,36 +133,32 @@ class Measured:
         )
 
 
-def measure_spliced(detector: OffTopicDetector, threads: Sequence[SplicedThread]) -> Measured:
-    """Measure every reply of the spliced threads; label 1 = spliced in."""
+def measure_labelled(
+    detector: OffTopicDetector, threads: Sequence[tuple[Thread, Collection[str]]]
+) -> Measured:
+    """Measure every reply of threads given with their off-topic post ids; label 1 = off-topic."""
     rows: list[Matrix] = []
     labels: list[int] = []
     sizes: list[int] = []
-    for s in threads:
-        state = detector.begin_thread(s.thread.id, s.thread.title)
-        for post in s.thread.posts:
+    for thread, off_topic in threads:
+        state = detector.begin_thread(thread.id, thread.title)
+        for post in thread.posts:
             features = state.measure(post)
             if features is not None:
                 rows.append(features)
-                labels.append(int(post.id in s.spliced))
+                labels.append(int(post.id in off_topic))
                 sizes.append(len(words(post.text)))
     return Measured(np.array(rows), np.array(labels), np.array(sizes))
+
+
+def measure_spliced(detector: OffTopicDetector, threads: Sequence[SplicedThread]) -> Measured:
+    """Measure every reply of the spliced threads; label 1 = spliced in."""
+    return measure_labelled(detector, [(s.thread, s.spliced) for s in threads])
 
 
 def measure_short(detector: OffTopicDetector, threads: Sequence[ShortThread]) -> Measured:
     """Measure every reply of the short threads; label 1 = off-topic."""
-    rows: list[Matrix] = []
-    labels: list[int] = []
-    sizes: list[int] = []
-    for t in threads:
-        state = detector.begin_thread(t.thread.id, t.thread.title)
-        for post in t.thread.posts:
-            features = state.measure(post)
-            if features is not None:
-                rows.append(features)
-                labels.append(int(post.id in t.off_topic))
-                sizes.append(len(words(post.text)))
-    return Measured(np.array(rows), np.array(labels), np.array(sizes))
+    return measure_labelled(detector, [(t.thread, t.off_topic) for t in threads])
 
 
 def measure_questions(detector: OffTopicDetector, threads: Sequence[QatarLivingThread]) -> Measured:
