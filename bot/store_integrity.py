@@ -145,6 +145,13 @@ def unusable(path: Path, exc: BaseException) -> StoreError | None:
             f"free space on the disk holding {path.absolute().parent}, or use a database file on another"
             " disk",
         )
+    if name.startswith("SQLITE_BUSY") or "database is locked" in message:
+        return DatabaseUnwritableError(
+            where,
+            f"another process holds it locked ({message})",
+            "try again when it is done, or give it longer with store.busy_timeout_seconds"
+            " (MODASSIST_STORE__BUSY_TIMEOUT_SECONDS)",
+        )
     if name.startswith("SQLITE_CANTOPEN"):
         return DatabaseUnwritableError(
             where,

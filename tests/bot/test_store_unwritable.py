@@ -220,3 +220,27 @@ def test_a_file_size_limit_is_reported_in_one_line(tmp_path: Path) -> None:
     )
     # The thread's transaction was rolled back whole: the database holds its schema and no half thread.
     assert counts(tmp_path / "modassist.db")["posts"] == 0
+
+
+def test_a_database_locked_past_the_busy_timeout_is_reported_in_one_line(tmp_path: Path) -> None:
+    database = tmp_path / "modassist.db"
+    thread = tmp_path / "thread.jsonl"
+    thread.write_text('{"id": "p1", "text": "The ferry runs hourly."}\n', encoding="utf-8")
+    assert modassist("scan", str(thread), "--db", str(database)).returncode == 0
+    holder = sqlite3.connect(database, isolation_level=None, timeout=5)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        thread.write_text('{"id": "p2", "text": "And the night boat?"}\n', encoding="utf-8")
+        result = modassist(
+            "scan", str(thread), "--db", str(database), env={"MODASSIST_STORE__BUSY_TIMEOUT_SECONDS": "0.2"}
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"modassist: error: {database}: another process holds it locked (database is locked); try again"
+        " when it is done, or give it longer with store.busy_timeout_seconds"
+        " (MODASSIST_STORE__BUSY_TIMEOUT_SECONDS)"
+    ]
