@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from bot.service import ModerationService, ThreadReview
 from bot.store import SourceRef
+from classifiers.result import one_line
 from classifiers.thread import Thread
 from config.settings import WatchSettings
 
@@ -55,12 +56,6 @@ def store_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError | OSError)
 
 
-def describe(exc: BaseException) -> str:
-    """One line for an exception, as shown to moderators."""
-    text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
 async def store_reliably(
     service: ModerationService,
     thread: Thread,
@@ -86,12 +81,12 @@ async def store_reliably(
             failures += 1
             if store_unavailable(exc):
                 log.warning(
-                    "thread %s: the store is unavailable (%s); try %d", thread.id, describe(exc), failures
+                    "thread %s: the store is unavailable (%s); try %d", thread.id, one_line(exc), failures
                 )
             elif reviewing:
                 review_failures += 1
                 times = "once" if review_failures == 1 else f"{review_failures} times"
-                error = f"review failed {times}: {describe(exc)}"
+                error = f"review failed {times}: {one_line(exc)}"
                 log.warning("thread %s: %s", thread.id, error, exc_info=review_failures == 1)
                 reviewing = review_failures < policy.attempts
             else:

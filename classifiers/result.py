@@ -58,6 +58,11 @@ class DetectorFailure:
     @classmethod
     def of(cls, category: Category, exc: BaseException) -> DetectorFailure:
         """The failure for an exception raised while judging a post."""
-        text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
-        name = type(exc).__name__
-        return cls(category, f"{name}: {text}" if text else name)
+        return cls(category, one_line(exc))
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as moderators see it: its type and the first line of its message (at most 300 chars)."""
+    text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    name = type(exc).__name__
+    return f"{name}: {text}" if text else name
