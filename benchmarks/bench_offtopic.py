@@ -42,7 +42,11 @@ from classifiers.thread import Thread
 def run_modassist(detector: OffTopicDetector, threads: Sequence[Thread]) -> int:
     """Review every post; returns how many were flagged at the default threshold."""
     flagged = 0
+    space = detector.semantic_space
+    encoder = space.sentence if space is not None else None
     for thread in threads:
+        if encoder is not None:
+            encoder.forget()  # copies of a thread repeat its texts: each is encoded as if new
         state = detector.begin_thread(thread.id, thread.title)
         for post in thread.posts:
             flagged += state.review(post).score >= detector.flag_threshold
@@ -87,6 +91,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
     parser.add_argument("--copies", type=int, default=3, help="how many times to repeat the dev threads")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per method (best counts)")
+    parser.add_argument(
+        "--style",
+        default="discussion",
+        choices=("discussion", "auto", "everyday", "question"),
+        help="off-topic style (the product's default is auto; these debate threads are discussions)",
+    )
     args = parser.parse_args(argv)
 
     corpora = Corpora.load(args.data_dir)
@@ -95,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     n_posts = sum(len(t.posts) for t in threads)
     n_words = sum(len(p.text.split()) for t in threads for p in t.posts)
 
-    detector = OffTopicDetector.load()
+    detector = OffTopicDetector.load(style=args.style)
     vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, min_df=2).fit(
         corpora.background_texts()
     )

@@ -35,6 +35,7 @@ import hashlib
 import heapq
 import math
 import re
+import statistics
 from collections import Counter, deque
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -50,10 +51,12 @@ from classifiers.offtopic_semantic import (
     SemanticPost,
     SemanticSpace,
     SemanticThread,
+    default_sentence_encoder,
     default_word_vectors,
 )
 from classifiers.persistence import ModelError, load_model, save_model
 from classifiers.result import Category, Detection, Evidence
+from classifiers.sentence import SentenceEncoder
 from classifiers.stopwords import ENGLISH_STOP_WORDS
 from classifiers.text import WORD_RE, normalize, own_text
 from classifiers.thread import Post
@@ -85,7 +88,14 @@ DEFAULT_CATCH_ALL_PATTERNS: Final = (
     r"\brandom\b",
 )
 CATCH_ALL_MODES: Final = ("exempt", "recent", "threshold")
-STYLES: Final = ("discussion", "question", "everyday")
+STYLES: Final = ("discussion", "question", "everyday")  # one combiner each, in the model's rows
+# "auto" picks per thread (see `OffTopicThreadState._settle_style`): everyday for a thread of short posts,
+# discussion for one of long posts. A thread that starts short and turns into long posts moves to
+# discussion before the post that shows it is judged; one that starts long stays discussion.
+DETECTOR_STYLES: Final = (*STYLES, "auto")
+AUTO_OPENING_WORDS: Final = 80  # an opening post shorter than this starts an everyday thread...
+AUTO_LONG_WORDS: Final = 40  # ...which becomes a discussion when its posts' median length passes this...
+AUTO_MAX_WORDS: Final = 150  # ...or one post is longer than this
 
 FloatArray = npt.NDArray[np.float32]
 Float64Array = npt.NDArray[np.float64]
@@ -513,18 +523,13 @@ class OffTopicThreadState:
         self._by_id: dict[str, _Remembered] = {}
         self._texts: deque[str] = deque(maxlen=detector.window)
         self._opening_text = ""
-        # Word-vector measurements only where the style's combiner weighs them (they cost time).
-        space = detector.semantic_space
-        self._semantic = (
-            SemanticThread(
-                space,
-                window=detector.window,
-                decay=detector.decay if self._recent_only else detector.thread_decay,
-                anchor_is_recent=self._recent_only,
-            )
-            if space is not None
-            else None
-        )
+        # The thread's style: the detector's, or under "auto" picked at the opening post.
+        self.style = detector.style
+        self._lengths: list[int] = []  # words per post while an "auto" thread may still change style
+        self._opening_raw = ""
+        # Word-vector measurements only where the style's combiner weighs them (they cost time); built at
+        # the opening post, once the style is known.
+        self._semantic: SemanticThread | None = None
 
     # -- public ------------------------------------------------------------------------------------
 
@@ -534,13 +539,14 @@ class OffTopicThreadState:
         if self._position == 1:
             self._remember_opening(post)
             return Detection("off_topic", 0.0, details={"role": "opening post"})
+        self._settle_style(post)
         observation = self._observe(post)
         if self._exempt:
             self._remember(post, observation, 0.0)
             return Detection("off_topic", 0.0, details={"catch_all": "exempt"})
-        raw = self._d.combine(observation.features)
+        raw = self._d.combine(observation.features, self.style)
         score, rule = self._apply_rules(raw, observation)
-        details: dict[str, object] = {"raw_score": round(raw, 4), "style": self._d.style}
+        details: dict[str, object] = {"raw_score": round(raw, 4), "style": self.style}
         if rule:
             details["rule"] = rule
         doubt = self._too_little_to_judge(observation)
@@ -564,8 +570,9 @@ class OffTopicThreadState:
         if self._position == 1:
             self._remember_opening(post)
             return None
+        self._settle_style(post)
         observation = self._observe(post)
-        self._remember(post, observation, self._d.combine(observation.features))
+        self._remember(post, observation, self._d.combine(observation.features, self.style))
         return observation.features
 
     # -- measuring ---------------------------------------------------------------------------------
@@ -701,7 +708,7 @@ class OffTopicThreadState:
                 quoted_share,
                 log_terms,
                 math.log(self._position),
-                *self._manner(post.text, words, self._d.style == "question"),
+                *self._manner(post.text, words, self.style == "question"),
                 vector.unknown / len(vector.weights) if vector.weights else 0.0,
                 total / len(vector.weights) / self._model.oov_idf if vector.weights else 0.0,
                 lsa_anchor * log_terms,
@@ -794,8 +801,39 @@ class OffTopicThreadState:
         terms = content_terms(words)
         shingles = frozenset(map(hash, zip(*(terms[j:] for j in range(_SHINGLE)), strict=False)))
         self._add_context(_Remembered(post.id, post.author, self._anchor, 0.0), shingles, opening=True)
-        if self._semantic is not None:
-            self._semantic.begin(self.title, post.text)
+        self._opening_raw = post.text
+        if self._d.style == "auto":
+            self.style = "everyday" if len(words) < AUTO_OPENING_WORDS else "discussion"
+            self._lengths = [len(words)] if self.style == "everyday" else []
+        elif self._d.semantic_space is not None:
+            self._begin_semantic()
+
+    def _begin_semantic(self) -> None:
+        space = self._d.semantic_space
+        if space is None:
+            return
+        self._semantic = SemanticThread(
+            space,
+            window=self._d.window,
+            decay=self._d.decay if self._recent_only else self._d.thread_decay,
+            anchor_is_recent=self._recent_only,
+        )
+        self._semantic.begin(self.title, self._opening_raw)
+
+    def _settle_style(self, post: Post) -> None:
+        """Under "auto", before a reply is judged: an everyday thread becomes a discussion (for good) when
+        the median length of its posts, this one included, passes `AUTO_LONG_WORDS` or this post passes
+        `AUTO_MAX_WORDS` (the everyday combiner was fitted on short posts and misjudges long debate posts).
+        An everyday thread meets its word-vector memory at its first reply, so a thread that is a
+        discussion from its opening post never pays for it."""
+        if not self._lengths:
+            return
+        n = len(post_words(post.text))
+        self._lengths.append(n)
+        if statistics.median(self._lengths) > AUTO_LONG_WORDS or n > AUTO_MAX_WORDS:
+            self.style, self._semantic, self._lengths = "discussion", None, []
+        elif self._semantic is None:
+            self._begin_semantic()
 
     def _remember(self, post: Post, observation: _Observation, score: float) -> None:
         remembered = _Remembered(post.id, post.author, observation.vector, score)
@@ -909,7 +947,7 @@ class OffTopicThreadState:
         thread_terms = self._spellings(self._thread_key_terms(exclude=vector.weights))
 
         where = "the recent discussion" if self._recent_only else "this thread"
-        if self._d.style == "question" and not self._recent_only:
+        if self.style == "question" and not self._recent_only:
             where = "the question"
         about = f" ({', '.join(thread_terms)})" if thread_terms else ""
         known_share = observation.known_share
@@ -969,14 +1007,15 @@ class OffTopicDetector:
         subject_names: float = 6.0,
         max_text_chars: int = 20000,
         word_vectors: WordVectors | None = None,
+        sentence: SentenceEncoder | None = None,
         measure_word_vectors: bool | None = None,
     ) -> None:
         if catch_all_mode not in CATCH_ALL_MODES:
             raise ValueError(
                 f"catch_all_mode must be one of {', '.join(CATCH_ALL_MODES)}, got {catch_all_mode!r}"
             )
-        if style not in STYLES:
-            raise ValueError(f"style must be one of {', '.join(STYLES)}, got {style!r}")
+        if style not in DETECTOR_STYLES:
+            raise ValueError(f"style must be one of {', '.join(DETECTOR_STYLES)}, got {style!r}")
         for name, value in (("catch_all_threshold", catch_all_threshold), ("flag_threshold", flag_threshold)):
             if not 0.0 < value < 1.0:
                 raise ValueError(f"{name} must be within (0, 1), got {value}")
@@ -992,7 +1031,6 @@ class OffTopicDetector:
         self.catch_all_threshold = catch_all_threshold
         self.catch_all_thread_ids = frozenset(catch_all_thread_ids)
         self.style = style
-        self.style_index = STYLES.index(style)
         self.flag_threshold = flag_threshold
         self.window = window
         self.decay = decay
@@ -1005,19 +1043,19 @@ class OffTopicDetector:
         self.profile_terms = profile_terms
         self.subject_names = subject_names
         self.max_text_chars = max_text_chars
-        self._coef = model.coef[self.style_index]
-        self._intercept = float(model.intercept[self.style_index])
+        self._combiners = {s: (model.coef[i], float(model.intercept[i])) for i, s in enumerate(STYLES)}
         # The word-vector measurements are taken where the combiner weighs them (or when asked: training);
         # only then are the word vectors needed (default: the shipped table, loaded once per process).
         self.uses_word_vectors = (
-            bool(np.any(self._coef[_N_BASE:] != 0.0))
+            bool(np.any(self._combiners["everyday" if style == "auto" else style][0][_N_BASE:] != 0.0))
             if measure_word_vectors is None
             else measure_word_vectors
         )
         self.semantic_space: SemanticSpace | None = None
         if self.uses_word_vectors:
             self.semantic_space = SemanticSpace(
-                word_vectors if word_vectors is not None else default_word_vectors()
+                word_vectors if word_vectors is not None else default_word_vectors(),
+                sentence=sentence if sentence is not None else default_sentence_encoder,
             )
         self.version = f"offtopic-{FORMAT_VERSION}.{style}+{model.digest}"
 
@@ -1043,9 +1081,12 @@ class OffTopicDetector:
         """Whether the thread is a catch-all one (by id or by title pattern)."""
         return thread_id in self.catch_all_thread_ids or any(p.search(title) for p in self._catch_all_res)
 
-    def combine(self, features: Float64Array) -> float:
-        """The combiner of this detector's style: the measurements' weighted sum through a logistic."""
-        z = float(features @ self._coef) + self._intercept
+    def combine(self, features: Float64Array, style: str | None = None) -> float:
+        """The combiner of `style` (default: this detector's; "auto" means discussion): the measurements'
+        weighted sum through a logistic."""
+        style = style or self.style
+        coef, intercept = self._combiners["discussion" if style == "auto" else style]
+        z = float(features @ coef) + intercept
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def rescale_for_catch_all(self, score: float) -> float:

@@ -13,7 +13,11 @@ measure what a short reply is about where the background cannot:
   `post_tokens`), its highest cosine to a token of the context, averaged by token weight; against the
   anchor, against anchor and recent posts together, and the best of the last `recent_posts` posts;
 - `short_post`: 1 for a post of fewer than `short_words` words, so that one combiner serves short chat
-  replies and long debate posts with an intercept each.
+  replies and long debate posts with an intercept each;
+- `sent_*`: the same cosines as `sem_*` (anchor, decaying thread centroid, the closest of the last
+  `recent_posts` posts, drift) from the sentence encoder (`classifiers.sentence`), which reads word order
+  and context: "the match was late" is about football, whatever "late" shares with a bus thread. They are
+  measured when the space has an encoder (the everyday style's semantic tier), otherwise 0.
 
 State per thread is bounded: the anchor's vector and tokens, one centroid, and the last `window` posts'
 vectors and tokens (in preallocated arrays).
@@ -22,13 +26,14 @@ vectors and tokens (in preallocated arrays).
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
+from classifiers.sentence import SentenceEncoder, vocab_digest
 from classifiers.wordvectors import WordVectors
 
 __all__ = [
@@ -36,6 +41,7 @@ __all__ = [
     "SemanticPost",
     "SemanticSpace",
     "SemanticThread",
+    "default_sentence_encoder",
     "default_word_vectors",
 ]
 
@@ -48,6 +54,10 @@ SEMANTIC_FEATURE_NAMES: Final = (
     "soft_context",
     "soft_recent",
     "short_post",
+    "sent_anchor",
+    "sent_thread",
+    "sent_recent",
+    "sent_drift",
 )
 
 FloatArray = npt.NDArray[np.float32]
@@ -60,6 +70,13 @@ def default_word_vectors() -> WordVectors:
     return WordVectors.load()
 
 
+@functools.cache
+def default_sentence_encoder() -> SentenceEncoder:
+    """The shipped sentence encoder (with the shipped word vectors' tokenizer), loaded once per process."""
+    tokenizer = default_word_vectors().tokenizer
+    return SentenceEncoder.load(tokenizer, vocab_digest(tokenizer.vocab))
+
+
 @dataclass(frozen=True, slots=True)
 class SemanticPost:
     """A text as the vectors see it: its unit vector, its content tokens (unit rows) and their weights."""
@@ -67,6 +84,7 @@ class SemanticPost:
     vector: FloatArray  # (dims,), zeros when no token is known
     tokens: FloatArray  # (k, dims), unit token vectors of the heaviest content tokens
     weights: FloatArray  # (k,)
+    sentence: FloatArray | None = None  # (sentence dims,), the sentence encoder's unit vector, if measured
 
     @property
     def n_content(self) -> int:
@@ -81,11 +99,15 @@ class SemanticSpace:
         self,
         vectors: WordVectors,
         *,
+        sentence: SentenceEncoder | Callable[[], SentenceEncoder] | None = None,
         min_weight: float = 0.3,
         post_tokens: int = 16,
         anchor_tokens: int = 48,
     ) -> None:
         self.vectors = vectors
+        # The encoder, or how to load it: loaded at the first text that needs it (it is about 60 MB in
+        # memory, and a detector whose threads are all discussions never needs it).
+        self._sentence = sentence
         self.min_weight = min_weight
         self.post_tokens = post_tokens
         self.anchor_tokens = anchor_tokens
@@ -93,8 +115,18 @@ class SemanticSpace:
         self._unit, self._lengths = vectors.unit_token_vectors()
         self.dims = vectors.dims
 
-    def text(self, parts: Sequence[str], max_tokens: int | None = None) -> SemanticPost:
-        """The vector and content tokens of `parts` read as one text (repeat a part to weigh it more)."""
+    @property
+    def sentence(self) -> SentenceEncoder | None:
+        """The sentence encoder (loaded now if it was given as a loader), or None without one."""
+        if self._sentence is not None and not isinstance(self._sentence, SentenceEncoder):
+            self._sentence = self._sentence()
+        return self._sentence
+
+    def text(
+        self, parts: Sequence[str], max_tokens: int | None = None, sentence: str | None = None
+    ) -> SemanticPost:
+        """The vector and content tokens of `parts` read as one text (repeat a part to weigh it more), and
+        the sentence vector of `sentence` when the space has an encoder."""
         tokenizer = self.vectors.tokenizer
         ids: IdArray = np.array([i for part in parts for i in tokenizer.ids(part)], dtype=np.intp)
         rows = self._unit[ids]  # one gather serves the text's vector and its content tokens
@@ -107,7 +139,9 @@ class SemanticSpace:
         cap = max_tokens or self.post_tokens
         if len(keep) > cap:
             keep = keep[np.argpartition(-w[keep], cap - 1)[:cap]]
-        return SemanticPost(vector, rows[first[keep]], w[keep])
+        encoder = self.sentence if sentence is not None else None
+        encoded = None if encoder is None else encoder.encode(sentence or "")
+        return SemanticPost(vector, rows[first[keep]], w[keep], encoded)
 
 
 class SemanticThread:
@@ -142,18 +176,28 @@ class SemanticThread:
         self._next = 0
         self._anchor_sims_sum = 0.0
         self._anchor_sims_n = 0
+        # The sentence encoder's memory (zeros and unused without an encoder).
+        sdims = space.sentence.dims if space.sentence is not None else 1
+        self._sent_anchor = np.zeros(sdims, dtype=np.float32)
+        self._sent_centroid = np.zeros(sdims, dtype=np.float32)
+        self._sent_recent = np.zeros((window, sdims), dtype=np.float32)
+        self._sent_sims_sum = 0.0
 
     def begin(self, title: str, opening: str) -> None:
         """Remember the title and opening post (the anchor); the opening post is the first recent post."""
         space = self._space
-        self.anchor = space.text([title, title, opening], max_tokens=space.anchor_tokens)
+        self.anchor = space.text(
+            [title, title, opening], max_tokens=space.anchor_tokens, sentence=f"{title}\n{opening}"
+        )
+        if self.anchor.sentence is not None:
+            self._sent_anchor = self.anchor.sentence
         n = self.anchor.n_content
         self._context[:n] = self.anchor.tokens
-        self.remember(space.text([opening]), anchor_sim=None)
+        self.remember(space.text([opening], sentence=opening), anchor_sim=None)
 
     def post(self, text: str) -> SemanticPost:
-        """The vector and content tokens of a reply."""
-        return self._space.text([text])
+        """The vector, content tokens and sentence vector of a reply."""
+        return self._space.text([text], sentence=text)
 
     def measure(self, post: SemanticPost, n_words: int) -> tuple[tuple[float, ...], float]:
         """The semantic features of `post` against the thread so far, and its anchor cosine."""
@@ -177,8 +221,24 @@ class SemanticThread:
             soft_context,
             soft_recent,
             float(n_words < self._short_words),
+            *self._sentence_features(post),
         )
         return features, sem_anchor
+
+    def _sentence_features(self, post: SemanticPost) -> tuple[float, float, float, float]:
+        """`sent_anchor`, `sent_thread`, `sent_recent`, `sent_drift` (zeros without an encoder)."""
+        v = post.sentence
+        if v is None:
+            return 0.0, 0.0, 0.0, 0.0
+        cn = float(np.sqrt(self._sent_centroid @ self._sent_centroid))
+        thread = float(v @ self._sent_centroid) / cn if cn > 0 else 0.0
+        last = self._slot_order[-self._recent_posts :]
+        recent = float((self._sent_recent[last] @ v).max()) if last else thread
+        if self._anchor_is_recent:
+            return thread, thread, recent, 0.0
+        anchor = float(v @ self._sent_anchor)
+        mean = self._sent_sims_sum / self._anchor_sims_n if self._anchor_sims_n else anchor
+        return anchor, thread, recent, anchor - mean
 
     def _soft(self, post: SemanticPost) -> tuple[float, float, float]:
         w = post.weights
@@ -203,6 +263,9 @@ class SemanticThread:
             self._slot_order.remove(slot)
         self._slot_order.append(slot)
         self._recent[slot] = post.vector
+        if post.sentence is not None:
+            self._sent_centroid = self._sent_centroid * self._decay + post.sentence
+            self._sent_recent[slot] = post.sentence
         a, k = self._space.anchor_tokens, self._space.post_tokens
         block = self._context[a + slot * k : a + (slot + 1) * k]
         block[:] = 0.0
@@ -210,3 +273,5 @@ class SemanticThread:
         if anchor_sim is not None:
             self._anchor_sims_sum += anchor_sim
             self._anchor_sims_n += 1
+            if post.sentence is not None:
+                self._sent_sims_sum += float(post.sentence @ self._sent_anchor)

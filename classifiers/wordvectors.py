@@ -163,6 +163,15 @@ class WordPieceTokenizer:
             ]
         return cast("list[tuple[int, ...]]", found)  # no None left
 
+    @property
+    def vocab(self) -> list[str]:
+        """The token strings in id order."""
+        return self._vocab
+
+    def id_of(self, token: str) -> int:
+        """The id of a token of the vocabulary (KeyError when it has none)."""
+        return self._ids[token]
+
     def ids(self, text: str) -> list[int]:
         """Token ids of `text` (no [CLS]/[SEP])."""
         return list(itertools.chain.from_iterable(self.chunk_ids(text)))

@@ -39,10 +39,11 @@ class CatchAllPolicy(BaseModel):
 class OffTopicSettings(BaseModel):
     """How the off-topic detector reads threads."""
 
-    # "discussion": debate forums (the default); "question": Q&A boards, where a reply should answer the
-    # opening question. The style is not detected; set it for the forum you watch.
-    # "everyday": short everyday threads (local forums, Discord channels: buses, football, hobbies).
-    style: Literal["discussion", "question", "everyday"] = "discussion"
+    # "auto" (the default): each thread is read as "everyday" while its posts are short (local forums,
+    # Discord channels: buses, football, hobbies) and as "discussion" when they are long (debate forums).
+    # Set "discussion" or "everyday" to use one for every thread, or "question" for Q&A boards, where a
+    # reply should answer the opening question (not detected: set it for the forum you watch).
+    style: Literal["auto", "discussion", "question", "everyday"] = "auto"
 
 
 class ModelPaths(BaseModel):

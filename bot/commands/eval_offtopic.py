@@ -48,6 +48,11 @@ def register_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument("--data-dir", type=Path, help="the shared data folder (default: Settings.data_dir)")
     parser.add_argument("--threshold", type=float, help="flag threshold (default: Settings)")
     parser.add_argument(
+        "--short-threads",
+        type=Path,
+        help="short threads JSON Lines (default: lab/short_threads/threads.jsonl)",
+    )
+    parser.add_argument(
         "--plot", type=Path, default=Path("benchmarks/out/offtopic_pr.png"), help="PR curve PNG"
     )
     parser.set_defaults(func=run)
@@ -101,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     data_dir = args.data_dir or settings.data_dir
     threshold = args.threshold if args.threshold is not None else settings.thresholds.off_topic
     console = Console(highlight=False, width=120)
-    corpora = Corpora.load(data_dir)
+    corpora = Corpora.load(data_dir, args.short_threads)
     with console.status("fitting the per-fold models (two backgrounds, two combiners each)"):
         cross = cross_fit(corpora)
 
@@ -124,6 +129,14 @@ def run(args: argparse.Namespace) -> int:
             a_plain += _plain_cosine(peers[f], s.thread)
     long_ = np.array(a_long)
     ya, sa, pa = np.array(a_labels), np.array(a_scores), np.array(a_plain)
+    # The same replies under the default style "auto" (each thread read as everyday or discussion).
+    auto_scores: list[float] = []
+    for f in range(FOLDS):
+        detector = OffTopicDetector(cross.models[f], style="auto", flag_threshold=threshold)
+        for s in corpora.spliced(f):
+            state = detector.begin_thread(s.thread.id, s.thread.title)
+            auto_scores += [state.review(p).score for p in s.thread.posts][1:]
+    sauto = np.array(auto_scores)
     # Young threads: each thread cut to its first posts, a fifth of them spliced in (same folds).
     y_labels: list[bool] = []
     y_scores: list[float] = []
@@ -138,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
                     y_scores.append(score)
     rows_a = [
         _row(f"modassist, replies >= {JUDGED_MIN_WORDS} words", ya[long_], sa[long_], threshold),
+        _row("  same, style auto (the default)", ya[long_], sauto[long_], threshold),
         _row("plain TF-IDF cosine, same posts", ya[long_], pa[long_], threshold),
         _row("modassist, all replies", ya, sa, threshold),
         _row("plain TF-IDF cosine, all replies", ya, pa, threshold),
@@ -160,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
     discussion_style: list[float] = []
     for f in range(FOLDS):
         question = OffTopicDetector(cross.models[f], style="question", flag_threshold=threshold)
-        discussion = OffTopicDetector(cross.models[f], flag_threshold=threshold)
+        discussion = OffTopicDetector(cross.models[f], style="auto", flag_threshold=threshold)
         for q in corpora.questions(f):
             state = question.begin_thread(q.thread.id, q.thread.title)
             other = discussion.begin_thread(q.thread.id, q.thread.title)
@@ -180,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
                     dialogue.append(score)
     rows_b = [
         _row("modassist, question style", b_labels, b_scores, threshold),
-        _row("modassist, discussion style", b_labels, discussion_style, threshold),
+        _row("modassist, auto style (the default)", b_labels, discussion_style, threshold),
         _row("plain TF-IDF cosine", b_labels, b_plain, threshold),
     ]
     good = np.array(b_scores)[~np.array(b_labels)]
@@ -211,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if png:
         console.print(f"precision-recall curves: {png}")
-    _short_table(console, cross.models, corpora.short_threads, threshold)
+    _short_table(console, cross.models, corpora.short_threads, threshold, args.short_threads)
     return 0
 
 
@@ -225,7 +239,9 @@ def _score_short(detector: OffTopicDetector, threads: list[ShortThread]) -> tupl
     return labels, scores
 
 
-def _short_table(console: Console, models: list[Any], by_fold: Any, threshold: float) -> None:
+def _short_table(
+    console: Console, models: list[Any], by_fold: Any, threshold: float, path: Path | None
+) -> None:
     """(c) the short everyday threads: dev cross-fitted, test by the shipped model."""
     rows = []
     dev_labels: list[int] = []
@@ -237,9 +253,20 @@ def _short_table(console: Console, models: list[Any], by_fold: Any, threshold: f
         dev_labels += labels
         dev_scores += scores
     rows.append(_row("modassist everyday, dev (cross-fitted)", dev_labels, dev_scores, threshold))
-    test = load_short_threads(split="test")
+    auto_labels: list[int] = []
+    auto_scores: list[float] = []
+    for f in range(FOLDS):
+        labels, scores = _score_short(
+            OffTopicDetector(models[f], style="auto", flag_threshold=threshold), by_fold(f)
+        )
+        auto_labels += labels
+        auto_scores += scores
+    rows.append(_row("modassist auto (default), dev (cross-fitted)", auto_labels, auto_scores, threshold))
+    test = load_short_threads(path, split="test")
     shipped = OffTopicDetector.load(style="everyday", flag_threshold=threshold)
     rows.append(_row("modassist everyday, test (shipped model)", *_score_short(shipped, test), threshold))
+    auto = OffTopicDetector.load(style="auto", flag_threshold=threshold)
+    rows.append(_row("modassist auto (default), test (shipped)", *_score_short(auto, test), threshold))
     for style in ("discussion", "question"):
         subset = [t for t in test if t.style == style]
         rows.append(_row(f"  test, {style} threads", *_score_short(shipped, subset), threshold))

