@@ -99,7 +99,9 @@ def _post(software: str, item: dict[str, Any], position: int) -> Post:
 
 def _read(software: str, root: Tag) -> tuple[str, tuple[Quote, ...]]:
     """The words of `root` outside its quote blocks, and those blocks as quotes (nested ones kept)."""
-    blocks = [tag for tag in root.find_all(True) if _is_quote(software, tag) and _outermost(software, tag, root)]
+    blocks = [
+        tag for tag in root.find_all(True) if _is_quote(software, tag) and _outermost(software, tag, root)
+    ]
     quotes = []
     for block in blocks:
         quotes.append(_quote(software, block))

@@ -1,4 +1,5 @@
-"""From the runs of repeated words a thread's memory found in a post to its `Measures`, verdict and evidence."""
+"""From the runs of repeated words that a thread's memory found in a post to its `Measures`, verdict and
+evidence."""
 
 from __future__ import annotations
 
@@ -101,14 +102,14 @@ def _by_count(counts: dict[int, int]) -> list[tuple[int, int]]:
 
 def _sources(state: DuplicateThreadState, post: Post, inside: dict[int, int]) -> tuple[Source, ...]:
     found = []
-    for index, words in _by_count(inside):
+    for index, count in _by_count(inside):
         fresh = state.fresh_words(index)
         author = state.ref(index).author
         found.append(
             Source(
                 state.label(index),
-                words,
-                whole=fresh > 0 and words >= _WHOLE * fresh,
+                count,
+                whole=fresh > 0 and count >= _WHOLE * fresh,
                 own_author=author is not None and author == post.author,
             )
         )

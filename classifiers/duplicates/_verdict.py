@@ -1,4 +1,5 @@
-"""The verdict: does a post add little beyond repeating its thread, or re-quote what the thread already quoted?
+"""The verdict: does a post add little beyond repeating its thread, or re-quote what the thread already
+quoted?
 
 The rules, as a moderator reads them (each number is a field of `Rules`):
 
@@ -148,10 +149,7 @@ def _over_quote_reason(m: Measures) -> str:
 
 
 def _requote_reason(r: Requote) -> str:
-    return (
-        f"re-quotes a passage {r.quoter} already quoted: {_words(r.words)} of {r.source}"
-        f' ("{r.excerpt}").'
-    )
+    return f're-quotes a passage {r.quoter} already quoted: {_words(r.words)} of {r.source} ("{r.excerpt}").'
 
 
 def _repeats_reason(m: Measures) -> str:

@@ -7,8 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from classifiers.duplicates import _runs
-from classifiers.duplicates import QuoteDuplicateDetector
+from classifiers.duplicates import QuoteDuplicateDetector, _runs
 from classifiers.result import Detection
 from classifiers.thread import Post, Quote
 
@@ -193,7 +192,10 @@ def test_a_quote_pyramid_is_flagged(levels: int, flagged: bool) -> None:
         "already listed the damage to the northern quay and recommended closing it for repairs."
     )
     results = review_all(
-        [post(1, "ana", "The quay was fine until the storm."), post(2, "cy", text, quotes=(_pyramid(levels),))]
+        [
+            post(1, "ana", "The quay was fine until the storm."),
+            post(2, "cy", text, quotes=(_pyramid(levels),)),
+        ]
     )
     assert (results[1].score >= 0.6) is flagged
     if flagged:

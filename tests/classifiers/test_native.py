@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from classifiers.duplicates import _runs
 from classifiers import text as text_module
+from classifiers.duplicates import _runs
 from classifiers.result import Detection
 from classifiers.thread import Post, Quote
 from tests.classifiers.test_duplicates import _thread_of_copies, review_all
