@@ -4,14 +4,23 @@ evidence."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from classifiers.duplicates._runs import NONE, SELF, Run
-from classifiers.duplicates._verdict import Measures, Requote, Source, judge
+from classifiers.duplicates._verdict import (
+    UNFLAGGED_CEILING,
+    Measures,
+    Requote,
+    Rules,
+    Source,
+    Verdict,
+    flags,
+    is_over_quote,
+    is_pyramid,
+    judge,
+)
 from classifiers.result import Detection, Evidence
 from classifiers.text import Shingles, word_key_spans, words
 from classifiers.thread import Post
@@ -21,6 +30,7 @@ if TYPE_CHECKING:
 
 _EXCERPT_WORDS = 8
 _WHOLE = 0.9  # repeating this share of a post's own words is quoting all of it
+_JOINERS = "'.-"  # inside a word to a reader (`classifiers.text.WORD_RE`), between words to the shingles
 
 
 @dataclass(slots=True)
@@ -62,23 +72,32 @@ def measure(
     repeated = sum(by_source.values())
     own_words = total - repeated - self_words
     rules = detector.rules
-    requote = _requote(state, post, own, runs, requote_runs, quotes)
-    may_flag = quotes.depth >= rules.pyramid_depth or (requote and requote.words >= rules.min_requote_words)
-    if 0 < own_words <= 2 * rules.max_own_words or (own_words and may_flag):
-        # Near the limit, and in the reasons, count as a reader does (marked quotes are not in the text).
-        own_words = min(own_words, _reader_words(post.text, own, runs) or own_words)
     inside = {s: n for s, n in by_source.items() if not state.is_outside(s)}
+    repeated_inside = sum(inside.values())
+    counted = rules.max_own_words < own_words <= 2 * rules.max_own_words
+    counted = counted and repeated_inside >= rules.min_repeated_words
+    if counted:
+        # Near the limit, count as a reader does (marked quotes are not in the text): it may fall under it.
+        own_words = _reader_words(post.text, own, runs, own_words)
     measures = Measures(
         own_words=own_words,
-        repeated_words=sum(inside.values()),
+        repeated_words=repeated_inside,
         repeated_share=letters / (own.letters() + quotes.letters),
         self_words=self_words,
         depth=quotes.depth,
-        sources=_sources(state, post, inside),
-        requote=requote,
+        sources=(),
+        requote=_requote(state, post, own, runs, requote_runs, quotes, rules),
         opening=state.posts_before == 0,
     )
-    verdict = judge(measures, rules)
+    flagged = flags(measures, rules)
+    if flagged or UNFLAGGED_CEILING * measures.repeated_share >= detector.evidence_min_score:
+        # Worth explaining: the reasons name the sources, and count own words as a reader does.
+        if own_words and not counted and (is_over_quote(measures, rules) or is_pyramid(measures, rules)):
+            own_words = _reader_words(post.text, own, runs, own_words)
+        measures = replace(measures, own_words=own_words, sources=_sources(state, post, inside))
+        verdict = judge(measures, rules)
+    else:
+        verdict = Verdict(round(UNFLAGGED_CEILING * measures.repeated_share, 4), "alert", ())
     # Character spans cost a second pass over the text: only for posts that may be flagged.
     wanted = verdict.reasons and verdict.score >= detector.evidence_min_score
     evidence = _evidence(state, post, own, runs, requote_runs) + quotes.evidence if wanted else []
@@ -121,22 +140,34 @@ def _source_detail(state: DuplicateThreadState, index: int, words: int) -> dict[
     return {"post_id": ref.post_id, "author": ref.author, "words": words}
 
 
-def _reader_words(text: str, own: Shingles, runs: list[Run]) -> int | None:
-    """The post's own words as a reader counts them (`classifiers.text.words` of the text outside the
-    repeated runs: "didn't", "pro-life" and a link are one word each, where the shingles split them);
-    None when the text cannot be aligned word for word."""
-    if own.aligned:
-        starts, ends = own.starts, own.ends
-    else:
-        spans = word_key_spans(text)
-        if spans is None or len(spans) != own.words:
-            return None
-        starts, ends = np.array([s for s, _ in spans]), np.array([e for _, e in spans])
+def _reader_words(text: str, own: Shingles, runs: list[Run], keys: int) -> int:
+    """The post's own words as a reader counts them (as `classifiers.text.words` does): "didn't",
+    "pro-life" and "www.example.com" are one word each, where the shingles split them. `keys` is the
+    count as the shingles split them."""
+    if not own.aligned:
+        return min(keys, _reader_words_slowly(text, own, runs) or keys)
+    joins = 0
+    first = 0
+    for run in [*runs, Run(own.words, own.words, SELF)]:
+        if run.start - first > 1:  # own words [first, run.start)
+            starts = own.starts[first + 1 : run.start].tolist()
+            ends = own.ends[first : run.start - 1].tolist()
+            # Two own words one joining character apart ("didn" ' "t") are one word to a reader.
+            joins += sum(1 for s, e in zip(starts, ends, strict=True) if s - e == 1 and text[e] in _JOINERS)
+        first = max(first, run.end)
+    return keys - joins
+
+
+def _reader_words_slowly(text: str, own: Shingles, runs: list[Run]) -> int | None:
+    """`_reader_words` of text that is not plain ASCII: `words` of the text outside the repeated runs."""
+    spans = word_key_spans(text)
+    if spans is None or len(spans) != own.words:
+        return None
     parts = []
     pos = 0
     for run in runs:
-        parts.append(text[pos : starts.item(run.start)])
-        pos = ends.item(run.end - 1)
+        parts.append(text[pos : spans[run.start][0]])
+        pos = spans[run.end - 1][1]
     parts.append(text[pos:])
     return len(words(" ".join(parts)))
 
@@ -148,8 +179,10 @@ def _requote(
     runs: list[Run],
     requote_runs: list[Run],
     quotes: QuoteSummary,
+    rules: Rules,
 ) -> Requote | None:
-    """The longest passage the post re-quotes, inline or in a marked quote."""
+    """The longest passage the post re-quotes, inline or in a marked quote (its first words only when it
+    is long enough to flag)."""
     best: Requote | None = None
     if requote_runs:
         run = max(requote_runs, key=lambda r: r.end - r.start)
@@ -157,7 +190,8 @@ def _requote(
         words = run.end - run.start
         chars = own.letters(run.start, run.end) + words - 1
         best = Requote(words, chars, "", state.label(source), state.label(run.source))
-        best = _with_excerpt(best, post.text, own, run)
+        if words >= rules.min_requote_words and chars >= rules.min_requote_chars:
+            best = _with_excerpt(best, post.text, own, run)
     if quotes.requote is not None:
         words, text, src, quoter = quotes.requote
         if best is None or words > best.words:

@@ -84,7 +84,9 @@ class Verdict:
     reasons: tuple[str, ...]
 
 
-NOT_FLAGGED = Verdict(0.0, "alert", ())
+def flags(m: Measures, rules: Rules) -> bool:
+    """Whether any rule flags the post (as an alert or as minor)."""
+    return is_requote(m, rules) or is_over_quote(m, rules) or is_pyramid(m, rules) or is_self_repeat(m, rules)
 
 
 def judge(m: Measures, rules: Rules) -> Verdict:
@@ -105,7 +107,7 @@ def judge(m: Measures, rules: Rules) -> Verdict:
         score = max(score, min(0.9, 0.75 + 0.05 * (m.depth - 3)))
     if reasons:
         return Verdict(round(score, 4), "alert", tuple(reasons))
-    if m.opening and m.self_words >= rules.min_self_words:
+    if is_self_repeat(m, rules):
         reason = f"repeats {m.self_words} of its own words (passages pasted twice in this post); minor."
         return Verdict(0.65, "minor", (reason,))
     score = round(UNFLAGGED_CEILING * m.repeated_share, 4)
@@ -123,6 +125,11 @@ def is_requote(m: Measures, rules: Rules) -> bool:
 def is_over_quote(m: Measures, rules: Rules) -> bool:
     """Repeats earlier posts and adds at most `max_own_words` words."""
     return m.repeated_words >= rules.min_repeated_words and m.own_words <= rules.max_own_words
+
+
+def is_self_repeat(m: Measures, rules: Rules) -> bool:
+    """An opening post that pastes passages of its own text twice."""
+    return m.opening and m.self_words >= rules.min_self_words
 
 
 def is_pyramid(m: Measures, rules: Rules) -> bool:
