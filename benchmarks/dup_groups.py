@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, default=0.6)
     parser.add_argument("--list", action="store_true", help="list every alert on the forumscraper threads")
     args = parser.parse_args(argv)
-    console = Console()
+    console = Console(width=max(Console().width, 160))
     console.print(group_table(args.data_dir, args.threshold))
     console.print(forum_table(args.data_dir, args.threshold, console, args.list))
     return 0
