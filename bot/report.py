@@ -71,6 +71,8 @@ def _post_panel(review: PostReview) -> Panel:
         line.append(f"{CATEGORY_LABELS[flag.category]} ", style=f"bold {CATEGORY_STYLES[flag.category]}")
         line.append(f"{flag.score:.2f}", style="bold")
         line.append(f" (threshold {flag.threshold:.2f})", style="dim")
+        if not flag.alerts:
+            line.append("  minor: listed, not alerted", style="dim italic")
         parts.append(line)
         for reason in flag.reasons:
             parts.append(Text(f"  • {clean_line(reason)}"))

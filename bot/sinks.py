@@ -186,7 +186,8 @@ class ConsoleSink:
             body.append(f"{clean_text(item.post.review_error)}\n")
         for flag in item.flags:
             body.append(f"\n{clean_line(flag.category)}", style="bold")
-            body.append(f" {flag.score:.2f} (threshold {flag.threshold:.2f})\n")
+            body.append(f" {flag.score:.2f} (threshold {flag.threshold:.2f})")
+            body.append("  minor: listed, not alerted\n" if flag.severity == "minor" else "\n", style="dim")
             for reason in flag.reasons:
                 body.append(f"  • {clean_line(reason)}\n")
         excerpt = evidence_excerpt(item.post.text, item.flags, self._excerpt_chars)
@@ -220,6 +221,16 @@ class ConsoleSink:
         hidden = len(alert.items) - self._digest_lines
         if hidden > 0:
             lines.append(Text(f"… and {hidden} more", style="dim"))
+        for detail in alert.listed:
+            position = detail.post.position
+            who = f"#{position}" if position is not None else f"post {detail.post.external_id}"
+            line = Text(clean_line(f"{who} by {detail.post.author or 'unknown author'}: "), style="dim")
+            line.append(
+                clean_line(f"{detail.flag.category} {detail.flag.score:.2f} (minor, listed)"), style="dim"
+            )
+            if detail.flag.reasons:
+                line.append(f" — {truncate(clean_line(detail.flag.reasons[0]), 120)}", style="dim")
+            lines.append(line)
         return Panel(
             Group(*lines),
             title=title,

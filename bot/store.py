@@ -37,7 +37,7 @@ import aiosqlite
 from bot.errors import StoreError
 from bot.migrations import Migration, load_migrations
 from bot.store_integrity import check_database, integrity_problems, probe_write, refusing_unusable
-from classifiers.result import CATEGORIES, Evidence, Flag
+from classifiers.result import CATEGORIES, Evidence, Flag, Severity
 from classifiers.thread import Post, Quote
 
 Verdict = Literal["confirm", "dismiss", "escalate"]
@@ -56,6 +56,7 @@ _VERDICT_STATUS: dict[Verdict, FlagStatus] = {
 _OPEN_STATUSES = ("open", "escalated")
 # SQLite's default limit on bound variables is far higher; chunks keep statements short.
 _CHUNK = 500
+_LISTED_IN_DIGEST = 10  # minor flags a digest lists at most
 TABLES: tuple[str, ...] = (
     "sources",
     "threads",
@@ -191,6 +192,7 @@ class FlagRecord:
     model_version: str
     status: FlagStatus
     created_at: datetime
+    severity: Severity = "alert"  # 'minor': listed for moderators, never alerted on its own
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +242,8 @@ class AlertView:
     thread: ThreadRecord
     items: tuple[AlertItem, ...]
     claim_token: str | None = None
+    # A digest also lists the thread's open minor flags, which never make an alert of their own.
+    listed: tuple[FlagDetail, ...] = ()
 
     @property
     def id(self) -> int:
@@ -483,6 +487,11 @@ def _evidence_from_json(text: str) -> tuple[Evidence, ...]:
     )
 
 
+def _alerts(flags: Sequence[Flag]) -> bool:
+    """Whether any of the flags is posted to the moderators (minor ones are only listed)."""
+    return any(flag.alerts for flag in flags)
+
+
 def _dt(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
@@ -546,7 +555,7 @@ _FLAG_COLS = (
     "f.id AS f_id, f.post_id AS f_post_id, f.revision AS f_revision, f.alert_id AS f_alert_id, "
     "f.category AS f_category, f.score AS f_score, f.threshold AS f_threshold, f.reasons AS f_reasons, "
     "f.evidence AS f_evidence, f.model_version AS f_model_version, f.status AS f_status, "
-    "f.created_at AS f_created_at"
+    "f.created_at AS f_created_at, f.severity AS f_severity"
 )
 _ALERT_COLS = (
     "a.id AS a_id, a.kind AS a_kind, a.thread_id AS a_thread_id, a.post_id AS a_post_id, "
@@ -611,6 +620,7 @@ def _flag_from(row: sqlite3.Row) -> FlagRecord:
         model_version=str(row["f_model_version"]),
         status=cast(FlagStatus, row["f_status"]),
         created_at=_dt(float(row["f_created_at"])),
+        severity="minor" if row["f_severity"] == "minor" else "alert",
     )
 
 
@@ -1108,55 +1118,12 @@ class Store:
                 written += [(r, ids[r.post.id].id, 1, "new") for r in new]
             written += [(r, old.id, old.revision + 1, "edited") for r, old in edited]
 
-            # An alert for each flagged post, and for each the detectors could not review (never silent).
-            flagged = [(r, pid, rev) for r, pid, rev, _ in written if r.flags or r.review_error]
-            alert_ids: dict[int, int] = {}
-            flag_ids: dict[int, list[int]] = {}
-            if flagged:
-                await conn.executemany(
-                    "INSERT INTO alerts (kind, thread_id, post_id, revision, status, next_try_at, created_at)"
-                    " VALUES ('post', ?, ?, ?, 'pending', ?, ?)",
-                    [(thread_row_id, pid, rev, now, now) for _, pid, rev in flagged],
-                )
-                pids = [pid for _, pid, _ in flagged]
-                for chunk in _chunks(pids):
-                    for hit in await self._rows(
-                        conn,
-                        f"SELECT id, post_id FROM alerts WHERE post_id IN ({_marks(len(chunk))})"
-                        " AND revision = (SELECT revision FROM posts WHERE posts.id = alerts.post_id)",
-                        tuple(chunk),
-                    ):
-                        alert_ids[int(hit["post_id"])] = int(hit["id"])
-                await conn.executemany(
-                    "INSERT INTO flags (post_id, revision, alert_id, category, score, threshold, reasons,"
-                    " evidence, model_version, status, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)",
-                    [
-                        (
-                            pid,
-                            rev,
-                            alert_ids[pid],
-                            flag.category,
-                            flag.score,
-                            flag.threshold,
-                            json.dumps(list(flag.reasons), ensure_ascii=False),
-                            _evidence_to_json(flag.evidence),
-                            flag.model_version,
-                            now,
-                        )
-                        for r, pid, rev in flagged
-                        for flag in r.flags
-                    ],
-                )
-                for chunk in _chunks(pids):
-                    for hit in await self._rows(
-                        conn,
-                        "SELECT f.id, f.post_id FROM flags f JOIN posts p ON p.id = f.post_id"
-                        f" WHERE f.post_id IN ({_marks(len(chunk))}) AND f.revision = p.revision"
-                        " ORDER BY f.id",
-                        tuple(chunk),
-                    ):
-                        flag_ids.setdefault(int(hit["post_id"]), []).append(int(hit["id"]))
+            # An alert for each post with an alerting flag, and for each the detectors could not review (never
+            # silent). A post with only minor flags gets none: its flags are listed, not alerted.
+            alerting = [(r, pid, rev) for r, pid, rev, _ in written if r.review_error or _alerts(r.flags)]
+            alert_ids = await self._insert_alerts(conn, thread_row_id, alerting, now)
+            flagged = [(r, pid, rev) for r, pid, rev, _ in written if r.flags]
+            flag_ids = await self._insert_flags(conn, flagged, alert_ids, now)
 
             version = previous_version
             if written:
@@ -1175,6 +1142,77 @@ class Store:
                 r.post.id, pid, outcome, rev, tuple(flag_ids.get(pid, ())), alert_ids.get(pid)
             )
         return RecordResult(thread, previous_version, tuple(recorded[ext] for ext in latest))
+
+    async def _insert_alerts(
+        self,
+        conn: aiosqlite.Connection,
+        thread_row_id: int,
+        posts: Sequence[tuple[ReviewedPost, int, int]],
+        now: float,
+    ) -> dict[int, int]:
+        """Outbox rows for (review, post row id, revision); returns the alert id of each post row id."""
+        alert_ids: dict[int, int] = {}
+        if not posts:
+            return alert_ids
+        await conn.executemany(
+            "INSERT INTO alerts (kind, thread_id, post_id, revision, status, next_try_at, created_at)"
+            " VALUES ('post', ?, ?, ?, 'pending', ?, ?)",
+            [(thread_row_id, pid, rev, now, now) for _, pid, rev in posts],
+        )
+        for chunk in _chunks([pid for _, pid, _ in posts]):
+            for hit in await self._rows(
+                conn,
+                f"SELECT id, post_id FROM alerts WHERE post_id IN ({_marks(len(chunk))})"
+                " AND revision = (SELECT revision FROM posts WHERE posts.id = alerts.post_id)",
+                tuple(chunk),
+            ):
+                alert_ids[int(hit["post_id"])] = int(hit["id"])
+        return alert_ids
+
+    async def _insert_flags(
+        self,
+        conn: aiosqlite.Connection,
+        posts: Sequence[tuple[ReviewedPost, int, int]],
+        alert_ids: Mapping[int, int],
+        now: float,
+    ) -> dict[int, list[int]]:
+        """The flags of (review, post row id, revision), each with its post's alert (None: listed only);
+        returns the flag ids of each post row id."""
+        flag_ids: dict[int, list[int]] = {}
+        if not posts:
+            return flag_ids
+        await conn.executemany(
+            "INSERT INTO flags (post_id, revision, alert_id, category, score, threshold, reasons,"
+            " evidence, model_version, status, created_at, severity)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)",
+            [
+                (
+                    pid,
+                    rev,
+                    alert_ids.get(pid),
+                    flag.category,
+                    flag.score,
+                    flag.threshold,
+                    json.dumps(list(flag.reasons), ensure_ascii=False),
+                    _evidence_to_json(flag.evidence),
+                    flag.model_version,
+                    now,
+                    flag.severity,
+                )
+                for r, pid, rev in posts
+                for flag in r.flags
+            ],
+        )
+        for chunk in _chunks([pid for _, pid, _ in posts]):
+            for hit in await self._rows(
+                conn,
+                "SELECT f.id, f.post_id FROM flags f JOIN posts p ON p.id = f.post_id"
+                f" WHERE f.post_id IN ({_marks(len(chunk))}) AND f.revision = p.revision"
+                " ORDER BY f.id",
+                tuple(chunk),
+            ):
+                flag_ids.setdefault(int(hit["post_id"]), []).append(int(hit["id"]))
+        return flag_ids
 
     # -- flags -------------------------------------------------------------------------------------------
 
@@ -1513,7 +1551,19 @@ class Store:
         for m in members:
             post = await self._at_revision(conn, _post_from(m), int(m["member_revision"]))
             items.append(AlertItem(int(m["member_id"]), post, tuple(flags.get(int(m["member_id"]), ()))))
-        return AlertView(alert, _source_from(row), _thread_from(row), tuple(items), token)
+        listed = await self._listed_minor(conn, alert) if alert.kind == "digest" else ()
+        return AlertView(alert, _source_from(row), _thread_from(row), tuple(items), token, listed)
+
+    async def _listed_minor(self, conn: aiosqlite.Connection, digest: AlertRecord) -> tuple[FlagDetail, ...]:
+        """The open minor flags of a digest's thread that have no alert, flagged before the digest."""
+        rows = await self._rows(
+            conn,
+            f"{self._DETAIL_FROM} WHERE t.id = ? AND f.alert_id IS NULL AND f.severity = 'minor'"
+            f" AND f.status IN ({_marks(len(_OPEN_STATUSES))}) AND f.revision = p.revision"
+            " AND f.created_at <= ? ORDER BY f.id LIMIT ?",
+            (digest.thread_id, *_OPEN_STATUSES, digest.created_at.timestamp(), _LISTED_IN_DIGEST),
+        )
+        return tuple(FlagDetail(_flag_from(r), _post_from(r), _thread_from(r)) for r in rows)
 
     async def _at_revision(self, conn: aiosqlite.Connection, post: PostRecord, revision: int) -> PostRecord:
         if revision == post.revision:

@@ -7,6 +7,9 @@ from typing import Literal
 
 Category = Literal["off_topic", "inflammatory", "duplicated_quote"]
 CATEGORIES: tuple[Category, ...] = ("off_topic", "inflammatory", "duplicated_quote")
+# An 'alert' flag is posted to the moderators' channel; a 'minor' one is only listed (`/modq list`, digests).
+Severity = Literal["alert", "minor"]
+SEVERITIES: tuple[Severity, ...] = ("alert", "minor")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +36,7 @@ class Detection:
     reasons: tuple[str, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     details: dict[str, object] = field(default_factory=dict)
+    severity: Severity = "alert"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,12 @@ class Flag:
     reasons: tuple[str, ...]
     evidence: tuple[Evidence, ...] = ()
     model_version: str = ""
+    severity: Severity = "alert"
+
+    @property
+    def alerts(self) -> bool:
+        """Whether the flag is posted to the moderators (a 'minor' one is only listed)."""
+        return self.severity == "alert"
 
 
 @dataclass(frozen=True, slots=True)

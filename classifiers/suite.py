@@ -173,6 +173,7 @@ class DetectorSuite:
                         reasons=detection.reasons,
                         evidence=detection.evidence,
                         model_version=detector.version,
+                        severity=detection.severity,
                     )
                 )
         return PostReview(post=post, detections=detections, flags=tuple(flags), failures=tuple(failures))

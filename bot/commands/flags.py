@@ -105,6 +105,7 @@ def flags_table(flags: list[FlagDetail], *, now: datetime | None = None) -> Tabl
         colour = severity_colour(flag.score)
         position = f"#{post.position}" if post.position is not None else clean_line(post.external_id)
         status = "" if flag.status == "open" else f" ({flag.status})"
+        status += " (minor)" if flag.severity == "minor" else ""
         table.add_row(
             str(flag.id),
             Text(clean_line(flag.category + status), style=colour),

@@ -129,6 +129,15 @@ def category_label(category: str) -> str:
     return CATEGORY_LABELS.get(category, category)
 
 
+MINOR_NOTE = "minor: listed, not alerted"
+
+
+def flag_title(flag: FlagRecord) -> str:
+    """'Duplicated quote 0.65 (threshold 0.60)', with the minor note for a flag that is only listed."""
+    title = f"{category_label(flag.category)} {flag.score:.2f} (threshold {flag.threshold:.2f})"
+    return f"{title} · {MINOR_NOTE}" if flag.severity == "minor" else title
+
+
 def timestamp_markup(when: datetime, style: str = "f") -> str:
     """Discord's `<t:unix:style>`, shown in each reader's time zone."""
     return f"<t:{int(when.timestamp())}:{style}>"
@@ -316,10 +325,7 @@ def alert_embed(
         draft.add("Could not review", cut(escape(post.review_error), FIELD_VALUE_LIMIT))
     for flag in flags:
         reasons = [f"• {escape(r)}" for r in flag.reasons] or ["• (no reason given)"]
-        draft.add(
-            f"{category_label(flag.category)} {flag.score:.2f} (threshold {flag.threshold:.2f})",
-            _lines(reasons, FIELD_VALUE_LIMIT),
-        )
+        draft.add(flag_title(flag), _lines(reasons, FIELD_VALUE_LIMIT))
     summary = _decision_summary(flags, decisions)
     if summary:
         draft.add("Decision", summary)
@@ -328,13 +334,28 @@ def alert_embed(
 
 def _digest_line(item: AlertItem) -> str:
     post = item.post
-    cats = ", ".join(f"{category_label(f.category)} {f.score:.2f}" for f in item.flags) or "could not review"
+    cats = (
+        ", ".join(
+            f"{category_label(f.category)} {f.score:.2f}" + (" (minor)" if f.severity == "minor" else "")
+            for f in item.flags
+        )
+        or "could not review"
+    )
     ids = ", ".join(str(f.id) for f in item.flags) or "none"
     link = safe_url(post.url)
     where = f"[{position_label(post)}]({link})" if link else position_label(post)
     head = f"**{where}** by {escape(post.author or 'unknown author')}: {cats} (flag {ids})"
     reason = next((r for f in item.flags for r in f.reasons), post.review_error or "")
     return f"{head}\n  {cut(escape(reason), 160)}" if reason else head
+
+
+def _listed_line(detail: FlagDetail) -> str:
+    flag = detail.flag
+    reason = cut(escape(flag.reasons[0]), 140) if flag.reasons else ""
+    return (
+        f"flag {flag.id} · {position_label(detail.post)} by {escape(detail.post.author or 'unknown author')}:"
+        f" {category_label(flag.category)} {flag.score:.2f}" + (f"\n  {reason}" if reason else "")
+    )
 
 
 def digest_embed(alert: AlertView, decisions: Mapping[int, Decision] | None = None) -> discord.Embed:
@@ -354,6 +375,10 @@ def digest_embed(alert: AlertView, decisions: Mapping[int, Decision] | None = No
     draft.description = head + _lines(
         (_digest_line(i) for i in alert.items), DESCRIPTION_LIMIT - len(head) - 200
     )
+    if alert.listed:
+        draft.add(
+            "Also listed (minor, not alerted)", _lines(map(_listed_line, alert.listed), FIELD_VALUE_LIMIT)
+        )
     summary = _decision_summary(flags, decisions)
     if summary:
         draft.add("Decision", summary)
@@ -370,7 +395,8 @@ def flag_embed(
     """A flag in full (`/modq show`, the Details button): reasons, scores, evidence, decision history."""
     flag, post, thread = detail.flag, detail.post, detail.thread
     draft = EmbedDraft(
-        title=f"Flag {flag.id}: {category_label(flag.category)} {flag.score:.2f} ({flag.status})",
+        title=f"Flag {flag.id}: {category_label(flag.category)} {flag.score:.2f} ({flag.status})"
+        + (f" · {MINOR_NOTE}" if flag.severity == "minor" else ""),
         url=safe_url(post.url) or safe_url(thread.url),
         colour=_decided_colour([flag], flag.score),
         author=post.author or "unknown author",
@@ -453,7 +479,9 @@ def flag_list_embed(
         where = f"[{position_label(d.post)}]({link})" if link else position_label(d.post)
         reason = cut(escape(d.flag.reasons[0]), 140) if d.flag.reasons else ""
         lines.append(
-            f"**{d.flag.id}** · {category_label(d.flag.category)} {d.flag.score:.2f} · {where} by"
+            f"**{d.flag.id}** · {category_label(d.flag.category)} {d.flag.score:.2f}"
+            + (" (minor)" if d.flag.severity == "minor" else "")
+            + f" · {where} by"
             f" {escape(d.post.author or 'unknown author')} in {cut(escape(d.thread.title), 60)}"
             + (f"\n  {reason}" if reason else "")
         )

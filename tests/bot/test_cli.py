@@ -33,20 +33,38 @@ def test_scan_json_has_one_line_per_post_with_all_scores(example_json: list[dict
         assert record["url"] is None
 
 
+# The example thread is written after the founding thread (../shared/examples/miscellaneous-news.txt): its
+# moderator wants coolgod's first reply (here tidewalker's, #2) and iewgnem's re-quote (portsider's, #5)
+# flagged, coolgod's second reply (tidewalker's, #4) not, and the opening post's self-repeat listed as minor.
+
+
 def test_the_near_total_quote_is_flagged_and_names_its_source(example_json: list[dict[str, object]]) -> None:
     flag = flags_of(example_json, 2)["duplicated_quote"]
-    assert "post #1 by harbourwatch" in flag["reasons"][0]  # type: ignore[index]
-    assert "5 words are its own" in flag["reasons"][0]  # type: ignore[index]
+    assert flag["reasons"] == ["quotes post #1 by harbourwatch (41 words) and adds 5 words."]
 
 
 def test_the_requote_is_flagged_and_names_who_quoted_it_first(example_json: list[dict[str, object]]) -> None:
-    reasons = " ".join(flags_of(example_json, 5)["duplicated_quote"]["reasons"])  # type: ignore[arg-type]
-    assert "harbourwatch" in reasons
-    assert "post #2 (tidewalker) already quoted" in reasons
+    flag = flags_of(example_json, 5)["duplicated_quote"]
+    assert flag["reasons"] == [
+        "re-quotes a passage post #2 by tidewalker already quoted: 41 words of post #1 by harbourwatch"
+        ' ("The yard should never have been allowed to…").'
+    ]
 
 
 def test_ordinary_opinion_gets_no_flag(example_json: list[dict[str, object]]) -> None:
     assert flags_of(example_json, 4) == {}
+
+
+def test_the_opening_posts_self_repeat_is_listed_as_minor(example_json: list[dict[str, object]]) -> None:
+    flag = flags_of(example_json, 1)["duplicated_quote"]
+    assert flag["reasons"] == ["repeats 27 of its own words (passages pasted twice in this post); minor."]
+
+
+def test_no_other_post_of_the_example_is_a_duplicate(example_json: list[dict[str, object]]) -> None:
+    flagged = [
+        r["position"] for r in example_json if "duplicated_quote" in flags_of(example_json, r["position"])
+    ]  # type: ignore[arg-type]
+    assert flagged == [1, 2, 5]
 
 
 def test_scan_report_is_readable() -> None:
@@ -55,7 +73,7 @@ def test_scan_report_is_readable() -> None:
     out = result.stdout
     assert "Regional Security News" in out
     assert "tidewalker" in out
-    assert "repeats post #1 by harbourwatch" in out
+    assert "quotes post #1 by harbourwatch" in out
     assert "Flags by category" in out
 
 

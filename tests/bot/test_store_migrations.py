@@ -93,6 +93,7 @@ async def test_an_upgrade_from_the_first_schema_keeps_the_data(tmp_path: Path) -
     assert (await store.schema_status()).pending == ()
     [detail] = await store.open_flags()
     assert detail.post.text == "you idiot" and detail.flag.reasons == ("insult",)
+    assert detail.flag.severity == "alert"  # flags stored before 0005_flag_severity are alerts
     await store.record_decision(detail.flag.id, "confirm", moderator_id=1)  # a table of a later migration
     assert (await store.get_flag(detail.flag.id)).flag.status == "confirmed"
     await store.close()

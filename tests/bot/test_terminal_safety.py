@@ -81,7 +81,7 @@ def test_the_scan_report_shows_hostile_names_and_titles_cleaned(tmp_path: Path) 
     assert_terminal_safe(result.stdout)
     # The fields are shown, cleaned, not dropped: the reader sees that something was there.
     assert clean_line(EVIL_REPLY_AUTHOR) in result.stdout
-    assert f"repeats post #1 by {clean_line(EVIL_AUTHOR)}" in result.stdout
+    assert f"quotes all of post #1 by {clean_line(EVIL_AUTHOR)}" in result.stdout
     assert clean_line(EVIL_TITLE) in result.stdout
 
 

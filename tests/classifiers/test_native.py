@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from classifiers import duplicates
 from classifiers import text as text_module
+from classifiers.duplicates import _runs
 from classifiers.result import Detection
 from classifiers.thread import Post, Quote
 from tests.classifiers.test_duplicates import _thread_of_copies, review_all
@@ -139,7 +139,7 @@ def test_lookup_runs_alike(
     default = 3  # also a value of some entries: those count as "not seen"
     start = min(start, len(keys))
     by_python_table, by_c_table = dict(table), dict(table)
-    by_python = duplicates._python_lookup_runs(by_python_table, keys, start, stop, default, store)
+    by_python = _runs.python_lookup_runs(by_python_table, keys, start, stop, default, store)
     by_c = native.lookup_runs(by_c_table, keys, start, stop, default, store)
     assert by_c == by_python
     assert list(by_c_table.items()) == list(by_python_table.items())  # same entries, same order
@@ -169,9 +169,9 @@ def test_self_runs_alike(hashes_and_runs: tuple[list[int], list[tuple[int, int, 
     assert native is not None
     hashes, runs = hashes_and_runs
     array = np.array(hashes, dtype=np.int64)
-    by_python = duplicates._python_self_runs(array, size, runs, duplicates._SELF)
-    assert native.self_runs(array, size, runs, duplicates._SELF) == by_python
-    assert native.self_runs(array.tobytes(), size, runs, duplicates._SELF) == by_python
+    by_python = _runs.python_self_runs(array, size, runs, _runs.SELF)
+    assert native.self_runs(array, size, runs, _runs.SELF) == by_python
+    assert native.self_runs(array.tobytes(), size, runs, _runs.SELF) == by_python
 
 
 @needs_native
@@ -179,9 +179,9 @@ def test_self_runs_of_a_huge_post() -> None:
     assert native is not None
     hashes = np.tile(np.arange(1000, dtype=np.int64), 1000)  # a million shingles, 1000 distinct
     runs = [(5, 999_000, 1)]
-    found = native.self_runs(hashes, 5, runs, duplicates._SELF)
-    assert found == duplicates._python_self_runs(hashes, 5, runs, duplicates._SELF)
-    assert found == [(5, 999_000, 1), (999_000, 1_000_000, duplicates._SELF)]
+    found = native.self_runs(hashes, 5, runs, _runs.SELF)
+    assert found == _runs.python_self_runs(hashes, 5, runs, _runs.SELF)
+    assert found == [(5, 999_000, 1), (999_000, 1_000_000, _runs.SELF)]
 
 
 def _review_both_ways(
@@ -190,8 +190,8 @@ def _review_both_ways(
     by_c = review_all(posts, **options)
     with monkeypatch.context() as patched:
         patched.setattr(text_module, "_hashed_shingles", text_module._shingles_of)
-        patched.setattr(duplicates, "_lookup_runs", duplicates._python_lookup_runs)
-        patched.setattr(duplicates, "_self_runs", duplicates._python_self_runs)
+        patched.setattr(_runs, "lookup_runs", _runs.python_lookup_runs)
+        patched.setattr(_runs, "self_runs", _runs.python_self_runs)
         by_python = review_all(posts, **options)
     return by_c, by_python
 

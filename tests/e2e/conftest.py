@@ -17,6 +17,7 @@ import pytest
 from bot.commands.run import Runtime
 from bot.discord.app import CogFactory
 from bot.store import Store
+from classifiers.suite import DetectorSuite
 from config.settings import AlertSettings, BotSettings, Settings
 from tests.e2e.doubles import make_suite
 from tests.fakes.discord_server import TOKEN, FakeDiscord
@@ -78,7 +79,7 @@ async def start_runtime(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[Star
     """Start `modassist run`'s Runtime on the fake and wait until the bot is ready; closed at teardown.
 
     Keyword arguments override Settings fields; `store=` passes an opened store (e.g. with a test clock),
-    `cogs=` extra cog factories for the bot.
+    `cogs=` extra cog factories for the bot, `suite=` other detectors than the phrase doubles.
     """
     started: list[Runtime] = []
 
@@ -87,10 +88,11 @@ async def start_runtime(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[Star
         store: Store | None = None,
         cogs: Sequence[CogFactory] | None = None,
         wait: bool = True,
+        suite: DetectorSuite | None = None,
         **overrides: Any,
     ) -> Runtime:
         settings = make_settings(fake, tmp_path, **overrides)
-        runtime = await Runtime.open(settings, make_suite(), store=store, cog_factories=cogs)
+        runtime = await Runtime.open(settings, suite or make_suite(), store=store, cog_factories=cogs)
         started.append(runtime)
         await runtime.start()
         if wait:

@@ -8,13 +8,17 @@ from pathlib import Path
 from typing import Any
 
 from bot.discord.embeds import COLOUR_CONFIRMED, COLOUR_DISMISSED, COLOUR_HIGH
+from bot.sources import load_thread
 from bot.store import Store
+from classifiers.duplicates import QuoteDuplicateDetector
+from classifiers.suite import DetectorSuite
 from tests.bot.store_doubles import FakeClock
 from tests.e2e.conftest import StartRuntime, eventually
-from tests.e2e.doubles import FORUM, make_thread
+from tests.e2e.doubles import FORUM, make_suite, make_thread
 from tests.fakes.discord_server import FakeDiscord
 
 MESSAGES = r"/channels/\d+/messages"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "regional-security-news.txt"
 
 
 async def posted(fake: FakeDiscord, count: int = 1) -> list[dict[str, Any]]:
@@ -314,3 +318,29 @@ async def test_a_huge_post_with_a_huge_title_author_and_url_still_fits_discords_
     assert field(embed, "Thread").endswith("…")
     assert embed["url"] == f"{FORUM}/threads/t1"  # the thread's link instead
     assert buttons(message)[-1]["label"] == "Open thread"
+
+
+async def test_the_example_threads_self_repeat_is_listed_and_never_posted(
+    fake: FakeDiscord, start_runtime: StartRuntime
+) -> None:
+    # The example thread (after the founding thread): tidewalker's near-total quote (#2), portsider's
+    # re-quote (#5) and grumpybosun's insults (#6) are alerts; the opening post's self-repeat is minor.
+    # The phrase doubles and the real duplicated-quote detector.
+    runtime = await start_runtime(suite=DetectorSuite([*make_suite().detectors, QuoteDuplicateDetector()]))
+    thread = load_thread(str(EXAMPLE))
+    await runtime.service.review(thread)
+
+    messages = await posted(fake, 3)
+    authors = sorted(m["embeds"][0]["author"]["name"] for m in messages)
+    assert authors == ["grumpybosun", "portsider", "tidewalker"]
+    flags = {(d.post.position, d.flag.category): d.flag for d in await runtime.store.open_flags()}
+    minor = flags[1, "duplicated_quote"]
+    assert minor.severity == "minor" and minor.alert_id is None
+    assert flags[2, "duplicated_quote"].severity == flags[5, "duplicated_quote"].severity == "alert"
+    assert (4, "duplicated_quote") not in flags
+    await eventually(lambda: _all_sent(runtime.store))
+    assert len(fake.channel_messages()) == 3  # nothing was posted for the opening post
+
+
+async def _all_sent(store: Store) -> bool:
+    return (await store.outbox_counts()) == {"sent": 3}
