@@ -13,7 +13,7 @@ scored by a model that saw it:
   replies are context, not rows);
 - the *everyday* combiner is fitted on our short everyday threads (`lab/short_threads`, the dev split only,
   both styles; folds by the same hash of the thread id). It alone weighs the word-vector measurements
-  (`classifiers.offtopic_semantic`); the corpus combiners keep the measurements before them.
+  (`classifiers.offtopic.semantic`); the corpus combiners keep the measurements before them.
 
 For the evaluation of fold f, combiners are fitted on fold 1-f only. The shipped model's background is
 fitted on everything, its combiners on both folds' cross-fitted measurements (each fold measured as an
@@ -46,7 +46,7 @@ from classifiers.offtopic import (
     OffTopicModel,
     fit_background,
 )
-from classifiers.offtopic_semantic import SEMANTIC_FEATURE_NAMES
+from classifiers.offtopic.semantic import SEMANTIC_FEATURE_NAMES
 from classifiers.text import words
 from classifiers.thread import Thread
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from classifiers.offtopic_semantic import default_sentence_encoder, default_word_vectors
+from classifiers.offtopic.semantic import default_sentence_encoder, default_word_vectors
 from classifiers.persistence import ModelError
 from classifiers.sentence import DEFAULT_SENTENCE_PATH, MAX_TOKENS, SentenceEncoder
 from classifiers.wordvectors import WordPieceTokenizer

@@ -1,0 +1,232 @@
+"""The off-topic model: background vocabulary, IDF, LSA directions and one combiner per style, in one
+safe file; `fit_background` fits the background part."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from classifiers.offtopic.semantic import (
+    SEMANTIC_FEATURE_NAMES,
+)
+from classifiers.offtopic.words import _analyzer
+from classifiers.persistence import ModelError, load_model, save_model
+
+MODEL_KIND: Final = "modassist.offtopic"
+FORMAT_VERSION: Final = 2
+DEFAULT_MODEL_PATH: Final = Path(__file__).resolve().parent.parent / "models" / "offtopic.npz"
+DEFAULT_CATCH_ALL_PATTERNS: Final = (
+    r"\bmisc(ellaneous)?\b",
+    r"\bgeneral\b",
+    r"\boff[- ]?topic\b",
+    r"\brandom\b",
+)
+CATCH_ALL_MODES: Final = ("exempt", "recent", "threshold")
+STYLES: Final = ("discussion", "question", "everyday")  # one combiner each, in the model's rows
+# "auto" picks per thread (see `OffTopicThreadState._settle_style`): everyday for a thread of short posts,
+# discussion for one of long posts. A thread that starts short and turns into long posts moves to
+# discussion before the post that shows it is judged; one that starts long stays discussion.
+DETECTOR_STYLES: Final = (*STYLES, "auto")
+AUTO_OPENING_WORDS: Final = 80  # an opening post shorter than this starts an everyday thread...
+AUTO_LONG_WORDS: Final = 40  # ...which becomes a discussion when its posts' median length passes this...
+AUTO_MAX_WORDS: Final = 150  # ...or one post is longer than this
+
+FloatArray = npt.NDArray[np.float32]
+Float64Array = npt.NDArray[np.float64]
+
+# The measurements the combiner weighs, in order. `anchor` = title + opening post; `context` = the
+# recent discussion (fast decay); `thread` = the whole thread (slow decay); `recent` = the closest of
+# the last `window` posts (LSA only: its word-level twin did not help and cost a fifth of the time);
+# `answer` = the post(s) this one quotes. The `sem_*`/`soft_*` measurements come from the static word
+# vectors (`classifiers.offtopic.semantic`).
+FEATURE_NAMES: Final = (
+    "lsa_anchor",
+    "lsa_context",
+    "lsa_thread",
+    "lsa_recent",
+    "lsa_answer",
+    "tfidf_anchor",
+    "tfidf_thread",
+    "quoted_share",
+    "log_terms",
+    "log_position",
+    "question_marks",
+    "second_person",
+    "first_person",
+    "chat_cues",
+    "exclamations",
+    "links",
+    "unknown_share",
+    "mean_idf",
+    "lsa_anchor_x_terms",
+    "tfidf_thread_x_terms",
+    *SEMANTIC_FEATURE_NAMES,
+)
+_N_FEATURES: Final = len(FEATURE_NAMES)
+_N_BASE: Final = _N_FEATURES - len(SEMANTIC_FEATURE_NAMES)  # the measurements before the word vectors
+
+
+# ---------------------------------------------------------------------------------------------------
+# The model file
+
+
+@dataclass(frozen=True, eq=False)
+class OffTopicModel:
+    """The background vocabulary, its IDF and LSA projection, and one combiner per thread style."""
+
+    terms: tuple[str, ...]
+    idf: FloatArray
+    components: FloatArray  # (n_terms, n_components): row t is term t's LSA direction
+    coef: Float64Array  # (len(STYLES), len(FEATURE_NAMES))
+    intercept: Float64Array  # (len(STYLES),)
+    meta: dict[str, Any] = field(default_factory=dict)
+    index: dict[str, int] = field(init=False, repr=False)
+    idf_oov: Float64Array = field(init=False, repr=False)  # idf, then the unknown-word idf (index -1)
+    components_oov: FloatArray = field(init=False, repr=False)  # components, then a zero row (index -1)
+    oov_idf: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.idf.shape != (len(self.terms),) or self.components.shape[0] != len(self.terms):
+            raise ValueError("terms, idf and components disagree in length")
+        if self.coef.shape != (len(STYLES), _N_FEATURES) or self.intercept.shape != (len(STYLES),):
+            raise ValueError(
+                f"the combiners need {len(STYLES)} x {_N_FEATURES} weights, got {self.coef.shape}"
+            )
+        object.__setattr__(self, "index", {t: i for i, t in enumerate(self.terms)})
+        # A word the background never saw is as distinctive as its rarest words.
+        object.__setattr__(self, "oov_idf", float(self.idf.max()) if len(self.idf) else 1.0)
+        object.__setattr__(self, "idf_oov", np.append(self.idf, np.float32(self.oov_idf)).astype(np.float64))
+        zero = np.zeros((1, self.components.shape[1]), dtype=np.float32)
+        object.__setattr__(self, "components_oov", np.vstack([self.components.astype(np.float32), zero]))
+
+    @property
+    def digest(self) -> str:
+        """A short fingerprint of the weights, part of the detector's version string."""
+        h = hashlib.sha256()
+        for array in (self.idf, self.components, self.coef, self.intercept):
+            h.update(np.ascontiguousarray(array).tobytes())
+        return h.hexdigest()[:10]
+
+    def with_combiners(
+        self,
+        coef: npt.ArrayLike,
+        intercept: npt.ArrayLike,
+        **meta: Any,
+    ) -> OffTopicModel:
+        """The same background with other combiner weights."""
+        return OffTopicModel(
+            self.terms,
+            self.idf,
+            self.components,
+            np.asarray(coef, dtype=np.float64).reshape(len(STYLES), _N_FEATURES),
+            np.asarray(intercept, dtype=np.float64).reshape(len(STYLES)),
+            {**self.meta, **meta},
+        )
+
+    def save(self, path: Path | str) -> None:
+        """Write the model as a safe `.npz` (no pickle) with JSON metadata and digests."""
+
+        def blob(terms: Sequence[str]) -> npt.NDArray[np.uint8]:
+            return np.frombuffer("\n".join(terms).encode("utf-8"), dtype=np.uint8)
+
+        save_model(
+            path,
+            MODEL_KIND,
+            {
+                "terms": blob(self.terms),
+                "idf": self.idf.astype(np.float32),
+                "components": self.components.astype(np.float16),
+                "coef": self.coef.astype(np.float64),
+                "intercept": self.intercept.astype(np.float64),
+            },
+            {
+                **self.meta,
+                "format_version": FORMAT_VERSION,
+                "features": list(FEATURE_NAMES),
+                "styles": list(STYLES),
+            },
+        )
+
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> OffTopicModel:
+        """Read a model file; raises ModelError when it is missing, damaged, tampered with or foreign."""
+        path = Path(path) if path is not None else DEFAULT_MODEL_PATH
+        arrays, meta = load_model(path, MODEL_KIND)
+        if (
+            meta.get("format_version") != FORMAT_VERSION
+            or meta.get("features") != list(FEATURE_NAMES)
+            or meta.get("styles") != list(STYLES)
+        ):
+            raise ModelError(path, f"format {meta.get('format_version')!r} does not match this modassist")
+
+        def terms(name: str) -> tuple[str, ...]:
+            text = bytes(arrays[name]).decode("utf-8")
+            return tuple(text.split("\n")) if text else ()
+
+        try:
+            return cls(
+                terms=terms("terms"),
+                idf=arrays["idf"].astype(np.float32),
+                components=arrays["components"].astype(np.float32),
+                coef=arrays["coef"].astype(np.float64),
+                intercept=arrays["intercept"].astype(np.float64),
+                meta=meta,
+            )
+        except (KeyError, ValueError, IndexError, UnicodeDecodeError) as exc:
+            raise ModelError(path, f"incomplete off-topic model ({exc})") from exc
+
+
+def fit_background(
+    texts: Iterable[str],
+    *,
+    n_components: int = 128,
+    min_df: int = 2,
+    max_df: float = 0.5,
+    max_terms: int = 30000,
+    random_state: int = 0,
+    meta: dict[str, Any] | None = None,
+) -> OffTopicModel:
+    """Fit the TF-IDF vocabulary and the LSA projection on background `texts`.
+
+    The combiners start as a plain "dissimilar to the title and opening post" rule; fit them on
+    labelled threads with `OffTopicModel.with_combiners`.
+    """
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import Pipeline
+
+    pipeline = Pipeline(
+        [
+            (
+                "tfidf",
+                TfidfVectorizer(
+                    analyzer=_analyzer,
+                    min_df=min_df,
+                    max_df=max_df,
+                    max_features=max_terms,
+                    sublinear_tf=True,
+                ),
+            ),
+            ("lsa", TruncatedSVD(n_components=n_components + 1, n_iter=7, random_state=random_state)),
+        ]
+    ).fit(list(texts))
+    vectorizer: Any = pipeline.named_steps["tfidf"]
+    svd: Any = pipeline.named_steps["lsa"]
+    coef = np.zeros((len(STYLES), _N_FEATURES))
+    coef[:, FEATURE_NAMES.index("lsa_anchor")] = -4.0
+    coef[:, FEATURE_NAMES.index("tfidf_thread")] = -4.0
+    return OffTopicModel(
+        terms=tuple(vectorizer.get_feature_names_out()),
+        idf=vectorizer.idf_.astype(np.float32),
+        # The first direction is mostly how common a text's words are, not what it is about: dropped.
+        components=np.ascontiguousarray(svd.components_[1:].T, dtype=np.float32),
+        coef=coef,
+        intercept=np.full(len(STYLES), 2.0),
+        meta=dict(meta or {}),
+    )
