@@ -1,0 +1,350 @@
+"""Hashed features (step 2): word uni- and bigrams and character n-grams as seeded 64-bit hash buckets,
+the dense style features, and the word lists they read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from classifiers.inflammatory.normalise import (
+    MENTION,
+    NEWLINE,
+    SPACE,
+    _lookup,
+    _normalise,
+    _Normalised,
+    _tables,
+    _words,
+)
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+U64 = npt.NDArray[np.uint64]
+Bools = npt.NDArray[np.bool_]
+
+# ------------------------------------------------------------------------------------------------------------
+# Hashed features
+# ------------------------------------------------------------------------------------------------------------
+
+_MASK64 = (1 << 64) - 1
+# Odd 64-bit multipliers, one per character position of an n-gram or a word (fixed: they define the features).
+_MULTIPLIERS = np.array(
+    [((0x9E3779B97F4A7C15 * (2 * i + 1) + 0x632BE59BD9B4E019 * i * i) & _MASK64) | 1 for i in range(32)],
+    dtype=np.uint64,
+)
+_WORD_MAX = 24  # characters of a word that its hash reads
+_PAIR = np.uint64(0x2545F4914F6CDD1D)
+
+SECOND_PERSON = ("you", "your", "you're", "youre", "ur", "u", "ya", "yourself", "yourselves", "yall", "y'all")
+# Words that point an insult at someone: "you ...", "he is ...", "@name ...".
+TARGETING = (
+    *SECOND_PERSON,
+    *_words("is are was were be being been he's she's they're such what"),
+    chr(MENTION),
+)
+# Words that insult whoever they are said of. A prior the model weighs from the data (a count feature): it
+# carries insults the training texts rarely use.
+INSULT_WORDS = _words(
+    "idiot idiots idiotic moron morons moronic stupid stupidity dumb dumber dumbest dumbass imbecile "
+    "imbeciles cretin cretins retard retards retarded fool fools foolish clown clowns buffoon buffoons "
+    "loser losers pathetic wannabe wannabes scum scumbag scumbags vermin parasite parasites swine coward "
+    "cowards cowardly traitor traitors liar liars hypocrite hypocrites hypocritical fraud frauds crook "
+    "crooks thug thugs lunatic lunatics nutjob nutjobs nutcase wingnut wingnuts loony psycho psychopath "
+    "sociopath degenerate degenerates disgusting disgrace disgraceful ignorant ignoramus brainless "
+    "clueless incompetent worthless spineless gutless sleazy sleazebag creep creepy jerk jerks jackass "
+    "asshole assholes dickhead bastard bastards halfwit nitwit dimwit dimwits simpleton numbskull "
+    "bonehead knucklehead airhead shill shills stooge stooges lackey lackeys sycophant bigot bigots "
+    "libtard libtards snowflake snowflakes sheeple grifter grifters charlatan charlatans delusional "
+    "deranged brainwashed uneducated subhuman savages trash garbage filth filthy despicable vile pig pigs "
+    "rat rats hack hacks"
+)
+# Words that speak of people as vermin, animals or disease (dehumanising talk).
+DEHUMANISING_WORDS = _words(
+    "vermin animals cockroaches roaches rats parasites parasite subhuman subhumans savages savage "
+    "invaders invasion infestation infest infested breed breeding filth plague mongrels beasts apes "
+    "monkeys leeches inferior primitive barbarians barbaric exterminate extermination vile scum trash "
+    "degenerates freaks"
+)
+# Words of violence and threats.
+VIOLENCE_WORDS = _words(
+    "kill killed killing shoot shot hang hanged lynch lynched burn die dead murder beat punch stab bomb "
+    "destroy wipe slaughter execute executed gun guns rope jail prison deport"
+)
+DENSE_NAMES = (
+    "log_words",
+    "caps_share",
+    "exclamations",
+    "questions",
+    "second_person",
+    "mentions",
+    "insult_words",
+    "targeted_insults",
+    "dehumanising_words",
+    "violence_words",
+)
+# What the second stage reads: the linear score of the text and of its worst sentence, the style features, and
+# the two scores times the (standardised) length, so long posts can weigh their worst sentence differently.
+SECOND_STAGE_NAMES = ("text", "worst_sentence", *DENSE_NAMES, "text_x_length", "worst_sentence_x_length")
+# A model trained with the peer's profanity score (`classifiers.profanity`, `modassist train --with-peer`)
+# also reads it, alone and times the worst sentence's score. The shipped model does not: see MODEL_CARD.md.
+PEER_INPUTS = ("peer_profanity", "peer_profanity_x_worst_sentence")
+
+
+_SCORE_BOUND = 8.0
+
+
+def standardise(dense: F64, mean: F64, scale: F64) -> F64:
+    """Dense features in standard units, clipped to +-4 so that freak texts (a word repeated 200,000 times)
+    cannot push the second stage outside what it was trained on."""
+    clipped: F64 = np.clip((dense - mean) / scale, -4.0, 4.0)
+    return clipped
+
+
+def second_stage_inputs(doc: F64, best: F64, dense: F64, peer: F64 | None = None) -> F64:
+    """The second stage's input matrix, from linear scores, standardised dense features and, when the model
+    has one, the peer's profanity probability (read as bounded log-odds)."""
+    length = dense[:, 0]
+    # Linear scores grow with the square root of a phrase's repeats (norms are counted per occurrence): bound
+    # them, so a post that repeats one phrase thousands of times stays within the trained range.
+    doc = np.clip(doc, -_SCORE_BOUND, _SCORE_BOUND)
+    best = np.clip(best, -_SCORE_BOUND, _SCORE_BOUND)
+    columns = [doc, best, dense, doc * length, best * length]
+    if peer is not None:
+        p = np.clip(peer, 1e-3, 1 - 1e-3)
+        log_odds = np.log(p / (1 - p))
+        columns.extend([log_odds, log_odds * best])
+    stacked: F64 = np.column_stack(columns)
+    return stacked
+
+
+_SENTENCE_END = np.array([ord("."), ord("!"), ord("?")], dtype=np.int64)
+
+
+def _mix(h: U64, seed: int) -> U64:
+    """Finalise 64-bit hashes (a splitmix-style avalanche) with a seed."""
+    h = h + np.uint64(seed & _MASK64)
+    h ^= h >> np.uint64(30)
+    h *= np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(27)
+    h *= np.uint64(0x94D049BB133111EB)
+    h ^= h >> np.uint64(31)
+    return h
+
+
+def _word_hash_of(word: str) -> int:
+    """The hash `TextFeatures` gives a folded word (for the second-person list)."""
+    h = len(word)
+    for j, ch in enumerate(word[:_WORD_MAX]):
+        h = (h + ord(ch) * int(_MULTIPLIERS[j])) & _MASK64
+    return h
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureOccurrences:
+    """Every feature occurrence of a batch (its column, text and sentence) and the dense features per text.
+
+    Sentences ("chunks") are numbered across the batch in order; `chunk_doc` gives each one's text, and
+    every text has at least one.
+    """
+
+    n_docs: int
+    column: I64
+    chunk: I64
+    chunk_doc: I64
+    dense: F64
+    n_word_occurrences: int  # the first ones are words; the rest character n-grams
+
+    @property
+    def doc(self) -> I64:
+        """The text of each occurrence."""
+        return self.chunk_doc[self.chunk]
+
+    @property
+    def is_char(self) -> npt.NDArray[np.int64]:
+        """1 for a character n-gram occurrence, 0 for a word one."""
+        flags = np.ones(self.column.shape[0], dtype=np.int64)
+        flags[: self.n_word_occurrences] = 0
+        return flags
+
+    @property
+    def n_chunks(self) -> int:
+        """Sentences in the batch."""
+        return int(self.chunk_doc.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class TextFeatures:
+    """Turns a batch of texts into hashed feature occurrences. Its settings define the feature space."""
+
+    word_bits: int = 19
+    char_bits: int = 20
+    char_sizes: tuple[int, ...] = (3, 4, 5)
+    seed: int = 0x5EED1A77
+
+    @property
+    def n_word_columns(self) -> int:
+        """Columns of the word block (they come first)."""
+        return 1 << self.word_bits
+
+    @property
+    def n_columns(self) -> int:
+        """Columns of the whole feature space: words, then character n-grams."""
+        return (1 << self.word_bits) + (1 << self.char_bits)
+
+    def settings(self) -> dict[str, Any]:
+        """JSON-serialisable settings (stored in the model file)."""
+        return {
+            "word_bits": self.word_bits,
+            "char_bits": self.char_bits,
+            "char_sizes": list(self.char_sizes),
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> TextFeatures:
+        """Rebuild from `settings()` output."""
+        return cls(
+            word_bits=int(settings["word_bits"]),
+            char_bits=int(settings["char_bits"]),
+            char_sizes=tuple(int(n) for n in settings["char_sizes"]),
+            seed=int(settings["seed"]),
+        )
+
+    def _members(self, word_hash: U64, word_column: I64, words: tuple[str, ...]) -> Bools:
+        """Which words are in `words`: a bucket table first, exact hashes for the few candidates."""
+        key = (words, self.word_bits, self.seed)
+        table = _bucket_cache.get(key)
+        if table is None:
+            hashes = _hashes(words)
+            table = np.zeros(1 << self.word_bits, dtype=bool)
+            table[(_mix(hashes.copy(), self.seed + 1) >> np.uint64(64 - self.word_bits)).astype(np.int64)] = (
+                True
+            )
+            _bucket_cache[key] = table
+        found = table[word_column]
+        candidates = np.flatnonzero(found)
+        if candidates.shape[0]:
+            found[candidates] = np.isin(word_hash[candidates], _hashes(words))
+        return found
+
+    def occurrences(self, texts: Sequence[str]) -> FeatureOccurrences:
+        """All feature occurrences of `texts`, in one vectorised pass over the batch."""
+        norm = _normalise(texts)
+        codes = norm.codes
+        n = codes.shape[0]
+        t = _tables()
+        is_newline = codes == NEWLINE
+        doc_of = np.cumsum(is_newline)
+        # A sentence starts after ". ", "! " or "? ", and at every text.
+        starts = is_newline.copy()
+        starts[0] = True
+        if n > 2:
+            starts[2:] |= (codes[1:-1] == SPACE) & np.isin(codes[:-2], _SENTENCE_END)
+        chunk_of = np.cumsum(starts) - 1
+        chunk_doc = doc_of[np.flatnonzero(starts)]
+
+        columns: list[I64] = []
+        positions: list[I64] = []
+
+        # Words: maximal runs of word characters.
+        word = _lookup(t.word, codes, False)
+        edges = np.flatnonzero(np.diff(word.astype(np.int8)))
+        w_start, w_end = edges[0::2] + 1, edges[1::2] + 1
+        lengths = w_end - w_start
+        wide = codes.astype(np.uint64)
+        word_hash = lengths.astype(np.uint64)
+        for j in range(_WORD_MAX):
+            live = np.flatnonzero(lengths > j)
+            if not live.shape[0]:
+                break
+            word_hash[live] += wide[w_start[live] + j] * _MULTIPLIERS[j]
+        word_doc = doc_of[w_start]
+        shift = np.uint64(64 - self.word_bits)
+        columns.append((_mix(word_hash, self.seed + 1) >> shift).astype(np.int64))
+        positions.append(w_start)
+        pair = np.flatnonzero(word_doc[1:] == word_doc[:-1])
+        columns.append(
+            (_mix(word_hash[pair] * _PAIR + word_hash[pair + 1], self.seed + 2) >> shift).astype(np.int64)
+        )
+        positions.append(w_start[pair])
+
+        # Character n-grams inside space-delimited chunks: spaces only at a window's two ends.
+        hashed = np.where(is_newline, SPACE, codes).astype(np.uint64)
+        boundary = (codes == SPACE) | is_newline
+        bound_cum = np.concatenate(([0], np.cumsum(boundary)))
+        rolling = np.zeros(n, dtype=np.uint64)
+        char_shift = np.uint64(64 - self.char_bits)
+        for size in range(1, max(self.char_sizes) + 1):
+            count = n - size + 1
+            if count <= 0:
+                break
+            rolling = rolling[:count] + hashed[size - 1 : size - 1 + count] * _MULTIPLIERS[size - 1]
+            if size not in self.char_sizes:
+                continue
+            idx = np.flatnonzero(bound_cum[size - 1 : size - 1 + count] == bound_cum[1 : 1 + count])
+            columns.append(
+                (_mix(rolling[idx], self.seed + 16 * size + 7) >> char_shift).astype(np.int64)
+                + self.n_word_columns
+            )
+            positions.append(idx)
+
+        n_word_occurrences = columns[0].shape[0] + columns[1].shape[0]
+        column = np.concatenate(columns)
+        position = np.concatenate(positions)
+        second = self._members(word_hash, columns[0], SECOND_PERSON)
+        insult = self._members(word_hash, columns[0], INSULT_WORDS)
+        targeted = np.zeros(insult.shape[0], dtype=bool)
+        hits = np.flatnonzero(insult)
+        if hits.shape[0]:
+            pointing = self._members(word_hash, columns[0], TARGETING)
+            for back in (1, 2, 3):
+                prev = hits - back
+                ok = prev >= 0
+                prev_ok = np.where(ok, prev, 0)
+                targeted[hits] |= ok & pointing[prev_ok] & (word_doc[prev_ok] == word_doc[hits])
+        lexicons = [
+            self._members(word_hash, columns[0], words) for words in (DEHUMANISING_WORDS, VIOLENCE_WORDS)
+        ]
+        dense = _dense_features(norm, word_doc, second, [insult, targeted, *lexicons])
+        return FeatureOccurrences(
+            n_docs=norm.n_docs,
+            column=column,
+            chunk=chunk_of[position],
+            chunk_doc=chunk_doc,
+            dense=dense,
+            n_word_occurrences=n_word_occurrences,
+        )
+
+
+_hash_cache: dict[tuple[str, ...], U64] = {}
+_bucket_cache: dict[tuple[tuple[str, ...], int, int], Bools] = {}
+
+
+def _hashes(words: tuple[str, ...]) -> U64:
+    found = _hash_cache.get(words)
+    if found is None:
+        found = _hash_cache[words] = np.array(sorted({_word_hash_of(w) for w in words}), dtype=np.uint64)
+    return found
+
+
+def _dense_features(norm: _Normalised, word_doc: I64, second: Bools, counted: list[Bools]) -> F64:
+    n_docs = norm.n_docs
+    upper, letters, excl, quest, at = norm.raw_stats.T
+    n_words = np.bincount(word_doc, minlength=n_docs).astype(np.float64)
+    n_second = np.bincount(word_doc, weights=second, minlength=n_docs)
+    return np.column_stack(
+        [
+            np.log1p(n_words),
+            np.where(letters >= 12, upper / np.maximum(letters, 1), 0.0),
+            np.log1p(excl),
+            np.log1p(quest),
+            n_second / np.maximum(n_words, 1),
+            np.log1p(at),
+            *(np.log1p(np.bincount(word_doc, weights=hits, minlength=n_docs)) for hits in counted),
+        ]
+    )

@@ -1,0 +1,254 @@
+"""De-obfuscation on code points, one vectorised numpy pass over a batch of texts (step 1 of the package
+docstring)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from classifiers.text import (
+    _INVISIBLE,
+)
+
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+U64 = npt.NDArray[np.uint64]
+Bools = npt.NDArray[np.bool_]
+
+# ------------------------------------------------------------------------------------------------------------
+# De-obfuscation on code points
+# ------------------------------------------------------------------------------------------------------------
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """A word list written as one string."""
+    return tuple(text.split())
+
+
+# Letters of other scripts that look like Latin ones (lower case: applied after case folding).
+_HOMOGLYPHS = str.maketrans(
+    "авеёкмнорстухѕіїјԁԛԝɡոսıɩʟɪɴʀᴅαβεικνορτυχγωηø", "abeekmhopctyxsiijdqwgnuiilinrdabeikvoptuxywno"
+)
+# Digits and symbols that stand for letters inside a word.
+_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a", "$": "s",
+         "!": "i", "|": "l"}  # fmt: skip
+_TABLE_SIZE = 0x20000
+MENTION = 0xE000  # placeholder code point for an @-mention (a word character)
+LINK = 0xE001  # placeholder code point for a link
+NEWLINE, SPACE = 10, 32
+_SEPARATOR_CHARS = " .-_*"
+
+
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    fold: npt.NDArray[np.int32]  # code point -> folded code point, -1 = drop
+    word: Bools  # folded code point -> is a word character
+    leet: npt.NDArray[np.int32]  # code point -> letter it stands for (or itself)
+    letter: Bools  # ASCII letter a-z
+    leet_strong: Bools  # digit or symbol read as a letter wherever it stands in a word
+    leet_weak: Bools  # "!" and "|": read as a letter only between two letters
+    leet_any: Bools
+    separator: Bools
+
+
+def _build_tables() -> _Tables:
+    fold = np.arange(_TABLE_SIZE, dtype=np.int32)
+    invisible = set(_INVISIBLE)
+    for cp in range(_TABLE_SIZE):
+        ch = chr(cp)
+        if cp == NEWLINE:
+            continue
+        if cp in invisible:
+            fold[cp] = -1
+        elif ch.isspace():
+            fold[cp] = SPACE
+        elif 0xD800 <= cp < 0xE000 or 0xE000 <= cp < 0xF900:
+            continue  # surrogates and private use (our placeholders) stay as they are
+        elif unicodedata.category(ch) == "Cc":
+            fold[cp] = -1
+        else:
+            folded = unicodedata.normalize("NFKC", ch).casefold().translate(_HOMOGLYPHS)
+            if len(folded) == 1:
+                fold[cp] = ord(folded)
+            elif not folded:
+                fold[cp] = -1
+            else:
+                lower = ch.lower()
+                fold[cp] = ord(lower) if len(lower) == 1 else cp
+    word = np.zeros(_TABLE_SIZE, dtype=bool)
+    for cp in range(_TABLE_SIZE):
+        ch = chr(cp)
+        word[cp] = ch.isalnum() or ch in "_'"
+    word[MENTION] = word[LINK] = True
+    leet = np.arange(_TABLE_SIZE, dtype=np.int32)
+    for src, dst in _LEET.items():
+        leet[ord(src)] = ord(dst)
+    letter = np.zeros(_TABLE_SIZE, dtype=bool)
+    letter[ord("a") : ord("z") + 1] = True
+    strong = np.zeros(_TABLE_SIZE, dtype=bool)
+    strong[[ord(c) for c in _LEET if c not in "!|"]] = True
+    weak = np.zeros(_TABLE_SIZE, dtype=bool)
+    weak[[ord("!"), ord("|")]] = True
+    separator = np.zeros(_TABLE_SIZE, dtype=bool)
+    separator[[ord(c) for c in _SEPARATOR_CHARS]] = True
+    return _Tables(fold, word, leet, letter, strong, weak, strong | weak, separator)
+
+
+_tables_cache: list[_Tables] = []
+
+
+def _tables() -> _Tables:
+    if not _tables_cache:
+        _tables_cache.append(_build_tables())
+    return _tables_cache[0]
+
+
+def _lookup(table: npt.NDArray[Any], codes: I64, default: Any) -> npt.NDArray[Any]:
+    """table[codes] for code points inside the table, `default` (or the code itself) beyond it."""
+    inside = codes < _TABLE_SIZE
+    if inside.all():
+        return table[codes]
+    out = np.empty(codes.shape[0], dtype=table.dtype)
+    out[inside] = table[codes[inside]]
+    out[~inside] = codes[~inside] if default is None else default
+    return out
+
+
+def _ranges_mask(n: int, starts: I64, ends: I64) -> Bools:
+    """Boolean mask of positions inside any [start, end)."""
+    delta = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(delta, starts, 1)
+    np.add.at(delta, ends, -1)
+    return np.cumsum(delta[:n]) > 0
+
+
+def _next_true(mask: Bools, positions: I64) -> I64:
+    """For each position, the first index >= position where `mask` holds (len(mask) if none)."""
+    hits = np.flatnonzero(mask)
+    idx = np.searchsorted(hits, positions)
+    return np.where(
+        idx < hits.shape[0], hits[np.minimum(idx, max(hits.shape[0] - 1, 0))], mask.shape[0]
+    ).astype(np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class _Normalised:
+    codes: I64  # folded, de-obfuscated code points; texts separated by NEWLINE, with a SPACE at both ends
+    n_docs: int
+    raw_stats: F64  # per text: upper-case letters, letters, "!", "?", mentions
+
+
+def _normalise(texts: Sequence[str]) -> _Normalised:
+    t = _tables()
+    n_docs = len(texts)
+    raw = "\n".join(texts_one_line(texts))
+    codes = np.frombuffer(raw.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+    # Style counts on the raw text: upper-case letters, letters, "!", "?", "@".
+    doc_raw = np.cumsum(codes == NEWLINE)
+    upper = (codes >= 65) & (codes <= 90)
+    raw_stats = np.zeros((n_docs, 5), dtype=np.float64)
+    if n_docs:
+        for k, values in enumerate(
+            (upper, upper | ((codes >= 97) & (codes <= 122)), codes == 33, codes == 63, codes == 64)
+        ):
+            raw_stats[:, k] = np.bincount(doc_raw, weights=values, minlength=n_docs)
+
+    # Fold (NFKC, case, look-alikes), drop invisible characters.
+    codes = _lookup(t.fold, codes, None).astype(np.int64)
+    codes = codes[codes >= 0]
+    codes = np.concatenate(([SPACE], codes, [SPACE]))
+    n = codes.shape[0]
+    word = _lookup(t.word, codes, False)
+    boundary = (codes == SPACE) | (codes == NEWLINE)
+
+    # Links: "http://", "https://" or "www." up to the next space become one placeholder.
+    drop = np.zeros(n, dtype=bool)
+    if n >= 8:
+        c = codes
+        head = np.zeros(n, dtype=bool)
+        m = n - 7
+        http = (c[:m] == 104) & (c[1 : m + 1] == 116) & (c[2 : m + 2] == 116) & (c[3 : m + 3] == 112)
+        plain = (c[4 : m + 4] == 58) & (c[5 : m + 5] == 47) & (c[6 : m + 6] == 47)
+        secure = (c[4 : m + 4] == 115) & (c[5 : m + 5] == 58) & (c[6 : m + 6] == 47) & (c[7 : m + 7] == 47)
+        www = (c[:m] == 119) & (c[1 : m + 1] == 119) & (c[2 : m + 2] == 119) & (c[3 : m + 3] == 46)
+        head[:m] = ((http & (plain | secure)) | www) & ~word[np.maximum(np.arange(m) - 1, 0)]
+        starts = np.flatnonzero(head)
+        if starts.shape[0]:
+            ends = _next_true(boundary, starts)
+            drop |= _ranges_mask(n, starts + 1, ends)
+            codes[starts] = LINK
+            word[starts] = True
+    # Mentions: "@name" after a non-word character becomes one placeholder.
+    at = np.flatnonzero((codes[1:-1] == 64) & ~word[:-2] & word[2:] & ~drop[1:-1]) + 1
+    if at.shape[0]:
+        ends = _next_true(~word, at + 1)
+        drop |= _ranges_mask(n, at + 1, ends)
+        codes[at] = MENTION
+        word[at] = True
+    if drop.any():
+        keep = ~drop
+        codes, word = codes[keep], word[keep]
+        n = codes.shape[0]
+
+    # Spaced-out letters: three or more one-character words split by one separator are joined.
+    single = np.zeros(n, dtype=bool)
+    single[1:-1] = word[1:-1] & ~word[:-2] & ~word[2:]
+    sep = _lookup(t.separator, codes, False)
+    link = np.zeros(n, dtype=bool)
+    link[1:-1] = sep[1:-1] & single[:-2] & single[2:]
+    chained = np.zeros(n, dtype=bool)
+    chained[2:] |= link[2:] & link[:-2]
+    chained[:-2] |= link[:-2] & link[2:]
+    if chained.any():
+        keep = ~chained
+        codes, word = codes[keep], word[keep]
+        n = codes.shape[0]
+
+    # Digits and symbols inside words: "1d10t", "l0ser", "sh!t". A digit or @/$ next to a letter, and a "!"
+    # or "|"
+    # between two letters, stands for a letter.
+    candidates = np.flatnonzero(_lookup(t.leet_any, codes, False)[1:-1]) + 1
+    if candidates.shape[0]:
+        letter = t.letter
+        before = _lookup(letter, codes[candidates - 1], False)
+        after = _lookup(letter, codes[candidates + 1], False)
+        weak = _lookup(t.leet_weak, codes[candidates], False)
+        change = candidates[np.where(weak, before & after, before | after)]
+        if change.shape[0]:
+            codes[change] = t.leet[codes[change]]
+            word[change] = True
+
+    # Runs of three or more of one character become one; runs of spaces become one space.
+    same = np.zeros(n, dtype=bool)
+    same[1:] = codes[1:] == codes[:-1]
+    neighbour = np.zeros(n, dtype=bool)
+    neighbour[1:] = same[:-1]
+    neighbour[:-1] |= same[1:]
+    drop_run = same & (neighbour | (codes == SPACE))
+    if drop_run.any():
+        codes = codes[~drop_run]
+
+    return _Normalised(codes=codes, n_docs=n_docs, raw_stats=raw_stats)
+
+
+def texts_one_line(texts: Sequence[str]) -> list[str]:
+    """Each text with its line breaks turned into spaces (texts are joined by line breaks in a batch)."""
+    return [t.replace("\n", " ") if "\n" in t else t for t in texts]
+
+
+def deobfuscate(text: str) -> str:
+    """The text as the model reads it: folded and de-obfuscated (mentions shown as "@user", links as
+    "<link>")."""
+    codes = _normalise([text]).codes
+    out = "".join(chr(c) for c in codes.tolist())
+    return _SPACES.sub(" ", out.replace(chr(MENTION), "@user").replace(chr(LINK), "<link>")).strip()
+
+
+_SPACES = re.compile(r" +")
