@@ -222,11 +222,6 @@ _SPACE = ord(" ")
 _IS_WORD_POINT = np.array([chr(c).isalnum() or chr(c) == "_" for c in range(128)] + [True])
 
 
-def _blank_boilerplate(text: str) -> str:
-    """`text` with its boilerplate lines replaced by spaces of the same length (positions are kept)."""
-    return _blank(text, boilerplate_spans(text))
-
-
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:
     """`text` with the character `spans` replaced by spaces."""
     if not spans:

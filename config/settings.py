@@ -303,10 +303,6 @@ class Settings(BaseSettings):
         sources.append(file_secret_settings)
         return tuple(sources)
 
-    def threshold_map(self) -> dict[str, Any]:
-        """Thresholds as a plain mapping for the detector suite."""
-        return self.thresholds.model_dump()
-
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -165,13 +165,6 @@ class FeatureOccurrences:
         return self.chunk_doc[self.chunk]
 
     @property
-    def is_char(self) -> npt.NDArray[np.int64]:
-        """1 for a character n-gram occurrence, 0 for a word one."""
-        flags = np.ones(self.column.shape[0], dtype=np.int64)
-        flags[: self.n_word_occurrences] = 0
-        return flags
-
-    @property
     def n_chunks(self) -> int:
         """Sentences in the batch."""
         return int(self.chunk_doc.shape[0])
