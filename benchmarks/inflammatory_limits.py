@@ -114,7 +114,7 @@ def peer_on_davidson(dev: dict[str, list[LabelledText]], data_dir: Path) -> Tabl
     except ImportError:
         return "alt-profanity-check is not installed (pip install -e '.[train]'): table 2 skipped"
     from bot.datasets.toxicity import read_corpus
-    from classifiers.train import dev_test_part
+    from classifiers.training.inflammatory import dev_test_part
 
     train = [r for r in read_corpus(data_dir, "davidson") if not dev_test_part(r.corpus, r.group)]
     labels = [r.label for r in dev["davidson"]]

@@ -1,8 +1,8 @@
 """`modassist eval inflammatory`: the inflammatory score on the dev-test split of each labelled corpus.
 
-The split is fixed and deterministic (`classifiers.train.dev_test_part`: C3 by article, the tweet corpora by a
-hash of the text) and the shipped model is trained on the other part only. For each corpus (C3, OLID,
-HateXplain, Davidson; labels as `bot/datasets/toxicity.py` defines them) it prints ROC-AUC, average
+The split is fixed and deterministic (`classifiers.training.inflammatory.dev_test_part`: C3 by article, the
+tweet corpora by a hash of the text) and the shipped model is trained on the other part only. For each corpus
+(C3, OLID, HateXplain, Davidson; labels as `bot/datasets/toxicity.py` defines them) it prints ROC-AUC, average
 precision and precision/recall/F1 at the flag threshold, for modassist and, in the same run, for the offline
 peer alt-profanity-check (when installed: `pip install -e '.[train]'`); then the mean ROC-AUC over the
 corpora, a calibration check (mean score against the share of annotators, per score band), and writes a
@@ -24,7 +24,7 @@ from bot.datasets.toxicity import CORPUS_NAMES, LabelledText, read_corpus
 from bot.evaluation import BinaryMetrics, binary_metrics, metrics_table, plot_pr_curves
 from bot.peer import peer_probability
 from classifiers.inflammatory import InflammatoryDetector
-from classifiers.train import dev_test_part
+from classifiers.training.inflammatory import dev_test_part
 from config.settings import get_settings
 
 

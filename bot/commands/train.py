@@ -38,7 +38,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from bot.errors import ConfigError, ParseError
 from bot.peer import installed_peer, peer_label
 from classifiers.inflammatory import DEFAULT_MODEL_PATH
-from classifiers.train import TrainingConfig, TrainingResult, dev_test_part, fit_inflammatory
+from classifiers.training.inflammatory import TrainingConfig, TrainingResult, dev_test_part, fit_inflammatory
 
 # How much each corpus counts in training. C3 (political comments) is the product's domain; HateXplain is
 # small

@@ -44,11 +44,11 @@ from classifiers.offtopic import (
     STYLES,
     OffTopicDetector,
     OffTopicModel,
-    fit_background,
 )
 from classifiers.offtopic.semantic import SEMANTIC_FEATURE_NAMES
 from classifiers.text import words
 from classifiers.thread import Thread
+from classifiers.training.offtopic import calibrated_cut, fit_background, logistic
 
 FOLDS = 2
 # Posts with fewer words are never flagged on their own account (see the detector); the splice only
@@ -179,34 +179,6 @@ def measure_questions(detector: OffTopicDetector, threads: Sequence[QatarLivingT
     return Measured(np.array(rows), np.array(labels), np.array(sizes))
 
 
-def _calibrated_cut(
-    z: npt.NDArray[np.float64], y: npt.NDArray[np.int_], precision: float, min_flags: int = MIN_JUDGED
-) -> float:
-    """The lowest decision value whose flags (at least `min_flags` of them; `z` has at least as many) still
-    reach `precision`."""
-    order = np.argsort(-z, kind="stable")
-    hits = np.cumsum(y[order])
-    prec = hits / np.arange(1, len(z) + 1)
-    ok = np.flatnonzero(prec[min_flags - 1 :] >= precision)
-    k = int(ok[-1]) + min_flags if len(ok) else min_flags  # flag the top k
-    return float(z[order[k - 1]])
-
-
-def _logistic(x: Matrix, y: npt.NDArray[np.int_], c: float = 1.0) -> tuple[npt.NDArray[np.float64], float]:
-    """Logistic weights on raw features (scaling folded in) and intercept."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    pipeline = Pipeline([("scale", StandardScaler()), ("lr", LogisticRegression(C=c, max_iter=5000))]).fit(
-        x, y
-    )
-    scaler = pipeline.named_steps["scale"]
-    lr = pipeline.named_steps["lr"]
-    coef = lr.coef_[0] / scaler.scale_
-    return coef, float(lr.intercept_[0] - coef @ scaler.mean_)
-
-
 def _check_rows(y: npt.NDArray[np.int_], style: str, fewest: int) -> None:
     if len(y) < fewest or y.min() == y.max():
         raise DataError(
@@ -225,10 +197,10 @@ def fit_combiner(data: Measured, style: str) -> tuple[npt.NDArray[np.float64], f
     x = data.features[keep][:, :N_BASE]
     y = data.labels[keep]
     _check_rows(y, style, MIN_JUDGED)
-    raw, intercept = _logistic(x, y)
+    raw, intercept = logistic(x, y)
     coef = np.zeros(len(FEATURE_NAMES))
     coef[:N_BASE] = raw
-    cut = _calibrated_cut(x @ raw + intercept, y, TARGET_PRECISION[style])
+    cut = calibrated_cut(x @ raw + intercept, y, TARGET_PRECISION[style], min_flags=MIN_JUDGED)
     intercept += math.log(FLAG_THRESHOLD / (1 - FLAG_THRESHOLD)) - cut
     return coef, intercept
 
@@ -237,9 +209,9 @@ def fit_everyday(data: Measured) -> tuple[npt.NDArray[np.float64], float]:
     """The everyday combiner, on short-thread rows: every measurement, stronger regularisation (few rows),
     intercept moved to its precision target."""
     _check_rows(data.labels, "everyday", EVERYDAY_MIN_FLAGS)
-    coef, intercept = _logistic(data.features, data.labels, EVERYDAY_C)
+    coef, intercept = logistic(data.features, data.labels, EVERYDAY_C)
     z = data.features @ coef + intercept
-    cut = _calibrated_cut(z, data.labels, TARGET_PRECISION["everyday"], min_flags=EVERYDAY_MIN_FLAGS)
+    cut = calibrated_cut(z, data.labels, TARGET_PRECISION["everyday"], min_flags=EVERYDAY_MIN_FLAGS)
     intercept += math.log(FLAG_THRESHOLD / (1 - FLAG_THRESHOLD)) - cut
     return coef, intercept
 

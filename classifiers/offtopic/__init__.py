@@ -46,7 +46,6 @@ from classifiers.offtopic.model import (
     MODEL_KIND,
     STYLES,
     OffTopicModel,
-    fit_background,
 )
 from classifiers.offtopic.state import OffTopicThreadState
 from classifiers.offtopic.words import content_terms, post_words
@@ -68,6 +67,5 @@ __all__ = [
     "OffTopicModel",
     "OffTopicThreadState",
     "content_terms",
-    "fit_background",
     "post_words",
 ]

@@ -1,10 +1,10 @@
 """The off-topic model: background vocabulary, IDF, LSA directions and one combiner per style, in one
-safe file; `fit_background` fits the background part."""
+safe file (fitted by `classifiers.training.offtopic`)."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -15,7 +15,6 @@ import numpy.typing as npt
 from classifiers.offtopic.semantic import (
     SEMANTIC_FEATURE_NAMES,
 )
-from classifiers.offtopic.words import _analyzer
 from classifiers.persistence import ModelError, load_model, save_model
 
 MODEL_KIND: Final = "modassist.offtopic"
@@ -180,53 +179,3 @@ class OffTopicModel:
             )
         except (KeyError, ValueError, IndexError, UnicodeDecodeError) as exc:
             raise ModelError(path, f"incomplete off-topic model ({exc})") from exc
-
-
-def fit_background(
-    texts: Iterable[str],
-    *,
-    n_components: int = 128,
-    min_df: int = 2,
-    max_df: float = 0.5,
-    max_terms: int = 30000,
-    random_state: int = 0,
-    meta: dict[str, Any] | None = None,
-) -> OffTopicModel:
-    """Fit the TF-IDF vocabulary and the LSA projection on background `texts`.
-
-    The combiners start as a plain "dissimilar to the title and opening post" rule; fit them on
-    labelled threads with `OffTopicModel.with_combiners`.
-    """
-    from sklearn.decomposition import TruncatedSVD
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import Pipeline
-
-    pipeline = Pipeline(
-        [
-            (
-                "tfidf",
-                TfidfVectorizer(
-                    analyzer=_analyzer,
-                    min_df=min_df,
-                    max_df=max_df,
-                    max_features=max_terms,
-                    sublinear_tf=True,
-                ),
-            ),
-            ("lsa", TruncatedSVD(n_components=n_components + 1, n_iter=7, random_state=random_state)),
-        ]
-    ).fit(list(texts))
-    vectorizer: Any = pipeline.named_steps["tfidf"]
-    svd: Any = pipeline.named_steps["lsa"]
-    coef = np.zeros((len(STYLES), _N_FEATURES))
-    coef[:, FEATURE_NAMES.index("lsa_anchor")] = -4.0
-    coef[:, FEATURE_NAMES.index("tfidf_thread")] = -4.0
-    return OffTopicModel(
-        terms=tuple(vectorizer.get_feature_names_out()),
-        idf=vectorizer.idf_.astype(np.float32),
-        # The first direction is mostly how common a text's words are, not what it is about: dropped.
-        components=np.ascontiguousarray(svd.components_[1:].T, dtype=np.float32),
-        coef=coef,
-        intercept=np.full(len(STYLES), 2.0),
-        meta=dict(meta or {}),
-    )

@@ -27,7 +27,7 @@ from bot.datasets.toxicity import (
 )
 from bot.errors import ConfigError, DataError, ModassistError
 from bot.evaluation import binary_metrics
-from classifiers.train import dev_test_part
+from classifiers.training.inflammatory import dev_test_part
 from tests.bot.corpus_formats import (
     C3_COLUMNS,
     DAVIDSON_COLUMNS,

@@ -13,7 +13,7 @@ import pytest
 
 # `_text_key` is the tweet corpora's split key: the fixtures use it to place rows on either side of the split.
 from bot.datasets.toxicity import CORPORA, CORPUS_NAMES, _text_key
-from classifiers.train import dev_test_part
+from classifiers.training.inflammatory import dev_test_part
 from tests.bot.cli_runner import modassist as run_modassist
 from tests.bot.corpus_formats import (
     C3_COLUMNS,

@@ -14,7 +14,7 @@ from bot.peer import profanity_model_from_sklearn
 from classifiers.inflammatory import PEER_INPUTS, InflammatoryModel, TextFeatures
 from classifiers.persistence import ModelError, load_model, save_model
 from classifiers.profanity import ProfanityModel
-from classifiers.train import TrainingConfig, fit_inflammatory
+from classifiers.training.inflammatory import TrainingConfig, fit_inflammatory
 
 _SWEARY = ["this is shit", "what the fuck is this", "damn it all", "shit shit shit", "fucking hell mate"]
 _CLEAN = ["the weather is fine", "see you at the meeting", "the bus was late", "nice work on the report"]

@@ -19,7 +19,7 @@ from classifiers.inflammatory import (
 from classifiers.persistence import ModelError
 from classifiers.suite import DetectorSuite
 from classifiers.thread import Post, Quote
-from classifiers.train import TrainingConfig, dev_test_part, fit_inflammatory
+from classifiers.training.inflammatory import TrainingConfig, dev_test_part, fit_inflammatory
 
 INSULT = "You are a pathetic idiot and a clueless moron."
 CIVIL = "I disagree with the new budget, the numbers on rail spending do not add up for me."

@@ -11,10 +11,11 @@ import pytest
 from bot.datasets.iac import IacThread
 from bot.datasets.qatarliving import plain_text, read_qatarliving
 from bot.datasets.splice import splice
-from classifiers.offtopic import OffTopicDetector, OffTopicModel, fit_background
+from classifiers.offtopic import OffTopicDetector, OffTopicModel
 from classifiers.persistence import ModelError, save_model
 from classifiers.result import Detection
 from classifiers.thread import Post, Quote, Thread
+from classifiers.training.offtopic import fit_background
 
 TITLE = "Should cities ban cars from their centres?"
 THREAD = [
