@@ -1,7 +1,7 @@
 """Build of the optional C extension; everything else about the project is in pyproject.toml.
 
 `classifiers._shingles` speeds up the duplicated-quote detector. It is optional: when it cannot be
-built (no compiler, no Python headers) the install still succeeds and classifiers/text.py uses its
+built (no compiler, no Python headers) the install still succeeds and classifiers/shingles.py uses its
 numpy and plain-Python path, which gives the same results.
 """
 

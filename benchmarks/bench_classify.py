@@ -35,7 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 from bot.datasets.iac import load_iac, repeat_threads  # noqa: E402
 from classifiers.duplicates import QuoteDuplicateDetector  # noqa: E402
-from classifiers.text import native, words  # noqa: E402
+from classifiers.shingles import native  # noqa: E402
+from classifiers.text import words  # noqa: E402
 from classifiers.thread import Thread  # noqa: E402
 
 

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Words longer than this are hashed with the interpreter's hash (see classifiers/text.py). */
+/* Words longer than this are hashed with the interpreter's hash (see classifiers/shingles.py). */
 #define LONGEST_POLYNOMIAL_WORD 255
 #define FOLD_SHIFT 29
 #define SIEVE_SIZE (1 << 16)
@@ -424,7 +424,7 @@ static PyMethodDef shingles_methods[] = {
 static struct PyModuleDef shingles_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "classifiers._shingles",
-    .m_doc = "Hot loops of the duplicated-quote detector (optional; see classifiers/text.py).",
+    .m_doc = "Hot loops of the duplicated-quote detector (optional; see classifiers/shingles.py).",
     .m_size = 0,
     .m_methods = shingles_methods,
 };

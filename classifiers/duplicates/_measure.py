@@ -22,7 +22,8 @@ from classifiers.duplicates._verdict import (
     judge,
 )
 from classifiers.result import Detection, Evidence
-from classifiers.text import Shingles, word_key_spans, words
+from classifiers.shingles import Shingles
+from classifiers.text import word_key_spans, words
 from classifiers.thread import Post
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from operator import le, sub
 import numpy as np
 import numpy.typing as npt
 
-from classifiers.text import native
+from classifiers.shingles import native
 
 NONE = -1
 SELF = -2  # a passage repeated within the same post

@@ -19,7 +19,8 @@ from classifiers.duplicates import _runs
 from classifiers.duplicates._measure import QuoteSummary, measure
 from classifiers.duplicates._runs import SELF, Run, word_runs
 from classifiers.result import Detection, Evidence
-from classifiers.text import forget_oldest, shingles
+from classifiers.shingles import shingles
+from classifiers.text import forget_oldest
 from classifiers.thread import Post, Quote
 
 if TYPE_CHECKING:

@@ -20,21 +20,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from classifiers import shingles as shingles_module
 from classifiers import text as text_module
 from classifiers.duplicates import _runs
 from classifiers.result import Detection
 from classifiers.thread import Post, Quote
 from tests.classifiers.test_duplicates import _thread_of_copies, review_all
 
-native: ModuleType | None = text_module.native
+native: ModuleType | None = shingles_module.native
 needs_native = pytest.mark.skipif(native is None, reason="C extension not built (or MODASSIST_PURE_PYTHON)")
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _both(joined: bytes, size: int, aligned: bool) -> None:
     """Numpy and C hash `joined` alike: hashes, arrays, word bounds and boilerplate candidates."""
-    by_numpy, numpy_present = text_module._shingles_of(joined, size, aligned, look_for=True)
-    by_c, c_present = text_module._native_shingles_of(joined, size, aligned, look_for=True)
+    by_numpy, numpy_present = shingles_module._shingles_of(joined, size, aligned, look_for=True)
+    by_c, c_present = shingles_module._native_shingles_of(joined, size, aligned, look_for=True)
     assert by_c.hashes == by_numpy.hashes
     assert by_c.hash_array.tolist() == by_numpy.hash_array.tolist()
     assert by_c.starts.tolist() == by_numpy.starts.tolist()
@@ -70,7 +71,7 @@ def test_any_bytes_hash_alike(joined: bytes, size: int) -> None:
 @given(_texts, st.integers(min_value=2, max_value=6))
 def test_texts_hash_alike(text: str, size: int) -> None:
     encoded = text.encode("utf-8", "surrogatepass")
-    _both(encoded.translate(text_module._ZERO_TABLE), size, text.isascii())
+    _both(encoded.translate(shingles_module._ZERO_TABLE), size, text.isascii())
     _both(b"\0".join(text_module.word_keys(text)), size, False)
 
 
@@ -87,14 +88,14 @@ def test_texts_hash_alike(text: str, size: int) -> None:
     ],
 )
 def test_huge_and_odd_posts_hash_alike(text: str) -> None:
-    _both(text.encode("utf-8").translate(text_module._ZERO_TABLE), 5, text.isascii())
+    _both(text.encode("utf-8").translate(shingles_module._ZERO_TABLE), 5, text.isascii())
     _both(b"\0".join(text_module.word_keys(text)), 5, False)
 
 
 @needs_native
 def test_bad_arguments_raise_instead_of_crashing() -> None:
     assert native is not None
-    sieve = text_module._BOILERPLATE_SIEVE_BYTES
+    sieve = shingles_module._BOILERPLATE_SIEVE_BYTES
     with pytest.raises(ValueError, match="size"):
         native.hash_shingles(b"a b c", 0, 5, 5, sieve)
     with pytest.raises(ValueError, match="sieve"):
@@ -189,7 +190,7 @@ def _review_both_ways(
 ) -> tuple[list[Detection], list[Detection]]:
     by_c = review_all(posts, **options)
     with monkeypatch.context() as patched:
-        patched.setattr(text_module, "_hashed_shingles", text_module._shingles_of)
+        patched.setattr(shingles_module, "_hashed_shingles", shingles_module._shingles_of)
         patched.setattr(_runs, "lookup_runs", _runs.python_lookup_runs)
         patched.setattr(_runs, "self_runs", _runs.python_self_runs)
         by_python = review_all(posts, **options)
@@ -216,7 +217,9 @@ def test_the_detector_gives_the_same_verdicts_both_ways(
 
 def test_hashes_depend_on_the_interpreters_hash_secret() -> None:
     # The hash bases come from `hash`, salted per process: texts cannot be crafted to collide.
-    code = "from classifiers.text import shingles; print(shingles('one two three four five six', 5).hashes)"
+    code = (
+        "from classifiers.shingles import shingles; print(shingles('one two three four five six', 5).hashes)"
+    )
     found = set()
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed}

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from classifiers import text as text_module
+from classifiers import shingles as shm
+from classifiers.shingles import key_shingles, shingles
 from classifiers.text import (
     _ASCII_TABLE,
     _BOILERPLATE_HINTS,
@@ -17,10 +18,8 @@ from classifiers.text import (
     ascii_word_bounds,
     boilerplate_spans,
     is_boilerplate_line,
-    key_shingles,
     normalize,
     shingle_hashes,
-    shingles,
     strip_invisible,
     tokenize,
     word_key_spans,
@@ -272,8 +271,8 @@ def test_word_keys_and_spans_match_the_plain_way(text: str) -> None:
 def test_texts_longer_than_the_kept_powers_hash_alike(monkeypatch: pytest.MonkeyPatch) -> None:
     text = " ".join(f"w{i % 700}" for i in range(5_000))
     kept = shingles(text, 5).hashes
-    monkeypatch.setattr(text_module, "_POWERS_KEPT", 1_000)
-    monkeypatch.setattr(text_module, "_LETTER_POWERS", text_module._Powers(text_module._WORD_BASE))
-    monkeypatch.setattr(text_module, "_WORD_POWERS", text_module._Powers(text_module._RUN_BASE))
+    monkeypatch.setattr(shm, "_POWERS_KEPT", 1_000)
+    monkeypatch.setattr(shm, "_LETTER_POWERS", shm._Powers(shm._WORD_BASE))
+    monkeypatch.setattr(shm, "_WORD_POWERS", shm._Powers(shm._RUN_BASE))
     assert shingles(text, 5).hashes == kept
-    assert len(text_module._LETTER_POWERS.kept[0]) == 0  # made for that text only
+    assert len(shm._LETTER_POWERS.kept[0]) == 0  # made for that text only
