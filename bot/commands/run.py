@@ -117,7 +117,7 @@ class Runtime:
                 if dispatcher is not None:
                     dispatcher.wake()
 
-            service = ModerationService(
+            service = await ModerationService.open(
                 store, suite, cache_threads=settings.store.review_cache_threads, on_new_alerts=wake
             )
             bot = None
