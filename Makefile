@@ -28,7 +28,7 @@ test: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy classifiers config bot/service.py bot/moderation.py bot/store.py
+	$(BIN)/mypy classifiers config bot/service.py bot/moderation.py bot/store bot/migrations
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_classify.py

@@ -32,7 +32,7 @@ from bot.errors import ConfigError
 from bot.service import ModerationService
 from bot.sinks import AlertSink, ConsoleSink, Dispatcher
 from bot.store import Store
-from bot.store_integrity import refusing_unusable
+from bot.store.integrity import refusing_unusable
 from classifiers.suite import DetectorSuite
 from config.settings import Settings, get_settings
 
