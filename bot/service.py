@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bot.moderation import apply_threshold_overrides
 from bot.store import (
     PostRecord,
     RecordedPost,
@@ -119,6 +120,21 @@ class ModerationService:
         self._cache: OrderedDict[_ThreadKey, _CachedReviewer] = OrderedDict()
         # One review of a thread at a time in this process: a reviewer's state is sequential.
         self._locks: weakref.WeakValueDictionary[_ThreadKey, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @classmethod
+    async def open(
+        cls,
+        store: Store,
+        suite: DetectorSuite,
+        *,
+        cache_threads: int = 256,
+        executor: Executor | None = None,
+        on_new_alerts: Callable[[], None] | None = None,
+    ) -> ModerationService:
+        """The service every entry point uses: `suite` first takes the thresholds moderators changed and
+        `store` keeps (`/modq thresholds`), so each process judges by them, not by the config's."""
+        await apply_threshold_overrides(store, suite)
+        return cls(store, suite, cache_threads=cache_threads, executor=executor, on_new_alerts=on_new_alerts)
 
     @property
     def cached_threads(self) -> int:
@@ -343,7 +359,7 @@ async def review_threads_into(
     """
     store = await Store.open(db_path, busy_timeout=busy_timeout)
     try:
-        service = ModerationService(store, suite)
+        service = await ModerationService.open(store, suite)
         return ScanSummary(tuple(await service.review_many(threads, source=source)))
     finally:
         await store.close()

@@ -13,8 +13,8 @@ from bot.commands.flags import database_path, existing_database
 from bot.errors import DatabaseCorruptError
 from bot.migrations import Migration
 from bot.store import SchemaStatus, Store
-from bot.store_backup import backup_database
-from bot.store_integrity import describe, refusing_unusable
+from bot.store.backup import backup_database
+from bot.store.integrity import describe, refusing_unusable
 from config.settings import get_settings
 
 

@@ -14,7 +14,7 @@ from rich.text import Text
 from bot.errors import ModassistError
 from bot.sinks import severity_colour, truncate
 from bot.store import FlagDetail, Store
-from bot.store_integrity import refusing_unusable
+from bot.store.integrity import refusing_unusable
 from bot.textsafety import clean_line
 from classifiers.result import CATEGORIES
 from config.settings import get_settings

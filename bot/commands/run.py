@@ -32,7 +32,7 @@ from bot.errors import ConfigError
 from bot.service import ModerationService
 from bot.sinks import AlertSink, ConsoleSink, Dispatcher
 from bot.store import Store
-from bot.store_integrity import refusing_unusable
+from bot.store.integrity import refusing_unusable
 from classifiers.suite import DetectorSuite
 from config.settings import Settings, get_settings
 
@@ -117,7 +117,7 @@ class Runtime:
                 if dispatcher is not None:
                     dispatcher.wake()
 
-            service = ModerationService(
+            service = await ModerationService.open(
                 store, suite, cache_threads=settings.store.review_cache_threads, on_new_alerts=wake
             )
             bot = None

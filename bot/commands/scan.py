@@ -12,7 +12,7 @@ from rich.console import Console
 from bot.output import dumps, review_record
 from bot.report import render_report
 from bot.sources import load_threads
-from bot.store_integrity import refusing_unusable
+from bot.store.integrity import refusing_unusable
 from classifiers.suite import DetectorSuite, PostReview
 from classifiers.thread import Thread
 from config.settings import get_settings

@@ -10,9 +10,9 @@ Intents: only `guilds` (the guild, its channels and roles, for the moderator rol
 no intent. Message content is not needed for alerts; the channel watcher (issue 7) asks for it with
 `intents=`.
 
-`setup_hook` registers the alert buttons (persistent `DynamicItem`s), applies thresholds changed at run time,
-adds the `/modq` cog and any extra cogs, and syncs the application commands to each configured guild (or
-globally when no guild is configured).
+`setup_hook` registers the alert buttons (persistent `DynamicItem`s), adds the `/modq` cog and any extra cogs,
+and syncs the application commands to each configured guild (or globally when no guild is configured). The
+thresholds moderators changed are applied before the bot is built, by `ModerationService.open`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ from bot.discord.cogs.queue import ModQueueCog
 from bot.discord.views import ALERT_BUTTONS
 from bot.service import ModerationService
 from bot.store import Store
-from classifiers.suite import DetectorSuite
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,17 +52,6 @@ def default_intents() -> discord.Intents:
     intents = discord.Intents.none()
     intents.guilds = True
     return intents
-
-
-async def apply_threshold_overrides(store: Store, suite: DetectorSuite) -> dict[str, float]:
-    """Thresholds changed with `/modq thresholds` outlive restarts: apply the stored ones to the suite."""
-    applied: dict[str, float] = {}
-    for key, value in (await store.setting_overrides()).items():
-        category = key.removeprefix("thresholds.")
-        if key.startswith("thresholds.") and category in suite.thresholds and isinstance(value, int | float):
-            suite.set_threshold(category, float(value))
-            applied[category] = float(value)
-    return applied
 
 
 class ModassistTree(app_commands.CommandTree["ModassistBot"]):
@@ -127,11 +115,8 @@ class ModassistBot(commands.Bot):
         await super().login(token)
 
     async def setup_hook(self) -> None:
-        """Buttons, thresholds, cogs, command sync."""
+        """Buttons, cogs, command sync."""
         self.add_dynamic_items(*ALERT_BUTTONS)
-        applied = await apply_threshold_overrides(self.store, self.service.suite)
-        if applied:
-            log.info("thresholds changed at run time: %s", applied)
         await self.add_cog(ModQueueCog(self))
         for factory in self._extra_cogs:
             await self.add_cog(factory(self))

@@ -20,7 +20,6 @@ commands are synced (issue 7's `/modq watch`).
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import TYPE_CHECKING, Literal
 
 import aiohttp
@@ -41,6 +40,7 @@ from bot.discord.embeds import (
 )
 from bot.discord.views import Pager, refresh_alert_message
 from bot.errors import ModassistError
+from bot.moderation import change_threshold
 from bot.sources import fetch_page_async, parse_text
 from bot.sources.detect import decode
 from bot.sources.fetch import guarded_connector
@@ -51,8 +51,6 @@ from classifiers.thread import Thread
 
 if TYPE_CHECKING:
     from bot.discord.app import ModassistBot
-
-log = logging.getLogger(__name__)
 
 Category = Literal["off_topic", "inflammatory", "duplicated_quote"]
 SCAN_MAX_BYTES = 10 * 1024 * 1024
@@ -281,12 +279,14 @@ class ModQueueCog(commands.GroupCog, group_name="modq", group_description="The m
         if not is_admin(interaction, self.bot.settings):
             await reply(interaction, NOT_AN_ADMIN)
             return
-        old = suite.thresholds[category]
-        await self.bot.store.change_setting(
-            f"thresholds.{category}", value, actor_id=interaction.user.id, actor_name=interaction.user.name
+        old = await change_threshold(
+            self.bot.store,
+            suite,
+            category,
+            value,
+            actor_id=interaction.user.id,
+            actor_name=interaction.user.name,
         )
-        suite.set_threshold(category, value)
-        log.warning("threshold %s changed from %.2f to %.2f by %s", category, old, value, interaction.user.id)
         await reply(
             interaction,
             f"The {category} threshold is now {value:.2f} (was {old:.2f}); new posts are judged by it.",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import DatabaseCorruptError, DatabaseUnwritableError, ModassistError
-from bot.store_integrity import MAX_PROBLEMS, describe, problems_from, refusing_unusable
+from bot.store.integrity import MAX_PROBLEMS, describe, problems_from, refusing_unusable
 
 
 @dataclass(frozen=True, slots=True)
