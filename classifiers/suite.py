@@ -11,6 +11,8 @@ from classifiers.limits import post_chars, review_within_limit
 from classifiers.result import CATEGORIES, Category, Detection, DetectorFailure, Flag
 from classifiers.thread import Post, Thread
 
+# The one place the flag thresholds' defaults are written: the detectors' own defaults read them, and
+# `config.settings.Thresholds` repeats them (config imports nothing of ours; a test keeps the two equal).
 DEFAULT_THRESHOLDS: dict[Category, float] = {
     "off_topic": 0.7,
     "inflammatory": 0.6,
@@ -25,12 +27,15 @@ class ThreadState(Protocol):
 
 
 class Detector(Protocol):
-    """A detector: one category, a version string, and a fresh state per thread."""
+    """A detector: one category, a version string, a fresh state per thread, and `use_threshold` to follow
+    the suite's flag threshold for its category (a detector builds reasons only for likely flags)."""
 
     category: Category
     version: str
 
     def begin_thread(self, thread_id: str, title: str) -> ThreadState: ...
+
+    def use_threshold(self, value: float) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +117,8 @@ class DetectorSuite:
             raise ValueError(f"threshold for {category} must be within [0, 1], got {value}")
         self.thresholds[category] = value
         for detector in self.detectors:
-            follow = getattr(detector, "use_threshold", None)
-            if detector.category == category and follow is not None:
-                follow(value)
+            if detector.category == category:
+                detector.use_threshold(value)
 
     def begin_thread(self, thread_id: str, title: str) -> ThreadReviewer:
         """A reviewer for a new thread."""

@@ -65,3 +65,10 @@ def test_dotenv_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text("MODASSIST_MOD_CHANNEL_ID=1234\n", encoding="utf-8")
     assert Settings().mod_channel_id == 1234
+
+
+def test_the_settings_default_thresholds_are_the_detectors_defaults() -> None:
+    # config imports nothing of ours, so it writes the defaults again: this keeps the two equal.
+    from classifiers.suite import DEFAULT_THRESHOLDS
+
+    assert Settings().thresholds.model_dump() == DEFAULT_THRESHOLDS

@@ -16,6 +16,7 @@ import numpy.typing as npt
 from classifiers.inflammatory.model import DEFAULT_MODEL_PATH, InflammatoryModel
 from classifiers.inflammatory.normalise import _tables, _words
 from classifiers.result import Category, Detection, DetectorFailure, Evidence
+from classifiers.suite import DEFAULT_THRESHOLDS
 from classifiers.text import (
     boilerplate_spans,
     forget_oldest,
@@ -25,7 +26,7 @@ from classifiers.text import (
 )
 from classifiers.thread import Post
 
-DEFAULT_THRESHOLD = 0.6
+DEFAULT_THRESHOLD = DEFAULT_THRESHOLDS["inflammatory"]
 
 F32 = npt.NDArray[np.float32]
 F64 = npt.NDArray[np.float64]

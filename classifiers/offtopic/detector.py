@@ -28,6 +28,7 @@ from classifiers.offtopic.semantic import (
 from classifiers.offtopic.state import OffTopicThreadState
 from classifiers.result import Category
 from classifiers.sentence import SentenceEncoder
+from classifiers.suite import DEFAULT_THRESHOLDS
 from classifiers.wordvectors import WordVectors
 
 # ---------------------------------------------------------------------------------------------------
@@ -57,7 +58,7 @@ class OffTopicDetector:
         *,
         catch_all_thread_ids: Collection[str] = (),
         style: str = "discussion",
-        flag_threshold: float = 0.7,
+        flag_threshold: float = DEFAULT_THRESHOLDS["off_topic"],
         window: int = 8,
         decay: float = 0.8,
         thread_decay: float = 0.97,

@@ -51,6 +51,9 @@ class KeywordDetector:
     def __init__(self, word: str = "idiot") -> None:
         self.word = word
 
+    def use_threshold(self, value: float) -> None:
+        """Nothing to follow: this double explains every post alike."""
+
     def begin_thread(self, thread_id: str, title: str) -> _KeywordState:
         return _KeywordState(self.word)
 
@@ -78,6 +81,9 @@ class EchoDetector:
 
     category = "duplicated_quote"
     version = "echo-1"
+
+    def use_threshold(self, value: float) -> None:
+        """Nothing to follow: this double explains every post alike."""
 
     def begin_thread(self, thread_id: str, title: str) -> _EchoState:
         return _EchoState()

@@ -29,6 +29,9 @@ class Counting:
         self.version = inner.version
         self.calls = 0
 
+    def use_threshold(self, value: float) -> None:
+        """Nothing to follow: this double explains every post alike."""
+
     def begin_thread(self, thread_id: str, title: str) -> Counting._State:
         return Counting._State(self, self.inner.begin_thread(thread_id, title))
 
@@ -161,6 +164,9 @@ async def test_a_failed_write_does_not_leave_its_posts_in_the_thread_context(sto
 class _Slow:
     category = "off_topic"
     version = "slow-1"
+
+    def use_threshold(self, value: float) -> None:
+        """Nothing to follow: this double explains every post alike."""
 
     def begin_thread(self, thread_id: str, title: str) -> _Slow:
         return self

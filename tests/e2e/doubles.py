@@ -42,6 +42,9 @@ class PhraseDetector:
         self.score = score
         self.reason = reason
 
+    def use_threshold(self, value: float) -> None:
+        """Nothing to follow: this double explains every post alike."""
+
     def begin_thread(self, thread_id: str, title: str) -> _PhraseState:
         return _PhraseState(self)
 
@@ -56,6 +59,9 @@ class ExplodingDetector:
         self.category = category
         if batch:
             self.review_batch = self._batch
+
+    def use_threshold(self, value: float) -> None:
+        """Nothing to follow: this double explains every post alike."""
 
     def begin_thread(self, thread_id: str, title: str) -> ExplodingDetector:
         return self
