@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import discord
 
@@ -14,6 +13,7 @@ from bot.store import (
     PostRecord,
 )
 from bot.textsafety import clean_line, clean_text
+from bot.urls import web_url
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -86,13 +86,7 @@ def safe_url(url: str | None, limit: int = URL_LIMIT) -> str | None:
     # A control or bidi character (which cleaning would change) has no place in a link anyone should follow.
     if not url or len(url) > limit or any(c.isspace() for c in url) or clean_line(url) != url:
         return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return url
+    return url if web_url(url) is not None else None
 
 
 def severity_colour(score: float) -> discord.Colour:

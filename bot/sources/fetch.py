@@ -31,6 +31,7 @@ from bot.errors import ParseError
 from bot.sources.addresses import IPNetwork, check_address, refused
 from bot.sources.addresses import PrivateAddressError as PrivateAddressError  # where callers catch it
 from bot.sources.detect import MAX_INPUT_BYTES
+from bot.urls import web_url
 
 if TYPE_CHECKING:
     import aiohttp
@@ -151,12 +152,13 @@ async def fetch_page_async(
 
 
 def _check_url(url: str) -> None:
+    if web_url(url) is not None:
+        return
     try:
-        parts = urlsplit(url)
+        urlsplit(url)
     except ValueError as exc:
         raise ParseError(url, "an http(s) URL", str(exc)) from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise ParseError(url, "an http(s) URL with a host name")
+    raise ParseError(url, "an http(s) URL with a host name")
 
 
 def _check_headers(url: str, content_type: str, length: str | None, max_bytes: int) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from bot.store import Store, Watch
+from bot.urls import web_url
 
 FORUM_THREAD = "xenforo"
 DISCORD_CHANNEL = "discord_channel"
@@ -50,11 +51,8 @@ def thread_url(url: str) -> str:
 def parse_target(value: str) -> Target | None:
     """A Discord channel link or an http(s) thread URL as a watch target; None for anything else."""
     value = value.strip().strip("<>")
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    parts = web_url(value)
+    if parts is None or parts.hostname is None:
         return None
     if parts.hostname.lower() in _DISCORD_HOSTS:
         match = _DISCORD_PATH.match(parts.path)
