@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.errors import ModassistError
+from bot.errors import ModelLoadError as ModelLoadError  # defined with the others
 from classifiers.duplicates import QuoteDuplicateDetector
 from classifiers.inflammatory import InflammatoryDetector
 from classifiers.offtopic import OffTopicDetector
@@ -10,12 +10,6 @@ from classifiers.persistence import ModelError
 from classifiers.result import Category
 from classifiers.suite import Detector, DetectorSuite
 from config.settings import Settings
-
-
-class ModelLoadError(ModassistError):
-    """A shipped or configured model file could not be loaded."""
-
-    exit_code = 2
 
 
 def build_suite(settings: Settings) -> DetectorSuite:

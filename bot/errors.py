@@ -1,14 +1,27 @@
-"""modassist's domain errors.
+"""modassist's errors, all defined here except the three noted below.
 
 ModassistError            anything a user can act on; printed as one line, never a traceback
 ├── ParseError            input that is not in a format we read (exit status 2)
-├── ModelError            a model file missing, tampered with or of the wrong version
-├── ConfigError           settings that cannot work together
-├── DataError             data too small or one-sided to measure or fit (also a ValueError)
-└── StoreError            a store operation that cannot be done as asked (more in bot.store)
+├── ConfigError           settings that cannot work together (exit 2)
+├── DataError             data too small or one-sided to measure or fit (also a ValueError; exit 2)
+├── ModelLoadError        a shipped or configured model file could not be loaded (exit 2)
+├── CommandError          a moderator command used in a way that cannot work (said back in Discord)
+├── WatchError            a poll of a watched page gave no usable page
+│   ├── FetchError        the request failed: network, timeout, an HTTP status other than 200 and 304
+│   └── PageError         the answer is not a whole thread page
+└── StoreError            a store operation that cannot be done as asked
+    ├── RecordNotFoundError      no such flag, post, alert or watch
     ├── DatabaseCorruptError     the database file fails SQLite's integrity check, or is no database (exit 2)
     ├── SchemaTooNewError        the database was written by a newer modassist (exit 2)
-    └── DatabaseUnwritableError  read-only file or directory, full disk, failed write (exit 2)
+    ├── DatabaseUnwritableError  read-only file or directory, full disk, failed write (exit 2)
+    └── MigrationError           a migration failed (in bot/migrations/runner.py: it carries the migration)
+
+Outside the tree, on purpose:
+- DeliveryError (an Exception): a sink could not deliver an alert; the dispatcher retries it, no user sees it.
+- classifiers.persistence.ModelError: classifiers import nothing of bot; `bot.detectors` turns it into a
+  ModelLoadError.
+- bot.sources.addresses.PrivateAddressError (an OSError, so that the HTTP client treats it as a refused
+  connection): a URL that leads to a non-public address.
 """
 
 from __future__ import annotations
@@ -97,3 +110,59 @@ class DatabaseUnwritableError(StoreError):
         self.reason = reason
         self.advice = advice
         super().__init__(f"{path}: {reason}; {advice}")
+
+
+class ModelLoadError(ModassistError):
+    """A shipped or configured model file could not be loaded."""
+
+    exit_code = 2
+
+
+class CommandError(ModassistError):
+    """A command used in a way that cannot work; the message tells the moderator what to do instead."""
+
+
+class WatchError(ModassistError):
+    """A poll that gave no usable page."""
+
+    def __init__(self, url: str, detail: str) -> None:
+        self.url = url
+        self.detail = detail
+        super().__init__(f"{url}: {detail}")
+
+
+class FetchError(WatchError):
+    """The request failed: network, timeout, or an HTTP status other than 200 and 304."""
+
+    def __init__(
+        self, url: str, detail: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(url, detail)
+
+
+class PageError(WatchError):
+    """The answer is not a whole thread page."""
+
+
+class RecordNotFoundError(StoreError):
+    """No `kind` with id `key` in the store."""
+
+    def __init__(self, kind: str, key: object) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"no {kind} {key}")
+
+
+class DeliveryError(Exception):
+    """A sink could not deliver an alert.
+
+    `retry_after`: seconds the receiver asked to wait (a rate limit); `permanent`: retrying cannot help
+    (no access to the channel, say), so the alert is marked 'failed' at once.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False) -> None:
+        self.retry_after = retry_after
+        self.permanent = permanent
+        super().__init__(message)

@@ -39,6 +39,7 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.text import Text
 
+from bot.errors import DeliveryError as DeliveryError  # defined with the others
 from bot.redelivery import claimed_before, find_delivered
 from bot.store import AlertItem, AlertView, FlagRecord, Store
 from bot.textsafety import clean_line, clean_text
@@ -54,19 +55,6 @@ class SentReceipt:
     channel_id: int | None = None
     message_id: int | None = None
     duplicate: bool = False
-
-
-class DeliveryError(Exception):
-    """A sink could not deliver an alert.
-
-    `retry_after`: seconds the receiver asked to wait (a rate limit); `permanent`: retrying cannot help
-    (no access to the channel, say), so the alert is marked 'failed' at once.
-    """
-
-    def __init__(self, message: str, *, retry_after: float | None = None, permanent: bool = False) -> None:
-        self.retry_after = retry_after
-        self.permanent = permanent
-        super().__init__(message)
 
 
 class AlertSink(Protocol):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from bot.errors import StoreError
+from bot.errors import RecordNotFoundError as RecordNotFoundError  # defined with the others
 from classifiers.result import Evidence, Flag, Severity
 from classifiers.thread import Post, Quote
 
@@ -18,15 +18,6 @@ FlagStatus = Literal["open", "confirmed", "dismissed", "escalated", "superseded"
 AlertStatus = Literal["pending", "sending", "sent", "failed", "folded"]
 AlertKind = Literal["post", "digest"]
 PostOutcome = Literal["new", "edited", "unchanged"]
-
-
-class RecordNotFoundError(StoreError):
-    """No `kind` with id `key` in the store."""
-
-    def __init__(self, kind: str, key: object) -> None:
-        self.kind = kind
-        self.key = key
-        super().__init__(f"no {kind} {key}")
 
 
 @dataclass(frozen=True, slots=True)

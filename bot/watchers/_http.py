@@ -21,7 +21,9 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-from bot.errors import ModassistError
+from bot.errors import FetchError as FetchError  # defined with the others
+from bot.errors import PageError as PageError
+from bot.errors import WatchError as WatchError
 from bot.sources.addresses import refused
 from bot.sources.fetch import user_agent
 
@@ -33,30 +35,6 @@ Sleep = Callable[[float], Awaitable[None]]
 _TEXT_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 _CHUNK = 64 * 1024
 _HTML_END = re.compile(r"</html\s*>", re.IGNORECASE)
-
-
-class WatchError(ModassistError):
-    """A poll that gave no usable page."""
-
-    def __init__(self, url: str, detail: str) -> None:
-        self.url = url
-        self.detail = detail
-        super().__init__(f"{url}: {detail}")
-
-
-class FetchError(WatchError):
-    """The request failed: network, timeout, or an HTTP status other than 200 and 304."""
-
-    def __init__(
-        self, url: str, detail: str, *, status: int | None = None, retry_after: float | None = None
-    ) -> None:
-        self.status = status
-        self.retry_after = retry_after
-        super().__init__(url, detail)
-
-
-class PageError(WatchError):
-    """The answer is not a whole thread page."""
 
 
 @dataclass(frozen=True, slots=True)

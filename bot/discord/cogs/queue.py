@@ -39,7 +39,7 @@ from bot.discord.embeds import (
     thresholds_embed,
 )
 from bot.discord.views import Pager, refresh_alert_message
-from bot.errors import ModassistError
+from bot.errors import CommandError as CommandError  # defined with the others
 from bot.moderation import change_threshold
 from bot.sources import fetch_page_async, parse_text
 from bot.sources.detect import decode
@@ -55,10 +55,6 @@ if TYPE_CHECKING:
 Category = Literal["off_topic", "inflammatory", "duplicated_quote"]
 SCAN_MAX_BYTES = 10 * 1024 * 1024
 SCAN_TIMEOUT_SECONDS = 20.0
-
-
-class CommandError(ModassistError):
-    """A command used in a way that cannot work; the message tells the moderator what to do instead."""
 
 
 def _scan(suite: DetectorSuite, threads: list[Thread]) -> list[ScanThread]:
