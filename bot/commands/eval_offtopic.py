@@ -109,46 +109,67 @@ def run(args: argparse.Namespace) -> int:
     corpora = Corpora.load(data_dir, args.short_threads)
     with console.status("fitting the per-fold models (two backgrounds, two combiners each)"):
         cross = cross_fit(corpora)
-
-    # (a) spliced 4forums threads, scored through the real detector (rules and catch-all policy included).
-    a_labels: list[bool] = []
-    a_scores: list[float] = []
-    a_plain: list[float] = []
-    a_long: list[bool] = []
-    n_threads = 0
     peers = [_plain_vectorizer(corpora, f) for f in range(FOLDS)]
+    curves = _spliced_table(console, corpora, cross.models, threshold, peers)
+    curves += _questions_table(console, corpora, cross.models, threshold, peers)
+    png = plot_pr_curves(args.plot, "off_topic", curves, threshold)
+    if png:
+        console.print(f"precision-recall curves: {png}")
+    _short_table(console, cross.models, corpora.short_threads, threshold, args.short_threads)
+    return 0
+
+
+Curve = tuple[str, Any, Any]  # a PR curve's name, labels and scores
+
+
+def _spliced_scores(
+    corpora: Corpora, models: list[Any], threshold: float, style: str
+) -> tuple[list[bool], list[float], list[bool]]:
+    """Labels, scores and "at least JUDGED_MIN_WORDS words" of every reply of the spliced threads, each fold
+    scored through the real detector (rules and catch-all policy included) by the model that never saw it."""
+    labels: list[bool] = []
+    scores: list[float] = []
+    long_: list[bool] = []
     for f in range(FOLDS):
-        detector = OffTopicDetector(cross.models[f], flag_threshold=threshold)
+        detector = OffTopicDetector(models[f], style=style, flag_threshold=threshold)
         for s in corpora.spliced(f):
-            n_threads += 1
             state = detector.begin_thread(s.thread.id, s.thread.title)
-            scores = [state.review(p).score for p in s.thread.posts][1:]
-            a_scores += scores
-            a_labels += [p.id in s.spliced for p in s.thread.posts[1:]]
-            a_long += [len(words(p.text)) >= JUDGED_MIN_WORDS for p in s.thread.posts[1:]]
-            a_plain += _plain_cosine(peers[f], s.thread)
-    long_ = np.array(a_long)
-    ya, sa, pa = np.array(a_labels), np.array(a_scores), np.array(a_plain)
-    # The same replies under the default style "auto" (each thread read as everyday or discussion).
-    auto_scores: list[float] = []
+            scores += [state.review(p).score for p in s.thread.posts][1:]
+            labels += [p.id in s.spliced for p in s.thread.posts[1:]]
+            long_ += [len(words(p.text)) >= JUDGED_MIN_WORDS for p in s.thread.posts[1:]]
+    return labels, scores, long_
+
+
+def _young_scores(corpora: Corpora, models: list[Any], threshold: float) -> tuple[list[bool], list[float]]:
+    """Young threads: each thread cut to its first posts, a fifth of them spliced in (same folds)."""
+    labels: list[bool] = []
+    scores: list[float] = []
     for f in range(FOLDS):
-        detector = OffTopicDetector(cross.models[f], style="auto", flag_threshold=threshold)
-        for s in corpora.spliced(f):
-            state = detector.begin_thread(s.thread.id, s.thread.title)
-            auto_scores += [state.review(p).score for p in s.thread.posts][1:]
-    sauto = np.array(auto_scores)
-    # Young threads: each thread cut to its first posts, a fifth of them spliced in (same folds).
-    y_labels: list[bool] = []
-    y_scores: list[float] = []
-    for f in range(FOLDS):
-        detector = OffTopicDetector(cross.models[f], flag_threshold=threshold)
+        detector = OffTopicDetector(models[f], flag_threshold=threshold)
         for s in _young_threads(corpora, f):
             state = detector.begin_thread(s.thread.id, s.thread.title)
             for post in s.thread.posts:
                 score = state.review(post).score
                 if post.position != 1 and len(words(post.text)) >= JUDGED_MIN_WORDS:
-                    y_labels.append(post.id in s.spliced)
-                    y_scores.append(score)
+                    labels.append(post.id in s.spliced)
+                    scores.append(score)
+    return labels, scores
+
+
+def _spliced_table(
+    console: Console, corpora: Corpora, models: list[Any], threshold: float, peers: list[TfidfVectorizer]
+) -> list[Curve]:
+    """(a) the spliced 4forums threads: discussion style, auto style, the plain cosine, young threads."""
+    a_labels, a_scores, a_long = _spliced_scores(corpora, models, threshold, "discussion")
+    a_plain: list[float] = []
+    for f in range(FOLDS):
+        for s in corpora.spliced(f):
+            a_plain += _plain_cosine(peers[f], s.thread)
+    long_ = np.array(a_long)
+    ya, sa, pa = np.array(a_labels), np.array(a_scores), np.array(a_plain)
+    # The same replies under the default style "auto" (each thread read as everyday or discussion).
+    sauto = np.array(_spliced_scores(corpora, models, threshold, "auto")[1])
+    y_labels, y_scores = _young_scores(corpora, models, threshold)
     rows_a = [
         _row(f"modassist, replies >= {JUDGED_MIN_WORDS} words", ya[long_], sa[long_], threshold),
         _row("  same, style auto (the default)", ya[long_], sauto[long_], threshold),
@@ -157,6 +178,7 @@ def run(args: argparse.Namespace) -> int:
         _row("plain TF-IDF cosine, all replies", ya, pa, threshold),
         _row(f"modassist, young threads (first {YOUNG_POSTS} posts)", y_labels, y_scores, threshold),
     ]
+    n_threads = sum(len(corpora.spliced(f)) for f in range(FOLDS))
     console.print(
         metrics_table(f"(a) off_topic, 4forums dev: {n_threads} political threads with spliced posts", rows_a)
     )
@@ -165,19 +187,24 @@ def run(args: argparse.Namespace) -> int:
         "comes from a model fitted without the post's fold. The plain cosine has no threshold of its own. "
         f"Young threads: each thread's first {YOUNG_POSTS} posts with a fifth more spliced in."
     )
+    return [("(a) spliced 4forums", ya[long_], sa[long_]), ("(a) plain cosine", ya[long_], pa[long_])]
 
-    # (b) Qatar Living, question style; Dialogue reported apart.
+
+def _questions_table(
+    console: Console, corpora: Corpora, models: list[Any], threshold: float, peers: list[TfidfVectorizer]
+) -> list[Curve]:
+    """(b) Qatar Living, question style and auto style; Dialogue reported apart."""
     b_labels: list[bool] = []
     b_scores: list[float] = []
     b_plain: list[float] = []
     dialogue: list[float] = []
-    discussion_style: list[float] = []
+    auto_style: list[float] = []
     for f in range(FOLDS):
-        question = OffTopicDetector(cross.models[f], style="question", flag_threshold=threshold)
-        discussion = OffTopicDetector(cross.models[f], style="auto", flag_threshold=threshold)
+        question = OffTopicDetector(models[f], style="question", flag_threshold=threshold)
+        auto = OffTopicDetector(models[f], style="auto", flag_threshold=threshold)
         for q in corpora.questions(f):
             state = question.begin_thread(q.thread.id, q.thread.title)
-            other = discussion.begin_thread(q.thread.id, q.thread.title)
+            other = auto.begin_thread(q.thread.id, q.thread.title)
             scores = [state.review(p).score for p in q.thread.posts][1:]
             other_scores = [other.review(p).score for p in q.thread.posts][1:]
             plain = _plain_cosine(peers[f], q.thread)
@@ -189,12 +216,12 @@ def run(args: argparse.Namespace) -> int:
                     b_labels.append(label == "Bad")
                     b_scores.append(score)
                     b_plain.append(peer)
-                    discussion_style.append(score2)
+                    auto_style.append(score2)
                 elif label == "Dialogue":
                     dialogue.append(score)
     rows_b = [
         _row("modassist, question style", b_labels, b_scores, threshold),
-        _row("modassist, auto style (the default)", b_labels, discussion_style, threshold),
+        _row("modassist, auto style (the default)", b_labels, auto_style, threshold),
         _row("plain TF-IDF cosine", b_labels, b_plain, threshold),
     ]
     good = np.array(b_scores)[~np.array(b_labels)]
@@ -212,21 +239,7 @@ def run(args: argparse.Namespace) -> int:
         "  Dialogue replies are context only in the main rows; the last row ranks them against "
         "Good/Potential."
     )
-    png = plot_pr_curves(
-        args.plot,
-        "off_topic",
-        [
-            ("(a) spliced 4forums", ya[long_], sa[long_]),
-            ("(a) plain cosine", ya[long_], pa[long_]),
-            ("(b) Qatar Living", b_labels, b_scores),
-            ("(b) plain cosine", b_labels, b_plain),
-        ],
-        threshold,
-    )
-    if png:
-        console.print(f"precision-recall curves: {png}")
-    _short_table(console, cross.models, corpora.short_threads, threshold, args.short_threads)
-    return 0
+    return [("(b) Qatar Living", b_labels, b_scores), ("(b) plain cosine", b_labels, b_plain)]
 
 
 def _score_short(detector: OffTopicDetector, threads: list[ShortThread]) -> tuple[list[int], list[float]]:

@@ -182,3 +182,22 @@ def find_quotes(
         if all(source is not seen for seen in answered):
             answered.append(source)
     return mask, answered[:2], unique
+
+
+def term_overlap(
+    weights: Mapping[str, float], anchor: Mapping[str, float], thread: Mapping[str, float]
+) -> tuple[float, float, float, float]:
+    """In one pass over a post's term weights: its dot products with the anchor's and the thread's, its
+    weight on terms either already uses (`shared`), and its total weight."""
+    a_dot = t_dot = shared = total = 0.0
+    for term, w in weights.items():
+        total += w
+        t = thread.get(term)
+        if t is not None:
+            t_dot += w * t
+        a = anchor.get(term)
+        if a is not None:
+            a_dot += w * a
+        if a is not None or t is not None:
+            shared += w
+    return a_dot, t_dot, shared, total

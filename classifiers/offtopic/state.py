@@ -24,6 +24,7 @@ from classifiers.offtopic.memory import (
     _unit,
     _Vector,
     find_quotes,
+    term_overlap,
 )
 from classifiers.offtopic.model import AUTO_LONG_WORDS, AUTO_MAX_WORDS, AUTO_OPENING_WORDS, Float64Array
 from classifiers.offtopic.semantic import (
@@ -177,38 +178,9 @@ class OffTopicThreadState:
         marked = sum(len(content_terms(post_words(q.text))) for q in post.quotes)
         quoted_share = (n_quoted + marked) / max(1, len(terms) + marked)
 
-        # Term overlap with the anchor, the recent discussion and the whole thread in one pass; `shared`
-        # is the post's distinctive weight on terms the thread already uses.
-        thread, anchor = self._thread, self._anchor
-        a_weights, t_weights = anchor.weights, thread.weights
-        a_dot = t_dot = shared = total = 0.0
-        for term, w in vector.weights.items():
-            total += w
-            t = t_weights.get(term)
-            if t is not None:
-                t_dot += w * t
-            a = a_weights.get(term)
-            if a is not None:
-                a_dot += w * a
-            if a is not None or t is not None:
-                shared += w
-        norm = vector.norm
-        tfidf_thread = t_dot / (norm * thread.norm) if norm and thread.norm else 0.0
-        lsa = vector.lsa
-        lsa_context = float(lsa @ _unit(self._centroid))
-        if self._recent_only:
-            # A catch-all thread: only the recent discussion counts, not where the thread started.
-            shared = sum(w for term, w in vector.weights.items() if term in t_weights)
-            lsa_anchor = lsa_thread = lsa_context
-            tfidf_anchor = tfidf_thread
-        else:
-            lsa_anchor = float(lsa @ anchor.lsa)
-            lsa_thread = float(lsa @ _unit(self._thread_centroid))
-            tfidf_anchor = a_dot / (norm * anchor.norm) if norm and anchor.norm else 0.0
-        known_share = shared / total if total > 0 else 0.0
-        n_recent = len(self._recent)
-        lsa_recent = float((self._recent_matrix[:n_recent] @ lsa).max()) if n_recent else lsa_context
-        lsa_answer = max((float(lsa @ r.vector.lsa) for r in answered), default=0.0)
+        sims = self._similarities(vector, answered)
+        lsa_anchor, lsa_context, lsa_thread, lsa_recent, lsa_answer, tfidf_anchor, tfidf_thread = sims[:7]
+        known_share, total = sims[7], sims[8]
 
         log_terms = math.log1p(len(vector.weights))
         # Names only matter for the catch-all rule (as a combiner input they added nothing, measured).
@@ -251,6 +223,42 @@ class OffTopicThreadState:
             new_names,
             semantic,
             anchor_sim,
+        )
+
+    def _similarities(self, vector: _Vector, answered: list[_Remembered]) -> tuple[float, ...]:
+        """LSA cosines to the anchor, the recent discussion, the thread, the closest recent post and the
+        answered post; TF-IDF cosines to the anchor and the thread; the share of the post's distinctive
+        weight on terms the thread already uses, and that weight's total."""
+        thread, anchor = self._thread, self._anchor
+        t_weights = thread.weights
+        a_dot, t_dot, shared, total = term_overlap(vector.weights, anchor.weights, t_weights)
+        norm = vector.norm
+        tfidf_thread = t_dot / (norm * thread.norm) if norm and thread.norm else 0.0
+        lsa = vector.lsa
+        lsa_context = float(lsa @ _unit(self._centroid))
+        if self._recent_only:
+            # A catch-all thread: only the recent discussion counts, not where the thread started.
+            shared = sum(w for term, w in vector.weights.items() if term in t_weights)
+            lsa_anchor = lsa_thread = lsa_context
+            tfidf_anchor = tfidf_thread
+        else:
+            lsa_anchor = float(lsa @ anchor.lsa)
+            lsa_thread = float(lsa @ _unit(self._thread_centroid))
+            tfidf_anchor = a_dot / (norm * anchor.norm) if norm and anchor.norm else 0.0
+        known_share = shared / total if total > 0 else 0.0
+        n_recent = len(self._recent)
+        lsa_recent = float((self._recent_matrix[:n_recent] @ lsa).max()) if n_recent else lsa_context
+        lsa_answer = max((float(lsa @ r.vector.lsa) for r in answered), default=0.0)
+        return (
+            lsa_anchor,
+            lsa_context,
+            lsa_thread,
+            lsa_recent,
+            lsa_answer,
+            tfidf_anchor,
+            tfidf_thread,
+            known_share,
+            total,
         )
 
     def _too_little_to_judge(self, observation: _Observation) -> str:
