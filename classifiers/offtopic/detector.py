@@ -72,20 +72,19 @@ class OffTopicDetector:
         sentence: SentenceEncoder | None = None,
         measure_word_vectors: bool | None = None,
     ) -> None:
-        if catch_all_mode not in CATCH_ALL_MODES:
-            raise ValueError(
-                f"catch_all_mode must be one of {', '.join(CATCH_ALL_MODES)}, got {catch_all_mode!r}"
-            )
-        if style not in DETECTOR_STYLES:
-            raise ValueError(f"style must be one of {', '.join(DETECTOR_STYLES)}, got {style!r}")
-        for name, value in (("catch_all_threshold", catch_all_threshold), ("flag_threshold", flag_threshold)):
-            if not 0.0 < value < 1.0:
-                raise ValueError(f"{name} must be within (0, 1), got {value}")
-        for name, value in (("decay", decay), ("thread_decay", thread_decay)):
-            if not 0.0 < value < 1.0:
-                raise ValueError(f"{name} must be within (0, 1), got {value}")
-        if window < 1 or min_terms < 0 or not 0.0 <= short_cap <= 1.0:
-            raise ValueError("window must be >= 1, min_terms >= 0 and short_cap within [0, 1]")
+        _check_policy(
+            catch_all_mode,
+            style,
+            {
+                "catch_all_threshold": catch_all_threshold,
+                "flag_threshold": flag_threshold,
+                "decay": decay,
+                "thread_decay": thread_decay,
+            },
+            window=window,
+            min_terms=min_terms,
+            short_cap=short_cap,
+        )
         self.model = model
         self.catch_all_patterns = tuple(catch_all_patterns)
         self._catch_all_res = [re.compile(p, re.IGNORECASE) for p in self.catch_all_patterns]
@@ -106,20 +105,23 @@ class OffTopicDetector:
         self.subject_names = subject_names
         self.max_text_chars = max_text_chars
         self._combiners = {s: (model.coef[i], float(model.intercept[i])) for i, s in enumerate(STYLES)}
-        # The word-vector measurements are taken where the combiner weighs them (or when asked: training);
-        # only then are the word vectors needed (default: the shipped table, loaded once per process).
-        self.uses_word_vectors = (
-            bool(np.any(self._combiners["everyday" if style == "auto" else style][0][_N_BASE:] != 0.0))
-            if measure_word_vectors is None
-            else measure_word_vectors
-        )
+        self._set_up_semantics(word_vectors, sentence, measure_word_vectors)
+        self.version = f"offtopic-{FORMAT_VERSION}.{style}+{model.digest}"
+
+    def _set_up_semantics(
+        self, word_vectors: WordVectors | None, sentence: SentenceEncoder | None, measure: bool | None
+    ) -> None:
+        """The word-vector measurements are taken where the combiner weighs them (or when asked: training);
+        only then are the word vectors needed (default: the shipped table, loaded once per process) and the
+        sentence encoder (loaded at the first text that needs it)."""
+        weights = self._combiners["everyday" if self.style == "auto" else self.style][0]
+        self.uses_word_vectors = bool(np.any(weights[_N_BASE:] != 0.0)) if measure is None else measure
         self.semantic_space: SemanticSpace | None = None
         if self.uses_word_vectors:
             self.semantic_space = SemanticSpace(
                 word_vectors if word_vectors is not None else default_word_vectors(),
                 sentence=sentence if sentence is not None else default_sentence_encoder,
             )
-        self.version = f"offtopic-{FORMAT_VERSION}.{style}+{model.digest}"
 
     @classmethod
     def load(
@@ -157,3 +159,26 @@ class OffTopicDetector:
         if score <= t:
             return score * f / t
         return f + (score - t) * (1.0 - f) / (1.0 - t)
+
+
+def _check_policy(
+    catch_all_mode: str,
+    style: str,
+    open_unit: dict[str, float],
+    *,
+    window: int,
+    min_terms: int,
+    short_cap: float,
+) -> None:
+    """Refuse a policy that cannot work, naming the setting (values in `open_unit` must lie in (0, 1))."""
+    if catch_all_mode not in CATCH_ALL_MODES:
+        raise ValueError(
+            f"catch_all_mode must be one of {', '.join(CATCH_ALL_MODES)}, got {catch_all_mode!r}"
+        )
+    if style not in DETECTOR_STYLES:
+        raise ValueError(f"style must be one of {', '.join(DETECTOR_STYLES)}, got {style!r}")
+    for name, value in open_unit.items():
+        if not 0.0 < value < 1.0:
+            raise ValueError(f"{name} must be within (0, 1), got {value}")
+    if window < 1 or min_terms < 0 or not 0.0 <= short_cap <= 1.0:
+        raise ValueError("window must be >= 1, min_terms >= 0 and short_cap within [0, 1]")
