@@ -257,24 +257,15 @@ def _short_table(
 ) -> None:
     """(c) the short everyday threads: dev cross-fitted, test by the shipped model."""
     rows = []
-    dev_labels: list[int] = []
-    dev_scores: list[float] = []
-    for f in range(FOLDS):
-        labels, scores = _score_short(
-            OffTopicDetector(models[f], style="everyday", flag_threshold=threshold), by_fold(f)
-        )
-        dev_labels += labels
-        dev_scores += scores
-    rows.append(_row("modassist everyday, dev (cross-fitted)", dev_labels, dev_scores, threshold))
-    auto_labels: list[int] = []
-    auto_scores: list[float] = []
-    for f in range(FOLDS):
-        labels, scores = _score_short(
-            OffTopicDetector(models[f], style="auto", flag_threshold=threshold), by_fold(f)
-        )
-        auto_labels += labels
-        auto_scores += scores
-    rows.append(_row("modassist auto (default), dev (cross-fitted)", auto_labels, auto_scores, threshold))
+    for style, name in (("everyday", "everyday"), ("auto", "auto (default)")):
+        dev_labels: list[int] = []
+        dev_scores: list[float] = []
+        for f in range(FOLDS):
+            detector = OffTopicDetector(models[f], style=style, flag_threshold=threshold)
+            labels, scores = _score_short(detector, by_fold(f))
+            dev_labels += labels
+            dev_scores += scores
+        rows.append(_row(f"modassist {name}, dev (cross-fitted)", dev_labels, dev_scores, threshold))
     test = load_short_threads(path, split="test")
     shipped = OffTopicDetector.load(style="everyday", flag_threshold=threshold)
     rows.append(_row("modassist everyday, test (shipped model)", *_score_short(shipped, test), threshold))

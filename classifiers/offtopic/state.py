@@ -179,7 +179,7 @@ class OffTopicThreadState:
         quoted_share = (n_quoted + marked) / max(1, len(terms) + marked)
 
         sims = self._similarities(vector, answered)
-        lsa_anchor, lsa_context, lsa_thread, lsa_recent, lsa_answer, tfidf_anchor, tfidf_thread = sims[:7]
+        lsa_anchor, tfidf_thread = sims[0], sims[6]
         known_share, total = sims[7], sims[8]
 
         log_terms = math.log1p(len(vector.weights))
@@ -193,13 +193,7 @@ class OffTopicThreadState:
             sem_features, anchor_sim = self._semantic.measure(semantic, len(words))
         features = np.array(
             [
-                lsa_anchor,
-                lsa_context,
-                lsa_thread,
-                lsa_recent,
-                lsa_answer,
-                tfidf_anchor,
-                tfidf_thread,
+                *sims[:7],  # the LSA and TF-IDF cosines, in FEATURE_NAMES' order
                 quoted_share,
                 log_terms,
                 math.log(self._position),
