@@ -145,40 +145,40 @@ QUESTIONS_PER_FOLD = 14
 POSTS_PER_THREAD = 12
 
 
-def write_synthetic_corpora(data_dir: Path) -> Synthetic:
-    """The 4forums political sample, non-political pool and Qatar Living dev files; balanced folds."""
-    rng = random.Random(SEED)
-    political = {name: vocabulary(spec) for name, spec in POLITICAL_TOPICS.items()}
-    nonpolitical = {name: vocabulary(spec) for name, spec in NONPOLITICAL_TOPICS.items()}
-    questions = {name: vocabulary(spec) for name, spec in QUESTION_TOPICS.items()}
-    every_topic = [*political.values(), *nonpolitical.values(), *questions.values()]
-    post_id = 10_000
-    thread_id = 500
-    summary = Synthetic()
+class _Writer:
+    """One seeded generator for every file, so that the corpora are the same at every run."""
 
-    def forum_threads(topics: dict[str, list[str]], per_fold: int, posts: int) -> list[dict]:
-        nonlocal post_id, thread_id
+    def __init__(self) -> None:
+        self.rng = random.Random(SEED)
+        self.post_id = 10_000
+        self.thread_id = 500
+
+    def forum_threads(self, topics: dict[str, list[str]], per_fold: int, posts: int) -> list[dict]:
+        """4forums threads that stay on their topic; threads alternate folds and every topic has threads in
+        both (a fold's background must know it)."""
+        rng = self.rng
         names = list(topics)
         out = []
         for k in range(per_fold * FOLDS):
-            thread_id = id_in_fold(thread_id + 1, k % FOLDS)
-            # Threads alternate folds; each topic gets threads in both (a fold's background must know it).
+            self.thread_id = id_in_fold(self.thread_id + 1, k % FOLDS)
             name = names[k // FOLDS % len(names)]
             topic = topics[name]
-            thread_posts = []
+            thread_posts: list[dict] = []
             for i in range(posts):
-                post_id += 1
+                self.post_id += 1
                 # Mostly posts long enough to be judged; every fourth reply a short one that is not.
                 n = 1 if i % 4 == 3 else rng.randint(3, 4)
                 text = paragraph(rng, topic, n)
                 parent = thread_posts[0]["post_id"] if thread_posts else None
-                thread_posts.append(iac_post(post_id, f"member{rng.randint(1, 40)}", [(text, None)], parent))
+                thread_posts.append(
+                    iac_post(self.post_id, f"member{rng.randint(1, 40)}", [(text, None)], parent)
+                )
             out.append(
                 {
-                    "discussion_id": thread_id,
+                    "discussion_id": self.thread_id,
                     "subforum": name,
                     "title": title(rng, topic),
-                    "url": f"https://forum.test/{thread_id}/",
+                    "url": f"https://forum.test/{self.thread_id}/",
                     "topic_annotation": "",
                     "split": "dev",
                     "posts": thread_posts,
@@ -186,64 +186,79 @@ def write_synthetic_corpora(data_dir: Path) -> Synthetic:
             )
         return out
 
-    sample = forum_threads(political, POLITICAL_PER_FOLD, POSTS_PER_THREAD)
-    pool = forum_threads(nonpolitical, NONPOLITICAL_PER_FOLD, 8)
-    summary.political_threads = len(sample)
-    folder = data_dir / "iac_4forums"
-    folder.mkdir(parents=True)
-    for name, threads in (
-        ("threads_political_sample_dev.jsonl", sample),
-        ("threads_nonpolitical_pool_dev.jsonl", pool),
-    ):
-        (folder / name).write_text("".join(json.dumps(t) + "\n" for t in threads), encoding="utf-8")
+    def comment(self, q: int, c: int, label: str, topic: list[str], every_topic: list[list[str]]) -> dict:
+        """A Qatar Living reply: Good / Potential on the question's topic, Bad on another, Dialogue chat."""
+        rng = self.rng
+        if label == "Bad":
+            other = rng.choice([t for t in every_topic if t is not topic])
+            body = paragraph(rng, other, rng.randint(2, 3))
+        elif label == "Dialogue":
+            body = rng.choice(["thanks mate, cheers", "lol same here", "haha good luck bro", "welcome!"])
+        else:
+            body = paragraph(rng, topic, rng.randint(1, 3))
+        return {
+            "cid": f"Q{q}_C{c}",
+            "cuser": f"resident{rng.randint(1, 60)}",
+            "same_user_as_question": False,
+            "label": label,
+            "csubject": "RE: question",
+            "cbody": body,
+        }
 
-    # Qatar Living: a question, then Good / Potential replies on its topic, Bad ones on another topic, and
-    # Dialogue chit-chat.
-    qa = []
-    names = list(questions)
-    q = 100
-    for k in range(QUESTIONS_PER_FOLD * FOLDS):
-        q = id_in_fold(q + 1, k % FOLDS, lambda n: f"Q{n}")
-        category = names[k // FOLDS % len(names)]
-        topic = questions[category]
-        labels = ["Good", "Good", "Potential", "Bad", "Bad", "Dialogue"]
-        rng.shuffle(labels)
-        comments = []
-        for c, label in enumerate(labels, start=1):
-            if label == "Bad":
-                other = rng.choice([t for t in every_topic if t is not topic])
-                body = paragraph(rng, other, rng.randint(2, 3))
-            elif label == "Dialogue":
-                body = rng.choice(["thanks mate, cheers", "lol same here", "haha good luck bro", "welcome!"])
-            else:
-                body = paragraph(rng, topic, rng.randint(1, 3))
-            comments.append(
+    def questions(
+        self, questions: dict[str, list[str]], every_topic: list[list[str]], summary: Synthetic
+    ) -> list[dict]:
+        """Qatar Living questions, each with two Good, one Potential, two Bad and one Dialogue reply."""
+        rng = self.rng
+        qa = []
+        names = list(questions)
+        q = 100
+        for k in range(QUESTIONS_PER_FOLD * FOLDS):
+            q = id_in_fold(q + 1, k % FOLDS, lambda n: f"Q{n}")
+            category = names[k // FOLDS % len(names)]
+            topic = questions[category]
+            labels = ["Good", "Good", "Potential", "Bad", "Bad", "Dialogue"]
+            rng.shuffle(labels)
+            comments = []
+            for c, label in enumerate(labels, start=1):
+                comments.append(self.comment(q, c, label, topic, every_topic))
+                summary.qatar_labels.append(label)
+            qa.append(
                 {
-                    "cid": f"Q{q}_C{c}",
-                    "cuser": f"resident{rng.randint(1, 60)}",
-                    "same_user_as_question": False,
-                    "label": label,
-                    "csubject": "RE: question",
-                    "cbody": body,
+                    "split": "dev",
+                    "qid": f"Q{q}",
+                    "category": category,
+                    "date": "2010-05-01 10:00:00",
+                    "quser": f"resident{rng.randint(1, 60)}",
+                    "qtype": "GENERAL",
+                    "subject": title(rng, topic),
+                    "body": paragraph(rng, topic, 2) + " Can anyone help?",
+                    "comments": comments,
                 }
             )
-            summary.qatar_labels.append(label)
-        qa.append(
-            {
-                "split": "dev",
-                "qid": f"Q{q}",
-                "category": category,
-                "date": "2010-05-01 10:00:00",
-                "quser": f"resident{rng.randint(1, 60)}",
-                "qtype": "GENERAL",
-                "subject": title(rng, topic),
-                "body": paragraph(rng, topic, 2) + " Can anyone help?",
-                "comments": comments,
-            }
-        )
-    folder = data_dir / "semeval2015_qatarliving"
-    folder.mkdir(parents=True)
-    (folder / "qatarliving_threads_dev.jsonl").write_text(
-        "".join(json.dumps(t) + "\n" for t in qa), encoding="utf-8"
-    )
+        return qa
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(t) + "\n" for t in rows), encoding="utf-8")
+
+
+def write_synthetic_corpora(data_dir: Path) -> Synthetic:
+    """The 4forums political sample, non-political pool and Qatar Living dev files; balanced folds."""
+    writer = _Writer()
+    political = {name: vocabulary(spec) for name, spec in POLITICAL_TOPICS.items()}
+    nonpolitical = {name: vocabulary(spec) for name, spec in NONPOLITICAL_TOPICS.items()}
+    questions = {name: vocabulary(spec) for name, spec in QUESTION_TOPICS.items()}
+    every_topic = [*political.values(), *nonpolitical.values(), *questions.values()]
+    summary = Synthetic()
+    sample = writer.forum_threads(political, POLITICAL_PER_FOLD, POSTS_PER_THREAD)
+    pool = writer.forum_threads(nonpolitical, NONPOLITICAL_PER_FOLD, 8)
+    summary.political_threads = len(sample)
+    (data_dir / "iac_4forums").mkdir(parents=True)
+    _write_jsonl(data_dir / "iac_4forums" / "threads_political_sample_dev.jsonl", sample)
+    _write_jsonl(data_dir / "iac_4forums" / "threads_nonpolitical_pool_dev.jsonl", pool)
+    qa = writer.questions(questions, every_topic, summary)
+    (data_dir / "semeval2015_qatarliving").mkdir(parents=True)
+    _write_jsonl(data_dir / "semeval2015_qatarliving" / "qatarliving_threads_dev.jsonl", qa)
     return summary
