@@ -163,13 +163,18 @@ def main() -> int:
     )
     console.print(f"target >= 20,000 posts/s: {'met' if detector >= 20_000 else 'NOT met'}")
 
-    if args.skip_classify:
-        return 0
+    if not args.skip_classify:
+        whole_process_table(console, corpus, args.posts)
+    return 0
+
+
+def whole_process_table(console: Console, corpus: list[Thread], n_posts: int) -> None:
+    """`modassist classify` as a whole process on two input sizes: posts/s and each child's peak RSS."""
     table = Table(title="modassist classify, whole process (wall clock, models loaded)", title_justify="left")
     for column in ("input", "posts", "posts/s", "peak RSS MiB"):
         table.add_column(column, justify="left" if column == "input" else "right")
     with tempfile.TemporaryDirectory() as tmp:
-        for label, size in (("small", args.posts), ("large (4x)", 4 * args.posts)):
+        for label, size in (("small", n_posts), ("large (4x)", 4 * n_posts)):
             path = Path(tmp) / f"{label.split()[0]}.jsonl"
             posts = write_jsonl(repeat_threads(corpus, size), path)
             rate, rss = run_classify(path, posts)
@@ -178,7 +183,6 @@ def main() -> int:
     console.print(
         f"this process peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB"
     )
-    return 0
 
 
 if __name__ == "__main__":
