@@ -33,9 +33,10 @@ def test_scan_json_has_one_line_per_post_with_all_scores(example_json: list[dict
         assert record["url"] is None
 
 
-# The example thread is written after the founding thread (../shared/examples/miscellaneous-news.txt): its
-# moderator wants coolgod's first reply (here tidewalker's, #2) and iewgnem's re-quote (portsider's, #5)
-# flagged, coolgod's second reply (tidewalker's, #4) not, and the opening post's self-repeat listed as minor.
+# The example thread is written in the founding thread's format and mirrors its duplicated-quote cases:
+# tidewalker's first reply (#2) quotes most of the opening post and adds five words, portsider (#5)
+# re-quotes the passage tidewalker already quoted; tidewalker's second reply (#4) is an ordinary reply, and
+# the opening post's self-repeat is listed as minor.
 
 
 def test_the_near_total_quote_is_flagged_and_names_its_source(example_json: list[dict[str, object]]) -> None:
