@@ -232,6 +232,23 @@ async def _upsert_thread(
     return int(row["id"]), int(row["version"])
 
 
+def _content(r: ReviewedPost) -> tuple[object, ...]:
+    """A reviewed post's stored content, in the column order `_INSERT_POST` and `_UPDATE_POST` share."""
+    post = r.post
+    return (
+        post.author,
+        r.author_id,
+        post.position,
+        post.url,
+        post.created_at,
+        post.user_title,
+        post.text,
+        quotes_json(post.quotes),
+        r.content_hash,
+        json.dumps(dict(r.scores)),
+    )
+
+
 async def _insert_new(
     conn: aiosqlite.Connection, source_id: int, thread_row_id: int, new: Sequence[ReviewedPost], now: float
 ) -> list[_Written]:
@@ -240,27 +257,7 @@ async def _insert_new(
         return []
     await conn.executemany(
         _INSERT_POST,
-        [
-            (
-                source_id,
-                thread_row_id,
-                r.post.id,
-                r.post.author,
-                r.author_id,
-                r.post.position,
-                r.post.url,
-                r.post.created_at,
-                r.post.user_title,
-                r.post.text,
-                quotes_json(r.post.quotes),
-                r.content_hash,
-                json.dumps(dict(r.scores)),
-                now,
-                now,
-                r.review_error,
-            )
-            for r in new
-        ],
+        [(source_id, thread_row_id, r.post.id, *_content(r), now, now, r.review_error) for r in new],
     )
     ids = await post_versions(conn, source_id, [r.post.id for r in new])
     return [(r, ids[r.post.id].id, 1, "new") for r in new]
@@ -275,24 +272,7 @@ async def _store_edits(
     await conn.executemany(_KEEP_REVISION, [(old.id,) for _, old in edited])
     await conn.executemany(
         _UPDATE_POST,
-        [
-            (
-                r.post.author,
-                r.author_id,
-                r.post.position,
-                r.post.url,
-                r.post.created_at,
-                r.post.user_title,
-                r.post.text,
-                quotes_json(r.post.quotes),
-                r.content_hash,
-                json.dumps(dict(r.scores)),
-                now,
-                r.review_error,
-                old.id,
-            )
-            for r, old in edited
-        ],
+        [(*_content(r), now, r.review_error, old.id) for r, old in edited],
     )
     await conn.executemany(
         "UPDATE flags SET status = 'superseded' WHERE post_id = ? AND revision <= ?"
