@@ -123,7 +123,7 @@ Curve = tuple[str, Any, Any]  # a PR curve's name, labels and scores
 
 
 def _spliced_scores(
-    corpora: Corpora, models: list[Any], threshold: float, style: str
+    by_fold: list[list[SplicedThread]], models: list[Any], threshold: float, style: str
 ) -> tuple[list[bool], list[float], list[bool]]:
     """Labels, scores and "at least JUDGED_MIN_WORDS words" of every reply of the spliced threads, each fold
     scored through the real detector (rules and catch-all policy included) by the model that never saw it."""
@@ -132,7 +132,7 @@ def _spliced_scores(
     long_: list[bool] = []
     for f in range(FOLDS):
         detector = OffTopicDetector(models[f], style=style, flag_threshold=threshold)
-        for s in corpora.spliced(f):
+        for s in by_fold[f]:
             state = detector.begin_thread(s.thread.id, s.thread.title)
             scores += [state.review(p).score for p in s.thread.posts][1:]
             labels += [p.id in s.spliced for p in s.thread.posts[1:]]
@@ -160,15 +160,16 @@ def _spliced_table(
     console: Console, corpora: Corpora, models: list[Any], threshold: float, peers: list[TfidfVectorizer]
 ) -> list[Curve]:
     """(a) the spliced 4forums threads: discussion style, auto style, the plain cosine, young threads."""
-    a_labels, a_scores, a_long = _spliced_scores(corpora, models, threshold, "discussion")
+    by_fold = [corpora.spliced(f) for f in range(FOLDS)]
+    a_labels, a_scores, a_long = _spliced_scores(by_fold, models, threshold, "discussion")
     a_plain: list[float] = []
     for f in range(FOLDS):
-        for s in corpora.spliced(f):
+        for s in by_fold[f]:
             a_plain += _plain_cosine(peers[f], s.thread)
     long_ = np.array(a_long)
     ya, sa, pa = np.array(a_labels), np.array(a_scores), np.array(a_plain)
     # The same replies under the default style "auto" (each thread read as everyday or discussion).
-    sauto = np.array(_spliced_scores(corpora, models, threshold, "auto")[1])
+    sauto = np.array(_spliced_scores(by_fold, models, threshold, "auto")[1])
     y_labels, y_scores = _young_scores(corpora, models, threshold)
     rows_a = [
         _row(f"modassist, replies >= {JUDGED_MIN_WORDS} words", ya[long_], sa[long_], threshold),
@@ -178,7 +179,7 @@ def _spliced_table(
         _row("plain TF-IDF cosine, all replies", ya, pa, threshold),
         _row(f"modassist, young threads (first {YOUNG_POSTS} posts)", y_labels, y_scores, threshold),
     ]
-    n_threads = sum(len(corpora.spliced(f)) for f in range(FOLDS))
+    n_threads = sum(map(len, by_fold))
     console.print(
         metrics_table(f"(a) off_topic, 4forums dev: {n_threads} political threads with spliced posts", rows_a)
     )
