@@ -139,8 +139,9 @@ class SemanticSpace:
         cap = max_tokens or self.post_tokens
         if len(keep) > cap:
             keep = keep[np.argpartition(-w[keep], cap - 1)[:cap]]
-        encoder = self.sentence if sentence is not None else None
-        encoded = None if encoder is None else encoder.encode(sentence or "")
+        encoded = None
+        if sentence is not None and (encoder := self.sentence) is not None:
+            encoded = encoder.encode(sentence)
         return SemanticPost(vector, rows[first[keep]], w[keep], encoded)
 
 
