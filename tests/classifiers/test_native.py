@@ -25,7 +25,7 @@ from classifiers import text as text_module
 from classifiers.duplicates import _runs
 from classifiers.result import Detection
 from classifiers.thread import Post, Quote
-from tests.classifiers.test_duplicates import _thread_of_copies, review_all
+from tests.classifiers.duplicates.test_duplicates import _thread_of_copies, review_all
 
 native: ModuleType | None = shingles_module.native
 needs_native = pytest.mark.skipif(native is None, reason="C extension not built (or MODASSIST_PURE_PYTHON)")

@@ -1,6 +1,6 @@
 """Burst folding as a pure function: which due alerts go out as they are, and per thread whether fresh
 alerts go out one by one, wait for the next digest, or fold into one (the store carries it out:
-tests/bot/test_store.py and tests/bot/test_sinks.py claim real rows)."""
+tests/bot/store/test_store.py and tests/bot/test_sinks.py claim real rows)."""
 
 from __future__ import annotations
 

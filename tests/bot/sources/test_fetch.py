@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -16,8 +15,9 @@ import pytest
 from bot.errors import ParseError
 from bot.sources import fetch_page, fetch_page_async, load_thread
 from bot.sources.fetch import PrivateAddressError, _public_only_socket, guarded_connector, user_agent
+from tests import paths
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "sources"
+FIXTURES = paths.FIXTURES / "sources"
 THREAD_PAGE = (FIXTURES / "xenforo_thread.html").read_bytes()
 NO_CANONICAL = (
     b'<html><body><article class="message message--post" data-author="a" data-content="post-5">'

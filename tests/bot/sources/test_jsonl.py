@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from bot.errors import ParseError
 from bot.sources import load_thread, load_threads, parse_text
 from bot.sources.jsonl import parse_jsonl_line
+from tests import paths
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "sources"
+FIXTURES = paths.FIXTURES / "sources"
 
 
 def test_interleaved_threads_keep_file_order():

@@ -8,7 +8,7 @@ import pytest
 from classifiers.offtopic import AUTO_LONG_WORDS, AUTO_MAX_WORDS, OffTopicDetector
 from classifiers.thread import Post
 from config.settings import Settings
-from tests.classifiers.test_offtopic import judge
+from tests.classifiers.offtopic.test_offtopic import judge
 
 BUS_TITLE = "Route 42 buses late every morning?"
 BUS_THREAD = [

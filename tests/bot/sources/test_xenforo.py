@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.errors import ParseError
 from bot.sources import load_thread, parse_text
 from bot.sources.xenforo import MAX_QUOTE_DEPTH, parse_xenforo
+from tests import paths
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "sources"
+FIXTURES = paths.FIXTURES / "sources"
 PAGE = "https://forum.example/threads/harbour-ferry-timetable.4412/"
 
 

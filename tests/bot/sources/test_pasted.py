@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.errors import ParseError
 from bot.sources import load_thread, parse_text
 from bot.sources.pasted import parse_pasted
+from tests import paths
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "sources"
+FIXTURES = paths.FIXTURES / "sources"
 NB = "\u00a0"
 
 

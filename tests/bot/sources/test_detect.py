@@ -6,14 +6,14 @@ import html
 import io
 import json
 import sys
-from pathlib import Path
 
 import pytest
 
 from bot.errors import ParseError
 from bot.sources import detect_format, load_thread, load_threads, parse_text
+from tests import paths
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "sources"
+FIXTURES = paths.FIXTURES / "sources"
 NB = "\u00a0"
 
 HOSTILE = [

@@ -19,9 +19,10 @@ from bot.errors import ParseError
 from bot.sources import parse_text
 from classifiers.suite import DetectorSuite
 from config.settings import Settings
-from tests.bot.test_sources_fuzz import SAMPLES, mutated
+from tests import paths
+from tests.bot.sources.test_fuzz import SAMPLES, mutated
 
-CRASHERS = sorted((Path(__file__).parent.parent / "fixtures" / "crashers").iterdir())
+CRASHERS = sorted((paths.FIXTURES / "crashers").iterdir())
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,8 +11,9 @@ from bot.errors import ParseError
 from bot.sources import load_thread, parse_text
 from bot.sources.jsonl import parse_jsonl_line
 from classifiers.thread import Post, Thread
+from tests import paths
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "sources"
+FIXTURES = paths.FIXTURES / "sources"
 SAMPLES = [
     (FIXTURES / name).read_text(encoding="utf-8")
     for name in ("pasted_thread.txt", "threads.jsonl", "xenforo_thread.html")
