@@ -1,4 +1,8 @@
-"""The `modassist` command line: scan and classify, run as the real console script in a subprocess."""
+"""The `modassist` console script, started as a user starts it: one smoke test per command, in a subprocess.
+
+Every other path of the commands (bad input, errors, output details) is tested in this process through
+`bot.cli.main` (tests/bot/commands/). `modassist run` is started as a process in tests/e2e/ (SIGTERM, console
+alerts, the moderators' thresholds); `eval` and `train` in their own tests."""
 
 from __future__ import annotations
 
@@ -7,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot.cli_runner import ROOT, modassist
+from tests.bot.cli_runner import modassist, run_cli
+from tests.paths import EXAMPLE
 
-EXAMPLE = ROOT / "examples" / "regional-security-news.txt"
 CATEGORIES = {"off_topic", "inflammatory", "duplicated_quote"}
 
 
@@ -68,46 +72,6 @@ def test_no_other_post_of_the_example_is_a_duplicate(example_json: list[dict[str
     assert flagged == [1, 2, 5]
 
 
-def test_scan_report_is_readable() -> None:
-    result = modassist("scan", str(EXAMPLE))
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert "Regional Security News" in out
-    assert "tidewalker" in out
-    assert "quotes post #1 by harbourwatch" in out
-    assert "Flags by category" in out
-
-
-@pytest.mark.parametrize(
-    ("content", "expected"),
-    [
-        (b"\x00\x01\x02\x03\x04\x05\x06\x07" * 64, "expected"),
-        (b"", "empty"),
-        (b"<html><body><p>just a page</p></body></html>", "XenForo"),
-        (b"\xff\xfe\xfa not utf-8 at all \xc3\x28", "UTF-8"),
-    ],
-)
-def test_scan_of_bad_input_is_one_clear_line_and_status_2(
-    tmp_path: Path, content: bytes, expected: str
-) -> None:
-    path = tmp_path / "input.txt"
-    path.write_bytes(content)
-    result = modassist("scan", str(path))
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1
-    assert str(path) in lines[0]
-    assert expected.lower() in lines[0].lower()
-
-
-def test_scan_of_a_missing_file() -> None:
-    result = modassist("scan", "no/such/thread.txt")
-    assert result.returncode == 2
-    assert "no/such/thread.txt" in result.stderr
-    assert "Traceback" not in result.stderr
-
-
 def test_classify_streams_the_contract() -> None:
     lines = [
         {
@@ -146,48 +110,19 @@ def test_classify_streams_the_contract() -> None:
     assert out[1]["scores"]["duplicated_quote"] == 0.0
 
 
-def test_classify_reports_a_malformed_line_and_goes_on(tmp_path: Path) -> None:
-    source = tmp_path / "in.jsonl"
-    source.write_text(
-        '{"id": "1", "text": "First post about the harbour."}\n'
-        "this is not json\n"
-        '{"id": "3"}\n'
-        '{"id": "4", "text": "Fourth post about the harbour."}\n',
-        encoding="utf-8",
-    )
-    target = tmp_path / "out.jsonl"
-    result = modassist("classify", "--input", str(source), "--output", str(target))
-    assert result.returncode == 1
-    assert "line 2" in result.stderr
-    assert "line 3" in result.stderr
-    assert "Traceback" not in result.stderr
-    ids = [json.loads(line)["id"] for line in target.read_text(encoding="utf-8").splitlines()]
-    assert ids == ["1", "4"]
-
-
-def test_classify_of_hostile_text_keeps_going() -> None:
-    hostile = [
-        {"id": "h1", "text": "@everyone [click here](http://evil.example) **now** <script>alert(1)</script>"},
-        {"id": "h2", "text": "\u202eevil\u202c zero\u200bwidth e\u0301\u0301\u0301 \U0001f600 nul\u0000byte"},
-        {"id": "h3", "text": "word " * 200_000},
-    ]
-    result = modassist("classify", stdin="".join(json.dumps(h) + "\n" for h in hostile))
+def test_flags_lists_what_scan_stored(tmp_path: Path) -> None:
+    db = tmp_path / "modassist.db"
+    assert run_cli("scan", str(EXAMPLE), "--db", str(db)).returncode == 0
+    result = modassist("flags", "--db", str(db), columns=200)
     assert result.returncode == 0, result.stderr
-    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["h1", "h2", "h3"]
+    assert "duplicated_quote" in result.stdout and "tidewalker" in result.stdout
 
 
-def test_scan_report_never_passes_terminal_escapes_or_markup(tmp_path: Path) -> None:
-    text = "The ferry terminal was approved on Monday after a long debate about the cost of dredging."
-    hostile = text + " \u001b[31m[red]@everyone[/red]"
-    lines = [
-        {"id": "a", "thread_id": "t", "thread_title": "Ferry \u001b]0;pwned\u0007", "text": text},
-        {"id": "b", "thread_id": "t", "author": "[bold]x\u001b[31m", "text": hostile},
-    ]
-    path = tmp_path / "hostile.jsonl"
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
-    result = modassist("scan", str(path))
-    assert result.returncode == 0, result.stderr
-    assert "\u001b" not in result.stdout
-    assert "\u0007" not in result.stdout
-    assert "[bold]x" in result.stdout  # shown as typed, not read as markup
-    assert "[red]@everyone[/red]" in result.stdout
+def test_db_migrate_then_status(tmp_path: Path) -> None:
+    db = tmp_path / "modassist.db"
+    migrated = modassist("db", "migrate", "--db", str(db))
+    assert migrated.returncode == 0, migrated.stderr
+    assert "applied 0001_" in migrated.stdout
+    status = modassist("db", "status", "--db", str(db), columns=200)
+    assert status.returncode == 0, status.stderr
+    assert f"{db}: schema version" in status.stdout

@@ -1,0 +1,69 @@
+"""`modassist scan`, run in this process through `bot.cli.main`: the report, and bad input ending in one
+clear line (the console script itself: tests/bot/test_cli.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.bot.cli_runner import run_cli
+from tests.paths import EXAMPLE
+
+
+def test_scan_report_is_readable() -> None:
+    result = run_cli("scan", str(EXAMPLE))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Regional Security News" in out
+    assert "tidewalker" in out
+    assert "quotes post #1 by harbourwatch" in out
+    assert "Flags by category" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"\x00\x01\x02\x03\x04\x05\x06\x07" * 64, "expected"),
+        (b"", "empty"),
+        (b"<html><body><p>just a page</p></body></html>", "XenForo"),
+        (b"\xff\xfe\xfa not utf-8 at all \xc3\x28", "UTF-8"),
+    ],
+)
+def test_scan_of_bad_input_is_one_clear_line_and_status_2(
+    tmp_path: Path, content: bytes, expected: str
+) -> None:
+    path = tmp_path / "input.txt"
+    path.write_bytes(content)
+    result = run_cli("scan", str(path))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert str(path) in lines[0]
+    assert expected.lower() in lines[0].lower()
+
+
+def test_scan_of_a_missing_file() -> None:
+    result = run_cli("scan", "no/such/thread.txt")
+    assert result.returncode == 2
+    assert "no/such/thread.txt" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_scan_report_never_passes_terminal_escapes_or_markup(tmp_path: Path) -> None:
+    text = "The ferry terminal was approved on Monday after a long debate about the cost of dredging."
+    hostile = text + " \u001b[31m[red]@everyone[/red]"
+    lines = [
+        {"id": "a", "thread_id": "t", "thread_title": "Ferry \u001b]0;pwned\u0007", "text": text},
+        {"id": "b", "thread_id": "t", "author": "[bold]x\u001b[31m", "text": hostile},
+    ]
+    path = tmp_path / "hostile.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    result = run_cli("scan", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "\u001b" not in result.stdout
+    assert "\u0007" not in result.stdout
+    assert "[bold]x" in result.stdout  # shown as typed, not read as markup
+    assert "[red]@everyone[/red]" in result.stdout
