@@ -2,7 +2,8 @@
 
 Author names, thread titles, ids and URLs come from posters and forums; HTTP reason phrases from servers.
 Each is fed, hostile, through the real commands (`modassist run` as a process with console alerts and its
-log, `modassist scan`, `modassist flags`, the error line) and the output is checked character by character.
+log; `modassist scan`, `modassist flags` and the error line through `bot.cli.main` in this process) and the
+output is checked character by character.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from bot.service import ModerationService
 from bot.store import Store
 from bot.textsafety import BIDI_CONTROLS, clean_line, clean_text
 from classifiers.thread import Post, Thread
-from tests.bot.cli_runner import modassist
+from tests.bot.cli_runner import run_cli
 from tests.e2e.doubles import make_suite
 from tests.e2e.processes import run_env, spawn
 
@@ -75,7 +76,7 @@ def hostile_jsonl(path: Path) -> Path:
 
 
 def test_the_scan_report_shows_hostile_names_and_titles_cleaned(tmp_path: Path) -> None:
-    result = modassist("scan", str(hostile_jsonl(tmp_path / "thread.jsonl")), columns=250)
+    result = run_cli("scan", str(hostile_jsonl(tmp_path / "thread.jsonl")), columns=250)
     assert result.returncode == 0, result.stderr
     assert "duplicated quote" in result.stdout
     assert_terminal_safe(result.stdout)
@@ -87,9 +88,9 @@ def test_the_scan_report_shows_hostile_names_and_titles_cleaned(tmp_path: Path) 
 
 def test_the_flags_listing_shows_hostile_names_and_titles_cleaned(tmp_path: Path) -> None:
     db = tmp_path / "modassist.db"
-    stored = modassist("scan", str(hostile_jsonl(tmp_path / "thread.jsonl")), "--db", str(db))
+    stored = run_cli("scan", str(hostile_jsonl(tmp_path / "thread.jsonl")), "--db", str(db))
     assert stored.returncode == 0, stored.stderr
-    result = modassist("flags", "--db", str(db), columns=250)
+    result = run_cli("flags", "--db", str(db), columns=250)
     assert result.returncode == 0, result.stderr
     assert "duplicated_quote" in result.stdout
     assert_terminal_safe(result.stdout)
@@ -122,7 +123,7 @@ def hostile_server() -> Iterator[str]:
 
 
 def test_a_servers_reason_phrase_reaches_the_error_line_cleaned(hostile_server: str) -> None:
-    result = modassist("scan", f"{hostile_server}/threads/t.1/")
+    result = run_cli("scan", f"{hostile_server}/threads/t.1/")
     assert result.returncode == 2
     assert "modassist: error:" in result.stderr and "HTTP 404 Not" in result.stderr
     assert_terminal_safe(result.stderr)

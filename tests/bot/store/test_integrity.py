@@ -1,7 +1,8 @@
 """A damaged database, or one written by a newer modassist, is refused by every command that opens the store,
 in one line naming the file and what to do (exit status 2), untouched; `db backup` makes consistent copies.
 
-Everything runs through the real `modassist` command line in a subprocess, on real SQLite files.
+Everything runs through the `modassist` command line (`bot.cli.main`, in this process), on real SQLite files;
+`db backup` copies while another connection writes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 from bot.service import ModerationService
 from bot.store import Store
 from classifiers.thread import Post, Thread
-from tests.bot.cli_runner import modassist
+from tests.bot.cli_runner import run_cli
 from tests.bot.db_files import (
     STORE_COMMANDS,
     corrupt,
@@ -46,7 +47,7 @@ def test_every_command_refuses_a_corrupted_database_in_one_line_and_writes_nothi
     damaged: Path, command: str
 ) -> None:
     before = digest(damaged)
-    result = modassist(*STORE_COMMANDS[command], cwd=damaged.parent)
+    result = run_cli(*STORE_COMMANDS[command], cwd=damaged.parent)
     line = one_line_error(result.stderr)
     assert result.returncode == 2
     assert line.startswith("modassist: error: modassist.db: the database is corrupted (")
@@ -59,7 +60,7 @@ def test_every_command_refuses_a_corrupted_database_in_one_line_and_writes_nothi
 def test_a_file_that_is_no_database_is_refused_as_such(tmp_path: Path) -> None:
     notes = tmp_path / "notes.db"
     notes.write_text("shopping list: rope, tar, a bigger boat\n" * 200, encoding="utf-8")
-    result = modassist("flags", "--db", str(notes))
+    result = run_cli("flags", "--db", str(notes))
     line = one_line_error(result.stderr)
     assert result.returncode == 2
     assert f"{notes}: not an SQLite database (file is not a database)" in line
@@ -81,8 +82,8 @@ def test_db_status_runs_the_full_integrity_check(tmp_path: Path) -> None:
     conn.execute("INSERT INTO sqlite_master VALUES (?, ?, ?, ?, ?)", index)
     conn.close()
 
-    assert modassist("flags", "--db", str(db)).returncode == 0  # the quick check does not see it
-    result = modassist("db", "status", "--db", str(db))
+    assert run_cli("flags", "--db", str(db)).returncode == 0  # the quick check does not see it
+    result = run_cli("db", "status", "--db", str(db))
     line = one_line_error(result.stderr)
     assert result.returncode == 2
     assert f"{db}: the database is corrupted (row 1 missing from index posts_author; " in line
@@ -96,7 +97,7 @@ def test_a_database_of_a_newer_schema_is_refused_untouched(tmp_path: Path, comma
     write_posts(tmp_path / "new.jsonl", 3)
     before, rows = digest(db), counts(db)
 
-    result = modassist(*STORE_COMMANDS[command], cwd=tmp_path)
+    result = run_cli(*STORE_COMMANDS[command], cwd=tmp_path)
 
     if command == "db backup":  # a copy harms nothing: it is made, and is as new as its source
         assert result.returncode == 0, result.stderr
@@ -167,7 +168,7 @@ def test_backup_is_a_consistent_openable_copy_made_while_another_connection_writ
     try:
         _wait_until(lambda: len(written) >= 5, failed)
         at_start = len(written)
-        result = modassist("db", "backup", str(copy), "--db", str(db))
+        result = run_cli("db", "backup", str(copy), "--db", str(db))
         at_end = len(written)
         _wait_until(lambda: len(written) > at_end + 5, failed)  # the writer goes on after the backup
     finally:
@@ -190,9 +191,9 @@ def test_backup_is_a_consistent_openable_copy_made_while_another_connection_writ
     assert in_copy == {key: live[key] for key in in_copy}
     assert set(in_copy) == {f"w{n}" for n in range(len(in_copy))}
     # modassist itself opens the copy: it passes the full check and lists its flags.
-    status = modassist("db", "status", "--db", str(copy))
+    status = run_cli("db", "status", "--db", str(copy))
     assert status.returncode == 0, status.stderr
-    assert modassist("flags", "--db", str(copy), "--limit", "1000").returncode == 0
+    assert run_cli("flags", "--db", str(copy), "--limit", "1000").returncode == 0
 
 
 def test_backup_never_overwrites_a_file(tmp_path: Path) -> None:
@@ -200,7 +201,7 @@ def test_backup_never_overwrites_a_file(tmp_path: Path) -> None:
     populate(db, posts=20)
     existing = tmp_path / "precious.db"
     existing.write_bytes(b"not to be lost")
-    result = modassist("db", "backup", str(existing), "--db", str(db))
+    result = run_cli("db", "backup", str(existing), "--db", str(db))
     line = one_line_error(result.stderr)
     assert result.returncode == 1
     assert f"{existing} exists: a backup never overwrites a file" in line

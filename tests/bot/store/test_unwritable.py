@@ -2,25 +2,28 @@
 command that opens the store in one line naming the file and what to do (exit status 2), never a traceback,
 and loses nothing that was stored.
 
-Everything runs through the real `modassist` command line in a subprocess, on real files: read-only ones as a
-user who cannot write them (root runs it with CAP_DAC_OVERRIDE dropped), a full disk on a small tmpfs mounted
-for the test (root only; skipped otherwise), a file size limit with setrlimit.
+Everything runs through the `modassist` command line on real files: read-only ones as a user who cannot write
+them (root runs the command with CAP_DAC_OVERRIDE dropped), a full disk on a small tmpfs mounted for the test
+(root only; skipped otherwise), both in this process through `bot.cli.main`; a file size limit with setrlimit
+and a write lock held by another process, with the real console script in a subprocess (the limit and the
+lock belong to a process).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import errno
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.bot.cli_runner import modassist
+from tests.bot.cli_runner import modassist, run_cli
 from tests.bot.db_files import (
     STORE_COMMANDS,
     counts,
@@ -34,23 +37,64 @@ from tests.bot.db_files import (
 COMMANDS = {name: args for name, args in STORE_COMMANDS.items() if name != "db backup"}
 
 
+# Root may write any file: these tests take that right from the thread that runs the command (capabilities are
+# per thread on Linux, and the threads it starts, such as the store's SQLite thread, inherit the smaller set).
+_DAC_RIGHTS = (1 << 1) | (1 << 2)  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+_CAPABILITY_VERSION_3 = 0x20080522
+
+
+class _CapabilityHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]  # pid 0: the calling thread
+
+
+class _CapabilityData(ctypes.Structure):
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
+
+
+@contextlib.contextmanager
+def _without_dac_rights() -> Iterator[None]:
+    """This thread without root's rights to read and write whatever the file modes say (as
+    `setpriv --bounding-set -dac_override,-dac_read_search` runs a command); given back afterwards."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    header, data = _CapabilityHeader(_CAPABILITY_VERSION_3, 0), (_CapabilityData * 2)()
+    if libc.capget(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capget")
+    effective = data[0].effective
+    data[0].effective = effective & ~_DAC_RIGHTS
+    if libc.capset(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
+    try:
+        yield
+    finally:
+        data[0].effective = effective
+        if libc.capset(ctypes.byref(header), data) != 0:
+            raise OSError(ctypes.get_errno(), "capset: root's rights could not be given back")
+
+
+AsUser = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
 @pytest.fixture
-def unprivileged(tmp_path: Path) -> tuple[str, ...]:
-    """A command prefix that runs modassist as a user for whom file modes hold (root may write any file)."""
+def unprivileged(tmp_path: Path) -> AsUser:
+    """`run_cli` as a user for whom file modes hold: root without its right to write any file."""
     if os.geteuid() != 0:
-        return ()
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("running as root, who may write read-only files, and no setpriv to drop that right")
-    prefix = (setpriv, "--bounding-set", "-dac_override,-dac_read_search")
+        return run_cli
     probe = tmp_path / "probe"
     probe.write_text("")
     probe.chmod(0o444)
-    tried = subprocess.run([*prefix, "sh", "-c", f"echo x >> '{probe}'"], capture_output=True, check=False)
+    with _without_dac_rights(), contextlib.suppress(PermissionError), probe.open("a"):
+        pytest.skip("root's right to write read-only files could not be taken here")
     probe.unlink()
-    if tried.returncode == 0:
-        pytest.skip("setpriv could not take root's right to write read-only files here")
-    return prefix
+
+    def as_user(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        with _without_dac_rights():
+            return run_cli(*args, cwd=cwd)
+
+    return as_user
 
 
 def _database(directory: Path) -> Path:
@@ -61,16 +105,16 @@ def _database(directory: Path) -> Path:
     return db
 
 
-def test_a_read_only_file_is_read_but_not_written(tmp_path: Path, unprivileged: tuple[str, ...]) -> None:
+def test_a_read_only_file_is_read_but_not_written(tmp_path: Path, unprivileged: AsUser) -> None:
     db = _database(tmp_path / "data")
     db.chmod(0o444)
     before = counts(db)
     # Reading needs no write: status and flags work on a read-only file.
     for command in ("db status", "flags"):
-        result = modassist(*COMMANDS[command], cwd=db.parent, prefix=unprivileged)
+        result = unprivileged(*COMMANDS[command], cwd=db.parent)
         assert result.returncode == 0, (command, result.stderr)
     for command in ("scan --db", "run"):
-        result = modassist(*COMMANDS[command], cwd=db.parent, prefix=unprivileged)
+        result = unprivileged(*COMMANDS[command], cwd=db.parent)
         line = one_line_error(result.stderr)
         assert result.returncode == 2, command
         assert line == (
@@ -82,14 +126,12 @@ def test_a_read_only_file_is_read_but_not_written(tmp_path: Path, unprivileged: 
     assert counts(db) == before
 
 
-def test_migrating_a_read_only_file_is_refused_in_one_line(
-    tmp_path: Path, unprivileged: tuple[str, ...]
-) -> None:
+def test_migrating_a_read_only_file_is_refused_in_one_line(tmp_path: Path, unprivileged: AsUser) -> None:
     (tmp_path / "data").mkdir()
     db = tmp_path / "data" / "modassist.db"
     migrate_to(db, 1)  # an older schema: `db migrate` has something to write
     db.chmod(0o444)
-    result = modassist("db", "migrate", cwd=db.parent, prefix=unprivileged)
+    result = unprivileged("db", "migrate", cwd=db.parent)
     assert "modassist.db: cannot write to it (attempt to write a readonly database)" in one_line_error(
         result.stderr
     )
@@ -101,13 +143,13 @@ def test_migrating_a_read_only_file_is_refused_in_one_line(
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_a_database_in_a_read_only_directory_is_refused_in_one_line(
-    tmp_path: Path, unprivileged: tuple[str, ...], command: str
+    tmp_path: Path, unprivileged: AsUser, command: str
 ) -> None:
     db = _database(tmp_path / "data")
     before = counts(db)
     db.parent.chmod(0o555)  # SQLite cannot create modassist.db-wal and -shm beside it
     try:
-        result = modassist(*COMMANDS[command], cwd=db.parent, prefix=unprivileged)
+        result = unprivileged(*COMMANDS[command], cwd=db.parent)
     finally:
         db.parent.chmod(0o755)
     line = one_line_error(result.stderr)
@@ -118,12 +160,12 @@ def test_a_database_in_a_read_only_directory_is_refused_in_one_line(
 
 
 def test_a_new_database_in_a_read_only_directory_is_refused_in_one_line(
-    tmp_path: Path, unprivileged: tuple[str, ...]
+    tmp_path: Path, unprivileged: AsUser
 ) -> None:
     directory = tmp_path / "data"
     directory.mkdir(mode=0o555)
     try:
-        result = modassist("db", "migrate", "--db", str(directory / "new.db"), prefix=unprivileged)
+        result = unprivileged("db", "migrate", "--db", str(directory / "new.db"))
     finally:
         directory.chmod(0o755)
     line = one_line_error(result.stderr)
@@ -174,7 +216,7 @@ def test_a_full_disk_is_reported_in_one_line(small_disk: Path, command: str) -> 
     db = _database(small_disk)
     before = counts(db)
     filler = fill(small_disk)
-    result = modassist(*COMMANDS[command], cwd=small_disk)
+    result = run_cli(*COMMANDS[command], cwd=small_disk)
     filler.unlink()
     line = one_line_error(result.stderr)
     assert result.returncode == 2
@@ -188,14 +230,14 @@ def test_a_disk_filling_up_while_scanning_loses_nothing(small_disk: Path) -> Non
     before = counts(db)
     write_posts(small_disk / "big.jsonl", 300, words=150, thread="big")  # far more than the room left
     filler = fill(small_disk, leave=192 * 1024)
-    result = modassist("scan", "big.jsonl", "--db", "modassist.db", cwd=small_disk)
+    result = run_cli("scan", "big.jsonl", "--db", "modassist.db", cwd=small_disk)
     filler.unlink()
     line = one_line_error(result.stderr)
     assert result.returncode == 2
     assert line.startswith("modassist: error: modassist.db: the disk is full (database or disk is full)")
     # The thread's transaction was rolled back whole; what was stored before is all there and sound.
     assert counts(db) == before
-    status = modassist("db", "status", cwd=small_disk)
+    status = run_cli("db", "status", cwd=small_disk)
     assert status.returncode == 0, status.stderr
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.commands.classify import classify_stream
 from classifiers.suite import DetectorSuite
-from tests.bot.cli_runner import modassist
+from tests.bot.cli_runner import run_cli
 from tests.e2e.doubles import ExplodingDetector, PhraseDetector
 from tests.fakes.forum_server import ForumServer
 
@@ -37,7 +37,7 @@ def test_classify_answers_every_quote_only_post(tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
-    result = modassist("classify", "--input", str(source))
+    result = run_cli("classify", "--input", str(source))
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["id"] for line in lines] == [str(i) for i in range(1, 8)]
@@ -54,13 +54,13 @@ def test_scan_reads_a_xenforo_page_whose_replies_only_quote_the_first_post(tmp_p
     page = tmp_path / "thread.html"
     page.write_text(thread.render(1)[0], encoding="utf-8")
 
-    result = modassist("scan", "--json", str(page))
+    result = run_cli("scan", "--json", str(page))
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["author"] for r in records] == ["ana", "ben", "cy", "dee", "eli"]
     assert all(r["scores"]["inflammatory"] == 0.0 for r in records[1:])
 
-    report = modassist("scan", str(page), columns=200)
+    report = run_cli("scan", str(page), columns=200)
     assert report.returncode == 0, report.stderr
     assert "5 posts, 4 flagged" in report.stdout and "Traceback" not in report.stderr
 

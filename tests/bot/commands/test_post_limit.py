@@ -1,7 +1,8 @@
 """Very long posts: reviewed up to `review.max_post_chars`, stored whole, in bounded memory, and saying so.
 
-Each test runs the real `modassist` in a subprocess on JSON Lines written to tmp_path; memory is the peak
-resident set size of that process (memory, not speed, so the bound holds on any machine).
+Each test runs `modassist` on JSON Lines written to tmp_path: in this process through `bot.cli.main`, or,
+where memory is measured, the real console script in a subprocess, whose peak resident set size is the
+measure (memory, not speed, so the bound holds on any machine).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.bot.cli_runner import modassist
+from tests.bot.cli_runner import run_cli
 from tests.bot.measured_cli import run_measured
 
 LIMIT = 100_000  # the default of review.max_post_chars
@@ -82,7 +83,7 @@ def test_scan_stores_a_long_post_whole_and_its_flags_say_what_was_read(tmp_path:
     text = _words(HOSTILE, 150_000, seed=3) + " " + _words(CALM, 150_000, seed=4)
     posts = _jsonl(tmp_path / "thread.jsonl", *_thread("t", text))
     db = tmp_path / "modassist.db"
-    result = modassist("scan", str(posts), "--db", str(db), columns=200)
+    result = run_cli("scan", str(posts), "--db", str(db), columns=200)
     assert result.returncode == 0, result.stderr
     assert NOTE in " ".join(result.stdout.split())  # the report shows the flag's reasons
     with sqlite3.connect(db) as conn:
@@ -105,7 +106,7 @@ def test_marked_quotes_count_towards_the_limit(tmp_path: Path) -> None:
     ]
     reply = {"id": "t-2", "thread_id": "t", "text": "I agree with all of this.", "quotes": quotes}
     posts = _jsonl(tmp_path / "quotes.jsonl", _thread("t", "")[0], reply)
-    result = modassist("classify", "--input", str(posts))
+    result = run_cli("classify", "--input", str(posts))
     assert result.returncode == 0, result.stderr
     verdict = json.loads(result.stdout.splitlines()[1])
     assert verdict["notes"] == [f"{NOTE} (the post has {160_000 + len('I agree with all of this.'):,})."]
