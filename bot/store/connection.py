@@ -74,15 +74,22 @@ async def _use_wal(conn: aiosqlite.Connection, busy_timeout: float) -> None:
             delay = min(delay * 2, 0.2)
 
 
-def _connect(path: Path, busy_timeout: float) -> aiosqlite.Connection:
-    """An aiosqlite connection not yet started, in autocommit mode, whose worker thread is a daemon."""
+async def _connect(path: Path, busy_timeout: float) -> aiosqlite.Connection:
+    """An aiosqlite connection in autocommit mode, whose worker thread is a daemon."""
     pending = aiosqlite.connect(path, isolation_level=None, timeout=busy_timeout)
     # aiosqlite's worker thread is not a daemon: a store left open (a crash, a failed test) would keep
     # the process from exiting. SQLite survives being stopped mid-transaction: let it be a daemon.
     worker = getattr(pending, "_thread", None)
     if isinstance(worker, threading.Thread) and not worker.is_alive():
         worker.daemon = True
-    return pending
+    try:
+        return await pending
+    except BaseException:
+        # A file SQLite cannot open: aiosqlite stops its worker without waiting for it, and the worker would
+        # then answer into an event loop that may be closed by then. Wait until it has stopped.
+        while isinstance(worker, threading.Thread) and worker.is_alive():
+            await asyncio.sleep(0.001)
+        raise
 
 
 class Connection:
