@@ -106,6 +106,7 @@ def fetch_page(url: str, *, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = M
             body = response.read(max_bytes + 1)
             final_url = response.geturl() or url
     except urllib.error.HTTPError as exc:
+        exc.close()  # the error is the response too: its connection is closed here, not when collected
         raise ParseError(url, EXPECTED, f"HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
         raise ParseError(url, EXPECTED, _reason(exc.reason)) from None
