@@ -1,4 +1,5 @@
-"""A helper program for the crash and concurrency tests (run as `python -m tests.bot.crash_worker`).
+"""A helper program for the crash and concurrency tests (run as `python -m tests.bot.crash_worker`, or
+forked by the tests through `forked`).
 
 It ingests a generated forum through the real `ModerationService` into a real SQLite file, chunk by chunk with
 the threads interleaved, while a real `Dispatcher` sends the alerts to the idempotent `LedgerSink`; at the end
@@ -11,8 +12,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from bot.service import ModerationService
@@ -114,6 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     counts = asyncio.run(run(args))
     print(json.dumps(counts), flush=True)
     return 0
+
+
+def forked(argv: Sequence[str], out: Path, err: Path) -> None:
+    """`main` in a process forked by the tests (multiprocessing's forkserver), its output written to `out` and
+    `err` (the forked process shares the fork server's standard streams, not the test's)."""
+    with out.open("w", encoding="utf-8") as stdout, err.open("w", encoding="utf-8") as stderr:
+        os.dup2(stdout.fileno(), 1)
+        os.dup2(stderr.fileno(), 2)
+        sys.exit(main(list(argv)))
 
 
 if __name__ == "__main__":

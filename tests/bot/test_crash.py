@@ -4,27 +4,54 @@ review raises, and every alert reached the (idempotent) sink exactly once."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import multiprocessing
+import os
 import random
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.bot import crash_worker
 from tests.bot.store_doubles import check_deliveries, check_store, make_forum
 
-ROOT = Path(__file__).resolve().parents[2]
 POSTS, THREADS, SEED = 1000, 40, 7
 
+# Each worker is a process of its own, forked from a server that imported the worker once (multiprocessing's
+# forkserver): a start takes milliseconds, not a second of imports, so the kills land while the worker works.
+_FORKS = multiprocessing.get_context("forkserver")
+_FORKS.set_forkserver_preload(["tests.bot.crash_worker"])
+_numbers = itertools.count()
 
-def _start(*args: str | Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.bot.crash_worker", *map(str, args)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+
+class Worker:
+    """A running crash worker, answering like `subprocess.Popen` (its output is kept in files)."""
+
+    def __init__(self, directory: Path, *args: str | int | Path) -> None:
+        n = next(_numbers)
+        self._out, self._err = directory / f"worker-{n}.out", directory / f"worker-{n}.err"
+        self._process = _FORKS.Process(
+            target=crash_worker.forked, args=([str(a) for a in args], self._out, self._err)
+        )
+        self._process.start()
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit status; minus the signal that ended it."""
+        return self._process.exitcode
+
+    def send_signal(self, signal_number: int) -> None:
+        """Send the worker a signal."""
+        assert self._process.pid is not None
+        os.kill(self._process.pid, signal_number)
+
+    def communicate(self, timeout: float | None = None) -> tuple[str, str]:
+        """Wait until the worker ends (`subprocess.TimeoutExpired` past `timeout`); its stdout and stderr."""
+        self._process.join(timeout)
+        if self._process.exitcode is None:
+            raise subprocess.TimeoutExpired("crash_worker", timeout or 0.0)
+        return self._out.read_text(encoding="utf-8"), self._err.read_text(encoding="utf-8")
 
 
 def test_sigkill_at_random_points_loses_nothing_and_alerts_each_flag_once(tmp_path: Path) -> None:
@@ -38,12 +65,12 @@ def test_sigkill_at_random_points_loses_nothing_and_alerts_each_flag_once(tmp_pa
         if run in (1, 3, 5):
             # Early on, with many alerts still to send: the worker kills itself right after a delivery,
             # before it can mark it sent.
-            proc = _start(*common, *extra, "--kill-after", str(rng.randint(1, 5)))
+            proc = Worker(tmp_path, *common, *extra, "--kill-after", str(rng.randint(1, 5)))
             _, err = proc.communicate(timeout=60)
             assert proc.returncode == -signal.SIGKILL, err
             killed_after_send += 1
             continue
-        proc = _start(*common, *extra)
+        proc = Worker(tmp_path, *common, *extra)
         try:
             _, err = proc.communicate(timeout=rng.uniform(0.3, 1.2))
         except subprocess.TimeoutExpired:
@@ -53,7 +80,7 @@ def test_sigkill_at_random_points_loses_nothing_and_alerts_each_flag_once(tmp_pa
         else:
             assert proc.returncode == 0, err
             finished += 1
-    final = _start(*common, "--run-seed", "99")
+    final = Worker(tmp_path, *common, "--run-seed", "99")
     out, err = final.communicate(timeout=120)
     assert final.returncode == 0, err
     assert json.loads(out.splitlines()[-1])["new"] + json.loads(out.splitlines()[-1])["unchanged"] == POSTS
@@ -74,8 +101,8 @@ def test_sigkill_at_random_points_loses_nothing_and_alerts_each_flag_once(tmp_pa
 def test_two_writer_processes_neither_lose_nor_duplicate_rows(tmp_path: Path) -> None:
     db = tmp_path / "modassist.db"
     common = ["--db", db, "--posts", 600, "--threads", 20, "--seed", 11, "--cache", 4]
-    first = _start(*common)
-    second = _start(*common, "--reverse")
+    first = Worker(tmp_path, *common)
+    second = Worker(tmp_path, *common, "--reverse")
     results = [p.communicate(timeout=120) for p in (first, second)]
     for proc, (_, err) in zip((first, second), results, strict=True):
         assert proc.returncode == 0, err
