@@ -87,8 +87,8 @@ async def _connect(path: Path, busy_timeout: float) -> aiosqlite.Connection:
     except BaseException:
         # A file SQLite cannot open: aiosqlite stops its worker without waiting for it, and the worker would
         # then answer into an event loop that may be closed by then. Wait until it has stopped.
-        while isinstance(worker, threading.Thread) and worker.is_alive():
-            await asyncio.sleep(0.001)
+        if isinstance(worker, threading.Thread) and worker.is_alive():
+            await asyncio.to_thread(worker.join, 10.0)
         raise
 
 

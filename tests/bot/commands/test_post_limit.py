@@ -65,10 +65,9 @@ def test_a_post_over_the_limit_scores_as_its_first_part_and_one_under_it_is_unch
     # The same calm first 100,000 characters, then abuse: read whole, the abuse would change the scores.
     longer = calm + " " + _words(HOSTILE, 40_000, seed=2)
     posts = _jsonl(tmp_path / "posts.jsonl", *_thread("at", calm), *_thread("over", longer))
-    default = run_measured("classify", tmp_path=tmp_path, stdin=posts)
-    whole = run_measured(
-        "classify", tmp_path=tmp_path, stdin=posts, env={"MODASSIST_REVIEW__MAX_POST_CHARS": "1000000"}
-    )
+    text = posts.read_text(encoding="utf-8")
+    default = run_cli("classify", stdin=text)
+    whole = run_cli("classify", stdin=text, env={"MODASSIST_REVIEW__MAX_POST_CHARS": "1000000"})
     assert default.returncode == whole.returncode == 0, default.stderr + whole.stderr
     at, over = (json.loads(line) for line in default.stdout.splitlines()[1::2])
     whole_at, whole_over = (json.loads(line) for line in whole.stdout.splitlines()[1::2])
