@@ -132,6 +132,7 @@ async def test_no_post_is_lost_while_another_process_holds_the_write_lock(
     run = await start("tests.e2e.run_worker", db, export)
     try:
         await eventually(lambda: stored_posts(db) == ["p0"])
+        await eventually(lambda: cursor_offset(db) == export.stat().st_size)  # saved after the post is stored
         before = cursor_offset(db)
         holder = sqlite3.connect(db, isolation_level=None, timeout=5)
         holder.execute("BEGIN IMMEDIATE")  # the write lock, held past several busy timeouts of 0.5 s
@@ -196,6 +197,7 @@ async def test_no_post_is_lost_while_the_disk_is_full(tmp_path: Path) -> None:
             run = await start("tests.e2e.run_worker", db, export, file_limit=limit)
         try:
             await eventually(lambda: stored_posts(db) == ["p0"])
+            await eventually(lambda: cursor_offset(db) == export.stat().st_size)  # saved after the post
             before = cursor_offset(db)
             filler = fill(db.parent) if mounted else None
             append(export, *long)
