@@ -43,10 +43,10 @@ from sklearn.model_selection import GroupKFold
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.commands.eval_inflammatory import dev_test_rows  # noqa: E402
-from bot.commands.train import CORPUS_WEIGHTS, STAGE_WEIGHTS, TrainingRow, corpus_rows, fit_rows  # noqa: E402
-from bot.datasets.toxicity import CORPUS_NAMES, LabelledText  # noqa: E402
 from classifiers.inflammatory import InflammatoryDetector  # noqa: E402
+from lab.commands.eval_inflammatory import dev_test_rows  # noqa: E402
+from lab.commands.train_inflammatory import CORPUS_WEIGHTS, STAGE_WEIGHTS, TrainingRow, corpus_rows, fit_rows  # noqa: E402
+from lab.datasets.toxicity import CORPUS_NAMES, LabelledText  # noqa: E402
 
 Scorer = Callable[[Sequence[str]], np.ndarray]
 
@@ -113,8 +113,8 @@ def peer_on_davidson(dev: dict[str, list[LabelledText]], data_dir: Path) -> Tabl
         from profanity_check.profanity_check import model, vectorizer
     except ImportError:
         return "alt-profanity-check is not installed (pip install -e '.[train]'): table 2 skipped"
-    from bot.datasets.toxicity import read_corpus
     from classifiers.training.inflammatory import dev_test_part
+    from lab.datasets.toxicity import read_corpus
 
     train = [r for r in read_corpus(data_dir, "davidson") if not dev_test_part(r.corpus, r.group)]
     labels = [r.label for r in dev["davidson"]]

@@ -23,8 +23,8 @@ from typing import Any
 
 from bs4 import BeautifulSoup, Tag
 
-from bot.datasets import corpus_dir
 from classifiers.thread import Post, Quote, Thread
+from lab.datasets import corpus_dir
 
 FOLDER = "forum_markup/forumscraper_json"
 # The threads issue 15 counts (348 posts): phpBB, Invision and the three XenForo 2 boards.

@@ -38,9 +38,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.datasets import corpus_file, existing_file
 from bot.errors import ConfigError
 from classifiers.text import normalize
+from lab.datasets import corpus_file, existing_file
 
 CORPORA: dict[str, tuple[str, str]] = {
     "c3": ("c3_constructive_comments", "c3_comments_dev.csv"),

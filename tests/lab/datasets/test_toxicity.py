@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands.train import CORPUS_WEIGHTS, STAGE_WEIGHTS, corpus_rows
-from bot.datasets.toxicity import (
+from bot.errors import ConfigError, DataError, ModassistError
+from classifiers.training.inflammatory import dev_test_part
+from lab.commands.train_inflammatory import CORPUS_WEIGHTS, STAGE_WEIGHTS, corpus_rows
+from lab.datasets.toxicity import (
     CORPORA,
     CORPUS_NAMES,
     read_c3,
@@ -22,10 +24,8 @@ from bot.datasets.toxicity import (
     read_hatexplain,
     read_olid,
 )
-from bot.errors import ConfigError, DataError, ModassistError
-from bot.evaluation import binary_metrics
-from classifiers.training.inflammatory import dev_test_part
-from tests.bot.corpus_formats import (
+from lab.evaluation import binary_metrics
+from tests.lab.corpus_formats import (
     C3_COLUMNS,
     DAVIDSON_COLUMNS,
     HATEXPLAIN_COLUMNS,
