@@ -90,8 +90,9 @@ DENSE_NAMES = (
 # What the second stage reads: the linear score of the text and of its worst sentence, the style features, and
 # the two scores times the (standardised) length, so long posts can weigh their worst sentence differently.
 SECOND_STAGE_NAMES = ("text", "worst_sentence", *DENSE_NAMES, "text_x_length", "worst_sentence_x_length")
-# A model trained with the peer's profanity score (`classifiers.profanity`, `modassist train --with-peer`)
-# also reads it, alone and times the worst sentence's score. The shipped model does not: see MODEL_CARD.md.
+# A model trained with the peer's profanity score (`classifiers.profanity`, `modassist-lab train inflammatory
+# --with-peer`) also reads it, alone and times the worst sentence's score. The shipped model does not: see
+# MODEL_CARD.md.
 PEER_INPUTS = ("peer_profanity", "peer_profanity_x_worst_sentence")
 
 
