@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/inflammatory_limits.py --data-dir ../shared/data [--embeddings]
 
-Everything is measured on the fixed dev-test split of `modassist eval inflammatory`, with models fitted on
+Everything is measured on the fixed dev-test split of `modassist-lab eval inflammatory`, with models fitted on
 the training part only (a few minutes on one core):
 
 1. **Specialists.** The shipped recipe (`fit_inflammatory`, the shipped settings) trained on one corpus at a

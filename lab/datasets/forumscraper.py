@@ -130,7 +130,7 @@ def _attribution(software: str, block: Tag) -> tuple[str | None, str | None]:
         if isinstance(cite, Tag):
             name = cite.find("a")
             author = name.get_text(" ", strip=True) if isinstance(name, Tag) else _said(cite)
-            link = cite.find(attrs={"data-post-id": True})
+            link = cite.find(None, {"data-post-id": True})
             post_id = str(link["data-post-id"]) if isinstance(link, Tag) else None
         post_id = post_id or _id_in(str(block.get("cite") or ""))
     elif software == "invision":

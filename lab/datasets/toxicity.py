@@ -37,6 +37,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from bot.errors import ConfigError
 from classifiers.text import normalize
@@ -82,7 +83,7 @@ _HX_TAG = re.compile(r"<(number|percent|money|date|time|email|censored|laugh|sur
 
 def _open_rows(path: Path, delimiter: str = ",") -> Iterator[dict[str, str]]:
     with existing_file(path).open(encoding="utf-8", newline="") as fh:
-        quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+        quoting: Literal[0, 1, 2, 3] = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
         yield from csv.DictReader(fh, delimiter=delimiter, quoting=quoting)
 
 
