@@ -29,6 +29,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/python tools/check_lengths.py
 	$(BIN)/mypy classifiers config bot/service.py bot/moderation.py bot/store bot/migrations
 
 bench: $(VENV)/.installed
