@@ -12,8 +12,10 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.errors import ModassistError
+from bot.moderation import Moderation
+from bot.records import FlagDetail
 from bot.sinks import severity_colour, truncate
-from bot.store import FlagDetail, Store
+from bot.store import Store
 from bot.store.integrity import refusing_unusable
 from bot.textsafety import clean_line
 from classifiers.result import CATEGORIES
@@ -75,7 +77,9 @@ async def _load(
 ) -> list[FlagDetail]:
     store = await Store.open(path, busy_timeout=get_settings().store.busy_timeout_seconds)
     try:
-        return await store.open_flags(category=category, thread=thread, author=author, limit=limit)
+        return await Moderation(store).open_flags(
+            category=category, thread=thread, author=author, limit=limit
+        )
     finally:
         await store.close()
 

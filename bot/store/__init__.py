@@ -21,12 +21,7 @@ The schema's migrations and their runner live in `bot.migrations`.
 from __future__ import annotations
 
 from bot.migrations.runner import AppliedMigration, MigrationError, SchemaStatus, split_statements
-from bot.store.connection import TABLES
-from bot.store.decisions import Decisions
-from bot.store.flags import Flags
-from bot.store.outbox import Outbox
-from bot.store.posts import Posts
-from bot.store.records import (
+from bot.records import (
     VERDICTS,
     AlertItem,
     AlertKind,
@@ -55,6 +50,11 @@ from bot.store.records import (
     Watch,
     WatchState,
 )
+from bot.store.connection import TABLES
+from bot.store.decisions import Decisions
+from bot.store.flags import Flags
+from bot.store.outbox import Outbox
+from bot.store.posts import Posts
 from bot.store.rows import post_content_hash
 from bot.store.settings import SettingOverrides
 from bot.store.watches import Watches
