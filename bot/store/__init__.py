@@ -1,7 +1,7 @@
 """The store: everything reviewed, flagged, alerted and decided, in SQLite through aiosqlite.
 
 `Store` holds all SQL; the rest of modassist calls its intent-named methods and gets frozen dataclasses
-back (`records`), so a PostgreSQL store can follow with the same methods. It is built from one class per
+back (`bot.records`, re-exported here), so a PostgreSQL store can follow with the same methods. It is built from one class per
 area, each over the one shared connection (`connection.Connection`: opening, WAL, busy timeout,
 transactions, the error mapping of `integrity`):
 
