@@ -151,14 +151,13 @@ class Moderation:
 
     async def decide_alert(
         self, alert_id: int, verdict: Verdict, *, moderator_id: int | None, moderator_name: str | None
-    ) -> tuple[AlertView, tuple[Decision, ...]]:
-        """Decide every current flag of an alert (a digest: all its posts); returns the alert as its message
-        should now show it, and the decisions taken."""
+    ) -> tuple[Decision, ...]:
+        """Decide every current flag of an alert (a digest: all its posts); returns the decisions taken."""
         decisions = await self._store.decide_alert(
             alert_id, verdict, moderator_id=moderator_id, moderator_name=moderator_name
         )
         log.info("alert %d: %s by %s (%d flags)", alert_id, verdict, moderator_id, len(decisions))
-        return await self.shown_alert(alert_id), decisions
+        return decisions
 
     async def decide_flag(
         self,

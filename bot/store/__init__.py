@@ -1,9 +1,9 @@
 """The store: everything reviewed, flagged, alerted and decided, in SQLite through aiosqlite.
 
 `Store` holds all SQL; the rest of modassist calls its intent-named methods and gets frozen dataclasses
-back (`bot.records`, re-exported here), so a PostgreSQL store can follow with the same methods. It is built from one class per
-area, each over the one shared connection (`connection.Connection`: opening, WAL, busy timeout,
-transactions, the error mapping of `integrity`):
+back (`bot.records`, re-exported here), so a PostgreSQL store can follow with the same methods. It is built
+from one class per area, each over the one shared connection (`connection.Connection`: opening, WAL, busy
+timeout, transactions, the error mapping of `integrity`):
 
     posts.py      sources, threads, posts; storing reviewed posts with their flags and alerts at once
     flags.py      flags as moderators see them
