@@ -29,7 +29,8 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/mypy classifiers config bot/service.py bot/moderation.py bot/store bot/migrations
+	$(BIN)/python tools/check_lengths.py
+	$(BIN)/mypy classifiers config bot lab/cli.py lab/__main__.py lab/commands lab/datasets lab/evaluation.py lab/peer.py
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_classify.py

@@ -32,7 +32,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.commands.run import Runtime  # noqa: E402
+from bot.runtime import Runtime  # noqa: E402
 from bot.sinks import SentReceipt  # noqa: E402
 from bot.store import AlertView  # noqa: E402
 from classifiers.suite import DetectorSuite  # noqa: E402

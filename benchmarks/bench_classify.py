@@ -33,11 +33,11 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.datasets.iac import load_iac, repeat_threads  # noqa: E402
 from classifiers.duplicates import QuoteDuplicateDetector  # noqa: E402
 from classifiers.shingles import native  # noqa: E402
 from classifiers.text import words  # noqa: E402
 from classifiers.thread import Thread  # noqa: E402
+from lab.datasets.iac import load_iac, repeat_threads  # noqa: E402
 
 
 def write_jsonl(threads: list[Thread], path: Path) -> int:

@@ -55,8 +55,8 @@ print(json.dumps({{"load": load, "score": best, "rss_kb": peak_kb(),
 
 def _posts(data_dir: Path, count: int) -> list[str]:
     sys.path.insert(0, str(ROOT))
-    from bot.datasets.toxicity import CORPUS_NAMES, read_corpus
     from classifiers.training.inflammatory import dev_test_part
+    from lab.datasets.toxicity import CORPUS_NAMES, read_corpus
 
     texts = [
         r.text

@@ -34,9 +34,9 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.commands.train_offtopic import Corpora
 from classifiers.offtopic import OffTopicDetector
 from classifiers.thread import Thread
+from lab.commands.train_offtopic import Corpora
 
 
 def run_modassist(detector: OffTopicDetector, threads: Sequence[Thread]) -> int:

@@ -26,12 +26,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.datasets.iac import NONPOLITICAL, POLITICAL, read_iac, repeat_threads
 from bot.service import ModerationService
 from bot.store import Store
 from classifiers.suite import DetectorSuite
 from classifiers.thread import Thread
 from config.settings import get_settings
+from lab.datasets.iac import NONPOLITICAL, POLITICAL, read_iac, repeat_threads
 
 
 def load_corpus(data_dir: Path) -> list[Thread]:

@@ -17,7 +17,7 @@ earlier post (the corpus' "author" reading). Own words are the words outside eve
 overlap). The groups come from the corpus' spans alone, never from the detector.
 
 2. Reads the forumscraper threads (`forum_markup/forumscraper_json/*.json`, their quote markup read by
-`bot.datasets.forumscraper`) and prints the alerts per 100 posts of each thread, the total over the threads
+`lab.datasets.forumscraper`) and prints the alerts per 100 posts of each thread, the total over the threads
 issue 15 counts (phpBB, Invision, XenForo 2: 348 posts) and, with `--list`, every alert with its reason.
 
 "Flagged" is an alert (score at the threshold, severity alert); minor flags, listed but never alerted, are
@@ -40,12 +40,12 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.datasets.forumscraper import ISSUE_15_THREADS, load_forumscraper  # noqa: E402
-from bot.datasets.iac import IacThread, QuoteSpan, load_iac  # noqa: E402
 from classifiers.duplicates import QuoteDuplicateDetector  # noqa: E402
 from classifiers.result import Detection  # noqa: E402
 from classifiers.text import words  # noqa: E402
 from classifiers.thread import Thread  # noqa: E402
+from lab.datasets.forumscraper import ISSUE_15_THREADS, load_forumscraper  # noqa: E402
+from lab.datasets.iac import IacThread, QuoteSpan, load_iac  # noqa: E402
 
 GROUPS = ("no quote", "over-quote", "re-quote", "ordinary reply", "short reply", "outside source")
 REQUOTE_WORDS = 8  # 8 words of forum English run to about 40 characters

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/inflammatory_limits.py --data-dir ../shared/data [--embeddings]
 
-Everything is measured on the fixed dev-test split of `modassist eval inflammatory`, with models fitted on
+Everything is measured on the fixed dev-test split of `modassist-lab eval inflammatory`, with models fitted on
 the training part only (a few minutes on one core):
 
 1. **Specialists.** The shipped recipe (`fit_inflammatory`, the shipped settings) trained on one corpus at a
@@ -43,10 +43,10 @@ from sklearn.model_selection import GroupKFold
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.commands.eval_inflammatory import dev_test_rows  # noqa: E402
-from bot.commands.train import CORPUS_WEIGHTS, STAGE_WEIGHTS, TrainingRow, corpus_rows, fit_rows  # noqa: E402
-from bot.datasets.toxicity import CORPUS_NAMES, LabelledText  # noqa: E402
 from classifiers.inflammatory import InflammatoryDetector  # noqa: E402
+from lab.commands.eval_inflammatory import dev_test_rows  # noqa: E402
+from lab.commands.train_inflammatory import CORPUS_WEIGHTS, STAGE_WEIGHTS, TrainingRow, corpus_rows, fit_rows  # noqa: E402
+from lab.datasets.toxicity import CORPUS_NAMES, LabelledText  # noqa: E402
 
 Scorer = Callable[[Sequence[str]], np.ndarray]
 
@@ -113,8 +113,8 @@ def peer_on_davidson(dev: dict[str, list[LabelledText]], data_dir: Path) -> Tabl
         from profanity_check.profanity_check import model, vectorizer
     except ImportError:
         return "alt-profanity-check is not installed (pip install -e '.[train]'): table 2 skipped"
-    from bot.datasets.toxicity import read_corpus
     from classifiers.training.inflammatory import dev_test_part
+    from lab.datasets.toxicity import read_corpus
 
     train = [r for r in read_corpus(data_dir, "davidson") if not dev_test_part(r.corpus, r.group)]
     labels = [r.label for r in dev["davidson"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import shlex
 import sys
 from collections.abc import Sequence
 
@@ -18,14 +19,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.commands.flags",
     "bot.commands.db",
     "bot.commands.run",
-    "bot.commands.train",
 )
-# Each module has `register_eval(subparsers)` and adds one `modassist eval <name>` measurement.
-EVAL_MODULES: tuple[str, ...] = (
-    "bot.commands.eval_duplicates",
-    "bot.commands.eval_offtopic",
-    "bot.commands.eval_inflammatory",
-)
+# Research commands that moved to `modassist-lab` (lab/cli.py): what each became there.
+MOVED = {"eval": "eval", "train": "train inflammatory"}
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -44,17 +40,25 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         return parser
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
-    if EVAL_MODULES:
-        evaluate = sub.add_parser("eval", help="measure a detector on the labelled corpora")
-        eval_sub = evaluate.add_subparsers(dest="what", required=True, metavar="DETECTOR")
-        for name in EVAL_MODULES:
-            importlib.import_module(name).register_eval(eval_sub)
     return parser
+
+
+def moved(arguments: Sequence[str]) -> str | None:
+    """One line saying where a research command went, when the command line names one."""
+    at = next((i for i, arg in enumerate(arguments) if not arg.startswith("-")), None)
+    if at is None or arguments[at] not in MOVED:
+        return None
+    command = arguments[at]
+    rest = shlex.join(arguments[at + 1 :]) or "..."
+    return f"modassist: `{command}` is a research command now: run `modassist-lab {MOVED[command]} {rest}`"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     arguments = list(sys.argv[1:] if argv is None else argv)
+    if (pointer := moved(arguments)) is not None:
+        print(clean_line(pointer), file=sys.stderr)
+        return 2
     parser = build_parser(arguments)
     args = parser.parse_args(arguments)
     # Log lines and errors quote URLs, names and servers' answers: cleaned of terminal escapes.

@@ -1,22 +1,47 @@
 """The moderators' use cases, written once and called by Discord and the command line alike.
 
+`Moderation` holds the store (and, in a process that reviews posts, the running detector suite): deciding
+an alert or a flag, looking up a flag, an alert, an author's history, the open flags and the figures per
+category, the thresholds, and the watches. Discord (`bot.discord`) renders what these return and routes
+clicks and commands to them; it never reads the store itself. The Discord message of a decided alert is
+refreshed by Discord code (`bot.discord.views.show_decision`), from the alert these return.
+
 Thresholds: a moderator's change (`/modq thresholds`) is stored as a setting override, audited, and applied
 to the running suite at once; `apply_threshold_overrides` applies the stored ones to a suite built from
 Settings, so every process that reviews posts into a store (`modassist run`, with or without Discord, and
 `modassist scan --db`) judges by the moderators' thresholds, not by the config's.
+
+Watches: adding or removing one is audited in the store, then every listener (`on_watches_changed`: the
+forum watcher, the Discord channel watcher) is told, so the change is picked up at once.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
+from bot.records import (
+    DISCORD_POSITION,
+    AlertView,
+    AuthorHistory,
+    CategoryStats,
+    Decision,
+    FlagDetail,
+    FlagRecord,
+    Verdict,
+    Watch,
+    WatchState,
+)
 from bot.store import Store
-from classifiers.result import Category
+from classifiers.result import CATEGORIES, Category
 from classifiers.suite import DetectorSuite
 
 log = logging.getLogger(__name__)
 
 _THRESHOLD_PREFIX = "thresholds."
+
+WatchListener = Callable[[], Awaitable[None]]
 
 
 def threshold_key(category: str) -> str:
@@ -56,3 +81,158 @@ async def apply_threshold_overrides(store: Store, suite: DetectorSuite) -> dict[
     if applied:
         log.info("thresholds changed at run time: %s", applied)
     return applied
+
+
+class Moderation:
+    """The moderators' use cases over one store. `suite` is the running detector suite (its thresholds are
+    shown and changed); the command line, which only reads flags, goes without."""
+
+    def __init__(self, store: Store, suite: DetectorSuite | None = None) -> None:
+        self._store = store
+        self._suite = suite
+        self._watch_listeners: list[WatchListener] = []
+
+    @property
+    def suite(self) -> DetectorSuite:
+        """The running detector suite (for the thresholds and an on-demand scan)."""
+        if self._suite is None:
+            raise RuntimeError("this Moderation was opened without a detector suite")
+        return self._suite
+
+    # -- flags and alerts ----------------------------------------------------------------------------
+
+    async def open_flags(
+        self,
+        *,
+        category: str | None = None,
+        thread: str | None = None,
+        author: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[FlagDetail]:
+        """Flags no moderator has settled yet (open or escalated), newest first, filtered."""
+        return await self._store.open_flags(
+            category=category, thread=thread, author=author, limit=limit, offset=offset
+        )
+
+    async def flag(self, flag_id: int) -> tuple[FlagDetail, list[Decision]]:
+        """One flag with its post and thread, and every decision on it, oldest first."""
+        return await self._store.get_flag(flag_id), await self._store.decisions_for(flag_id)
+
+    async def shown_alert(self, alert_id: int) -> AlertView:
+        """The alert as a message shows it: a post alert folded into a digest is shown by the digest."""
+        alert = await self._store.get_alert(alert_id)
+        if alert.alert.digest_id is not None:
+            return await self._store.get_alert(alert.alert.digest_id)
+        return alert
+
+    async def latest_decisions(self, flags: Sequence[FlagRecord]) -> dict[int, Decision]:
+        """The decision in force for each decided flag."""
+        latest: dict[int, Decision] = {}
+        for flag in flags:
+            if flag.status in ("open", "superseded"):
+                continue
+            decisions = await self._store.decisions_for(flag.id)
+            if decisions:
+                latest[flag.id] = decisions[-1]
+        return latest
+
+    async def alert_history(self, alert: AlertView) -> dict[int, list[Decision]]:
+        """Every decision on each flag of the alert, by flag id."""
+        return {f.id: await self._store.decisions_for(f.id) for item in alert.items for f in item.flags}
+
+    async def author_history(self, author: str) -> AuthorHistory:
+        """An author's flags (newest first) and the decisions on them."""
+        return await self._store.author_history(author)
+
+    async def category_stats(self) -> list[CategoryStats]:
+        """Per category: flags, and what moderators decided about them."""
+        return await self._store.category_stats()
+
+    async def decide_alert(
+        self, alert_id: int, verdict: Verdict, *, moderator_id: int | None, moderator_name: str | None
+    ) -> tuple[Decision, ...]:
+        """Decide every current flag of an alert (a digest: all its posts); returns the decisions taken."""
+        decisions = await self._store.decide_alert(
+            alert_id, verdict, moderator_id=moderator_id, moderator_name=moderator_name
+        )
+        log.info("alert %d: %s by %s (%d flags)", alert_id, verdict, moderator_id, len(decisions))
+        return decisions
+
+    async def decide_flag(
+        self,
+        flag_id: int,
+        verdict: Verdict,
+        *,
+        moderator_id: int | None,
+        moderator_name: str | None,
+        note: str | None = None,
+    ) -> tuple[Decision, FlagDetail]:
+        """Decide one flag; returns the decision and the flag as it stands now (its alert to refresh)."""
+        decision = await self._store.record_decision(
+            flag_id, verdict, moderator_id=moderator_id, moderator_name=moderator_name, note=note
+        )
+        return decision, await self._store.get_flag(flag_id)
+
+    # -- thresholds ----------------------------------------------------------------------------------
+
+    async def thresholds(self) -> tuple[dict[str, float], dict[str, Any]]:
+        """The thresholds in force, in category order, and the setting overrides moderators stored."""
+        suite = self.suite
+        ordered: dict[str, float] = {c: suite.thresholds[c] for c in CATEGORIES if c in suite.thresholds}
+        return ordered, await self._store.setting_overrides()
+
+    async def change_threshold(
+        self, category: Category, value: float, *, actor_id: int | None, actor_name: str | None
+    ) -> float:
+        """Change a category's threshold now and for every later start (audited); returns the old value."""
+        return await change_threshold(
+            self._store, self.suite, category, value, actor_id=actor_id, actor_name=actor_name
+        )
+
+    # -- watches -------------------------------------------------------------------------------------
+
+    def on_watches_changed(self, listener: WatchListener) -> None:
+        """Call `listener` after every watch added or removed here (in the order they were registered)."""
+        self._watch_listeners.append(listener)
+
+    async def _watches_changed(self) -> None:
+        for listener in self._watch_listeners:
+            await listener()
+
+    async def watch_list(self) -> list[tuple[Watch, WatchState]]:
+        """The active watches with how far each has read (channel positions are not watches)."""
+        return [
+            (watch, await self._store.watch_state(watch.id))
+            for watch in await self._store.watches()
+            if watch.kind != DISCORD_POSITION
+        ]
+
+    async def find_watch(self, number: int | None, target: tuple[str, str] | None) -> Watch | None:
+        """The active watch with this number, else the one of this (kind, target); None if there is none."""
+        watches = await self._store.watches()
+        found = next((w for w in watches if w.id == number), None) if number is not None else None
+        if found is None and target is not None:
+            found = next((w for w in watches if (w.kind, w.target) == target), None)
+        return found
+
+    async def add_watch(
+        self,
+        kind: str,
+        target: str,
+        *,
+        interval_seconds: float | None,
+        actor_id: int | None,
+        actor_name: str | None,
+    ) -> Watch:
+        """Watch `target` (audited) and tell the watchers."""
+        watch = await self._store.add_watch(
+            kind, target, interval_seconds=interval_seconds, actor_id=actor_id, actor_name=actor_name
+        )
+        await self._watches_changed()
+        return watch
+
+    async def remove_watch(self, watch: Watch, *, actor_id: int | None, actor_name: str | None) -> None:
+        """Stop watching (audited; the read position is kept for a later re-add) and tell the watchers."""
+        await self._store.remove_watch(watch.id, actor_id=actor_id, actor_name=actor_name)
+        await self._watches_changed()

@@ -11,12 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-from bot.store import AlertView
-
-if TYPE_CHECKING:
-    from bot.sinks import SentReceipt
+from bot.records import AlertView, SentReceipt
 
 log = logging.getLogger(__name__)
 

@@ -1,15 +1,18 @@
-"""The readable `scan` report: the flagged posts with their reasons and the words behind them."""
+"""Readable reports on the console: the `scan` report (the flagged posts with their reasons and the words
+behind them) and the `flags` table."""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from bot.sinks import context_excerpt
+from bot.records import FlagDetail
+from bot.sinks import context_excerpt, severity_colour, truncate
 from bot.textsafety import clean_line
 from classifiers.result import CATEGORIES, Evidence
 from classifiers.suite import PostReview
@@ -98,4 +101,43 @@ def _summary(reviews: list[PostReview]) -> Table:
     for category in CATEGORIES:
         best = max((r.scores.get(category, 0.0) for r in reviews), default=0.0)
         table.add_row(CATEGORY_LABELS[category], str(counts[category]), f"{best:.2f}")
+    return table
+
+
+def _age(when: datetime, now: datetime) -> str:
+    seconds = max(0, int((now - when).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds}s ago"
+
+
+def flags_table(flags: list[FlagDetail], *, now: datetime | None = None) -> Table:
+    """The flags as a rich table; post text and names are shown as text, never read as markup."""
+    now = now or datetime.now(UTC)
+    table = Table(title=f"Open flags ({len(flags)})", show_lines=False, expand=False)
+    table.add_column("flag", justify="right", style="bold")
+    table.add_column("category")
+    table.add_column("score", justify="right")
+    table.add_column("author")
+    table.add_column("thread", max_width=28)
+    table.add_column("post", justify="right")
+    table.add_column("reason", max_width=60)
+    table.add_column("flagged", justify="right", style="dim")
+    for detail in flags:
+        flag, post, thread = detail.flag, detail.post, detail.thread
+        colour = severity_colour(flag.score)
+        position = f"#{post.position}" if post.position is not None else clean_line(post.external_id)
+        status = "" if flag.status == "open" else f" ({flag.status})"
+        status += " (minor)" if flag.severity == "minor" else ""
+        table.add_row(
+            str(flag.id),
+            Text(clean_line(flag.category + status), style=colour),
+            Text(f"{flag.score:.2f} / {flag.threshold:.2f}", style=colour),
+            Text(clean_line(post.author or "?")),
+            Text(truncate(clean_line(thread.title or thread.external_id), 60)),
+            Text(position),
+            Text(truncate(clean_line(flag.reasons[0]), 200) if flag.reasons else ""),
+            _age(flag.created_at, now),
+        )
     return table

@@ -25,7 +25,9 @@ from urllib.parse import urlsplit
 from bot.moderation import apply_threshold_overrides
 from bot.store import (
     PostRecord,
+    PostVersion,
     RecordedPost,
+    RecordResult,
     ReviewedPost,
     SourceRef,
     Store,
@@ -185,81 +187,80 @@ class ModerationService:
             p for pid, p in latest.items() if pid not in versions or versions[pid].content_hash != hashes[pid]
         ]
         if not todo:
-            recorded = tuple(
-                RecordedPost(pid, v.id, "unchanged", v.revision, (), None)
-                for pid in latest
-                if (v := versions.get(pid)) is not None
-            )
+            recorded = tuple(_unchanged(pid, v) for pid in latest if (v := versions.get(pid)) is not None)
             return ThreadReview(snapshot.thread, (), recorded)
 
         edits = {p.id: p for p in todo if p.id in versions}
         new = [p for p in todo if p.id not in versions]
         version = snapshot.thread.version if snapshot.thread is not None else 0
-        cached = self._cache.get(key)
-        history: list[PostRecord] | None = None
-        if edits or cached is None or cached.version != version or cached.title != thread.title:
-            history = await self.store.thread_posts(snapshot.thread.id) if snapshot.thread is not None else []
-            cached = None
-
-        def judge() -> tuple[ThreadReviewer, list[PostReview]]:
-            # Runs in the executor: replays the stored thread if needed, then judges the posts to review.
-            # (post, keep): stored posts replayed as context only are judged but their results dropped.
-            sequence: list[tuple[Post, bool]] = []
-            pending = dict(edits)
-            if cached is not None:
-                reviewer = cached.reviewer
-            else:
-                reviewer = self.suite.begin_thread(thread.id, thread.title)
-                for stored in history or ():
-                    edited = pending.pop(stored.external_id, None)
-                    if edited is None:
-                        sequence.append((stored.to_post(), False))
-                    else:
-                        sequence.append((edited, True))  # judged where it stands in the thread
-            # Edits of posts stored under another thread of the source are judged here, after the context.
-            sequence += [(p, True) for p in [*pending.values(), *new]]
-            results = reviewer.review_many([post for post, _ in sequence])  # one batch: faster models
-            return reviewer, [r for r, (_, keep) in zip(results, sequence, strict=True) if keep]
-
+        cached, history = await self._context(key, thread, snapshot.thread, version, edited=bool(edits))
         loop = asyncio.get_running_loop()
-        reviewer, reviews = await loop.run_in_executor(self._executor, judge)
+        reviewer, reviews = await loop.run_in_executor(
+            self._executor, self._judge, thread, cached, history, edits, new
+        )
         result = await self.store.record_reviews(
             source,
             thread.id,
             thread.title,
-            [
-                ReviewedPost(
-                    post=r.post,
-                    content_hash=hashes[r.post.id],
-                    scores={str(c): s for c, s in r.scores.items()},
-                    flags=r.flags,
-                    author_id=author_ids.get(r.post.id),
-                    review_error=failure_text(r),
-                )
-                for r in reviews
-            ],
+            [_reviewed_post(r, hashes[r.post.id], author_ids) for r in reviews],
             url=thread.url,
         )
+        self._keep_reviewer(key, reviewer, result, version, thread.title)
+        done = _thread_review(result, reviews, latest, versions)
+        if result.alert_ids and self._on_new_alerts is not None:
+            self._on_new_alerts()
+        return done
+
+    async def _context(
+        self, key: _ThreadKey, thread: Thread, stored: ThreadRecord | None, version: int, *, edited: bool
+    ) -> tuple[_CachedReviewer | None, list[PostRecord] | None]:
+        """The cached reviewer when it matches the stored thread (`version`, title, no edits), else None and
+        the stored posts to replay through a fresh one."""
+        cached = self._cache.get(key)
+        if edited or cached is None or cached.version != version or cached.title != thread.title:
+            history = await self.store.thread_posts(stored.id) if stored is not None else []
+            return None, history
+        return cached, None
+
+    def _judge(
+        self,
+        thread: Thread,
+        cached: _CachedReviewer | None,
+        history: list[PostRecord] | None,
+        edits: Mapping[str, Post],
+        new: list[Post],
+    ) -> tuple[ThreadReviewer, list[PostReview]]:
+        """Runs in the executor: replays the stored thread if needed, then judges the posts to review."""
+        # (post, keep): stored posts replayed as context only are judged but their results dropped.
+        sequence: list[tuple[Post, bool]] = []
+        pending = dict(edits)
+        if cached is not None:
+            reviewer = cached.reviewer
+        else:
+            reviewer = self.suite.begin_thread(thread.id, thread.title)
+            for stored in history or ():
+                edited = pending.pop(stored.external_id, None)
+                if edited is None:
+                    sequence.append((stored.to_post(), False))
+                else:
+                    sequence.append((edited, True))  # judged where it stands in the thread
+        # Edits of posts stored under another thread of the source are judged here, after the context.
+        sequence += [(p, True) for p in [*pending.values(), *new]]
+        results = reviewer.review_many([post for post, _ in sequence])  # one batch: faster models
+        return reviewer, [r for r, (_, keep) in zip(results, sequence, strict=True) if keep]
+
+    def _keep_reviewer(
+        self, key: _ThreadKey, reviewer: ThreadReviewer, result: RecordResult, version: int, title: str
+    ) -> None:
+        """Cache the reviewer for the thread's next posts, unless another writer came between."""
         if result.previous_version == version:
-            self._cache[key] = _CachedReviewer(reviewer, result.thread.version, thread.title)
+            self._cache[key] = _CachedReviewer(reviewer, result.thread.version, title)
             self._cache.move_to_end(key)
             while len(self._cache) > self._cache_threads:
                 self._cache.popitem(last=False)
         else:
             # Another writer stored posts of this thread meanwhile: the reviewer has not seen them.
             self._cache.pop(key, None)
-
-        stored = {r.external_id: r for r in result.posts}
-        outcomes = [stored[pid] for pid in latest if pid in stored]
-        outcomes += [
-            RecordedPost(pid, v.id, "unchanged", v.revision, (), None)
-            for pid, v in versions.items()
-            if pid not in stored
-        ]
-        kept = tuple(r for r in reviews if stored[r.post.id].outcome != "unchanged")
-        if result.alert_ids and self._on_new_alerts is not None:
-            self._on_new_alerts()
-        return ThreadReview(result.thread, kept, tuple(sorted(outcomes, key=_position_in(latest))))
 
     async def store_unreviewed(
         self,
@@ -286,9 +287,7 @@ class ModerationService:
             if pid not in snapshot.versions or snapshot.versions[pid].content_hash != hashes[pid]
         ]
         unchanged = tuple(
-            RecordedPost(pid, v.id, "unchanged", v.revision, (), None)
-            for pid, v in snapshot.versions.items()
-            if v.content_hash == hashes.get(pid)
+            _unchanged(pid, v) for pid, v in snapshot.versions.items() if v.content_hash == hashes.get(pid)
         )
         if not todo:
             return ThreadReview(snapshot.thread, (), unchanged)
@@ -306,6 +305,33 @@ def failure_text(review: PostReview) -> str | None:
     return "; ".join(
         f"the {f.category.replace('_', '-')} detector failed ({f.message})" for f in review.failures
     )
+
+
+def _reviewed_post(review: PostReview, content_hash: str, author_ids: Mapping[str, int]) -> ReviewedPost:
+    """A review as the store records it."""
+    scores = {str(c): s for c, s in review.scores.items()}
+    author_id = author_ids.get(review.post.id)
+    return ReviewedPost(review.post, content_hash, scores, review.flags, author_id, failure_text(review))
+
+
+def _thread_review(
+    result: RecordResult,
+    reviews: list[PostReview],
+    latest: Mapping[str, Post],
+    versions: Mapping[str, PostVersion],
+) -> ThreadReview:
+    """What a review stored, per post in thread order (posts stored before: unchanged), and the reviews of
+    the posts stored now."""
+    stored = {r.external_id: r for r in result.posts}
+    outcomes = [stored[pid] for pid in latest if pid in stored]
+    outcomes += [_unchanged(pid, v) for pid, v in versions.items() if pid not in stored]
+    kept = tuple(r for r in reviews if stored[r.post.id].outcome != "unchanged")
+    return ThreadReview(result.thread, kept, tuple(sorted(outcomes, key=_position_in(latest))))
+
+
+def _unchanged(external_id: str, version: PostVersion) -> RecordedPost:
+    """The outcome for a post stored before with the same content: not stored, flagged or alerted again."""
+    return RecordedPost(external_id, version.id, "unchanged", version.revision, (), None)
 
 
 def _position_in(latest: Mapping[str, Post]) -> Callable[[RecordedPost], int]:

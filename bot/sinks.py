@@ -40,21 +40,14 @@ from rich.panel import Panel
 from rich.text import Text
 
 from bot.errors import DeliveryError as DeliveryError  # defined with the others
+from bot.records import AlertItem, AlertView, FlagRecord
+from bot.records import SentReceipt as SentReceipt  # where sinks take it from
 from bot.redelivery import claimed_before, find_delivered
-from bot.store import AlertItem, AlertView, FlagRecord, Store
+from bot.store import Store
 from bot.textsafety import clean_line, clean_text
 from config.settings import AlertSettings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class SentReceipt:
-    """A sink's confirmation. `duplicate` is set when the sink had already delivered this key."""
-
-    channel_id: int | None = None
-    message_id: int | None = None
-    duplicate: bool = False
 
 
 class AlertSink(Protocol):

@@ -3,22 +3,16 @@
 The detectors' memory grows with the text they read (a 10 MB post needed about 2 GB), so the suite cuts
 each post to `limit` characters before review: its own text first, then its marked quotes in order, nested
 ones included, until the budget is spent. The review keeps the whole post (so it is stored in full), and
-its flags carry a reason saying that only part of it was read. Evidence spans stay valid: they point into
-a prefix of the same text, and the quotes kept are the first ones, at their original indexes.
+its flags carry a reason saying that only part of it was read (`limit_note`, added by the suite). Evidence
+spans stay valid: they point into a prefix of the same text, and the quotes kept are the first ones, at
+their original indexes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, TypeVar
 
 from classifiers.thread import Post, Quote
-
-if TYPE_CHECKING:
-    from classifiers.suite import PostReview
-
-R = TypeVar("R")
 
 
 def post_chars(post: Post) -> int:
@@ -38,26 +32,6 @@ def within_limit(post: Post, limit: int) -> Post:
 def limit_note(post: Post, limit: int) -> str:
     """The reason a review of a cut post carries."""
     return f"only the first {limit:,} characters were reviewed (the post has {post_chars(post):,})."
-
-
-def review_within_limit(
-    review: Callable[[list[tuple[R, Post]]], list[PostReview]],
-    items: Sequence[tuple[R, Post]],
-    limit: int,
-) -> list[PostReview]:
-    """Run `review` on the posts cut to `limit`; each review of a cut post gets the whole post back and the
-    note, in its `notes` and in every flag's reasons."""
-    cut = [(context, within_limit(post, limit)) for context, post in items]
-    results = review(cut)
-    noted = []
-    for result, (_, post), (_, read) in zip(results, items, cut, strict=True):
-        if read is post:
-            noted.append(result)
-            continue
-        note = limit_note(post, limit)
-        flags = tuple(replace(flag, reasons=(*flag.reasons, note)) for flag in result.flags)
-        noted.append(replace(result, post=post, flags=flags, notes=(*result.notes, note)))
-    return noted
 
 
 def _first_quotes(quotes: tuple[Quote, ...], budget: int) -> tuple[tuple[Quote, ...], int]:

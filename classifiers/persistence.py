@@ -12,7 +12,7 @@ decompression bomb or a hostile header costs a few kilobytes of reading, not gig
 
 The digests check integrity, not origin: they catch a damaged file or one whose arrays were changed
 without its metadata, but whoever can write a model file can write matching digests too. Load only
-model files from a source you trust (the shipped ones, or your own `modassist train`).
+model files from a source you trust (the shipped ones, or your own `modassist-lab train`).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ and a linear SVM calibrated by sigmoids in k cross-validation folds; its probabi
 calibrated sigmoids. The same computation needs only the vocabulary, the IDF weights and, per fold, the SVM's
 weights and intercept and the sigmoid's two parameters. `ProfanityModel` holds exactly those arrays, so the
 inflammatory model can read the peer's opinion as one of its inputs (profanity is evidence, not a verdict)
-while its file stays plain arrays. `bot.commands.train` reads the installed peer once to fill them.
+while its file stays plain arrays. `lab.peer` reads the installed peer once to fill them.
 
 alt-profanity-check is MIT-licensed; it was trained on Wikipedia talk comments and tweets (Davidson et al.).
 """

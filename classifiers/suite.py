@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, TypeVar
 
-from classifiers.limits import post_chars, review_within_limit
+from classifiers.limits import limit_note, post_chars, within_limit
 from classifiers.result import CATEGORIES, Category, Detection, DetectorFailure, Flag
 from classifiers.thread import Post, Thread
 
@@ -18,6 +18,8 @@ DEFAULT_THRESHOLDS: dict[Category, float] = {
     "inflammatory": 0.6,
     "duplicated_quote": 0.6,
 }
+
+R = TypeVar("R")
 
 
 class ThreadState(Protocol):
@@ -136,7 +138,7 @@ class DetectorSuite:
         """
         limit = self.max_post_chars
         if limit is not None and any(post_chars(post) > limit for _, post in items):
-            return review_within_limit(self.review_batch, items, limit)
+            return _review_within_limit(self.review_batch, items, limit)
         per_detector = [
             self._judge_all(index, detector, items) for index, detector in enumerate(self.detectors)
         ]
@@ -189,6 +191,26 @@ def _guarded(category: Category, state: ThreadState, post: Post) -> Detection | 
         return state.review(post)
     except Exception as exc:
         return DetectorFailure.of(category, exc)
+
+
+def _review_within_limit(
+    review: Callable[[list[tuple[R, Post]]], list[PostReview]],
+    items: Sequence[tuple[R, Post]],
+    limit: int,
+) -> list[PostReview]:
+    """Run `review` on the posts cut to `limit`; each review of a cut post gets the whole post back and the
+    note, in its `notes` and in every flag's reasons."""
+    cut = [(context, within_limit(post, limit)) for context, post in items]
+    results = review(cut)
+    noted = []
+    for result, (_, post), (_, read) in zip(results, items, cut, strict=True):
+        if read is post:
+            noted.append(result)
+            continue
+        note = limit_note(post, limit)
+        flags = tuple(replace(flag, reasons=(*flag.reasons, note)) for flag in result.flags)
+        noted.append(replace(result, post=post, flags=flags, notes=(*result.notes, note)))
+    return noted
 
 
 class StreamReviewer:

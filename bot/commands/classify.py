@@ -12,11 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TextIO
 
-from bot.errors import ModassistError, ParseError
-from bot.output import dumps, review_record
-from bot.sources.jsonl import parse_jsonl_line
-from classifiers.suite import DetectorSuite, StreamReviewer
-from classifiers.thread import Post
+from bot.errors import ModassistError
+from bot.output import classify_stream
 from config.settings import get_settings
 
 
@@ -42,56 +39,6 @@ def run(args: argparse.Namespace) -> int:
         flush_each = not _is_regular_file(source)
         bad = classify_stream(suite, source, sink, sys.stderr, flush_each=flush_each)
     return 1 if bad else 0
-
-
-def classify_stream(
-    suite: DetectorSuite,
-    source: IO[str],
-    sink: IO[str],
-    errors: TextIO,
-    *,
-    flush_each: bool = False,
-    batch_size: int = 256,
-) -> int:
-    """Classify every line of `source` into `sink`; report malformed lines on `errors`; return how many lines
-    were malformed or not fully reviewed (a detector failed: the line carries an "error" and the run goes on).
-
-    Lines are judged in batches of `batch_size` (the models score a batch in one pass), so memory stays
-    bounded; with `flush_each` (a pipe or terminal, where a tool may wait for each answer) every line is
-    answered as soon as it is read.
-    """
-    reviewer = StreamReviewer(suite)
-    size = 1 if flush_each else max(1, batch_size)
-    bad = 0
-    batch: list[tuple[str | None, str, Post]] = []
-
-    def write(items: list[tuple[str | None, str, Post]]) -> int:
-        failed = 0
-        for review in reviewer.review_many(items):
-            sink.write(dumps(review_record(review)) + "\n")
-            if review.failures:
-                failed += 1
-                names = ", ".join(f"{f.category} ({f.message})" for f in review.failures)
-                print(f"modassist classify: post {review.post.id}: {names} failed", file=errors)
-        if flush_each:
-            sink.flush()
-        return failed
-
-    for lineno, line in enumerate(source, start=1):
-        if not line.strip():
-            continue
-        try:
-            batch.append(parse_jsonl_line(line, lineno))
-        except ParseError as exc:
-            bad += 1
-            print(f"modassist classify: {exc}; line skipped", file=errors)
-            continue
-        if len(batch) >= size:
-            bad += write(batch)
-            batch = []
-    if batch:
-        bad += write(batch)
-    return bad
 
 
 @contextlib.contextmanager

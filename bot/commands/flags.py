@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from bot.errors import ModassistError
-from bot.sinks import severity_colour, truncate
-from bot.store import FlagDetail, Store
+from bot.moderation import Moderation
+from bot.records import FlagDetail
+from bot.report import flags_table
+from bot.store import Store
 from bot.store.integrity import refusing_unusable
-from bot.textsafety import clean_line
 from classifiers.result import CATEGORIES
 from config.settings import get_settings
 
@@ -75,45 +73,8 @@ async def _load(
 ) -> list[FlagDetail]:
     store = await Store.open(path, busy_timeout=get_settings().store.busy_timeout_seconds)
     try:
-        return await store.open_flags(category=category, thread=thread, author=author, limit=limit)
+        return await Moderation(store).open_flags(
+            category=category, thread=thread, author=author, limit=limit
+        )
     finally:
         await store.close()
-
-
-def _age(when: datetime, now: datetime) -> str:
-    seconds = max(0, int((now - when).total_seconds()))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit} ago"
-    return f"{seconds}s ago"
-
-
-def flags_table(flags: list[FlagDetail], *, now: datetime | None = None) -> Table:
-    """The flags as a rich table; post text and names are shown as text, never read as markup."""
-    now = now or datetime.now(UTC)
-    table = Table(title=f"Open flags ({len(flags)})", show_lines=False, expand=False)
-    table.add_column("flag", justify="right", style="bold")
-    table.add_column("category")
-    table.add_column("score", justify="right")
-    table.add_column("author")
-    table.add_column("thread", max_width=28)
-    table.add_column("post", justify="right")
-    table.add_column("reason", max_width=60)
-    table.add_column("flagged", justify="right", style="dim")
-    for detail in flags:
-        flag, post, thread = detail.flag, detail.post, detail.thread
-        colour = severity_colour(flag.score)
-        position = f"#{post.position}" if post.position is not None else clean_line(post.external_id)
-        status = "" if flag.status == "open" else f" ({flag.status})"
-        status += " (minor)" if flag.severity == "minor" else ""
-        table.add_row(
-            str(flag.id),
-            Text(clean_line(flag.category + status), style=colour),
-            Text(f"{flag.score:.2f} / {flag.threshold:.2f}", style=colour),
-            Text(clean_line(post.author or "?")),
-            Text(truncate(clean_line(thread.title or thread.external_id), 60)),
-            Text(position),
-            Text(truncate(clean_line(flag.reasons[0]), 200) if flag.reasons else ""),
-            _age(flag.created_at, now),
-        )
-    return table

@@ -13,8 +13,7 @@ import logging
 
 import discord
 
-from bot.errors import ModassistError
-from bot.store import RecordNotFoundError
+from bot.errors import ModassistError, RecordNotFoundError
 from bot.textsafety import clean_text
 from config.settings import Settings
 

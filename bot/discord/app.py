@@ -1,4 +1,4 @@
-"""The Discord bot: a `commands.Bot` built from Settings, the Store and the ModerationService.
+"""The Discord bot: a `commands.Bot` built from Settings and the moderators' use cases (`bot.moderation`).
 
 Where it connects: discord.py keeps the REST base URL (`discord.http.Route.BASE`) and the gateway URL
 (`DiscordWebSocket.DEFAULT_GATEWAY`) as class attributes. `configure_endpoints` sets both from
@@ -7,19 +7,20 @@ pointing those two settings at a Discord-compatible server (or the test fake) is
 asks the gateway for `compress=zlib-stream`; a server may ignore that and send plain text frames.
 
 Intents: only `guilds` (the guild, its channels and roles, for the moderator role check). Interactions need
-no intent. Message content is not needed for alerts; the channel watcher (issue 7) asks for it with
-`intents=`.
+no intent. Message content is not needed for alerts; watching Discord channels needs it (`intents_for`).
 
-`setup_hook` registers the alert buttons (persistent `DynamicItem`s), adds the `/modq` cog and any extra cogs,
-and syncs the application commands to each configured guild (or globally when no guild is configured). The
-thresholds moderators changed are applied before the bot is built, by `ModerationService.open`.
+`setup_hook` loads the bot's own cogs as discord.py extensions (`EXTENSIONS`: `/modq` with the persistent
+alert buttons, then `/modq watch`), adds the extra cogs the composition root (`bot.runtime`) built with their
+own dependencies (the channel watcher), and syncs the application commands to each configured guild (or
+globally when no guild is configured). This module imports none of its cogs: they import it. The thresholds
+moderators changed are applied before the bot is built, by `ModerationService.open`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import discord
 import yarl
@@ -28,17 +29,27 @@ from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
 from bot.discord.access import report_error, require_moderator
-from bot.discord.cogs.queue import ModQueueCog
-from bot.discord.views import ALERT_BUTTONS
-from bot.service import ModerationService
-from bot.store import Store
 from config.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.moderation import Moderation
 
 log = logging.getLogger(__name__)
 
 DEFAULT_GATEWAY = "wss://gateway.discord.gg/"
+# The bot's own cogs, loaded in this order by `setup_hook` (each module has `async def setup(bot)`).
+EXTENSIONS: tuple[str, ...] = ("bot.discord.cogs.queue", "bot.discord.cogs.watch")
+QUEUE_COG = "ModQueueCog"  # the `/modq` cog's name (`bot.discord.cogs.queue` gives it)
 
 CogFactory = Callable[["ModassistBot"], commands.Cog]
+
+
+@runtime_checkable
+class Queue(Protocol):
+    """What other cogs use of the `/modq` cog."""
+
+    def add_subgroup(self, group: app_commands.Group) -> None:
+        """Add a sub-group to `/modq`; call before the commands are synced."""
 
 
 def configure_endpoints(settings: Settings) -> None:
@@ -51,6 +62,15 @@ def default_intents() -> discord.Intents:
     """What the bot needs: guilds (channels and roles). No privileged intent."""
     intents = discord.Intents.none()
     intents.guilds = True
+    return intents
+
+
+def intents_for(settings: Settings) -> discord.Intents:
+    """The bot's intents: the default ones, plus guild messages and message content when watching."""
+    intents = default_intents()
+    if settings.watch.discord.active:
+        intents.guild_messages = True
+        intents.message_content = True  # privileged: must be enabled in the developer portal as well
     return intents
 
 
@@ -78,17 +98,15 @@ class ModassistBot(commands.Bot):
     def __init__(
         self,
         settings: Settings,
-        store: Store,
-        service: ModerationService,
+        moderation: Moderation,
         *,
         intents: discord.Intents | None = None,
         extra_cogs: Sequence[CogFactory] = (),
         **options: Any,
     ) -> None:
-        """`extra_cogs` are built with the bot and added after `/modq` (e.g. the channel watcher)."""
+        """`extra_cogs` are built with the bot and added after its extensions (e.g. the channel watcher)."""
         self.settings = settings
-        self.store = store
-        self.service = service
+        self.moderation = moderation
         self._extra_cogs = tuple(extra_cogs)
         options.setdefault("guild_ready_timeout", settings.bot.guild_ready_timeout_seconds)
         options.setdefault("max_ratelimit_timeout", settings.bot.max_ratelimit_wait_seconds)
@@ -102,11 +120,11 @@ class ModassistBot(commands.Bot):
         )
 
     @property
-    def queue(self) -> ModQueueCog:
+    def queue(self) -> Queue:
         """The `/modq` cog (to add sub-groups to)."""
-        cog = self.get_cog(ModQueueCog.__cog_name__)
-        if not isinstance(cog, ModQueueCog):
-            raise RuntimeError("the /modq cog is not loaded yet (it is added in setup_hook)")
+        cog = self.get_cog(QUEUE_COG)
+        if not isinstance(cog, Queue):
+            raise RuntimeError("the /modq cog is not loaded yet (it is loaded in setup_hook)")
         return cog
 
     async def login(self, token: str) -> None:
@@ -115,9 +133,9 @@ class ModassistBot(commands.Bot):
         await super().login(token)
 
     async def setup_hook(self) -> None:
-        """Buttons, cogs, command sync."""
-        self.add_dynamic_items(*ALERT_BUTTONS)
-        await self.add_cog(ModQueueCog(self))
+        """Extensions (cogs and buttons), extra cogs, command sync."""
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
         for factory in self._extra_cogs:
             await self.add_cog(factory(self))
         if self.settings.bot.sync_commands:

@@ -30,7 +30,7 @@ from bot.discord.markup import (
     severity_colour,
     timestamp_markup,
 )
-from bot.store import (
+from bot.records import (
     Decision,
     FlagRecord,
 )

@@ -46,8 +46,7 @@ from bot.discord.markup import (
     safe_url,
     severity_colour,
 )
-from bot.sinks import evidence_excerpt
-from bot.store import (
+from bot.records import (
     AlertItem,
     AlertView,
     AuthorHistory,
@@ -55,6 +54,7 @@ from bot.store import (
     Decision,
     FlagDetail,
 )
+from bot.sinks import evidence_excerpt
 
 # Re-exported: the markup helpers callers have always taken from here.
 __all__ = [

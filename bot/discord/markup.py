@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import discord
 
-from bot.store import (
+from bot.records import (
     FlagRecord,
     PostRecord,
 )

@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -38,8 +38,8 @@ import aiohttp
 import discord
 
 from bot.discord.views import render_alert
+from bot.records import AlertView
 from bot.sinks import DeliveryError, SentReceipt
-from bot.store import AlertView
 
 if TYPE_CHECKING:
     from bot.discord.app import ModassistBot
@@ -66,10 +66,11 @@ def message_nonce(alert: AlertView) -> str:
 class DiscordSink:
     """Posts alerts to `channel_id` through the bot's REST client (the bot must be logged in)."""
 
-    def __init__(self, bot: ModassistBot, channel_id: int) -> None:
-        """`channel_id` is the moderators' channel."""
+    def __init__(self, bot: ModassistBot, channel_id: int, *, clock: Callable[[], float]) -> None:
+        """`channel_id` is the moderators' channel; `clock` tells the time as the outbox does."""
         self.bot = bot
         self.channel_id = channel_id
+        self._clock = clock
         # After a long rate limit the next alerts wait without asking Discord (store time, like the outbox).
         self._paused_until = 0.0
 
@@ -77,7 +78,7 @@ class DiscordSink:
         """Post the alert with its buttons; raise DeliveryError as described in the module doc."""
         self._check_paused()
         embed, view = await render_alert(
-            self.bot.store, alert, excerpt_chars=self.bot.settings.bot.excerpt_chars
+            self.bot.moderation, alert, excerpt_chars=self.bot.settings.bot.excerpt_chars
         )
         channel = self.bot.get_partial_messageable(self.channel_id)
         with self._delivery_errors(f"alert {alert.id}"):
@@ -112,7 +113,7 @@ class DiscordSink:
                 return {}
 
     def _check_paused(self) -> None:
-        wait = self._paused_until - self.bot.store.now()
+        wait = self._paused_until - self._clock()
         if wait > 0:
             raise DeliveryError(f"rate limited for another {wait:.1f} s", retry_after=wait)
 
@@ -123,7 +124,7 @@ class DiscordSink:
             yield
         except discord.RateLimited as exc:
             log.warning("%s: rate limited for %.1f s; it stays in the outbox", what, exc.retry_after)
-            self._paused_until = self.bot.store.now() + exc.retry_after
+            self._paused_until = self._clock() + exc.retry_after
             raise DeliveryError(
                 f"rate limited for {exc.retry_after:.1f} s", retry_after=exc.retry_after
             ) from exc

@@ -2,18 +2,19 @@
 
 The alert buttons are `discord.ui.DynamicItem`s: their state (the alert id) lives in the custom id, e.g.
 `alert:12:confirm`, so the bot answers clicks on alerts it posted before a restart without remembering any
-view. The bot registers them once (`ModassistBot.setup_hook`). Every click is checked server side: only a
-moderator may act; anyone else gets an ephemeral refusal.
+view. The `/modq` extension registers them when the bot loads it (`bot.discord.cogs.queue.setup`). Every
+click is checked server side: only a moderator may act; anyone else gets an ephemeral refusal.
 
-Confirm and Dismiss decide every current flag of the alert (a digest: all its posts) and edit the alert
-to show who decided and when; Details and Author history answer ephemerally.
+Confirm and Dismiss decide every current flag of the alert (a digest: all its posts, through
+`bot.moderation`) and edit the alert to show who decided and when (`show_decision`, which `/modq confirm`
+and `/modq dismiss` use too); Details and Author history answer ephemerally.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
 import discord
@@ -26,10 +27,11 @@ from bot.discord.embeds import (
     author_embed,
     safe_url,
 )
-from bot.store import AlertView, Decision, FlagRecord, Store, Verdict
+from bot.records import AlertView, Verdict
 
 if TYPE_CHECKING:
     from bot.discord.app import ModassistBot
+    from bot.moderation import Moderation
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +44,6 @@ def _bot(interaction: discord.Interaction) -> ModassistBot:
 
 def _moderator_name(user: discord.abc.User) -> str:
     return user.name
-
-
-async def latest_decisions(store: Store, flags: Sequence[FlagRecord]) -> dict[int, Decision]:
-    """The decision in force for each decided flag."""
-    latest: dict[int, Decision] = {}
-    for flag in flags:
-        if flag.status in ("open", "superseded"):
-            continue
-        decisions = await store.decisions_for(flag.id)
-        if decisions:
-            latest[flag.id] = decisions[-1]
-    return latest
 
 
 def alert_buttons(alert: AlertView) -> discord.ui.View:
@@ -77,30 +67,40 @@ def alert_buttons(alert: AlertView) -> discord.ui.View:
 
 
 async def render_alert(
-    store: Store, alert: AlertView, *, excerpt_chars: int
+    moderation: Moderation, alert: AlertView, *, excerpt_chars: int
 ) -> tuple[discord.Embed, discord.ui.View]:
     """The embed and buttons of an alert as it stands now (decisions included)."""
     flags = [f for item in alert.items for f in item.flags]
-    decisions = await latest_decisions(store, flags)
+    decisions = await moderation.latest_decisions(flags)
     return alert_embed(alert, decisions, excerpt_chars=excerpt_chars), alert_buttons(alert)
 
 
-async def shown_alert(store: Store, alert_id: int) -> AlertView:
-    """The alert as a message shows it: a post alert folded into a digest is shown by the digest."""
-    alert = await store.get_alert(alert_id)
-    if alert.alert.digest_id is not None:
-        return await store.get_alert(alert.alert.digest_id)
-    return alert
-
-
-async def refresh_alert_message(bot: ModassistBot, alert_id: int) -> str | None:
-    """Edit the Discord message showing `alert_id` to its current state; returns why it could not be (or
-    None when it was edited, or when the alert is not posted yet and will be posted as it stands)."""
-    alert = await shown_alert(bot.store, alert_id)
-    channel_id, message_id = alert.alert.channel_id, alert.alert.message_id
-    if channel_id is None or message_id is None:
+async def show_decision(
+    bot: ModassistBot, alert_id: int, *, clicked: discord.Interaction | None = None
+) -> str | None:
+    """After a decision: show the alert of `alert_id` as it stands now. With `clicked` (a button on a
+    message showing it) that message is edited in the interaction's answer, and the alert's own message too
+    when the click came from a copy. Returns why the alert's message could not be edited (or None when it
+    was, or when the alert is not posted yet and will be posted as it stands)."""
+    alert = await bot.moderation.shown_alert(alert_id)
+    posted = alert.alert.channel_id is not None and alert.alert.message_id is not None
+    if clicked is None and not posted:
         return None
-    embed, view = await render_alert(bot.store, alert, excerpt_chars=bot.settings.bot.excerpt_chars)
+    embed, view = await render_alert(bot.moderation, alert, excerpt_chars=bot.settings.bot.excerpt_chars)
+    if clicked is not None:
+        await clicked.response.edit_message(embed=embed, view=view)
+        clicked_id = clicked.message.id if clicked.message is not None else None
+        if not posted or clicked_id == alert.alert.message_id:
+            return None
+    return await _edit_alert_message(bot, alert, embed, view)
+
+
+async def _edit_alert_message(
+    bot: ModassistBot, alert: AlertView, embed: discord.Embed, view: discord.ui.View
+) -> str | None:
+    """Edit the posted alert's message; returns why it could not be, or None."""
+    channel_id, message_id = alert.alert.channel_id, alert.alert.message_id
+    assert channel_id is not None and message_id is not None  # only posted alerts are edited
     message = bot.get_partial_messageable(channel_id).get_partial_message(message_id)
     try:
         await message.edit(embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none())
@@ -168,21 +168,13 @@ class _DecisionAction(_AlertAction):
     async def act(self, interaction: discord.Interaction) -> None:
         """Decide every current flag of the alert and show the decision on the alert itself."""
         bot = _bot(interaction)
-        decisions = await bot.store.decide_alert(
+        await bot.moderation.decide_alert(
             self.alert_id,
             self.verdict,
             moderator_id=interaction.user.id,
             moderator_name=_moderator_name(interaction.user),
         )
-        log.info(
-            "alert %d: %s by %s (%d flags)", self.alert_id, self.verdict, interaction.user.id, len(decisions)
-        )
-        alert = await shown_alert(bot.store, self.alert_id)
-        embed, view = await render_alert(bot.store, alert, excerpt_chars=bot.settings.bot.excerpt_chars)
-        await interaction.response.edit_message(embed=embed, view=view)
-        clicked = interaction.message.id if interaction.message is not None else None
-        if alert.alert.message_id is not None and clicked != alert.alert.message_id:
-            await refresh_alert_message(bot, alert.id)  # the click came from a copy: update the alert too
+        await show_decision(bot, self.alert_id, clicked=interaction)
 
 
 class ConfirmButton(
@@ -219,8 +211,8 @@ class DetailsButton(
     async def act(self, interaction: discord.Interaction) -> None:
         """Show reasons, scores, evidence and the decision history."""
         bot = _bot(interaction)
-        alert = await shown_alert(bot.store, self.alert_id)
-        history = {f.id: await bot.store.decisions_for(f.id) for item in alert.items for f in item.flags}
+        alert = await bot.moderation.shown_alert(self.alert_id)
+        history = await bot.moderation.alert_history(alert)
         embed = alert_details_embed(
             alert, history, excerpt_chars=min(3000, bot.settings.bot.excerpt_chars * 3)
         )
@@ -241,12 +233,12 @@ class AuthorHistoryButton(
     async def act(self, interaction: discord.Interaction) -> None:
         """Show the author's history."""
         bot = _bot(interaction)
-        alert = await shown_alert(bot.store, self.alert_id)
+        alert = await bot.moderation.shown_alert(self.alert_id)
         author = next((i.post.author for i in alert.items if i.post.author), None)
         if author is None:
             await reply(interaction, "This alert's post has no known author.")
             return
-        history = await bot.store.author_history(author)
+        history = await bot.moderation.author_history(author)
         await interaction.response.send_message(
             embed=author_embed(history), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )

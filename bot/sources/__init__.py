@@ -2,6 +2,8 @@
 
     load_thread(path_or_url)    the one thread in a file, stdin ("-") or an http(s) URL
     load_threads(path_or_url)   every thread (JSON Lines may hold several)
+    fetch_threads(url)          the same from an http(s) URL, without blocking the event loop (the bot)
+    parse_bytes(data, source)   the same from bytes already in memory (e.g. a Discord attachment)
     parse_text(text, source)    the same from a string already in memory
     detect_format(text)         "jsonl", "xenforo" or "pasted"
 
@@ -13,19 +15,25 @@ expected; nothing else escapes. Each `Thread` has `source_format` set to the for
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from bot.errors import ParseError
 from bot.sources.detect import EXPECTED_ANY, MAX_INPUT_BYTES, decode, detect_format, parse_text
-from bot.sources.fetch import DEFAULT_TIMEOUT, fetch_page, fetch_page_async, is_url
+from bot.sources.fetch import DEFAULT_TIMEOUT, Page, fetch_page, fetch_page_async, is_url
 from classifiers.thread import Thread
+
+if TYPE_CHECKING:
+    import aiohttp
 
 __all__ = [
     "MAX_INPUT_BYTES",
     "detect_format",
     "fetch_page",
     "fetch_page_async",
+    "fetch_threads",
     "load_thread",
     "load_threads",
+    "parse_bytes",
     "parse_text",
 ]
 
@@ -38,10 +46,30 @@ def load_threads(
     """Every thread in a file, stdin ("-") or an http(s) URL, in input order."""
     if is_url(path_or_url):
         page = fetch_page(path_or_url, timeout=timeout, max_bytes=max_bytes)
-        return parse_text(page.text, path_or_url, base_url=page.url, max_chars=max_bytes)
+        return _page_threads(page, path_or_url, max_bytes)
     source = "<stdin>" if path_or_url == STDIN else path_or_url
-    data = _read_bytes(path_or_url, source, max_bytes)
+    return parse_bytes(_read_bytes(path_or_url, source, max_bytes), source, max_bytes=max_bytes)
+
+
+async def fetch_threads(
+    url: str,
+    *,
+    session: aiohttp.ClientSession | None = None,
+    timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - aiohttp's per-request limit, as in fetch_page
+    max_bytes: int = MAX_INPUT_BYTES,
+) -> list[Thread]:
+    """Every thread of an http(s) URL, fetched with aiohttp (through `session` if given)."""
+    page = await fetch_page_async(url, session=session, timeout=timeout, max_bytes=max_bytes)
+    return _page_threads(page, url, max_bytes)
+
+
+def parse_bytes(data: bytes, source: str, *, max_bytes: int = MAX_INPUT_BYTES) -> list[Thread]:
+    """Every thread in `data` (a file's bytes) read from `source`, in input order."""
     return parse_text(decode(data, source), source, max_chars=max_bytes)
+
+
+def _page_threads(page: Page, url: str, max_bytes: int) -> list[Thread]:
+    return parse_text(page.text, url, base_url=page.url, max_chars=max_bytes)
 
 
 def load_thread(

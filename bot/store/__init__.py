@@ -1,9 +1,9 @@
 """The store: everything reviewed, flagged, alerted and decided, in SQLite through aiosqlite.
 
 `Store` holds all SQL; the rest of modassist calls its intent-named methods and gets frozen dataclasses
-back (`records`), so a PostgreSQL store can follow with the same methods. It is built from one class per
-area, each over the one shared connection (`connection.Connection`: opening, WAL, busy timeout,
-transactions, the error mapping of `integrity`):
+back (`bot.records`, re-exported here), so a PostgreSQL store can follow with the same methods. It is built
+from one class per area, each over the one shared connection (`connection.Connection`: opening, WAL, busy
+timeout, transactions, the error mapping of `integrity`):
 
     posts.py      sources, threads, posts; storing reviewed posts with their flags and alerts at once
     flags.py      flags as moderators see them
@@ -21,12 +21,7 @@ The schema's migrations and their runner live in `bot.migrations`.
 from __future__ import annotations
 
 from bot.migrations.runner import AppliedMigration, MigrationError, SchemaStatus, split_statements
-from bot.store.connection import TABLES
-from bot.store.decisions import Decisions
-from bot.store.flags import Flags
-from bot.store.outbox import Outbox
-from bot.store.posts import Posts
-from bot.store.records import (
+from bot.records import (
     VERDICTS,
     AlertItem,
     AlertKind,
@@ -55,6 +50,11 @@ from bot.store.records import (
     Watch,
     WatchState,
 )
+from bot.store.connection import TABLES
+from bot.store.decisions import Decisions
+from bot.store.flags import Flags
+from bot.store.outbox import Outbox
+from bot.store.posts import Posts
 from bot.store.rows import post_content_hash
 from bot.store.settings import SettingOverrides
 from bot.store.watches import Watches

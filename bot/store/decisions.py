@@ -9,8 +9,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.store.connection import Connection, fetch_one, fetch_rows
-from bot.store.records import (
+from bot.records import (
     VERDICTS,
     AuditEntry,
     AuthorHistory,
@@ -19,6 +18,7 @@ from bot.store.records import (
     RecordNotFoundError,
     Verdict,
 )
+from bot.store.connection import Connection, fetch_one, fetch_rows
 from bot.store.rows import (
     DETAIL_FROM,
     chunks,

@@ -8,8 +8,8 @@ from typing import Any
 
 import aiosqlite
 
+from bot.records import CategoryStats, FlagDetail, FlagRecord, RecordNotFoundError
 from bot.store.connection import Connection, fetch_rows
-from bot.store.records import CategoryStats, FlagDetail, FlagRecord, RecordNotFoundError
 from bot.store.rows import (
     DETAIL_FROM,
     FLAG_COLS,

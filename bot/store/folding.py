@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.store.records import AlertKind, AlertStatus
+from bot.records import AlertKind, AlertStatus
 
 
 @dataclass(frozen=True, slots=True)

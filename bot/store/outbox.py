@@ -14,9 +14,7 @@ from collections.abc import Sequence
 
 import aiosqlite
 
-from bot.store.connection import Connection, fetch_one, fetch_rows
-from bot.store.folding import DueAlert, Folding, Window, fold_burst, split_due
-from bot.store.records import (
+from bot.records import (
     AlertItem,
     AlertRecord,
     AlertView,
@@ -24,6 +22,8 @@ from bot.store.records import (
     FlagRecord,
     RecordNotFoundError,
 )
+from bot.store.connection import Connection, fetch_one, fetch_rows
+from bot.store.folding import DueAlert, Folding, Window, fold_burst, split_due
 from bot.store.rows import (
     ALERT_COLS,
     DETAIL_FROM,

@@ -7,10 +7,7 @@ from collections.abc import Iterable, Sequence
 
 import aiosqlite
 
-from bot.store.connection import Connection, fetch_one, fetch_rows
-from bot.store.flags import insert_flags
-from bot.store.outbox import insert_alerts
-from bot.store.records import (
+from bot.records import (
     PostOutcome,
     PostRecord,
     PostVersion,
@@ -22,6 +19,9 @@ from bot.store.records import (
     ThreadRecord,
     ThreadSnapshot,
 )
+from bot.store.connection import Connection, fetch_one, fetch_rows
+from bot.store.flags import insert_flags
+from bot.store.outbox import insert_alerts
 from bot.store.rows import (
     POST_COLS,
     THREAD_COLS,

@@ -13,8 +13,7 @@ from typing import Any, TypeVar, cast
 
 import aiosqlite
 
-from bot.store.connection import fetch_one
-from bot.store.records import (
+from bot.records import (
     AlertKind,
     AlertRecord,
     AlertStatus,
@@ -28,6 +27,7 @@ from bot.store.records import (
     Verdict,
     Watch,
 )
+from bot.store.connection import fetch_one
 from classifiers.result import Evidence
 from classifiers.thread import Post, Quote
 

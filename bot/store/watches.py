@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.records import Watch, WatchState
 from bot.store.connection import Connection, fetch_one
 from bot.store.decisions import write_audit
-from bot.store.records import Watch, WatchState
 from bot.store.rows import opt_dt, opt_str, watch_from
 
 

@@ -18,43 +18,34 @@ Messages in the channel, or a moderator role), system messages, messages without
 moderators' own channel.
 
 Reading message text needs the privileged message-content intent: switch it on in the developer portal
-(Bot → Privileged Gateway Intents → Message Content Intent); `intents_for` asks for it (with guild messages)
-when Discord watching is configured. Without it, Discord sends empty text and nothing is flagged.
+(Bot → Privileged Gateway Intents → Message Content Intent); the bot asks for it (with guild messages) when
+Discord watching is configured (`bot.discord.app.intents_for`). Without it, Discord sends empty text and
+nothing is flagged.
+
+The watcher is a cog of the bot, built by the composition root (`bot.runtime`) with what it needs (the
+settings, the store, the service) and told by `bot.moderation` when `/modq watch` adds or removes a channel.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands
 
-from bot.discord.app import default_intents
 from bot.intake import RetryPolicy, store_reliably
-from bot.store import SourceRef, Watch
+from bot.service import ModerationService
+from bot.store import SourceRef, Store, Watch
 from bot.watchers.state import DISCORD_CHANNEL, DISCORD_POSITION, ensure_watch
 from classifiers.thread import Post, Thread
 from config.settings import Settings
-
-if TYPE_CHECKING:
-    from bot.discord.app import ModassistBot
 
 log = logging.getLogger(__name__)
 
 _USER_MESSAGES = frozenset([discord.MessageType.default, discord.MessageType.reply])
 _CATCH_UP = 1000  # messages read back per channel at a start
 SOURCE_KIND = "discord"
-
-
-def intents_for(settings: Settings) -> discord.Intents:
-    """The bot's intents: the default ones, plus guild messages and message content when watching."""
-    intents = default_intents()
-    if settings.watch.discord.active:
-        intents.guild_messages = True
-        intents.message_content = True  # privileged: must be enabled in the developer portal as well
-    return intents
 
 
 def thread_title(channel: discord.abc.GuildChannel | discord.Thread) -> str:
@@ -79,9 +70,16 @@ def message_post(message: discord.Message) -> Post:
 class DiscordChannelWatcher(commands.Cog):
     """Reviews messages in watched channels (a cog of the bot: it listens to the gateway)."""
 
-    def __init__(self, bot: ModassistBot) -> None:
+    def __init__(
+        self, bot: commands.Bot, settings: Settings, store: Store, service: ModerationService
+    ) -> None:
         self.bot = bot
-        self.settings = bot.settings.watch.discord
+        self.store = store
+        self.service = service
+        self.settings = settings.watch.discord
+        self._mod_channel_id = settings.mod_channel_id  # never reviewed
+        self._moderator_role_ids = frozenset(settings.moderator_role_ids)
+        self._retry = RetryPolicy.from_settings(settings.watch)
         self.added: set[int] = set()  # channels added with /modq watch add (kept in the store)
         self._positions: dict[int, Watch] = {}  # channel id -> its position's row
         self._pending: dict[int, set[int]] = {}  # channel id -> ids of messages being stored now
@@ -97,7 +95,7 @@ class DiscordChannelWatcher(commands.Cog):
 
     async def reload(self) -> None:
         """Re-read the watched channels from the store (after `/modq watch add` or `remove`)."""
-        watches = await self.bot.store.watches()
+        watches = await self.store.watches()
         self.added = {int(w.target) for w in watches if w.kind == DISCORD_CHANNEL and w.target.isdigit()}
 
     @property
@@ -109,7 +107,7 @@ class DiscordChannelWatcher(commands.Cog):
         """True for a watched channel, a thread or forum post of one, or anything in a watched category."""
         ids = self.added.union(self.settings.channel_ids)
         channel_id = getattr(channel, "id", None)
-        if channel_id is None or channel_id == self.bot.settings.mod_channel_id:
+        if channel_id is None or channel_id == self._mod_channel_id:
             return False
         if channel_id in ids or getattr(channel, "parent_id", None) in ids:
             return True
@@ -124,7 +122,7 @@ class DiscordChannelWatcher(commands.Cog):
         if self.settings.exempt_bots and (author.bot or message.webhook_id is not None):
             return True
         if self.settings.exempt_moderators and isinstance(author, discord.Member):
-            if set(self.bot.settings.moderator_role_ids).intersection(r.id for r in author.roles):
+            if self._moderator_role_ids.intersection(r.id for r in author.roles):
                 return True
             channel = message.channel
             if isinstance(channel, discord.abc.GuildChannel | discord.Thread):
@@ -138,10 +136,10 @@ class DiscordChannelWatcher(commands.Cog):
     @commands.Cog.listener()
     async def on_ready(self) -> None:
         """Review the messages posted in watched channels after their stored position (while down)."""
-        for watch in await self.bot.store.watches():
+        for watch in await self.store.watches():
             if watch.kind != DISCORD_POSITION or not watch.target.isdigit():
                 continue
-            state = await self.bot.store.watch_state(watch.id)
+            state = await self.store.watch_state(watch.id)
             channel = self.bot.get_channel(int(watch.target))
             if state.last_post_id is None or channel is None or not self.is_watched(channel):
                 continue
@@ -158,11 +156,11 @@ class DiscordChannelWatcher(commands.Cog):
         """Move the channel's position to `message_id` (stored now), if it is newer."""
         watch = self._positions.get(channel_id)
         if watch is None:
-            watch = await ensure_watch(self.bot.store, DISCORD_POSITION, str(channel_id), None)
+            watch = await ensure_watch(self.store, DISCORD_POSITION, str(channel_id), None)
             self._positions[channel_id] = watch
-        state = await self.bot.store.watch_state(watch.id)
+        state = await self.store.watch_state(watch.id)
         if state.last_post_id is None or int(state.last_post_id) < message_id:
-            await self.bot.store.save_watch_state(replace(state, last_post_id=str(message_id)))
+            await self.store.save_watch_state(replace(state, last_post_id=str(message_id)))
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -200,11 +198,11 @@ class DiscordChannelWatcher(commands.Cog):
         pending.add(message.id)
         try:
             review = await store_reliably(
-                self.bot.service,
+                self.service,
                 thread,
                 source=SourceRef(SOURCE_KIND, str(guild.id), guild.name),
                 author_ids={post.id: message.author.id},
-                policy=RetryPolicy.from_settings(self.bot.settings.watch),
+                policy=self._retry,
             )
         finally:
             pending.discard(message.id)

@@ -11,15 +11,22 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from bot.store import Store, Watch
+from bot.records import DISCORD_CHANNEL, DISCORD_POSITION, FORUM_THREAD, JSONL_FILE, Watch
+from bot.store import Store
 from bot.urls import web_url
 
-FORUM_THREAD = "xenforo"
-DISCORD_CHANNEL = "discord_channel"
-JSONL_FILE = "jsonl"
-# How far a Discord channel's messages are stored (its newest stored message id): kept like a watch's state,
-# never shown as a watch. A restart reads the messages posted after it.
-DISCORD_POSITION = "discord_position"
+# The kinds of watch are defined with the records (a restart reads a channel's messages posted after its
+# DISCORD_POSITION); re-exported here, where the watchers take them from.
+__all__ = [
+    "DISCORD_CHANNEL",
+    "DISCORD_POSITION",
+    "FORUM_THREAD",
+    "JSONL_FILE",
+    "Target",
+    "ensure_watch",
+    "parse_target",
+    "thread_url",
+]
 
 _THREAD_PATH = re.compile(r"^(?P<base>.*?/threads/(?:[^/]*\.)?\d+)(?:/|$)")
 _DISCORD_HOSTS = frozenset(

@@ -26,7 +26,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -379,9 +379,9 @@ class ForumWatcher:
         return await asyncio.to_thread(parse)  # lxml work off the event loop
 
 
-async def _first(*waits: object, timeout: float) -> None:  # noqa: ASYNC109 - a refresh period, not a deadline
+async def _first(*waits: Awaitable[object], timeout: float) -> None:  # noqa: ASYNC109 - a refresh period, not a deadline
     """Wait for the first of some awaitables (or `timeout`); cancel the rest."""
-    tasks = [asyncio.ensure_future(w) for w in waits]  # type: ignore[call-overload]
+    tasks = [asyncio.ensure_future(w) for w in waits]
     try:
         await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
     finally:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from operator import itemgetter
-from typing import TYPE_CHECKING
 
+from classifiers.duplicates._refs import ThreadMemory
 from classifiers.duplicates._runs import NONE, SELF, Run
 from classifiers.duplicates._verdict import (
     UNFLAGGED_CEILING,
@@ -25,9 +25,6 @@ from classifiers.result import Detection, Evidence
 from classifiers.shingles import Shingles
 from classifiers.text import word_key_spans, words
 from classifiers.thread import Post
-
-if TYPE_CHECKING:
-    from classifiers.duplicates._thread import DuplicateThreadState
 
 _EXCERPT_WORDS = 8
 _WHOLE = 0.9  # repeating this share of a post's own words is quoting all of it
@@ -48,7 +45,7 @@ class QuoteSummary:
 
 
 def measure(
-    state: DuplicateThreadState,
+    state: ThreadMemory,
     post: Post,
     own: Shingles,
     runs: list[Run],
@@ -60,16 +57,7 @@ def measure(
     total = own.words + quotes.words
     if total == 0:
         return Detection("duplicated_quote", 0.0)
-    by_source: dict[int, int] = dict(quotes.sources)
-    letters = quotes.letters
-    self_words = 0
-    for run in runs:
-        length = run.end - run.start
-        if run.source == SELF:
-            self_words += length
-            continue
-        by_source[run.source] = by_source.get(run.source, 0) + length
-        letters += own.letters(run.start, run.end)
+    by_source, letters, self_words = _repeated(own, runs, quotes)
     repeated = sum(by_source.values())
     own_words = total - repeated - self_words
     rules = detector.rules
@@ -90,29 +78,69 @@ def measure(
         requote=_requote(state, post, own, runs, requote_runs, quotes, rules),
         opening=state.posts_before == 0,
     )
-    flagged = flags(measures, rules)
-    if flagged or UNFLAGGED_CEILING * measures.repeated_share >= detector.evidence_min_score:
-        # Worth explaining: the reasons name the sources, and count own words as a reader does.
-        if own_words and not counted and (is_over_quote(measures, rules) or is_pyramid(measures, rules)):
-            own_words = _reader_words(post.text, own, runs, own_words)
-        measures = replace(measures, own_words=own_words, sources=_sources(state, post, inside))
-        verdict = judge(measures, rules)
-    else:
-        verdict = Verdict(round(UNFLAGGED_CEILING * measures.repeated_share, 4), "alert", ())
+    measures, verdict = _judged(state, post, own, runs, measures, inside, counted=counted)
     # Character spans cost a second pass over the text: only for posts that may be flagged.
     wanted = verdict.reasons and verdict.score >= detector.evidence_min_score
     evidence = _evidence(state, post, own, runs, requote_runs) + quotes.evidence if wanted else []
-    details: dict[str, object] = {
+    return Detection(
+        "duplicated_quote",
+        verdict.score,
+        verdict.reasons,
+        tuple(evidence),
+        _details(state, measures, by_source),
+        verdict.severity,
+    )
+
+
+def _repeated(own: Shingles, runs: list[Run], quotes: QuoteSummary) -> tuple[dict[int, int], int, int]:
+    """Words repeated per source (marked quotes included), letters repeated from earlier posts, and words
+    the post repeats of itself."""
+    by_source: dict[int, int] = dict(quotes.sources)
+    letters = quotes.letters
+    self_words = 0
+    for run in runs:
+        length = run.end - run.start
+        if run.source == SELF:
+            self_words += length
+            continue
+        by_source[run.source] = by_source.get(run.source, 0) + length
+        letters += own.letters(run.start, run.end)
+    return by_source, letters, self_words
+
+
+def _judged(
+    state: ThreadMemory,
+    post: Post,
+    own: Shingles,
+    runs: list[Run],
+    measures: Measures,
+    inside: dict[int, int],
+    *,
+    counted: bool,
+) -> tuple[Measures, Verdict]:
+    """The verdict on the measures; those of a post worth explaining first get the sources its reasons
+    name, and own words counted as a reader does (unless `counted` so already)."""
+    rules = state.detector.rules
+    flagged = flags(measures, rules)
+    if flagged or UNFLAGGED_CEILING * measures.repeated_share >= state.detector.evidence_min_score:
+        own_words = measures.own_words
+        if own_words and not counted and (is_over_quote(measures, rules) or is_pyramid(measures, rules)):
+            own_words = _reader_words(post.text, own, runs, own_words)
+        measures = replace(measures, own_words=own_words, sources=_sources(state, post, inside))
+        return measures, judge(measures, rules)
+    return measures, Verdict(round(UNFLAGGED_CEILING * measures.repeated_share, 4), "alert", ())
+
+
+def _details(state: ThreadMemory, measures: Measures, by_source: dict[int, int]) -> dict[str, object]:
+    """The measures as the detection's details (its output and the moderators' record)."""
+    return {
         "repeated_share": round(measures.repeated_share, 4),
-        "self_repeated_words": self_words,
-        "own_words": own_words,
+        "self_repeated_words": measures.self_words,
+        "own_words": measures.own_words,
         "requoted_words": measures.requote.words if measures.requote else 0,
-        "quote_depth": quotes.depth,
+        "quote_depth": measures.depth,
         "sources": [_source_detail(state, s, n) for s, n in _by_count(by_source)],
     }
-    return Detection(
-        "duplicated_quote", verdict.score, verdict.reasons, tuple(evidence), details, verdict.severity
-    )
 
 
 def _by_count(counts: dict[int, int]) -> list[tuple[int, int]]:
@@ -120,7 +148,7 @@ def _by_count(counts: dict[int, int]) -> list[tuple[int, int]]:
     return sorted(counts.items(), key=itemgetter(1), reverse=True)
 
 
-def _sources(state: DuplicateThreadState, post: Post, inside: dict[int, int]) -> tuple[Source, ...]:
+def _sources(state: ThreadMemory, post: Post, inside: dict[int, int]) -> tuple[Source, ...]:
     found = []
     for index, count in _by_count(inside):
         fresh = state.fresh_words(index)
@@ -136,7 +164,7 @@ def _sources(state: DuplicateThreadState, post: Post, inside: dict[int, int]) ->
     return tuple(found)
 
 
-def _source_detail(state: DuplicateThreadState, index: int, words: int) -> dict[str, object]:
+def _source_detail(state: ThreadMemory, index: int, words: int) -> dict[str, object]:
     ref = state.ref(index)
     return {"post_id": ref.post_id, "author": ref.author, "words": words}
 
@@ -174,7 +202,7 @@ def _reader_words_slowly(text: str, own: Shingles, runs: list[Run]) -> int | Non
 
 
 def _requote(
-    state: DuplicateThreadState,
+    state: ThreadMemory,
     post: Post,
     own: Shingles,
     runs: list[Run],
@@ -217,7 +245,7 @@ def _with_excerpt(requote: Requote, text: str, own: Shingles, run: Run) -> Requo
 
 
 def _evidence(
-    state: DuplicateThreadState, post: Post, own: Shingles, runs: list[Run], requote_runs: list[Run]
+    state: ThreadMemory, post: Post, own: Shingles, runs: list[Run], requote_runs: list[Run]
 ) -> list[Evidence]:
     """Character spans of the repeated runs of the post's text."""
     if not runs:

@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from itertools import compress, repeat
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from classifiers.duplicates import _runs
 from classifiers.duplicates._measure import QuoteSummary, measure
+from classifiers.duplicates._refs import NOBODY, Ref
 from classifiers.duplicates._runs import SELF, Run, word_runs
 from classifiers.result import Detection, Evidence
 from classifiers.shingles import shingles
@@ -28,30 +29,6 @@ if TYPE_CHECKING:
 
 _NOTHING_REPEATED = Detection("duplicated_quote", 0.0)
 _NO_QUOTES = QuoteSummary()  # read only
-
-
-class Ref(NamedTuple):
-    """Who wrote a passage: an earlier post of the thread, or the source a marked quote names.
-
-    (A named tuple: one is made for every post, and a tuple is the cheapest immutable record to make.)
-    """
-
-    post_id: str | None
-    author: str | None
-    position: int | None
-
-    def label(self) -> str:
-        """'post #3 by alice', 'post p1 by bob' or 'an unattributed source'."""
-        if self.position is not None:
-            where = f"post #{self.position}"
-        elif self.post_id is not None:
-            where = f"post {self.post_id}"
-        else:
-            where = "an unattributed source"
-        return f"{where} by {self.author}" if self.author else where
-
-
-_NOBODY = Ref(None, None, None)
 
 
 class DuplicateThreadState:
@@ -94,7 +71,7 @@ class DuplicateThreadState:
 
     def ref(self, index: int) -> Ref:
         """The post (or outside source) a ref index stands for; an empty one once forgotten."""
-        return self._refs.get(index) or _NOBODY
+        return self._refs.get(index) or NOBODY
 
     def label(self, index: int) -> str:
         """`Ref.label` of a ref, made once."""

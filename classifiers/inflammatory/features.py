@@ -90,8 +90,9 @@ DENSE_NAMES = (
 # What the second stage reads: the linear score of the text and of its worst sentence, the style features, and
 # the two scores times the (standardised) length, so long posts can weigh their worst sentence differently.
 SECOND_STAGE_NAMES = ("text", "worst_sentence", *DENSE_NAMES, "text_x_length", "worst_sentence_x_length")
-# A model trained with the peer's profanity score (`classifiers.profanity`, `modassist train --with-peer`)
-# also reads it, alone and times the worst sentence's score. The shipped model does not: see MODEL_CARD.md.
+# A model trained with the peer's profanity score (`classifiers.profanity`, `modassist-lab train inflammatory
+# --with-peer`) also reads it, alone and times the worst sentence's score. The shipped model does not: see
+# MODEL_CARD.md.
 PEER_INPUTS = ("peer_profanity", "peer_profanity_x_worst_sentence")
 
 
@@ -229,49 +230,48 @@ class TextFeatures:
         """All feature occurrences of `texts`, in one vectorised pass over the batch."""
         norm = _normalise(texts)
         codes = norm.codes
-        n = codes.shape[0]
-        t = _tables()
         is_newline = codes == NEWLINE
         doc_of = np.cumsum(is_newline)
-        # A sentence starts after ". ", "! " or "? ", and at every text.
-        starts = is_newline.copy()
-        starts[0] = True
-        if n > 2:
-            starts[2:] |= (codes[1:-1] == SPACE) & np.isin(codes[:-2], _SENTENCE_END)
-        chunk_of = np.cumsum(starts) - 1
-        chunk_doc = doc_of[np.flatnonzero(starts)]
-
-        columns: list[I64] = []
-        positions: list[I64] = []
-
-        # Words: maximal runs of word characters.
-        word = _lookup(t.word, codes, False)
-        edges = np.flatnonzero(np.diff(word.astype(np.int8)))
-        w_start, w_end = edges[0::2] + 1, edges[1::2] + 1
-        lengths = w_end - w_start
-        wide = codes.astype(np.uint64)
-        word_hash = lengths.astype(np.uint64)
-        for j in range(_WORD_MAX):
-            live = np.flatnonzero(lengths > j)
-            if not live.shape[0]:
-                break
-            word_hash[live] += wide[w_start[live] + j] * _MULTIPLIERS[j]
+        chunk_of, chunk_doc = _sentences(codes, is_newline, doc_of)
+        w_start, word_hash = _word_hashes(codes)
         word_doc = doc_of[w_start]
-        shift = np.uint64(64 - self.word_bits)
-        columns.append((_mix(word_hash, self.seed + 1) >> shift).astype(np.int64))
-        positions.append(w_start)
-        pair = np.flatnonzero(word_doc[1:] == word_doc[:-1])
-        columns.append(
-            (_mix(word_hash[pair] * _PAIR + word_hash[pair + 1], self.seed + 2) >> shift).astype(np.int64)
+        columns, positions = self._word_columns(word_hash, w_start, word_doc)
+        n_word_occurrences = columns[0].shape[0] + columns[1].shape[0]
+        char_columns, char_positions = self._char_columns(codes, is_newline)
+        column = np.concatenate(columns + char_columns)
+        position = np.concatenate(positions + char_positions)
+        second, counted = self._lexicon_hits(word_hash, columns[0], word_doc)
+        dense = _dense_features(norm, word_doc, second, counted)
+        return FeatureOccurrences(
+            n_docs=norm.n_docs,
+            column=column,
+            chunk=chunk_of[position],
+            chunk_doc=chunk_doc,
+            dense=dense,
+            n_word_occurrences=n_word_occurrences,
         )
-        positions.append(w_start[pair])
 
-        # Character n-grams inside space-delimited chunks: spaces only at a window's two ends.
+    def _word_columns(self, word_hash: U64, w_start: I64, word_doc: I64) -> tuple[list[I64], list[I64]]:
+        """Columns and start positions of the words, then of the word pairs within a text."""
+        shift = np.uint64(64 - self.word_bits)
+        pair = np.flatnonzero(word_doc[1:] == word_doc[:-1])
+        columns = [
+            (_mix(word_hash, self.seed + 1) >> shift).astype(np.int64),
+            (_mix(word_hash[pair] * _PAIR + word_hash[pair + 1], self.seed + 2) >> shift).astype(np.int64),
+        ]
+        return columns, [w_start, w_start[pair]]
+
+    def _char_columns(self, codes: I64, is_newline: Bools) -> tuple[list[I64], list[I64]]:
+        """Columns and start positions of the character n-grams of each size, inside space-delimited chunks
+        (spaces only at a window's two ends)."""
+        n = codes.shape[0]
         hashed = np.where(is_newline, SPACE, codes).astype(np.uint64)
         boundary = (codes == SPACE) | is_newline
         bound_cum = np.concatenate(([0], np.cumsum(boundary)))
         rolling = np.zeros(n, dtype=np.uint64)
         char_shift = np.uint64(64 - self.char_bits)
+        columns: list[I64] = []
+        positions: list[I64] = []
         for size in range(1, max(self.char_sizes) + 1):
             count = n - size + 1
             if count <= 0:
@@ -285,33 +285,54 @@ class TextFeatures:
                 + self.n_word_columns
             )
             positions.append(idx)
+        return columns, positions
 
-        n_word_occurrences = columns[0].shape[0] + columns[1].shape[0]
-        column = np.concatenate(columns)
-        position = np.concatenate(positions)
-        second = self._members(word_hash, columns[0], SECOND_PERSON)
-        insult = self._members(word_hash, columns[0], INSULT_WORDS)
+    def _lexicon_hits(self, word_hash: U64, word_column: I64, word_doc: I64) -> tuple[Bools, list[Bools]]:
+        """Which words are second person, and the counted lexicons: insults, insults aimed at someone (up to
+        three words after a targeting word of the same text), dehumanising and violent words."""
+        second = self._members(word_hash, word_column, SECOND_PERSON)
+        insult = self._members(word_hash, word_column, INSULT_WORDS)
         targeted = np.zeros(insult.shape[0], dtype=bool)
         hits = np.flatnonzero(insult)
         if hits.shape[0]:
-            pointing = self._members(word_hash, columns[0], TARGETING)
+            pointing = self._members(word_hash, word_column, TARGETING)
             for back in (1, 2, 3):
                 prev = hits - back
                 ok = prev >= 0
                 prev_ok = np.where(ok, prev, 0)
                 targeted[hits] |= ok & pointing[prev_ok] & (word_doc[prev_ok] == word_doc[hits])
         lexicons = [
-            self._members(word_hash, columns[0], words) for words in (DEHUMANISING_WORDS, VIOLENCE_WORDS)
+            self._members(word_hash, word_column, words) for words in (DEHUMANISING_WORDS, VIOLENCE_WORDS)
         ]
-        dense = _dense_features(norm, word_doc, second, [insult, targeted, *lexicons])
-        return FeatureOccurrences(
-            n_docs=norm.n_docs,
-            column=column,
-            chunk=chunk_of[position],
-            chunk_doc=chunk_doc,
-            dense=dense,
-            n_word_occurrences=n_word_occurrences,
-        )
+        return second, [insult, targeted, *lexicons]
+
+
+def _sentences(codes: I64, is_newline: Bools, doc_of: I64) -> tuple[I64, I64]:
+    """The sentence ("chunk") of each code point and the text of each sentence. A sentence starts after
+    ". ", "! " or "? ", and at every text."""
+    n = codes.shape[0]
+    starts = is_newline.copy()
+    starts[0] = True
+    if n > 2:
+        starts[2:] |= (codes[1:-1] == SPACE) & np.isin(codes[:-2], _SENTENCE_END)
+    return np.cumsum(starts) - 1, doc_of[np.flatnonzero(starts)]
+
+
+def _word_hashes(codes: I64) -> tuple[I64, U64]:
+    """The words (maximal runs of word characters): their start positions and hashes (of their length and
+    first `_WORD_MAX` characters, as `_word_hash_of`)."""
+    word = _lookup(_tables().word, codes, False)
+    edges = np.flatnonzero(np.diff(word.astype(np.int8)))
+    w_start, w_end = edges[0::2] + 1, edges[1::2] + 1
+    lengths = w_end - w_start
+    wide = codes.astype(np.uint64)
+    word_hash = lengths.astype(np.uint64)
+    for j in range(_WORD_MAX):
+        live = np.flatnonzero(lengths > j)
+        if not live.shape[0]:
+            break
+        word_hash[live] += wide[w_start[live] + j] * _MULTIPLIERS[j]
+    return w_start, word_hash
 
 
 _hash_cache: dict[tuple[str, ...], U64] = {}

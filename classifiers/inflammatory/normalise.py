@@ -146,11 +146,23 @@ class _Normalised:
 
 
 def _normalise(texts: Sequence[str]) -> _Normalised:
+    """The batch's texts folded and de-obfuscated, in the order of the steps below, with its style counts."""
     t = _tables()
     n_docs = len(texts)
     raw = "\n".join(texts_one_line(texts))
     codes = np.frombuffer(raw.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
-    # Style counts on the raw text: upper-case letters, letters, "!", "?", "@".
+    raw_stats = _raw_stats(codes, n_docs)
+    codes = _fold(codes, t)
+    word = _lookup(t.word, codes, False)
+    codes, word = _placeholders(codes, word)
+    codes, word = _join_spaced_letters(codes, word, t)
+    _read_leet(codes, word, t)
+    codes = _squeeze_runs(codes)
+    return _Normalised(codes=codes, n_docs=n_docs, raw_stats=raw_stats)
+
+
+def _raw_stats(codes: I64, n_docs: int) -> F64:
+    """Style counts per text on the raw code points: upper-case letters, letters, "!", "?", "@"."""
     doc_raw = np.cumsum(codes == NEWLINE)
     upper = (codes >= 65) & (codes <= 90)
     raw_stats = np.zeros((n_docs, 5), dtype=np.float64)
@@ -159,16 +171,31 @@ def _normalise(texts: Sequence[str]) -> _Normalised:
             (upper, upper | ((codes >= 97) & (codes <= 122)), codes == 33, codes == 63, codes == 64)
         ):
             raw_stats[:, k] = np.bincount(doc_raw, weights=values, minlength=n_docs)
+    return raw_stats
 
-    # Fold (NFKC, case, look-alikes), drop invisible characters.
+
+def _fold(codes: I64, t: _Tables) -> I64:
+    """Fold (NFKC, case, look-alikes), drop invisible characters, and put a space at both ends."""
     codes = _lookup(t.fold, codes, None).astype(np.int64)
     codes = codes[codes >= 0]
-    codes = np.concatenate(([SPACE], codes, [SPACE]))
-    n = codes.shape[0]
-    word = _lookup(t.word, codes, False)
-    boundary = (codes == SPACE) | (codes == NEWLINE)
+    return np.concatenate(([SPACE], codes, [SPACE]))
 
-    # Links: "http://", "https://" or "www." up to the next space become one placeholder.
+
+def _placeholders(codes: I64, word: Bools) -> tuple[I64, Bools]:
+    """Links and @-mentions, each turned into one placeholder code point (the rest of it dropped)."""
+    boundary = (codes == SPACE) | (codes == NEWLINE)
+    drop = _mark_links(codes, word, boundary)
+    _mark_mentions(codes, word, drop)
+    if drop.any():
+        keep = ~drop
+        codes, word = codes[keep], word[keep]
+    return codes, word
+
+
+def _mark_links(codes: I64, word: Bools, boundary: Bools) -> Bools:
+    """Links ("http://", "https://" or "www." up to the next space): the first code of each becomes `LINK`
+    (in place), the rest is marked in the returned drop mask."""
+    n = codes.shape[0]
     drop = np.zeros(n, dtype=bool)
     if n >= 8:
         c = codes
@@ -185,19 +212,24 @@ def _normalise(texts: Sequence[str]) -> _Normalised:
             drop |= _ranges_mask(n, starts + 1, ends)
             codes[starts] = LINK
             word[starts] = True
-    # Mentions: "@name" after a non-word character becomes one placeholder.
+    return drop
+
+
+def _mark_mentions(codes: I64, word: Bools, drop: Bools) -> None:
+    """Mentions ("@name" after a non-word character, outside links): the "@" becomes `MENTION` and the name
+    is added to `drop` (all in place)."""
+    n = codes.shape[0]
     at = np.flatnonzero((codes[1:-1] == 64) & ~word[:-2] & word[2:] & ~drop[1:-1]) + 1
     if at.shape[0]:
         ends = _next_true(~word, at + 1)
         drop |= _ranges_mask(n, at + 1, ends)
         codes[at] = MENTION
         word[at] = True
-    if drop.any():
-        keep = ~drop
-        codes, word = codes[keep], word[keep]
-        n = codes.shape[0]
 
-    # Spaced-out letters: three or more one-character words split by one separator are joined.
+
+def _join_spaced_letters(codes: I64, word: Bools, t: _Tables) -> tuple[I64, Bools]:
+    """Spaced-out letters: three or more one-character words split by one separator are joined."""
+    n = codes.shape[0]
     single = np.zeros(n, dtype=bool)
     single[1:-1] = word[1:-1] & ~word[:-2] & ~word[2:]
     sep = _lookup(t.separator, codes, False)
@@ -209,11 +241,12 @@ def _normalise(texts: Sequence[str]) -> _Normalised:
     if chained.any():
         keep = ~chained
         codes, word = codes[keep], word[keep]
-        n = codes.shape[0]
+    return codes, word
 
-    # Digits and symbols inside words: "1d10t", "l0ser", "sh!t". A digit or @/$ next to a letter, and a "!"
-    # or "|"
-    # between two letters, stands for a letter.
+
+def _read_leet(codes: I64, word: Bools, t: _Tables) -> None:
+    """Digits and symbols inside words ("1d10t", "l0ser", "sh!t") read as the letters they stand for, in
+    place: a digit or @/$ next to a letter, and a "!" or "|" between two letters."""
     candidates = np.flatnonzero(_lookup(t.leet_any, codes, False)[1:-1]) + 1
     if candidates.shape[0]:
         letter = t.letter
@@ -225,7 +258,10 @@ def _normalise(texts: Sequence[str]) -> _Normalised:
             codes[change] = t.leet[codes[change]]
             word[change] = True
 
-    # Runs of three or more of one character become one; runs of spaces become one space.
+
+def _squeeze_runs(codes: I64) -> I64:
+    """Runs of three or more of one character become one; runs of spaces become one space."""
+    n = codes.shape[0]
     same = np.zeros(n, dtype=bool)
     same[1:] = codes[1:] == codes[:-1]
     neighbour = np.zeros(n, dtype=bool)
@@ -234,8 +270,7 @@ def _normalise(texts: Sequence[str]) -> _Normalised:
     drop_run = same & (neighbour | (codes == SPACE))
     if drop_run.any():
         codes = codes[~drop_run]
-
-    return _Normalised(codes=codes, n_docs=n_docs, raw_stats=raw_stats)
+    return codes
 
 
 def texts_one_line(texts: Sequence[str]) -> list[str]:

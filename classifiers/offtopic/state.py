@@ -6,7 +6,6 @@ import math
 import statistics
 from collections import Counter, deque
 from itertools import repeat
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,6 +26,7 @@ from classifiers.offtopic.memory import (
     term_overlap,
 )
 from classifiers.offtopic.model import AUTO_LONG_WORDS, AUTO_MAX_WORDS, AUTO_OPENING_WORDS, Float64Array
+from classifiers.offtopic.policy import Policy
 from classifiers.offtopic.semantic import (
     SemanticPost,
     SemanticThread,
@@ -43,14 +43,11 @@ from classifiers.offtopic.words import (
 from classifiers.result import Detection, Evidence
 from classifiers.thread import Post
 
-if TYPE_CHECKING:
-    from classifiers.offtopic.detector import OffTopicDetector
-
 
 class OffTopicThreadState:
     """One thread's memory for the off-topic detector; `review` judges a post and then remembers it."""
 
-    def __init__(self, detector: OffTopicDetector, thread_id: str, title: str) -> None:
+    def __init__(self, detector: Policy, thread_id: str, title: str) -> None:
         self._d = detector
         self._model = detector.model
         self.thread_id = thread_id

@@ -3,6 +3,6 @@
 - `inflammatory`: the hashed linear model, its second stage and calibration (`fit_inflammatory`);
 - `offtopic`: the background (`fit_background`) and the combiner fitting helpers.
 
-The commands that read the corpora and write the files are `bot/commands/train.py` and
-`bot/commands/train_offtopic.py`.
+The commands that read the corpora and write the files are `lab/commands/train_inflammatory.py` and
+`lab/commands/train_offtopic.py` (`modassist-lab train inflammatory|offtopic`).
 """

@@ -175,7 +175,68 @@ def fit_inflammatory(
     """Fit an `InflammatoryModel` on `texts` with soft labels in [0, 1] (see the module docstring)."""
     config = config or TrainingConfig()
     report = progress or _noop
-    n = len(texts)
+    targets = _targets(len(texts), soft, weight, groups, calibration_weight, stage_weight, calibration_soft)
+    features = config.features
+    total = config.folds + 4
+
+    report("features", 0, total)
+    matrices = _matrices(features, texts, config.min_df)
+    report("features", 1, total)
+    oof_doc, oof_best = _out_of_fold_scores(matrices, targets, config, report, total)
+    peer_scores = peer.probability(texts) if peer is not None else None
+    stage = _fit_second_stage(matrices.occ.dense, oof_doc, oof_best, peer_scores, targets, config)
+    report("second stage", config.folds + 2, total)
+    calibration_x, calibration_y = _fit_calibration(stage.oof_decision, targets)
+    report("calibration", config.folds + 3, total)
+
+    coef, bias = _fit_linear(matrices.texts, targets.soft, targets.weight, config)
+    model = InflammatoryModel(
+        features=features,
+        columns=matrices.used,
+        idf=matrices.idf,
+        weights=coef.astype(np.float32),
+        dense_mean=stage.dense_mean,
+        dense_scale=stage.dense_scale,
+        meta_coef=stage.meta.coef_.ravel().astype(np.float64),
+        meta_bias=float(stage.meta.intercept_[0]),
+        linear_bias=bias,
+        calibration_x=calibration_x,
+        calibration_y=calibration_y,
+        version=version,
+        info={**(info or {}), "training": config.settings(), "dense_names": list(DENSE_NAMES)},
+        peer=peer,
+    )
+    report("done", total, total)
+    oof_decision = stage.oof_decision
+    probability = np.clip(np.interp(oof_decision, calibration_x, calibration_y), 0.0, 1.0)
+    return TrainingResult(
+        model, oof_decision, probability, float(roc_auc_score(targets.labels, oof_decision))
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Targets:
+    """What each text is trained towards and how much it counts, as arrays of one length (the texts')."""
+
+    soft: F64
+    weight: F64
+    calibration_weight: F64
+    stage_weight: F64
+    calibration_soft: F64
+    groups: npt.NDArray[Any]
+    labels: npt.NDArray[np.int_]  # soft >= 0.5
+
+
+def _targets(
+    n: int,
+    soft: Sequence[float],
+    weight: Sequence[float] | None,
+    groups: Sequence[str] | None,
+    calibration_weight: Sequence[float] | None,
+    stage_weight: Sequence[float] | None,
+    calibration_soft: Sequence[float] | None,
+) -> _Targets:
+    """`fit_inflammatory`'s labels, weights and groups with their defaults filled in, checked."""
     soft_a = np.clip(np.asarray(soft, dtype=np.float64), 0.0, 1.0)
     weight_a = np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64)
     cal_w = weight_a if calibration_weight is None else np.asarray(calibration_weight, dtype=np.float64)
@@ -188,73 +249,91 @@ def fit_inflammatory(
     labels = (soft_a >= 0.5).astype(int)
     if labels.min(initial=1) == labels.max(initial=0):
         raise ValueError("training needs both inflammatory and other texts")
-    features = config.features
-    total = config.folds + 4
+    return _Targets(soft_a, weight_a, cal_w, stage_w, cal_soft, group_a, labels)
 
-    report("features", 0, total)
+
+@dataclass(frozen=True, slots=True)
+class _Matrices:
+    """Step 1: the texts' feature occurrences, the columns kept and their IDF, and the TF-IDF rows of the
+    whole texts and of their sentences."""
+
+    occ: FeatureOccurrences
+    used: I64
+    idf: F32
+    texts: sp.csr_matrix
+    sentences: sp.csr_matrix
+
+
+def _matrices(features: TextFeatures, texts: Sequence[str], min_df: int) -> _Matrices:
+    """Hash the texts, keep the columns seen in at least `min_df` texts, weight them by IDF."""
     occ = _occurrences_in_batches(features, texts)
     df = np.bincount(np.unique(occ.doc * features.n_columns + occ.column) % features.n_columns,
                      minlength=features.n_columns)  # fmt: skip
-    used = np.flatnonzero(df >= config.min_df).astype(np.int64)
-    idf = (np.log((1 + n) / (1 + df[used])) + 1).astype(np.float32)
+    used = np.flatnonzero(df >= min_df).astype(np.int64)
+    idf = (np.log((1 + len(texts)) / (1 + df[used])) + 1).astype(np.float32)
     xd = _tfidf(occ, used, idf, features.n_word_columns, by_chunk=False)
     xc = _tfidf(occ, used, idf, features.n_word_columns, by_chunk=True)
-    chunk_doc = occ.chunk_doc
-    report("features", 1, total)
+    return _Matrices(occ, used, idf, xd, xc)
 
+
+def _out_of_fold_scores(
+    matrices: _Matrices, targets: _Targets, config: TrainingConfig, report: Progress, total: int
+) -> tuple[F64, F64]:
+    """Step 2: each text's linear score and its worst sentence's, from the fold that held the text out."""
+    n = targets.soft.shape[0]
+    xd, xc, chunk_doc = matrices.texts, matrices.sentences, matrices.occ.chunk_doc
     oof_doc = np.zeros(n)
     oof_best = np.zeros(n)
     folds = GroupKFold(n_splits=config.folds)
-    for k, (train, held) in enumerate(folds.split(np.zeros(n), labels, groups=group_a)):
-        coef, bias = _fit_linear(xd[train], soft_a[train], weight_a[train], config)
+    for k, (train, held) in enumerate(folds.split(np.zeros(n), targets.labels, groups=targets.groups)):
+        coef, bias = _fit_linear(xd[train], targets.soft[train], targets.weight[train], config)
         held_chunks = np.flatnonzero(np.isin(chunk_doc, held))
         doc, best = _scores(xd[held], xc[held_chunks], np.searchsorted(held, chunk_doc[held_chunks]), coef)
         oof_doc[held], oof_best[held] = doc + bias, best + bias
         report(f"fold {k + 1}/{config.folds}", k + 2, total)
+    return oof_doc, oof_best
 
-    dense_mean = occ.dense.mean(axis=0)
-    dense_scale = occ.dense.std(axis=0)
+
+@dataclass(frozen=True, slots=True)
+class _SecondStage:
+    """Step 3: the fitted second stage, the dense features' standardisation and its held-out decisions."""
+
+    meta: LogisticRegression
+    dense_mean: F64
+    dense_scale: F64
+    oof_decision: F64
+
+
+def _fit_second_stage(
+    raw_dense: F64,
+    oof_doc: F64,
+    oof_best: F64,
+    peer_scores: F64 | None,
+    targets: _Targets,
+    config: TrainingConfig,
+) -> _SecondStage:
+    """Fit the second stage on the held-out scores, the standardised style features and the peer's scores."""
+    dense_mean = raw_dense.mean(axis=0)
+    dense_scale = raw_dense.std(axis=0)
     dense_scale[dense_scale == 0] = 1.0
-    dense = standardise(occ.dense, dense_mean, dense_scale)
-    peer_scores = peer.probability(texts) if peer is not None else None
+    dense = standardise(raw_dense, dense_mean, dense_scale)
     stacked = second_stage_inputs(oof_doc, oof_best, dense, peer_scores)
     # The second stage learns how the scores and style combine, weighted by `stage_weight` (default: like the
     # calibration, from the rows with moderator-like labels).
-    rows, target, w = _expand_soft(soft_a, stage_w)
+    rows, target, w = _expand_soft(targets.soft, targets.stage_weight)
     meta = LogisticRegression(C=config.meta_c, max_iter=config.max_iter).fit(
         stacked[rows], target, sample_weight=w
     )
-    oof_decision = meta.decision_function(stacked)
-    report("second stage", config.folds + 2, total)
+    return _SecondStage(meta, dense_mean, dense_scale, meta.decision_function(stacked))
 
+
+def _fit_calibration(oof_decision: F64, targets: _Targets) -> tuple[F64, F64]:
+    """Step 4: the isotonic calibration's thresholds (x, y), fitted on the rows with a calibration weight."""
+    cal_w = targets.calibration_weight
     keep = cal_w > 0
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-    iso.fit(oof_decision[keep], cal_soft[keep], sample_weight=cal_w[keep])
-    calibration_x = np.asarray(iso.X_thresholds_, dtype=np.float64)
-    calibration_y = np.asarray(iso.y_thresholds_, dtype=np.float64)
-    report("calibration", config.folds + 3, total)
-
-    coef, bias = _fit_linear(xd, soft_a, weight_a, config)
-    meta_coef = meta.coef_.ravel().astype(np.float64)
-    model = InflammatoryModel(
-        features=features,
-        columns=used,
-        idf=idf,
-        weights=coef.astype(np.float32),
-        dense_mean=dense_mean,
-        dense_scale=dense_scale,
-        meta_coef=meta_coef,
-        meta_bias=float(meta.intercept_[0]),
-        linear_bias=bias,
-        calibration_x=calibration_x,
-        calibration_y=calibration_y,
-        version=version,
-        info={**(info or {}), "training": config.settings(), "dense_names": list(DENSE_NAMES)},
-        peer=peer,
-    )
-    report("done", total, total)
-    probability = np.clip(np.interp(oof_decision, calibration_x, calibration_y), 0.0, 1.0)
-    return TrainingResult(model, oof_decision, probability, float(roc_auc_score(labels, oof_decision)))
+    iso.fit(oof_decision[keep], targets.calibration_soft[keep], sample_weight=cal_w[keep])
+    return np.asarray(iso.X_thresholds_, dtype=np.float64), np.asarray(iso.y_thresholds_, dtype=np.float64)
 
 
 def _occurrences_in_batches(

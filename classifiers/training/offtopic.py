@@ -1,7 +1,7 @@
 """Fitting the off-topic model: the background (vocabulary, IDF, LSA) and the pieces of a combiner fit.
 
 Pure functions over texts and measurement rows (no file I/O); the recipe that chooses the data, the folds and
-the precision targets is `bot/commands/train_offtopic.py`.
+the precision targets is `lab/commands/train_offtopic.py`.
 """
 
 from __future__ import annotations

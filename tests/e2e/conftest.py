@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from bot.commands.run import Runtime
 from bot.discord.app import CogFactory
+from bot.runtime import Runtime
 from bot.store import Store
 from classifiers.suite import DetectorSuite
 from config.settings import AlertSettings, BotSettings, Settings

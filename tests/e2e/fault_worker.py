@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bot.commands.run import serve
+from bot.runtime import serve
 from classifiers.suite import DetectorSuite
 from config.settings import Settings
 from tests.e2e.doubles import ExplodingDetector, make_suite

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.commands.run import Runtime
+from bot.runtime import Runtime
 from bot.textsafety import BIDI_CONTROLS
 from classifiers.suite import DetectorSuite
 from classifiers.thread import Post, Thread

@@ -13,8 +13,8 @@ from aiohttp import web
 from discord import app_commands
 from discord.ext import commands
 
-from bot.commands.run import Runtime
 from bot.discord.app import ModassistBot
+from bot.runtime import Runtime
 from tests.e2e.conftest import StartRuntime, eventually
 from tests.e2e.doubles import make_thread
 from tests.e2e.test_discord_alerts import MESSAGES, field, posted

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from bot.commands.run import Runtime, serve
 from bot.errors import ConfigError
+from bot.runtime import Runtime, serve
 from bot.service import ModerationService
 from bot.store import Store
 from config.settings import Settings

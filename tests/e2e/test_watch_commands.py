@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.commands.run import Runtime
+from bot.runtime import Runtime
 from bot.watchers import DISCORD_CHANNEL, FORUM_THREAD
 from tests.e2e.conftest import StartRuntime, eventually
 from tests.e2e.doubles import make_thread

@@ -15,12 +15,15 @@ Integrations settings).
 
 Other features add sub-groups with `ModQueueCog.add_subgroup` from their own cog's `cog_load`, before the
 commands are synced (issue 7's `/modq watch`).
+
+A discord.py extension: the bot loads it in `setup_hook` (`setup` below adds the cog and the alert buttons).
+What moderators ask for is answered by `bot.moderation`; this module renders and routes.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import aiohttp
 import discord
@@ -28,6 +31,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.access import NOT_AN_ADMIN, is_admin, reply
+from bot.discord.app import QUEUE_COG, ModassistBot
 from bot.discord.embeds import (
     ScannedPost,
     ScanThread,
@@ -38,19 +42,13 @@ from bot.discord.embeds import (
     stats_embed,
     thresholds_embed,
 )
-from bot.discord.views import Pager, refresh_alert_message
-from bot.errors import CommandError as CommandError  # defined with the others
-from bot.moderation import change_threshold
-from bot.sources import fetch_page_async, parse_text
-from bot.sources.detect import decode
+from bot.discord.views import ALERT_BUTTONS, Pager, show_decision
+from bot.errors import CommandError
+from bot.records import Verdict
+from bot.sources import fetch_threads, parse_bytes
 from bot.sources.fetch import guarded_connector
-from bot.store import Verdict
-from classifiers.result import CATEGORIES
 from classifiers.suite import DetectorSuite
 from classifiers.thread import Thread
-
-if TYPE_CHECKING:
-    from bot.discord.app import ModassistBot
 
 Category = Literal["off_topic", "inflammatory", "duplicated_quote"]
 SCAN_MAX_BYTES = 10 * 1024 * 1024
@@ -77,7 +75,9 @@ def _scan(suite: DetectorSuite, threads: list[Thread]) -> list[ScanThread]:
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_messages=True)
-class ModQueueCog(commands.GroupCog, group_name="modq", group_description="The moderation queue"):
+class ModQueueCog(
+    commands.GroupCog, name=QUEUE_COG, group_name="modq", group_description="The moderation queue"
+):
     """The `/modq` commands."""
 
     def __init__(self, bot: ModassistBot) -> None:
@@ -122,7 +122,7 @@ class ModQueueCog(commands.GroupCog, group_name="modq", group_description="The m
         filters = {"category": category, "thread": thread, "author": author}
 
         async def render(number: int) -> tuple[discord.Embed, bool]:
-            rows = await self.bot.store.open_flags(
+            rows = await self.bot.moderation.open_flags(
                 category=category, thread=thread, author=author, limit=size + 1, offset=(number - 1) * size
             )
             has_more = len(rows) > size
@@ -142,8 +142,7 @@ class ModQueueCog(commands.GroupCog, group_name="modq", group_description="The m
     @app_commands.describe(flag_id="the flag's number (see /modq list)")
     async def show(self, interaction: discord.Interaction, flag_id: int) -> None:
         """Reasons, scores, evidence and the decisions of one flag."""
-        detail = await self.bot.store.get_flag(flag_id)
-        decisions = await self.bot.store.decisions_for(flag_id)
+        detail, decisions = await self.bot.moderation.flag(flag_id)
         await interaction.response.send_message(
             embed=flag_embed(
                 detail, decisions, excerpt_chars=min(3000, self.bot.settings.bot.excerpt_chars * 3)
@@ -155,17 +154,16 @@ class ModQueueCog(commands.GroupCog, group_name="modq", group_description="The m
     async def _decide(
         self, interaction: discord.Interaction, flag_id: int, verdict: Verdict, note: str | None
     ) -> None:
-        decision = await self.bot.store.record_decision(
+        decision, detail = await self.bot.moderation.decide_flag(
             flag_id,
             verdict,
             moderator_id=interaction.user.id,
             moderator_name=interaction.user.name,
             note=note,
         )
-        detail = await self.bot.store.get_flag(flag_id)
         problem = None
         if detail.flag.alert_id is not None:
-            problem = await refresh_alert_message(self.bot, detail.flag.alert_id)
+            problem = await show_decision(self.bot, detail.flag.alert_id)
         done = "confirmed" if verdict == "confirm" else "dismissed"
         text = f"Flag {flag_id} {done} (decision {decision.id})."
         if problem:
@@ -200,7 +198,7 @@ class ModQueueCog(commands.GroupCog, group_name="modq", group_description="The m
     @app_commands.describe(name="the author's name on the forum")
     async def author(self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 200]) -> None:
         """The author's history."""
-        history = await self.bot.store.author_history(name)
+        history = await self.bot.moderation.author_history(name)
         await interaction.response.send_message(
             embed=author_embed(history), ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
         )
@@ -225,10 +223,9 @@ class ModQueueCog(commands.GroupCog, group_name="modq", group_description="The m
         await interaction.response.defer(ephemeral=True, thinking=True)
         if url is not None:
             source = url
-            page = await fetch_page_async(
+            threads = await fetch_threads(
                 url, session=self._session, timeout=SCAN_TIMEOUT_SECONDS, max_bytes=SCAN_MAX_BYTES
             )
-            threads = parse_text(page.text, url, base_url=page.url, max_chars=SCAN_MAX_BYTES)
         else:
             assert file is not None
             source = file.filename
@@ -236,9 +233,9 @@ class ModQueueCog(commands.GroupCog, group_name="modq", group_description="The m
                 data = await file.read()
             except discord.HTTPException as exc:
                 raise CommandError(f"Could not download {file.filename}: {exc.status} {exc.text}") from exc
-            threads = parse_text(decode(data, source), source, max_chars=SCAN_MAX_BYTES)
+            threads = parse_bytes(data, source, max_bytes=SCAN_MAX_BYTES)
         loop = asyncio.get_running_loop()
-        results = await loop.run_in_executor(None, _scan, self.bot.service.suite, threads)
+        results = await loop.run_in_executor(None, _scan, self.bot.moderation.suite, threads)
         await interaction.followup.send(
             embed=scan_report_embed(source, results),
             ephemeral=True,
@@ -250,7 +247,7 @@ class ModQueueCog(commands.GroupCog, group_name="modq", group_description="The m
     @app_commands.command(name="stats", description="Flags and decisions per category, with precision")
     async def stats(self, interaction: discord.Interaction) -> None:
         """Per category: flags, confirmed, dismissed, precision = confirmed / decided."""
-        stats = await self.bot.store.category_stats()
+        stats = await self.bot.moderation.category_stats()
         await interaction.response.send_message(embed=stats_embed(stats), ephemeral=True)
 
     @app_commands.command(name="thresholds", description="Show the flag thresholds; admins can change one")
@@ -262,10 +259,9 @@ class ModQueueCog(commands.GroupCog, group_name="modq", group_description="The m
         value: app_commands.Range[float, 0.0, 1.0] | None = None,
     ) -> None:
         """Show the thresholds; with a category and a value, change one (admins only; audited)."""
-        suite = self.bot.service.suite
+        moderation = self.bot.moderation
         if category is None and value is None:
-            overrides = await self.bot.store.setting_overrides()
-            ordered: dict[str, float] = {c: suite.thresholds[c] for c in CATEGORIES if c in suite.thresholds}
+            ordered, overrides = await moderation.thresholds()
             await interaction.response.send_message(
                 embed=thresholds_embed(ordered, overrides), ephemeral=True
             )
@@ -275,15 +271,22 @@ class ModQueueCog(commands.GroupCog, group_name="modq", group_description="The m
         if not is_admin(interaction, self.bot.settings):
             await reply(interaction, NOT_AN_ADMIN)
             return
-        old = await change_threshold(
-            self.bot.store,
-            suite,
-            category,
-            value,
-            actor_id=interaction.user.id,
-            actor_name=interaction.user.name,
+        old = await moderation.change_threshold(
+            category, value, actor_id=interaction.user.id, actor_name=interaction.user.name
         )
         await reply(
             interaction,
             f"The {category} threshold is now {value:.2f} (was {old:.2f}); new posts are judged by it.",
         )
+
+
+async def setup(bot: ModassistBot) -> None:
+    """The extension's entry (`bot.load_extension`): the alert buttons (persistent: they answer clicks on
+    alerts posted before a restart) and `/modq`."""
+    bot.add_dynamic_items(*ALERT_BUTTONS)
+    await bot.add_cog(ModQueueCog(bot))
+
+
+async def teardown(bot: ModassistBot) -> None:
+    """Unloading the extension takes its buttons away too (discord.py removes the cog itself)."""
+    bot.remove_dynamic_items(*ALERT_BUTTONS)

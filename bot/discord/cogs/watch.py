@@ -4,11 +4,13 @@
     /modq watch list                   the watched threads and channels, with how their polling goes
     /modq watch remove <watch>         by the number `list` shows, or by URL
 
-Adding and removing are audited in the store; the forum watcher and the Discord channel watcher pick the
-change up at once. A thread whose host is, or resolves to, an address that is not public is refused when
-added, as every poll would refuse it (unless `bot.fetch_private_addresses` is on). Threads and channels
-from the settings are listed too; a configured thread removed here comes back at the next start unless it
-is also removed from the settings.
+Adding and removing are audited in the store (`bot.moderation`, which tells the forum watcher and the
+Discord channel watcher, so they pick the change up at once). A thread whose host is, or resolves to, an
+address that is not public is refused when added, as every poll would refuse it (unless
+`bot.fetch_private_addresses` is on). Threads and channels from the settings are listed too; a configured
+thread removed here comes back at the next start unless it is also removed from the settings.
+
+A discord.py extension, loaded after `/modq` (`bot.discord.cogs.queue`), whose group it joins.
 """
 
 from __future__ import annotations
@@ -23,23 +25,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.access import reply
-from bot.discord.cogs.queue import CommandError
 from bot.discord.embeds import plain
+from bot.errors import CommandError
+from bot.records import DISCORD_CHANNEL, FORUM_THREAD, JSONL_FILE, Watch, WatchState
 from bot.sources.addresses import PrivateAddressError, check_host
-from bot.store import Watch, WatchState
-from bot.watchers.discord_channels import DiscordChannelWatcher
-from bot.watchers.state import (
-    DISCORD_CHANNEL,
-    DISCORD_POSITION,
-    FORUM_THREAD,
-    JSONL_FILE,
-    parse_target,
-    thread_url,
-)
+from bot.watchers.state import parse_target, thread_url
 
 if TYPE_CHECKING:
     from bot.discord.app import ModassistBot
-    from bot.watchers.xenforo import ForumWatcher
 
 log = logging.getLogger(__name__)
 
@@ -133,14 +126,13 @@ class WatchGroup(app_commands.Group):
                 raise CommandError(f"Poll a forum at most every {minimum:g} s (the configured minimum).")
             if not bot.settings.bot.fetch_private_addresses:
                 await _refuse_private(target.target)
-        watch = await bot.store.add_watch(
+        watch = await bot.moderation.add_watch(
             target.kind,
             target.target,
             interval_seconds=interval,
             actor_id=interaction.user.id,
             actor_name=interaction.user.name,
         )
-        await self.cog.changed()
         if target.kind == DISCORD_CHANNEL:
             text = f"Watching <#{target.target}> (watch {watch.id}): new and edited messages are reviewed."
         else:
@@ -158,10 +150,7 @@ class WatchGroup(app_commands.Group):
         settings = bot.settings.watch
         configured = {(FORUM_THREAD, thread_url(t.url)) for t in settings.forum.threads}
         lines = []
-        for watch in await bot.store.watches():
-            if watch.kind == DISCORD_POSITION:
-                continue  # where a channel's messages were read to, not a watch of its own
-            state = await bot.store.watch_state(watch.id)
+        for watch, state in await bot.moderation.watch_list():
             from_settings = watch.kind == JSONL_FILE or (watch.kind, watch.target) in configured
             lines.append(
                 describe_watch(
@@ -194,16 +183,14 @@ class WatchGroup(app_commands.Group):
     async def remove(self, interaction: discord.Interaction, watch: app_commands.Range[str, 1, 2000]) -> None:
         """Remove a watch (audited); its read position is kept for a later re-add."""
         bot = self.cog.bot
-        watches = await bot.store.watches()
-        found: Watch | None = None
-        if watch.strip().isdigit():
-            found = next((w for w in watches if w.id == int(watch.strip())), None)
-        if found is None and (target := parse_target(watch)) is not None:
-            found = next((w for w in watches if (w.kind, w.target) == (target.kind, target.target)), None)
+        number = int(watch.strip()) if watch.strip().isdigit() else None
+        target = parse_target(watch)
+        found = await bot.moderation.find_watch(number, (target.kind, target.target) if target else None)
         if found is None:
             raise CommandError("No such watch; /modq watch list shows them with their numbers.")
-        await bot.store.remove_watch(found.id, actor_id=interaction.user.id, actor_name=interaction.user.name)
-        await self.cog.changed()
+        await bot.moderation.remove_watch(
+            found, actor_id=interaction.user.id, actor_name=interaction.user.name
+        )
         shown = f"<#{found.target}>" if found.kind == DISCORD_CHANNEL else f"<{plain(found.target)}>"
         text = f"Stopped watching {shown} (watch {found.id})."
         if found.kind == FORUM_THREAD and any(
@@ -214,20 +201,16 @@ class WatchGroup(app_commands.Group):
 
 
 class WatchCog(commands.Cog):
-    """Adds `/modq watch` and tells the watchers when the watches change."""
+    """Adds `/modq watch` (the watchers hear of a change from `bot.moderation`)."""
 
     def __init__(self, bot: ModassistBot) -> None:
         self.bot = bot
-        self.forum: ForumWatcher | None = None  # set when `modassist run` starts the forum watcher
 
     async def cog_load(self) -> None:
         """Add the sub-group to `/modq` (before the commands are synced)."""
         self.bot.queue.add_subgroup(WatchGroup(self))
 
-    async def changed(self) -> None:
-        """Let the watchers pick up an added or removed watch now."""
-        if self.forum is not None:
-            self.forum.wake()
-        channels = self.bot.get_cog(DiscordChannelWatcher.__cog_name__)
-        if isinstance(channels, DiscordChannelWatcher):
-            await channels.reload()
+
+async def setup(bot: ModassistBot) -> None:
+    """The extension's entry (`bot.load_extension`, after `/modq`'s)."""
+    await bot.add_cog(WatchCog(bot))

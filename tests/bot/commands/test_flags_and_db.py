@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 from pathlib import Path
 
 import pytest
 
-from bot.commands import db as db_command
-from bot.commands import flags as flags_command
+from bot.cli import build_parser
 from bot.errors import ModassistError
 from bot.migrations import load_migrations
 from bot.service import ModerationService
@@ -19,11 +17,7 @@ from tests.bot.store_doubles import make_suite
 
 
 def run(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="modassist")
-    sub = parser.add_subparsers(dest="command", required=True)
-    flags_command.register(sub)
-    db_command.register(sub)
-    args = parser.parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     return int(args.func(args))
 
 

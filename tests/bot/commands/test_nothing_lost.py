@@ -10,7 +10,7 @@ import io
 import json
 from pathlib import Path
 
-from bot.commands.classify import classify_stream
+from bot.output import classify_stream
 from classifiers.suite import DetectorSuite
 from tests.bot.cli_runner import run_cli
 from tests.e2e.doubles import ExplodingDetector, PhraseDetector

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands.flags import flags_table
 from bot.discord.embeds import digest_embed, flag_list_embed
+from bot.report import flags_table
 from bot.sinks import ConsoleSink
 from bot.store import ReviewedPost, SourceRef, Store, post_content_hash
 from classifiers.result import Flag

@@ -1,20 +1,16 @@
-"""The off-topic detector on threads written for these tests, its model file and the splice."""
+"""The off-topic detector on threads written for these tests, and its model file."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from bot.datasets.iac import IacThread
-from bot.datasets.qatarliving import plain_text, read_qatarliving
-from bot.datasets.splice import splice
 from classifiers.offtopic import OffTopicDetector, OffTopicModel
 from classifiers.persistence import ModelError, save_model
 from classifiers.result import Detection
-from classifiers.thread import Post, Quote, Thread
+from classifiers.thread import Post, Quote
 from classifiers.training.offtopic import fit_background
 
 TITLE = "Should cities ban cars from their centres?"
@@ -282,62 +278,6 @@ def test_the_shipped_model_loads_through_safe_persistence() -> None:
     assert model.meta["styles"] == ["discussion", "question", "everyday"]
     assert len(model.terms) > 1000
     assert model.components.shape == (len(model.terms), model.meta["n_components"])
-
-
-# -- the evaluation data -----------------------------------------------------------------------------
-
-
-def iac(thread_id: str, subforum: str, texts: list[str]) -> IacThread:
-    posts = tuple(
-        Post(id=f"{thread_id}-{i}", text=t, author=f"u{i}", position=i) for i, t in enumerate(texts, 1)
-    )
-    thread = Thread(id=thread_id, title=f"thread {thread_id}", posts=posts)
-    return IacThread(thread=thread, subforum=subforum, quote_spans={}, parents={})
-
-
-def test_the_splice_is_deterministic_with_exact_labels() -> None:
-    hosts = [iac("h1", "Transport", THREAD), iac("h2", "Harbour", NEWS * 2)]
-    donors_political = [*hosts, iac("d1", "Transport", [ON_TOPIC] * 3)]
-    donors_other = [iac("f1", "Baking", [UNRELATED] * 3), iac("f2", "Football", [SUBJECT_CHANGE] * 3)]
-    first = splice(hosts, donors_political, donors_other, min_words=20)
-    second = splice(hosts, donors_political, donors_other, min_words=20)
-    assert first == second
-    for spliced in first:
-        ids = [p.id for p in spliced.thread.posts]
-        labels = spliced.labels()
-        assert len(labels) == len(ids) - 1
-        assert sum(labels) == len(spliced.spliced) >= 2
-        assert not {ids[0], ids[1]} & spliced.spliced  # never before the first reply
-        assert [p.position for p in spliced.thread.posts] == list(range(1, len(ids) + 1))
-        for post_id in spliced.spliced:
-            assert not spliced.origin[post_id].startswith(spliced.host_subforum + ":")
-
-
-def test_qatar_living_replies_are_read_as_a_thread_with_labels(tmp_path: Path) -> None:
-    assert plain_text('Try the <a href="x">souq</a> &amp; the mall') == "Try the  souq  & the mall"
-    row = {
-        "qid": "Q1",
-        "subject": "Where to buy a bike?",
-        "body": "Looking for a second hand bike in town.",
-        "quser": "U1",
-        "category": "Shopping",
-        "comments": [
-            {"cid": "Q1_C1", "cuser": "U2", "label": "Good", "cbody": "The Friday market has used bikes."},
-            {
-                "cid": "Q1_C2",
-                "cuser": "U1",
-                "label": "Dialogue",
-                "cbody": "thanks!",
-                "same_user_as_question": True,
-            },
-        ],
-    }
-    path = tmp_path / "ql.jsonl"
-    path.write_text(json.dumps(row) + "\n", encoding="utf-8")
-    (thread,) = read_qatarliving(path)
-    assert [p.id for p in thread.thread.posts] == ["Q1", "Q1_C1", "Q1_C2"]
-    assert thread.labels == {"Q1_C1": "Good", "Q1_C2": "Dialogue"}
-    assert thread.same_user_as_question == frozenset({"Q1_C2"})
 
 
 def test_the_question_style_tells_an_answer_from_banter(detector: OffTopicDetector) -> None:

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.datasets import corpus_file
 from classifiers.thread import Post, Thread
+from lab.datasets import corpus_file
 
 POLITICAL = "threads_political_sample_dev.jsonl"
 NONPOLITICAL = "threads_nonpolitical_pool_dev.jsonl"

@@ -1,8 +1,8 @@
-"""`modassist eval inflammatory`: the inflammatory score on the dev-test split of each labelled corpus.
+"""`modassist-lab eval inflammatory`: the inflammatory score on the dev-test split of each labelled corpus.
 
 The split is fixed and deterministic (`classifiers.training.inflammatory.dev_test_part`: C3 by article, the
 tweet corpora by a hash of the text) and the shipped model is trained on the other part only. For each corpus
-(C3, OLID, HateXplain, Davidson; labels as `bot/datasets/toxicity.py` defines them) it prints ROC-AUC, average
+(C3, OLID, HateXplain, Davidson; labels as `lab/datasets/toxicity.py` defines them) it prints ROC-AUC, average
 precision and precision/recall/F1 at the flag threshold, for modassist and, in the same run, for the offline
 peer alt-profanity-check (when installed: `pip install -e '.[train]'`); then the mean ROC-AUC over the
 corpora, a calibration check (mean score against the share of annotators, per score band), and writes a
@@ -20,29 +20,28 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from bot.datasets.toxicity import CORPUS_NAMES, LabelledText, read_corpus
-from bot.evaluation import BinaryMetrics, binary_metrics, metrics_table, plot_pr_curves
-from bot.peer import peer_probability
 from classifiers.inflammatory import InflammatoryDetector
 from classifiers.training.inflammatory import dev_test_part
 from config.settings import get_settings
+from lab.commands import add_data_dir, add_plot, add_threshold
+from lab.datasets.toxicity import CORPUS_NAMES, LabelledText, read_corpus
+from lab.evaluation import BinaryMetrics, binary_metrics, metrics_table, plot_pr_curves
+from lab.peer import peer_probability
 
 
-def register_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `modassist eval inflammatory`."""
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `eval inflammatory`."""
     parser = sub.add_parser(
         "inflammatory",
         help="inflammatory score per corpus on the dev-test split, against alt-profanity-check",
         description=(__doc__ or "").split("\n\n", 1)[-1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--data-dir", type=Path, help="the shared data folder (default: Settings.data_dir)")
+    add_data_dir(parser)
     parser.add_argument("--model", type=Path, help="model file (default: the shipped one)")
-    parser.add_argument("--threshold", type=float, help="flag threshold (default: Settings)")
+    add_threshold(parser)
     parser.add_argument("--no-peer", action="store_true", help="do not measure alt-profanity-check")
-    parser.add_argument(
-        "--plot", type=Path, default=Path("benchmarks/out/inflammatory_pr.png"), help="PR curve PNG"
-    )
+    add_plot(parser, "inflammatory")
     parser.set_defaults(func=run)
 
 

@@ -10,11 +10,11 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
-from bot.peer import profanity_model_from_sklearn
 from classifiers.inflammatory import PEER_INPUTS, InflammatoryModel, TextFeatures
 from classifiers.persistence import ModelError, load_model, save_model
 from classifiers.profanity import ProfanityModel
 from classifiers.training.inflammatory import TrainingConfig, fit_inflammatory
+from lab.peer import profanity_model_from_sklearn
 
 _SWEARY = ["this is shit", "what the fuck is this", "damn it all", "shit shit shit", "fucking hell mate"]
 _CLEAN = ["the weather is fine", "see you at the meeting", "the bus was late", "nice work on the report"]

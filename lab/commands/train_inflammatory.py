@@ -1,4 +1,4 @@
-"""`modassist train`: fit the inflammatory model and write it as a safe model file.
+"""`modassist-lab train inflammatory`: fit the inflammatory model and write it as a safe model file.
 
 Input, either or both:
 
@@ -10,10 +10,10 @@ Input, either or both:
   - `group` (optional): rows of one group (a thread, an article) stay in one cross-validation fold.
   Column names can be changed with `--text-column` and `--label-column`.
 - `--corpora DIR`: the labelled public corpora in the shared data folder (C3, OLID, HateXplain, Davidson; see
-  `bot/datasets/toxicity.py`), training part of the fixed dev-test split only, weighted by `CORPUS_WEIGHTS`.
+  `lab/datasets/toxicity.py`), training part of the fixed dev-test split only, weighted by `CORPUS_WEIGHTS`.
   This is how the shipped model is built:
 
-      modassist train --corpora ../shared/data --output classifiers/models/inflammatory.npz
+      modassist-lab train inflammatory --corpora ../shared/data --output classifiers/models/inflammatory.npz
 
 `--with-peer` also gives the model alt-profanity-check's profanity score as an input (copied into the model
 file as arrays; needs the `train` extra). It is off by default: on our dev-test split it adds about 0.005 to
@@ -36,9 +36,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot.errors import ConfigError, ParseError
-from bot.peer import installed_peer, peer_label
 from classifiers.inflammatory import DEFAULT_MODEL_PATH
 from classifiers.training.inflammatory import TrainingConfig, TrainingResult, dev_test_part, fit_inflammatory
+from lab.datasets.toxicity import CORPUS_NAMES, read_corpus
+from lab.peer import installed_peer, peer_label
 
 # How much each corpus counts in training. C3 (political comments) is the product's domain; HateXplain is
 # small
@@ -70,9 +71,9 @@ class TrainingRow:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `train` command."""
+    """Add `train inflammatory`."""
     parser = sub.add_parser(
-        "train",
+        "inflammatory",
         help="train the inflammatory model from labelled CSV/JSON Lines files or the shared corpora",
         description=(__doc__ or "").split("\n\n", 1)[-1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -171,8 +172,6 @@ def _csv_records(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
 
 def corpus_rows(data_dir: Path) -> list[TrainingRow]:
     """The training part of the shared corpora, weighted for the shipped model."""
-    from bot.datasets.toxicity import CORPUS_NAMES, read_corpus
-
     rows: list[TrainingRow] = []
     for name in CORPUS_NAMES:
         part = [r for r in read_corpus(data_dir, name) if not dev_test_part(r.corpus, r.group)]

@@ -1,6 +1,6 @@
 """Builds the off-topic model and the cross-fitted measurements its evaluation reports.
 
-Run `python -m bot.commands.train_offtopic [--data-dir DIR] [--output PATH]` to rebuild
+Run `modassist-lab train offtopic [--data-dir DIR] [--output PATH]` to rebuild
 `classifiers/models/offtopic.npz` from the corpora in the shared data folder (about a minute).
 
 Everything is split in two folds by thread (a stable hash of the thread id), so that no text is ever
@@ -8,7 +8,7 @@ scored by a model that saw it:
 
 - the *background* (vocabulary, IDF, LSA) for scoring fold f is fitted on the 4forums and Qatar Living
   threads of the other fold only (host threads and donor threads alike);
-- the *discussion* combiner is fitted on spliced 4forums threads (exact labels, `bot.datasets.splice`);
+- the *discussion* combiner is fitted on spliced 4forums threads (exact labels, `lab.datasets.splice`);
 - the *question* combiner is fitted on Qatar Living replies (Bad versus Good and Potential; Dialogue
   replies are context, not rows);
 - the *everyday* combiner is fitted on our short everyday threads (`lab/short_threads`, the dev split only,
@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
 import time
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -33,10 +32,6 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from bot.datasets.iac import IacThread, load_iac
-from bot.datasets.qatarliving import QatarLivingThread, load_qatarliving
-from bot.datasets.short_threads import ShortThread, load_short_threads
-from bot.datasets.splice import DEFAULT_SEED, SplicedThread, fold_of, splice
 from bot.errors import DataError
 from classifiers.offtopic import (
     DEFAULT_MODEL_PATH,
@@ -49,6 +44,12 @@ from classifiers.offtopic.semantic import SEMANTIC_FEATURE_NAMES
 from classifiers.text import words
 from classifiers.thread import Thread
 from classifiers.training.offtopic import calibrated_cut, fit_background, logistic
+from config.settings import get_settings
+from lab.commands import add_data_dir, add_short_threads
+from lab.datasets.iac import IacThread, load_iac
+from lab.datasets.qatarliving import QatarLivingThread, load_qatarliving
+from lab.datasets.short_threads import ShortThread, load_short_threads
+from lab.datasets.splice import DEFAULT_SEED, SplicedThread, fold_of, splice
 
 FOLDS = 2
 # Posts with fewer words are never flagged on their own account (see the detector); the splice only
@@ -298,30 +299,27 @@ def build_model(corpora: Corpora, cross: CrossFit | None = None, *, log: bool = 
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Rebuild the shipped off-topic model."""
-    parser = argparse.ArgumentParser(
-        prog="python -m bot.commands.train_offtopic", description=__doc__.split("\n")[0]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `train offtopic`."""
+    parser = sub.add_parser(
+        "offtopic",
+        help="rebuild the shipped off-topic model from the shared corpora and our short threads",
+        description=(__doc__ or "").split("\n")[0],
     )
-    parser.add_argument(
-        "--data-dir", type=Path, default=Path("../shared/data"), help="the shared data folder"
-    )
+    add_data_dir(parser)
     parser.add_argument("--output", type=Path, default=DEFAULT_MODEL_PATH, help="where to write the model")
-    parser.add_argument(
-        "--short-threads",
-        type=Path,
-        help="short threads JSON Lines (default: lab/short_threads/threads.jsonl)",
-    )
-    args = parser.parse_args(argv)
+    add_short_threads(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Rebuild the shipped off-topic model."""
     started = time.perf_counter()
-    model = build_model(Corpora.load(args.data_dir, args.short_threads), log=True)
+    data_dir = args.data_dir or get_settings().data_dir
+    model = build_model(Corpora.load(data_dir, args.short_threads), log=True)
     model.save(args.output)
     print(
         f"wrote {args.output} ({args.output.stat().st_size / 1e6:.1f} MB, {len(model.terms)} terms) "
         f"in {time.perf_counter() - started:.0f}s"
     )
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

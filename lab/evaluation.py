@@ -1,4 +1,4 @@
-"""Shared measurement helpers for the `modassist eval ...` commands: metrics, tables, PR curves."""
+"""Shared measurement helpers for the `modassist-lab eval ...` commands: metrics, tables, PR curves."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ class BinaryMetrics:
 
 
 def binary_metrics(
-    name: str, labels: Sequence[bool], scores: Sequence[float], threshold: float
+    name: str, labels: npt.ArrayLike, scores: npt.ArrayLike, threshold: float
 ) -> BinaryMetrics:
     """ROC-AUC, average precision and precision/recall/F1 of `score >= threshold`."""
     y = np.asarray(labels, dtype=bool)

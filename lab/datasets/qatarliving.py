@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.datasets import corpus_file
 from classifiers.thread import Post, Thread
+from lab.datasets import corpus_file
 
 DEV = "qatarliving_threads_dev.jsonl"
 # Human labels of a reply: Good / Potential answer the question, Bad is not relevant to it,

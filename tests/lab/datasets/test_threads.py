@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.datasets.iac import load_iac
-from bot.datasets.qatarliving import load_qatarliving
 from bot.errors import ConfigError
-from tests.bot.corpus_formats import (
+from lab.datasets.iac import load_iac
+from lab.datasets.qatarliving import load_qatarliving, plain_text, read_qatarliving
+from tests.lab.corpus_formats import (
     iac_post,
 )
 
@@ -134,3 +134,30 @@ def test_a_missing_iac_file_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "iac_4forums").mkdir()
     with pytest.raises(ConfigError, match=r"threads_political_sample_dev\.jsonl"):
         load_iac(tmp_path)
+
+
+def test_qatar_living_replies_are_read_as_a_thread_with_labels(tmp_path: Path) -> None:
+    assert plain_text('Try the <a href="x">souq</a> &amp; the mall') == "Try the  souq  & the mall"
+    row = {
+        "qid": "Q1",
+        "subject": "Where to buy a bike?",
+        "body": "Looking for a second hand bike in town.",
+        "quser": "U1",
+        "category": "Shopping",
+        "comments": [
+            {"cid": "Q1_C1", "cuser": "U2", "label": "Good", "cbody": "The Friday market has used bikes."},
+            {
+                "cid": "Q1_C2",
+                "cuser": "U1",
+                "label": "Dialogue",
+                "cbody": "thanks!",
+                "same_user_as_question": True,
+            },
+        ],
+    }
+    path = tmp_path / "ql.jsonl"
+    path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    (thread,) = read_qatarliving(path)
+    assert [p.id for p in thread.thread.posts] == ["Q1", "Q1_C1", "Q1_C2"]
+    assert thread.labels == {"Q1_C1": "Good", "Q1_C2": "Dialogue"}
+    assert thread.same_user_as_question == frozenset({"Q1_C2"})

@@ -16,9 +16,9 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from bot.datasets.iac import IacThread
 from classifiers.text import words
 from classifiers.thread import Post, Thread
+from lab.datasets.iac import IacThread
 
 DEFAULT_SEED = "modassist-splice-v1"
 

@@ -1,5 +1,6 @@
-"""`modassist eval inflammatory|duplicates` end to end: the real console entry point in a subprocess, on tiny
-corpora written into tmp_path in the real files' formats. Every text is invented for these tests."""
+"""`modassist-lab eval inflammatory|duplicates` end to end: the real entry point in a subprocess (error paths
+in-process), on tiny corpora written into tmp_path in the real files' formats. Every text is invented for
+these tests."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-# `_text_key` is the tweet corpora's split key: the fixtures use it to place rows on either side of the split.
-from bot.datasets.toxicity import CORPORA, CORPUS_NAMES, _text_key
 from classifiers.training.inflammatory import dev_test_part
-from tests.bot.cli_runner import modassist as run_modassist
-from tests.bot.corpus_formats import (
+
+# `_text_key` is the tweet corpora's split key: the fixtures use it to place rows on either side of the split.
+from lab.datasets.toxicity import CORPORA, CORPUS_NAMES, _text_key
+from tests.lab.cli_runner import modassist_lab, run_in_process
+from tests.lab.corpus_formats import (
     C3_COLUMNS,
     DAVIDSON_COLUMNS,
     HATEXPLAIN_COLUMNS,
@@ -25,11 +27,6 @@ from tests.bot.corpus_formats import (
 
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def modassist(*args: str) -> subprocess.CompletedProcess[str]:
-    """`modassist ARGS` with a wide console, so table rows stay on one line."""
-    return run_modassist(*args, columns=200)
 
 
 def table_rows(output: str, columns: int) -> dict[str, list[str]]:
@@ -152,11 +149,13 @@ def write_toxicity_corpora(data_dir: Path) -> dict[str, tuple[int, int]]:
 def inflammatory_run(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[subprocess.CompletedProcess[str], Path, dict[str, tuple[int, int]]]:
-    """One `modassist eval inflammatory --no-peer` run on the tiny corpora: (result, plot path, counts)."""
+    """One `modassist-lab eval inflammatory --no-peer` run on the tiny corpora: (result, plot, counts)."""
     data_dir = tmp_path_factory.mktemp("toxicity-data")
     counts = write_toxicity_corpora(data_dir)
     plot = tmp_path_factory.mktemp("plots") / "pr.png"
-    result = modassist("eval", "inflammatory", "--data-dir", str(data_dir), "--no-peer", "--plot", str(plot))
+    result = modassist_lab(
+        "eval", "inflammatory", "--data-dir", str(data_dir), "--no-peer", "--plot", str(plot)
+    )
     return result, plot, counts
 
 
@@ -247,7 +246,7 @@ def write_iac(data_dir: Path) -> None:
 def test_eval_duplicates_prints_the_three_labellings_and_writes_the_curve(tmp_path: Path) -> None:
     write_iac(tmp_path)
     plot = tmp_path / "dup.png"
-    result = modassist("eval", "duplicates", "--data-dir", str(tmp_path), "--plot", str(plot))
+    result = modassist_lab("eval", "duplicates", "--data-dir", str(tmp_path), "--plot", str(plot))
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "(2 threads)" in out
@@ -284,41 +283,49 @@ def test_eval_duplicates_prints_the_three_labellings_and_writes_the_curve(tmp_pa
     ],
 )
 def test_an_empty_data_dir_is_a_one_line_error_naming_the_missing_folder(
-    tmp_path: Path, command: list[str], missing: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str], missing: str
 ) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    result = modassist("eval", *command, "--data-dir", str(empty), "--plot", str(tmp_path / "x.png"))
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("modassist: error: corpus folder ")
-    assert str(empty / missing) in result.stderr
-    assert "pass --data-dir or set MODASSIST_DATA_DIR" in result.stderr
+    result = run_in_process(
+        capsys, "eval", *command, "--data-dir", str(empty), "--plot", str(tmp_path / "x.png")
+    )
+    assert result.status == 2
+    assert len(result.err.splitlines()) == 1
+    assert result.err.startswith("modassist-lab: error: corpus folder ")
+    assert str(empty / missing) in result.err
+    assert "pass --data-dir or set MODASSIST_DATA_DIR" in result.err
     assert not (tmp_path / "x.png").exists()
 
 
-def test_a_missing_toxicity_file_is_a_one_line_error_naming_it(tmp_path: Path) -> None:
+def test_a_missing_toxicity_file_is_a_one_line_error_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "c3_constructive_comments").mkdir()
-    result = modassist("eval", "inflammatory", "--data-dir", str(tmp_path), "--no-peer")
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    assert "c3_comments_dev.csv not found" in result.stderr
+    result = run_in_process(capsys, "eval", "inflammatory", "--data-dir", str(tmp_path), "--no-peer")
+    assert result.status == 2
+    assert len(result.err.splitlines()) == 1
+    assert "c3_comments_dev.csv not found" in result.err
 
 
-def test_a_missing_iac_file_is_a_one_line_error(tmp_path: Path) -> None:
+def test_a_missing_iac_file_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "iac_4forums").mkdir()
-    result = modassist("eval", "duplicates", "--data-dir", str(tmp_path), "--plot", str(tmp_path / "x.png"))
-    assert "Traceback" not in result.stderr
-    assert result.returncode == 2
-    assert "threads_political_sample_dev.jsonl" in result.stderr
+    plot = str(tmp_path / "x.png")
+    result = run_in_process(capsys, "eval", "duplicates", "--data-dir", str(tmp_path), "--plot", plot)
+    assert result.status == 2
+    assert len(result.err.splitlines()) == 1
+    assert "threads_political_sample_dev.jsonl" in result.err
 
 
-def test_a_corpus_with_one_label_in_its_dev_test_part_is_a_one_line_error(tmp_path: Path) -> None:
+def test_a_corpus_with_one_label_in_its_dev_test_part_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_toxicity_corpora(tmp_path)
     only_plain = [[100 + i, 3, 0, 0, 3, 2, t] for i, t in enumerate(split_texts("davidson", PLAIN))]
     write_csv(corpus_file(tmp_path, "davidson"), DAVIDSON_COLUMNS, only_plain)
     plot = str(tmp_path / "x.png")
-    result = modassist("eval", "inflammatory", "--data-dir", str(tmp_path), "--no-peer", "--plot", plot)
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    assert "davidson: need both positives and negatives to measure" in result.stderr
+    argv = ["eval", "inflammatory", "--data-dir", str(tmp_path), "--no-peer", "--plot", plot]
+    result = run_in_process(capsys, *argv)
+    assert result.status == 2
+    assert len(result.err.splitlines()) == 1
+    assert "davidson: need both positives and negatives to measure" in result.err

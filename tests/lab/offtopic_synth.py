@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.commands.train_offtopic import FOLDS
-from bot.datasets.splice import fold_of
-from tests.bot.corpus_formats import iac_post
+from lab.commands.train_offtopic import FOLDS
+from lab.datasets.splice import fold_of
+from tests.lab.corpus_formats import iac_post
 
 SEED = 20240611
 

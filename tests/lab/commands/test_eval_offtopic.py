@@ -1,4 +1,4 @@
-"""`modassist eval offtopic` end to end: the real console entry point in a subprocess, on a synthetic 4forums
+"""`modassist-lab eval offtopic` end to end: the real entry point in a subprocess, on a synthetic 4forums
 and Qatar Living data folder written into tmp_path in the real files' formats.
 
 The command cross-fits in two folds by thread and fits a 128-component LSA per fold, so the corpus is
@@ -16,11 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands.train_offtopic import FOLDS, JUDGED_MIN_WORDS
-from bot.datasets.iac import load_iac
-from bot.datasets.splice import fold_of, splice
 from classifiers.text import words
-from tests.bot.offtopic_synth import (
+from lab.commands.train_offtopic import FOLDS, JUDGED_MIN_WORDS
+from lab.datasets.iac import load_iac
+from lab.datasets.splice import fold_of, splice
+from tests.lab.cli_runner import modassist_lab, run_in_process
+from tests.lab.commands.test_eval_commands import HAS_MATPLOTLIB, PNG_MAGIC, table_rows
+from tests.lab.offtopic_synth import (
     NONPOLITICAL_PER_FOLD,
     POLITICAL_PER_FOLD,
     POLITICAL_TOPICS,
@@ -28,8 +30,7 @@ from tests.bot.offtopic_synth import (
     Synthetic,
     write_synthetic_corpora,
 )
-from tests.bot.short_threads_synth import DEV_PER_FOLD, TEST_THREADS, write_short_threads
-from tests.bot.test_eval_commands import HAS_MATPLOTLIB, PNG_MAGIC, modassist, table_rows
+from tests.lab.short_threads_synth import DEV_PER_FOLD, TEST_THREADS, write_short_threads
 
 
 @dataclass(frozen=True)
@@ -77,13 +78,13 @@ class Run:
 
 @pytest.fixture(scope="module")
 def offtopic_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """One `modassist eval offtopic` run on the synthetic data folder."""
+    """One `modassist-lab eval offtopic` run on the synthetic data folder."""
     data_dir = tmp_path_factory.mktemp("offtopic-data")
     synthetic = write_synthetic_corpora(data_dir)
     plot = data_dir / "off.png"
     short = write_short_threads(data_dir / "short_threads.jsonl")
     started = time.perf_counter()
-    result = modassist(
+    result = modassist_lab(
         "eval", "offtopic", "--data-dir", str(data_dir), "--plot", str(plot), "--short-threads", str(short)
     )
     return Run(result, plot, data_dir, synthetic, time.perf_counter() - started)
@@ -162,21 +163,16 @@ def test_eval_offtopic_writes_the_pr_curves(offtopic_run: Run) -> None:
         assert not offtopic_run.plot.exists()
 
 
-def test_too_few_judged_replies_is_a_one_line_error(tmp_path: Path) -> None:
+def test_too_few_judged_replies_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_synthetic_corpora(tmp_path)
     questions = tmp_path / "semeval2015_qatarliving" / "qatarliving_threads_dev.jsonl"
     questions.write_text("\n".join(questions.read_text().splitlines()[:4]) + "\n")  # 4 questions left
     short = write_short_threads(tmp_path / "short_threads.jsonl")
-    result = modassist(
-        "eval",
-        "offtopic",
-        "--data-dir",
-        str(tmp_path),
-        "--plot",
-        str(tmp_path / "x.png"),
-        "--short-threads",
-        str(short),
-    )
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    assert "the question combiner needs at least 20 judged replies of both kinds" in result.stderr
+    plot = str(tmp_path / "x.png")
+    argv = ["eval", "offtopic", "--data-dir", str(tmp_path), "--plot", plot, "--short-threads", str(short)]
+    result = run_in_process(capsys, *argv)
+    assert result.status == 2
+    assert len(result.err.splitlines()) == 1
+    assert "the question combiner needs at least 20 judged replies of both kinds" in result.err

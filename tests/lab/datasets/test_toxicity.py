@@ -1,4 +1,4 @@
-"""The corpus readers behind `modassist eval` and `modassist train --corpora`, and the shared metrics.
+"""The toxicity corpus readers behind `modassist-lab eval inflammatory` and `train inflammatory --corpora`.
 
 Every corpus here is a tiny one written into tmp_path in the real file's format (same folder and file
 names, same columns); every text is invented for these tests, none comes from the corpora themselves.
@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands.train import CORPUS_WEIGHTS, STAGE_WEIGHTS, corpus_rows
-from bot.datasets.toxicity import (
+from bot.errors import ConfigError
+from classifiers.training.inflammatory import dev_test_part
+from lab.commands.train_inflammatory import CORPUS_WEIGHTS, STAGE_WEIGHTS, corpus_rows
+from lab.datasets.toxicity import (
     CORPORA,
     CORPUS_NAMES,
     read_c3,
@@ -22,10 +24,7 @@ from bot.datasets.toxicity import (
     read_hatexplain,
     read_olid,
 )
-from bot.errors import ConfigError, DataError, ModassistError
-from bot.evaluation import binary_metrics
-from classifiers.training.inflammatory import dev_test_part
-from tests.bot.corpus_formats import (
+from tests.lab.corpus_formats import (
     C3_COLUMNS,
     DAVIDSON_COLUMNS,
     HATEXPLAIN_COLUMNS,
@@ -299,56 +298,6 @@ def test_corpus_rows_keep_only_the_training_part_with_their_corpus_weights(tmp_p
             assert t.stage_weight == pytest.approx(per_text * STAGE_WEIGHTS[name])
             # Davidson teaches profanity: it never shapes the calibration
             assert t.calibration_weight == (0.0 if name == "davidson" else pytest.approx(per_text))
-
-
-# --- binary_metrics ---------------------------------------------------------------------------------
-
-LABELS = [True, True, False, True, False, False]
-SCORES = [0.9, 0.8, 0.7, 0.4, 0.3, 0.1]
-
-
-def test_binary_metrics_on_a_hand_computed_example() -> None:
-    m = binary_metrics("hand", LABELS, SCORES, threshold=0.5)
-    assert (m.name, m.positives, m.negatives, m.threshold) == ("hand", 3, 3, 0.5)
-    # positive-negative pairs ranked right: 0.9 and 0.8 beat all three negatives, 0.4 beats two: 8 of 9
-    assert m.roc_auc == pytest.approx(8 / 9)
-    # precision at each positive, in score order: 1/1, 2/2, 3/4, each a third of the recall
-    assert m.average_precision == pytest.approx((1 + 1 + 3 / 4) / 3)
-    # flagged: 0.9, 0.8, 0.7; two of them positive, two of three positives found
-    assert (m.precision, m.recall, m.f1) == (pytest.approx(2 / 3), pytest.approx(2 / 3), pytest.approx(2 / 3))
-
-
-@pytest.mark.parametrize(
-    ("threshold", "precision", "recall", "f1"),
-    [
-        (0.8, 1.0, 2 / 3, 0.8),  # a score equal to the threshold is flagged
-        (0.1, 0.5, 1.0, 2 / 3),  # everything flagged
-        (0.95, 0.0, 0.0, 0.0),  # nothing flagged: zero, not a division error
-    ],
-)
-def test_binary_metrics_threshold_is_inclusive(
-    threshold: float, precision: float, recall: float, f1: float
-) -> None:
-    m = binary_metrics("hand", LABELS, SCORES, threshold)
-    assert (m.precision, m.recall, m.f1) == (
-        pytest.approx(precision),
-        pytest.approx(recall),
-        pytest.approx(f1),
-    )
-    assert m.roc_auc == pytest.approx(8 / 9)  # the ranking measures do not depend on the threshold
-
-
-@pytest.mark.parametrize("only", [True, False])
-def test_binary_metrics_refuses_a_single_class(only: bool) -> None:
-    with pytest.raises(ValueError, match="olid: need both positives and negatives"):
-        binary_metrics("olid", [only] * 4, [0.1, 0.2, 0.3, 0.4], 0.5)
-
-
-def test_a_one_sided_measurement_is_a_one_line_error_for_the_command_line() -> None:
-    with pytest.raises(DataError) as raised:
-        binary_metrics("c3", [False, False], [0.1, 0.9], 0.5)
-    assert isinstance(raised.value, ModassistError) and raised.value.exit_code == 2
-    assert "is --data-dir the shared data folder?" in str(raised.value)
 
 
 def test_corpus_names_are_the_four_the_evaluation_reports() -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from bot.errors import DataError
 from classifiers.thread import Post, Thread
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "lab" / "short_threads" / "threads.jsonl"
+DEFAULT_PATH = Path(__file__).resolve().parents[1] / "short_threads" / "threads.jsonl"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.datasets.forumscraper import read_forumscraper
 from classifiers.duplicates import QuoteDuplicateDetector
 from classifiers.thread import Quote
+from lab.datasets.forumscraper import read_forumscraper
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "forumscraper"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "forumscraper"
 TIMETABLE = "The ferry leaves at nine on weekdays and at ten on Sundays."
 
 

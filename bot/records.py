@@ -1,5 +1,10 @@
-"""What the store takes and returns: frozen dataclasses (never rows), their literal types, and its one error
-of its own (`RecordNotFoundError`; the others are in `bot.errors`)."""
+"""The records modassist's rooms pass each other: frozen dataclasses (never rows) and their literal types.
+
+The store (`bot.store`) takes and returns them, and re-exports them; they live here, outside the store, so
+that code which must not reach the database (Discord, the sinks) can still name what it is handed. Also
+here: the kinds of watch, and a sink's receipt. `RecordNotFoundError` is defined with the other errors in
+`bot.errors`.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,13 @@ FlagStatus = Literal["open", "confirmed", "dismissed", "escalated", "superseded"
 AlertStatus = Literal["pending", "sending", "sent", "failed", "folded"]
 AlertKind = Literal["post", "digest"]
 PostOutcome = Literal["new", "edited", "unchanged"]
+
+# Kinds of watch (`Watch.kind`). DISCORD_POSITION is how far a Discord channel's messages are stored (its
+# newest stored message id): kept like a watch's state, never shown as a watch.
+FORUM_THREAD = "xenforo"
+DISCORD_CHANNEL = "discord_channel"
+JSONL_FILE = "jsonl"
+DISCORD_POSITION = "discord_position"
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,3 +332,12 @@ class ThreadSnapshot:
 
     thread: ThreadRecord | None
     versions: Mapping[str, PostVersion] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SentReceipt:
+    """A sink's confirmation. `duplicate` is set when the sink had already delivered this key."""
+
+    channel_id: int | None = None
+    message_id: int | None = None
+    duplicate: bool = False

@@ -1,8 +1,8 @@
-"""`modassist eval offtopic`: the off-topic score on (a) spliced 4forums threads, (b) Qatar Living and
+"""`modassist-lab eval offtopic`: the off-topic score on (a) spliced 4forums threads, (b) Qatar Living and
 (c) our short everyday threads.
 
 (a) The 4forums political dev threads, each with about 10% posts spliced in from threads of other
-    subforums and from the non-political pool (`bot.datasets.splice`, deterministic, exact labels).
+    subforums and from the non-political pool (`lab.datasets.splice`, deterministic, exact labels).
 (b) Qatar Living dev: replies judged Bad (not relevant to the question) against Good and Potential;
     Dialogue (chit-chat) is left out of the ranking and reported on its own line.
 
@@ -27,34 +27,29 @@ import numpy.typing as npt
 from rich.console import Console
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from bot.commands.train_offtopic import FOLDS, JUDGED_MIN_WORDS, Corpora, cross_fit
-from bot.datasets.short_threads import ShortThread, load_short_threads
-from bot.datasets.splice import SplicedThread, fold_of, splice
-from bot.evaluation import BinaryMetrics, binary_metrics, metrics_table, plot_pr_curves
 from classifiers.offtopic import OffTopicDetector
 from classifiers.text import words
 from classifiers.thread import Thread
 from config.settings import get_settings
+from lab.commands import add_data_dir, add_plot, add_short_threads, add_threshold
+from lab.commands.train_offtopic import FOLDS, JUDGED_MIN_WORDS, Corpora, cross_fit
+from lab.datasets.short_threads import ShortThread, load_short_threads
+from lab.datasets.splice import SplicedThread, fold_of, splice
+from lab.evaluation import BinaryMetrics, binary_metrics, metrics_table, plot_pr_curves
 
 
-def register_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `modassist eval offtopic`."""
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `eval offtopic`."""
     parser = sub.add_parser(
         "offtopic",
         help="off-topic score on spliced 4forums threads and on Qatar Living",
         description=(__doc__ or "").split("\n\n", 1)[-1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--data-dir", type=Path, help="the shared data folder (default: Settings.data_dir)")
-    parser.add_argument("--threshold", type=float, help="flag threshold (default: Settings)")
-    parser.add_argument(
-        "--short-threads",
-        type=Path,
-        help="short threads JSON Lines (default: lab/short_threads/threads.jsonl)",
-    )
-    parser.add_argument(
-        "--plot", type=Path, default=Path("benchmarks/out/offtopic_pr.png"), help="PR curve PNG"
-    )
+    add_data_dir(parser)
+    add_threshold(parser)
+    add_short_threads(parser)
+    add_plot(parser, "offtopic")
     parser.set_defaults(func=run)
 
 

@@ -1,17 +1,17 @@
-"""`modassist eval duplicates`: the duplicated-quote score on the 4forums dev threads (quotes inline)."""
+"""`modassist-lab eval duplicates`: the duplicated-quote score on the 4forums dev threads (quotes inline)."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from rich.console import Console
 from rich.progress import track
 
-from bot.datasets.iac import load_iac
-from bot.evaluation import binary_metrics, metrics_table, plot_pr_curves
 from classifiers.duplicates import QuoteDuplicateDetector
 from config.settings import get_settings
+from lab.commands import add_data_dir, add_plot, add_threshold
+from lab.datasets.iac import load_iac
+from lab.evaluation import binary_metrics, metrics_table, plot_pr_curves
 
 POSITIVE_FROM = 0.6
 NEGATIVE_UP_TO = 0.2
@@ -22,19 +22,17 @@ LABELLINGS = {
 }
 
 
-def register_eval(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `modassist eval duplicates`."""
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `eval duplicates`."""
     parser = sub.add_parser(
         "duplicates",
         help="duplicated-quote score on the 4forums dev threads",
         description=f"Posts whose in-thread quoted share is >= {POSITIVE_FROM} are positives, <= "
         f"{NEGATIVE_UP_TO} negatives (from the corpus' quote spans); the quotes stand inline, unmarked.",
     )
-    parser.add_argument("--data-dir", type=Path, help="the shared data folder (default: Settings.data_dir)")
-    parser.add_argument("--threshold", type=float, help="flag threshold (default: Settings)")
-    parser.add_argument(
-        "--plot", type=Path, default=Path("benchmarks/out/duplicates_pr.png"), help="PR curve PNG"
-    )
+    add_data_dir(parser)
+    add_threshold(parser)
+    add_plot(parser, "duplicates")
     parser.set_defaults(func=run)
 
 

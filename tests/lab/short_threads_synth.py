@@ -7,8 +7,8 @@ import json
 import random
 from pathlib import Path
 
-from bot.commands.train_offtopic import FOLDS
-from bot.datasets.splice import fold_of
+from lab.commands.train_offtopic import FOLDS
+from lab.datasets.splice import fold_of
 
 # Invented everyday subjects; a reply's sentence takes three words of its thread's subject.
 SUBJECTS = {

@@ -37,10 +37,11 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from bot.datasets import corpus_file, existing_file
 from bot.errors import ConfigError
 from classifiers.text import normalize
+from lab.datasets import corpus_file, existing_file
 
 CORPORA: dict[str, tuple[str, str]] = {
     "c3": ("c3_constructive_comments", "c3_comments_dev.csv"),
@@ -82,7 +83,7 @@ _HX_TAG = re.compile(r"<(number|percent|money|date|time|email|censored|laugh|sur
 
 def _open_rows(path: Path, delimiter: str = ",") -> Iterator[dict[str, str]]:
     with existing_file(path).open(encoding="utf-8", newline="") as fh:
-        quoting = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
+        quoting: Literal[0, 1, 2, 3] = csv.QUOTE_NONE if delimiter == "\t" else csv.QUOTE_MINIMAL
         yield from csv.DictReader(fh, delimiter=delimiter, quoting=quoting)
 
 

@@ -23,8 +23,8 @@ from typing import Any
 
 from bs4 import BeautifulSoup, Tag
 
-from bot.datasets import corpus_dir
 from classifiers.thread import Post, Quote, Thread
+from lab.datasets import corpus_dir
 
 FOLDER = "forum_markup/forumscraper_json"
 # The threads issue 15 counts (348 posts): phpBB, Invision and the three XenForo 2 boards.
@@ -130,7 +130,7 @@ def _attribution(software: str, block: Tag) -> tuple[str | None, str | None]:
         if isinstance(cite, Tag):
             name = cite.find("a")
             author = name.get_text(" ", strip=True) if isinstance(name, Tag) else _said(cite)
-            link = cite.find(attrs={"data-post-id": True})
+            link = cite.find(None, {"data-post-id": True})
             post_id = str(link["data-post-id"]) if isinstance(link, Tag) else None
         post_id = post_id or _id_in(str(block.get("cite") or ""))
     elif software == "invision":
