@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import multiprocessing
 import os
 import random
 import signal
@@ -15,23 +14,21 @@ from pathlib import Path
 
 from tests.bot import crash_worker
 from tests.bot.store_doubles import check_deliveries, check_store, make_forum
+from tests.forks import FORKS
 
 POSTS, THREADS, SEED = 1000, 40, 7
 
-# Each worker is a process of its own, forked from a server that imported the worker once (multiprocessing's
-# forkserver): a start takes milliseconds, not a second of imports, so the kills land while the worker works.
-_FORKS = multiprocessing.get_context("forkserver")
-_FORKS.set_forkserver_preload(["tests.bot.crash_worker"])
 _numbers = itertools.count()
 
 
 class Worker:
-    """A running crash worker, answering like `subprocess.Popen` (its output is kept in files)."""
+    """A running crash worker, forked (tests/forks.py), answering like `subprocess.Popen` (its output is kept
+    in files)."""
 
     def __init__(self, directory: Path, *args: str | int | Path) -> None:
         n = next(_numbers)
         self._out, self._err = directory / f"worker-{n}.out", directory / f"worker-{n}.err"
-        self._process = _FORKS.Process(
+        self._process = FORKS.Process(
             target=crash_worker.forked, args=([str(a) for a in args], self._out, self._err)
         )
         self._process.start()

@@ -4,7 +4,9 @@ the environment (MODASSIST_*), exactly as for the real command; SIGINT/SIGTERM a
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+from pathlib import Path
 
 from bot.runtime import serve
 from config.settings import Settings
@@ -16,6 +18,19 @@ def main() -> int:
     return asyncio.run(
         serve(Settings(), make_suite(), flush_seconds=float(sys.argv[1]) if len(sys.argv) > 1 else 0.0)
     )
+
+
+def forked(env: dict[str, str], cwd: Path) -> None:
+    """`main` in a process forked by the tests (tests/forks.py): `env` is its whole environment, `cwd` its
+    working directory, and its output is discarded."""
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    sys.argv = sys.argv[:1]
+    sys.exit(main())
 
 
 if __name__ == "__main__":

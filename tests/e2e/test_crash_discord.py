@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.bot.watch_doubles import eventually
-from tests.e2e.processes import discord_settings, run_env, spawn
+from tests.e2e.processes import Forked, discord_settings, run_env
 from tests.fakes.discord_server import FakeDiscord
 
 POSTS = 1000
@@ -49,7 +49,7 @@ async def fake() -> AsyncIterator[FakeDiscord]:
         await server.close()
 
 
-async def start(fake: FakeDiscord, db: Path, export: Path) -> asyncio.subprocess.Process:
+async def start(fake: FakeDiscord, db: Path, export: Path) -> Forked:
     env = run_env(
         database=str(db),
         alerts__poll_interval_seconds="0.05",
@@ -57,8 +57,8 @@ async def start(fake: FakeDiscord, db: Path, export: Path) -> asyncio.subprocess
         watch__jsonl__poll_seconds="0.05",
         **discord_settings(fake),
     )
-    devnull = asyncio.subprocess.DEVNULL
-    return await spawn("tests.e2e.run_worker", cwd=db.parent, env=env, stdout=devnull, stderr=devnull)
+    # Forked from a server that imported it once: each of the kills below lands while it works.
+    return Forked(db.parent, env)
 
 
 def db_rows(db: Path, sql: str) -> list[tuple[object, ...]]:
@@ -77,7 +77,7 @@ def settled(db: Path) -> bool:
 
 
 async def kill_at_a_random_moment(
-    fake: FakeDiscord, process: asyncio.subprocess.Process, rng: random.Random, after_post: bool
+    fake: FakeDiscord, process: Forked, rng: random.Random, after_post: bool
 ) -> None:
     if after_post:  # right after an alert message exists in the channel (the bot has likely not heard back)
         seen = len(fake.channel_messages())
