@@ -2,14 +2,14 @@
 
 import os
 
+import pytest
 from hypothesis import settings
 from threadpoolctl import threadpool_limits
 
 # One BLAS thread per process. pytest-xdist already runs one worker per core, and OpenBLAS's threads spin
 # while they wait: with two workers on two cores they fought each other and the sentence encoder's tests ran
 # four times slower. Set here, before the workers and the commands the tests start inherit the environment;
-# `threadpool_limits` covers a numpy this process has already loaded. (Results do not depend on it: BLAS
-# splits a product's rows and columns between its threads, not the sums.)
+# `threadpool_limits` covers a numpy this process has already loaded. (The suite passes either way.)
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 threadpool_limits(1)
@@ -18,3 +18,13 @@ threadpool_limits(1)
 # machine it fails tests whose results are right. Speed is measured by the scripts in benchmarks/, not here.
 settings.register_profile("modassist", deadline=None)
 settings.load_profile("modassist")
+
+# The files that run real processes, the slowest, first: each xdist worker takes one file at a time, and a
+# long file left for the end would run while the other worker has nothing left to do (so the run keeps this
+# order: --no-loadscope-reorder, without which xdist starts with the files of most tests).
+_SLOW_FIRST = ("tests/e2e/", "tests/lab/commands/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the slow files first, keeping the order within each group (and each file)."""
+    items.sort(key=lambda item: not item.nodeid.startswith(_SLOW_FIRST))
