@@ -113,7 +113,7 @@ class _HostileReason(BaseHTTPRequestHandler):
 def hostile_server() -> Iterator[str]:
     """A local HTTP server whose every answer carries a hostile reason phrase."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _HostileReason)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)  # quick shutdown
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
