@@ -1,0 +1,176 @@
+"""modassist against the one-category peer, whole processes on the same posts, in one run.
+
+The input is the 4forums threads of the shared data (copies under new ids until `--posts` posts), written as
+`classify` JSON Lines to a temporary folder (never into the repository). Then, alternating, `--repeat` times:
+
+- `modassist classify` (three detectors, thread context, reasons), once per worker setting;
+- the peer, alt-profanity-check's `predict_prob` (one category, no context, no reasons), in its own process
+  reading the same file and writing one probability per post.
+
+Each run is timed on the wall clock from process start to exit (imports and model loading included), and the
+child's peak resident memory is read from `wait4`. The table gives the median posts/s with the range, the
+ratio to the peer (>= 1.0 means modassist is at least as fast) and the peak RSS. Start-up is `modassist
+classify` on one post, the median of five runs.
+
+Needs the peer: `.venv/bin/pip install -e '.[train]'`.
+Usage: .venv/bin/python benchmarks/bench_vs_peer.py [--data-dir ../shared/data] [--posts 14421] [--repeat 3]
+       [--workers 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_classify import write_jsonl  # noqa: E402
+
+from lab.datasets.iac import load_iac, repeat_threads  # noqa: E402
+
+# The peer's whole process: read the posts, score them in batches, write one probability per line.
+PEER_SCRIPT = """
+import json, sys
+from profanity_check import predict_prob
+texts = [json.loads(line)["text"] for line in open(sys.argv[1], encoding="utf-8") if line.strip()]
+out = sys.stdout
+for start in range(0, len(texts), 1000):
+    for p in predict_prob(texts[start:start + 1000]):
+        out.write(f"{p:.6f}\\n")
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One whole process: wall seconds and peak RSS in MiB."""
+
+    seconds: float
+    rss_mib: float
+
+
+def timed(command: Sequence[str], stdin_path: Path | None = None) -> Run:
+    """Run `command` to completion with its output discarded; wall time and the child's peak RSS."""
+    stdin = stdin_path.open("rb") if stdin_path is not None else subprocess.DEVNULL
+    try:
+        start = time.perf_counter()
+        proc = subprocess.Popen(command, stdin=stdin, stdout=subprocess.DEVNULL, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+    finally:
+        if stdin_path is not None:
+            stdin.close()  # type: ignore[union-attr]
+    if status != 0:
+        raise SystemExit(f"{' '.join(command[:3])} ... failed with status {status}")
+    return Run(elapsed, usage.ru_maxrss / 1024)
+
+
+def modassist_command(workers: int | None) -> list[str]:
+    """`modassist classify`, with `--workers N` when it is asked for."""
+    exe = Path(sys.executable).with_name("modassist")
+    base = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
+    return [*base, "classify", *([] if workers is None else ["--workers", str(workers)])]
+
+
+def startup(path: Path) -> float:
+    """Median wall seconds of `modassist classify` on one post (imports, models, the first verdict)."""
+    one = path.with_name("one.jsonl")
+    with path.open(encoding="utf-8") as fh:
+        one.write_text(fh.readline(), encoding="utf-8")
+    return statistics.median(timed(modassist_command(None), one).seconds for _ in range(5))
+
+
+def check_peer() -> None:
+    """Stop with what to do when the peer is not installed."""
+    probe = subprocess.run([sys.executable, "-c", "import profanity_check"], capture_output=True)
+    if probe.returncode != 0:
+        raise SystemExit(
+            "the peer is not installed: run `.venv/bin/pip install -e '.[train]'` (alt-profanity-check)"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Build the input, run both processes, print the table."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--posts", type=int, default=14_421, help="posts in the input (default: 14,421)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each process, alternating")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        action="append",
+        help="a `classify --workers` setting to measure besides the default (repeatable)",
+    )
+    args = parser.parse_args(argv)
+    check_peer()
+    console = Console(highlight=False, width=max(Console().width, 100))
+    threads = repeat_threads([item.thread for item in load_iac(args.data_dir)], args.posts)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "posts.jsonl"
+        posts = write_jsonl(threads, path)
+        settings: list[int | None] = [None, *(args.workers or [])]
+        runs: dict[str, list[Run]] = {"peer": []}
+        for workers in settings:
+            runs[label(workers)] = []
+        with console.status("running both processes") as status:
+            for round_ in range(args.repeat):
+                status.update(f"round {round_ + 1} of {args.repeat}: the peer")
+                runs["peer"].append(timed([sys.executable, "-c", PEER_SCRIPT, str(path)]))
+                for workers in settings:
+                    status.update(f"round {round_ + 1} of {args.repeat}: {label(workers)}")
+                    runs[label(workers)].append(timed(modassist_command(workers), path))
+            status.update("start-up: modassist classify on one post, five times")
+            first = startup(path)
+    print_table(console, posts, runs, args.repeat)
+    console.print(f"input: the 4forums threads of {args.data_dir}, copied under new ids to {posts:,} posts")
+    console.print(
+        f"start-up of `modassist classify` on one post: {first:.2f} s (median of 5; target <= 0.4 s)"
+    )
+    console.print(f"load average after the runs: {os.getloadavg()[0]:.2f} (other processes sway wall time)")
+    return 0
+
+
+def label(workers: int | None) -> str:
+    """The row name of a worker setting."""
+    return "modassist classify" + ("" if workers is None else f" --workers {workers}")
+
+
+def print_table(console: Console, posts: int, runs: dict[str, list[Run]], repeat: int) -> None:
+    """Median posts/s (with the range), ratio to the peer and peak RSS of each process."""
+    peer_rate = posts / statistics.median(r.seconds for r in runs["peer"])
+    table = Table(
+        title=f"{posts:,} posts, whole processes, wall clock, median of {repeat}",
+        title_justify="left",
+    )
+    for column in ("process", "posts/s", "range", "ratio to the peer", "peak RSS MiB"):
+        table.add_column(column, justify="left" if column == "process" else "right")
+    for name, items in runs.items():
+        rates = [posts / r.seconds for r in items]
+        rate = statistics.median(rates)
+        shown = "alt-profanity-check predict_prob (the peer)" if name == "peer" else name
+        table.add_row(
+            shown,
+            f"{rate:,.0f}",
+            f"{min(rates):,.0f}-{max(rates):,.0f}",
+            f"{rate / peer_rate:.2f}",
+            f"{max(r.rss_mib for r in items):,.0f}",
+        )
+    console.print(table)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
