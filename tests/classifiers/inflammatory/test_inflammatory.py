@@ -20,6 +20,7 @@ from classifiers.persistence import ModelError
 from classifiers.suite import DetectorSuite
 from classifiers.thread import Post, Quote
 from classifiers.training.inflammatory import TrainingConfig, dev_test_part, fit_inflammatory
+from tests.classifiers.inflammatory.toy_corpus import toy_corpus
 
 INSULT = "You are a pathetic idiot and a clueless moron."
 CIVIL = "I disagree with the new budget, the numbers on rail spending do not add up for me."
@@ -233,32 +234,9 @@ def test_pickled_arrays_are_refused(tmp_path: Path) -> None:
 
 # -- training ------------------------------------------------------------------------------------------------
 
-_RUDE = ["you are a {} {}", "what a {} {} you are", "shut up, {} {}", "only a {} {} would say that"]
-_NICE = [
-    "thanks for the {} on {}",
-    "i think the {} about {} is fair",
-    "good point on {} and {}",
-    "the {} of {} rose",
-]
-_BAD = ["idiot", "moron", "loser", "clown", "fool", "jerk"]
-_ADJ = ["stupid", "pathetic", "ignorant", "dumb"]
-_NOUN = ["budget", "report", "transit", "housing", "taxes", "schools"]
-
-
-def _toy_corpus() -> tuple[list[str], list[float]]:
-    texts, labels = [], []
-    for i in range(240):
-        if i % 2:
-            texts.append(_RUDE[i % 4].format(_ADJ[i % 4], _BAD[i % 6]))
-            labels.append(1.0 if i % 3 else 0.67)
-        else:
-            texts.append(_NICE[i % 4].format(_NOUN[i % 6], _NOUN[(i + 1) % 6]))
-            labels.append(0.0 if i % 3 else 0.33)
-    return texts, labels
-
 
 def test_training_round_trip(tmp_path: Path) -> None:
-    texts, labels = _toy_corpus()
+    texts, labels = toy_corpus()
     config = TrainingConfig(features=TextFeatures(word_bits=14, char_bits=15), folds=2, min_df=1)
     result = fit_inflammatory(texts, labels, config=config, version="inflammatory-test")
     assert result.oof_roc_auc > 0.9

@@ -9,30 +9,7 @@ import pytest
 
 from classifiers.inflammatory import InflammatoryDetector
 from lab.cli import main
-
-RUDE = ["you are a {} {}", "what a {} {} you are", "shut up, {} {}", "only a {} {} would say that"]
-NICE = [
-    "thanks for the {} on {}",
-    "i think the {} about {} is fair",
-    "good point on {} and {}",
-    "the {} of {} rose",
-]
-BAD = ["idiot", "moron", "loser", "clown", "fool", "jerk"]
-ADJ = ["stupid", "pathetic", "ignorant", "dumb"]
-NOUN = ["budget", "report", "transit", "housing", "taxes", "schools"]
-
-
-def toy_corpus() -> tuple[list[str], list[float]]:
-    """240 texts, rude and civil in turn, with soft labels."""
-    texts, labels = [], []
-    for i in range(240):
-        if i % 2:
-            texts.append(RUDE[i % 4].format(ADJ[i % 4], BAD[i % 6]))
-            labels.append(1.0 if i % 3 else 0.67)
-        else:
-            texts.append(NICE[i % 4].format(NOUN[i % 6], NOUN[(i + 1) % 6]))
-            labels.append(0.0 if i % 3 else 0.33)
-    return texts, labels
+from tests.classifiers.inflammatory.toy_corpus import toy_corpus
 
 
 def test_train_reads_csv_and_jsonl_and_writes_a_model_that_ranks_insults_higher(tmp_path: Path) -> None:
