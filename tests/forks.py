@@ -9,6 +9,25 @@ and ends with it.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.process
+import os
 
 FORKS = multiprocessing.get_context("forkserver")
 FORKS.set_forkserver_preload(["tests.bot.crash_worker", "tests.e2e.run_worker"])
+
+
+class ForkedProcess:
+    """A process forked from the server, answering like `subprocess.Popen` where the tests need it: its
+    exit status and a signal (subclasses start `self._process` and add the way they wait)."""
+
+    _process: multiprocessing.process.BaseProcess
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit status (minus the signal that ended it), None while it runs."""
+        return self._process.exitcode
+
+    def send_signal(self, signal_number: int) -> None:
+        """Send the process a signal."""
+        assert self._process.pid is not None
+        os.kill(self._process.pid, signal_number)

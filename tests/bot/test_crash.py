@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import random
 import signal
 import subprocess
@@ -14,14 +13,14 @@ from pathlib import Path
 
 from tests.bot import crash_worker
 from tests.bot.store_doubles import check_deliveries, check_store, make_forum
-from tests.forks import FORKS
+from tests.forks import FORKS, ForkedProcess
 
 POSTS, THREADS, SEED = 1000, 40, 7
 
 _numbers = itertools.count()
 
 
-class Worker:
+class Worker(ForkedProcess):
     """A running crash worker, forked (tests/forks.py), answering like `subprocess.Popen` (its output is kept
     in files)."""
 
@@ -32,16 +31,6 @@ class Worker:
             target=crash_worker.forked, args=([str(a) for a in args], self._out, self._err)
         )
         self._process.start()
-
-    @property
-    def returncode(self) -> int | None:
-        """The exit status; minus the signal that ended it."""
-        return self._process.exitcode
-
-    def send_signal(self, signal_number: int) -> None:
-        """Send the worker a signal."""
-        assert self._process.pid is not None
-        os.kill(self._process.pid, signal_number)
 
     def communicate(self, timeout: float | None = None) -> tuple[str, str]:
         """Wait until the worker ends (`subprocess.TimeoutExpired` past `timeout`); its stdout and stderr."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from tests.e2e import run_worker
 from tests.fakes.discord_server import TOKEN, FakeDiscord
-from tests.forks import FORKS
+from tests.forks import FORKS, ForkedProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,23 +48,13 @@ async def spawn(
     )
 
 
-class Forked:
+class Forked(ForkedProcess):
     """`tests.e2e.run_worker` forked from the tests' fork server (tests/forks.py), with the part of asyncio's
     `Process` the tests use: a process of its own, started without a second of imports."""
 
     def __init__(self, cwd: Path, env: dict[str, str]) -> None:
         self._process = FORKS.Process(target=run_worker.forked, args=(env, cwd))
         self._process.start()
-
-    @property
-    def returncode(self) -> int | None:
-        """The exit status (minus the signal that ended it), None while it runs."""
-        return self._process.exitcode
-
-    def send_signal(self, signal_number: int) -> None:
-        """Send the process a signal."""
-        assert self._process.pid is not None
-        os.kill(self._process.pid, signal_number)
 
     async def wait(self) -> int:
         """Wait until the process has ended; its exit status."""
