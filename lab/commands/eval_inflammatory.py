@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     if peer:
         console.print(metrics_table("alt-profanity-check (threshold 0.5), same texts", peer))
     elif not args.no_peer:
-        console.print("alt-profanity-check is not installed (pip install -e '.[train]'): peer not measured")
+        console.print("alt-profanity-check is not installed (pip install -e '.\\[train]'): peer not measured")
     summary = Table(title="ROC-AUC per corpus", title_justify="left")
     for column in ("corpus", "modassist", "peer", "difference"):
         summary.add_column(column, justify="left" if column == "corpus" else "right")
