@@ -10,7 +10,7 @@ The input is the 4forums threads of the shared data (copies under new ids until 
 Each run is timed on the wall clock from process start to exit (imports and model loading included), and the
 child's peak resident memory is read from `wait4`. The table gives the median posts/s with the range, the
 ratio to the peer (>= 1.0 means modassist is at least as fast) and the peak RSS. Start-up is `modassist
-classify` on one post, the median of five runs.
+classify` on one post, the median of five runs; last, the resident memory of `modassist run` at idle.
 
 Needs the peer: `.venv/bin/pip install -e '.[train]'`.
 Usage: .venv/bin/python benchmarks/bench_vs_peer.py [--data-dir ../shared/data] [--posts 14421] [--repeat 3]
@@ -92,6 +92,27 @@ def startup(path: Path) -> float:
     return statistics.median(timed(modassist_command(None), one).seconds for _ in range(5))
 
 
+def idle_run() -> float:
+    """Resident MiB of `modassist run` at idle: no Discord token, nothing watched, two seconds after it has
+    said it is ready (the detectors are loaded; the sentence encoder loads at the first everyday thread)."""
+    exe = Path(sys.executable).with_name("modassist")
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MODASSIST_")}
+        env["MODASSIST_DATABASE"] = str(Path(tmp) / "modassist.db")
+        proc = subprocess.Popen([*command, "run"], cwd=tmp, env=env, stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout is not None
+            proc.stdout.readline()  # the first line is printed once the suite is built
+            time.sleep(2.0)
+            status = Path(f"/proc/{proc.pid}/status").read_text(encoding="utf-8")
+        finally:
+            proc.terminate()
+            proc.communicate(timeout=30)
+    rss_kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+    return rss_kib / 1024
+
+
 def check_peer() -> None:
     """Stop with what to do when the peer is not installed."""
     probe = subprocess.run([sys.executable, "-c", "import profanity_check"], capture_output=True)
@@ -135,10 +156,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                     runs[label(workers)].append(timed(modassist_command(workers), path))
             status.update("start-up: modassist classify on one post, five times")
             first = startup(path)
+            status.update("modassist run at idle")
+            idle = idle_run()
     print_table(console, posts, runs, args.repeat)
     console.print(f"input: the 4forums threads of {args.data_dir}, copied under new ids to {posts:,} posts")
     console.print(
         f"start-up of `modassist classify` on one post: {first:.2f} s (median of 5; target <= 0.4 s)"
+    )
+    console.print(
+        f"`modassist run` at idle, no token, nothing watched: {idle:,.0f} MiB resident (target <= 100)"
     )
     console.print(f"load average after the runs: {os.getloadavg()[0]:.2f} (other processes sway wall time)")
     return 0
