@@ -65,13 +65,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = logging.StreamHandler()
     handler.setFormatter(SafeFormatter("%(levelname)s %(message)s"))
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, handlers=[handler])
+    return run_command("modassist", args)
+
+
+def run_command(prog: str, args: argparse.Namespace) -> int:
+    """Run the parsed command `args.func(args)`; a domain error is one line on stderr with its exit status
+    (shared by `modassist` and `modassist-lab`)."""
     try:
         return int(args.func(args) or 0)
     except ModassistError as exc:
-        print(f"modassist: error: {clean_line(str(exc))}", file=sys.stderr)
+        print(f"{prog}: error: {clean_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("modassist: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0

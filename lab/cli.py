@@ -13,8 +13,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from bot.errors import ModassistError
-from bot.textsafety import clean_line
+from bot.cli import run_command
 
 PROG = "modassist-lab"
 # group -> (its help, its commands in the order `--help` lists them)
@@ -49,13 +48,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `modassist-lab` and `python -m lab`; returns the exit status."""
     arguments = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(arguments).parse_args(arguments)
-    try:
-        return int(args.func(args) or 0)
-    except ModassistError as exc:
-        print(f"{PROG}: error: {clean_line(str(exc))}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
+    return run_command(PROG, args)

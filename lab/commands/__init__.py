@@ -7,6 +7,19 @@ import argparse
 from pathlib import Path
 
 
+def add_command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help: str, doc: str | None
+) -> argparse.ArgumentParser:
+    """The parser of one command: its one-line help, and its module docstring past the first paragraph as
+    the description."""
+    return sub.add_parser(
+        name,
+        help=help,
+        description=(doc or "").split("\n\n", 1)[-1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def add_data_dir(parser: argparse.ArgumentParser) -> None:
     """`--data-dir`: the shared data folder (None when not given: the command reads `Settings.data_dir`)."""
     parser.add_argument("--data-dir", type=Path, help="the shared data folder (default: Settings.data_dir)")

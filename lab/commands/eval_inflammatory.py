@@ -23,7 +23,7 @@ from rich.table import Table
 from classifiers.inflammatory import InflammatoryDetector
 from classifiers.training.inflammatory import dev_test_part
 from config.settings import get_settings
-from lab.commands import add_data_dir, add_plot, add_threshold
+from lab.commands import add_command, add_data_dir, add_plot, add_threshold
 from lab.datasets.toxicity import CORPUS_NAMES, LabelledText, read_corpus
 from lab.evaluation import BinaryMetrics, binary_metrics, metrics_table, plot_pr_curves
 from lab.peer import peer_probability
@@ -31,11 +31,11 @@ from lab.peer import peer_probability
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `eval inflammatory`."""
-    parser = sub.add_parser(
+    parser = add_command(
+        sub,
         "inflammatory",
-        help="inflammatory score per corpus on the dev-test split, against alt-profanity-check",
-        description=(__doc__ or "").split("\n\n", 1)[-1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "inflammatory score per corpus on the dev-test split, against alt-profanity-check",
+        __doc__,
     )
     add_data_dir(parser)
     parser.add_argument("--model", type=Path, help="model file (default: the shipped one)")

@@ -31,7 +31,7 @@ from classifiers.offtopic import OffTopicDetector
 from classifiers.text import words
 from classifiers.thread import Thread
 from config.settings import get_settings
-from lab.commands import add_data_dir, add_plot, add_short_threads, add_threshold
+from lab.commands import add_command, add_data_dir, add_plot, add_short_threads, add_threshold
 from lab.commands.train_offtopic import FOLDS, JUDGED_MIN_WORDS, Corpora, cross_fit
 from lab.datasets.short_threads import ShortThread, load_short_threads
 from lab.datasets.splice import SplicedThread, fold_of, splice
@@ -40,11 +40,8 @@ from lab.evaluation import BinaryMetrics, binary_metrics, metrics_table, plot_pr
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `eval offtopic`."""
-    parser = sub.add_parser(
-        "offtopic",
-        help="off-topic score on spliced 4forums threads and on Qatar Living",
-        description=(__doc__ or "").split("\n\n", 1)[-1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = add_command(
+        sub, "offtopic", "off-topic score on spliced 4forums threads and on Qatar Living", __doc__
     )
     add_data_dir(parser)
     add_threshold(parser)

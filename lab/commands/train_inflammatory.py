@@ -38,6 +38,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from bot.errors import ConfigError, ParseError
 from classifiers.inflammatory import DEFAULT_MODEL_PATH
 from classifiers.training.inflammatory import TrainingConfig, TrainingResult, dev_test_part, fit_inflammatory
+from lab.commands import add_command
 from lab.datasets.toxicity import CORPUS_NAMES, read_corpus
 from lab.peer import installed_peer, peer_label
 
@@ -72,11 +73,11 @@ class TrainingRow:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `train inflammatory`."""
-    parser = sub.add_parser(
+    parser = add_command(
+        sub,
         "inflammatory",
-        help="train the inflammatory model from labelled CSV/JSON Lines files or the shared corpora",
-        description=(__doc__ or "").split("\n\n", 1)[-1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "train the inflammatory model from labelled CSV/JSON Lines files or the shared corpora",
+        __doc__,
     )
     parser.add_argument(
         "--data", type=Path, nargs="+", default=[], metavar="FILE", help="CSV or JSON Lines files"
