@@ -19,6 +19,7 @@ from tests.e2e.conftest import StartRuntime, eventually
 from tests.e2e.doubles import make_thread
 from tests.e2e.test_discord_alerts import MESSAGES, field, posted
 from tests.fakes.discord_server import FakeDiscord, Interaction
+from tests.fakes.serving import served
 
 
 async def reply(fake: FakeDiscord, interaction: Interaction) -> dict[str, Any]:
@@ -279,16 +280,8 @@ async def forum() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/thread.jsonl", thread)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    assert site._server is not None
-    port = site._server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with served(app) as base_url:
+        yield base_url
 
 
 async def _scan_result(fake: FakeDiscord, interaction: Interaction) -> dict[str, Any]:

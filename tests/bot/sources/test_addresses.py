@@ -20,6 +20,7 @@ from aiohttp import web
 from bot.errors import ParseError
 from bot.sources.addresses import is_public
 from bot.sources.fetch import fetch_page_async, guarded_connector
+from tests.fakes.serving import served
 
 LOCAL = (ipaddress.ip_network("127.0.0.1/32"),)
 PORT = 8081  # nothing is meant to be listening there: no connection may even be tried
@@ -77,16 +78,8 @@ async def redirector() -> AsyncIterator[tuple[str, list[str]]]:
     app = web.Application()
     app.router.add_get("/to", to)
     app.router.add_get("/page", page)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    assert site._server is not None
-    port = site._server.sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}", seen
-    finally:
-        await runner.cleanup()
+    async with served(app) as base_url:
+        yield base_url, seen
 
 
 @pytest.mark.parametrize(("address", "inner"), PRIVATE_FORMS)

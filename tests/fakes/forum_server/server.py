@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.forum_server.thread import ForumThread
+from tests.fakes.serving import listen
 from tests.fakes.waiting import notify, wait_until
 
 _PAGE_PATH = re.compile(r"^/threads/(?P<slug>[a-z0-9-]+)\.(?P<id>\d+)/(?:page-(?P<page>\d+))?$")
@@ -71,12 +72,7 @@ class ForumServer:
         """Listen on a free port of 127.0.0.1."""
         app = web.Application()
         app.router.add_get("/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        assert site._server is not None and site._server.sockets
-        self.port = site._server.sockets[0].getsockname()[1]
+        self._runner, self.port = await listen(app, shutdown_timeout=1.0)
         return self
 
     async def close(self) -> None:
