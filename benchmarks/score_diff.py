@@ -114,10 +114,8 @@ def main() -> int:
         before_tree = args.before
         if args.before_rev:
             before_tree = work / "before"
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(before_tree), args.before_rev],
-                check=True,
-            )
+            add = ["worktree", "add", "--detach", "-q", str(before_tree), args.before_rev]
+            subprocess.run(["git", "-C", str(ROOT), *add], check=True)
         try:
             dump(before_tree.resolve(), args.input.resolve(), work / "before.jsonl")
             dump(args.after.resolve(), args.input.resolve(), work / "after.jsonl")
