@@ -4,6 +4,7 @@ docstring)."""
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,37 +57,63 @@ class _Tables:
     leet_weak: Bools  # "!" and "|": read as a letter only between two letters
     leet_any: Bools
     separator: Bools
+    built: Bools  # which blocks of `fold` and `word` are filled (see `_cover`)
+
+
+_BLOCK_BITS = 8  # the folding and word tables are built 256 code points at a time, when a text needs them
+
+
+def _fold_code(cp: int) -> int:
+    """The folded code point of `cp` (-1: dropped)."""
+    ch = chr(cp)
+    if cp == NEWLINE:
+        return cp
+    if cp in _INVISIBLE_SET:
+        return -1
+    if ch.isspace():
+        return SPACE
+    if 0xD800 <= cp < 0xF900:
+        return cp  # surrogates and private use (our placeholders) stay as they are
+    if unicodedata.category(ch) == "Cc":
+        return -1
+    folded = unicodedata.normalize("NFKC", ch).casefold().translate(_HOMOGLYPHS)
+    if len(folded) == 1:
+        return ord(folded)
+    if not folded:
+        return -1
+    lower = ch.lower()
+    return ord(lower) if len(lower) == 1 else cp
+
+
+def _build_block(t: _Tables, block: int) -> None:
+    """Fill one block of `t.fold` and `t.word` (what every code point folds to, and which are word
+    characters)."""
+    first = block << _BLOCK_BITS
+    cps = range(first, first + (1 << _BLOCK_BITS))
+    t.fold[first : first + len(cps)] = [_fold_code(cp) for cp in cps]
+    t.word[first : first + len(cps)] = [chr(cp).isalnum() or chr(cp) in "_'" for cp in cps]
+    t.word[MENTION] = t.word[LINK] = True
+
+
+def _cover(t: _Tables, codes: I64) -> None:
+    """Make sure the folding and word tables hold every code point of `codes` (inside the table).
+
+    Building all 131,072 entries takes most of a second of start-up; a text in one script needs two or
+    three blocks. The result is the same either way: each entry is a function of its code point alone.
+    """
+    blocks = np.unique(codes[codes < _TABLE_SIZE] >> _BLOCK_BITS)
+    missing = blocks[~t.built[blocks]]
+    if missing.shape[0]:
+        with _build_lock:
+            for block in missing.tolist():
+                if not t.built[block]:
+                    _build_block(t, block)
+                    t.built[block] = True
 
 
 def _build_tables() -> _Tables:
     fold = np.arange(_TABLE_SIZE, dtype=np.int32)
-    invisible = set(_INVISIBLE)
-    for cp in range(_TABLE_SIZE):
-        ch = chr(cp)
-        if cp == NEWLINE:
-            continue
-        if cp in invisible:
-            fold[cp] = -1
-        elif ch.isspace():
-            fold[cp] = SPACE
-        elif 0xD800 <= cp < 0xE000 or 0xE000 <= cp < 0xF900:
-            continue  # surrogates and private use (our placeholders) stay as they are
-        elif unicodedata.category(ch) == "Cc":
-            fold[cp] = -1
-        else:
-            folded = unicodedata.normalize("NFKC", ch).casefold().translate(_HOMOGLYPHS)
-            if len(folded) == 1:
-                fold[cp] = ord(folded)
-            elif not folded:
-                fold[cp] = -1
-            else:
-                lower = ch.lower()
-                fold[cp] = ord(lower) if len(lower) == 1 else cp
     word = np.zeros(_TABLE_SIZE, dtype=bool)
-    for cp in range(_TABLE_SIZE):
-        ch = chr(cp)
-        word[cp] = ch.isalnum() or ch in "_'"
-    word[MENTION] = word[LINK] = True
     leet = np.arange(_TABLE_SIZE, dtype=np.int32)
     for src, dst in _LEET.items():
         leet[ord(src)] = ord(dst)
@@ -98,15 +125,23 @@ def _build_tables() -> _Tables:
     weak[[ord("!"), ord("|")]] = True
     separator = np.zeros(_TABLE_SIZE, dtype=bool)
     separator[[ord(c) for c in _SEPARATOR_CHARS]] = True
-    return _Tables(fold, word, leet, letter, strong, weak, strong | weak, separator)
+    built = np.zeros(_TABLE_SIZE >> _BLOCK_BITS, dtype=bool)
+    tables = _Tables(fold, word, leet, letter, strong, weak, strong | weak, separator, built)
+    _cover(tables, np.arange(128, dtype=np.int64))  # ASCII (and the rest of its block) now
+    _cover(tables, np.array([MENTION], dtype=np.int64))
+    return tables
 
 
 _tables_cache: list[_Tables] = []
+_build_lock = threading.RLock()  # `_tables` holds it while `_build_tables` covers ASCII
+_INVISIBLE_SET = frozenset(_INVISIBLE)
 
 
 def _tables() -> _Tables:
     if not _tables_cache:
-        _tables_cache.append(_build_tables())
+        with _build_lock:
+            if not _tables_cache:
+                _tables_cache.append(_build_tables())
     return _tables_cache[0]
 
 
@@ -152,7 +187,9 @@ def _normalise(texts: Sequence[str]) -> _Normalised:
     raw = "\n".join(texts_one_line(texts))
     codes = np.frombuffer(raw.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
     raw_stats = _raw_stats(codes, n_docs)
+    _cover(t, codes)
     codes = _fold(codes, t)
+    _cover(t, codes)  # the later steps only add ASCII letters, spaces and placeholders: all covered
     word = _lookup(t.word, codes, False)
     codes, word = _placeholders(codes, word)
     codes, word = _join_spaced_letters(codes, word, t)
