@@ -14,6 +14,7 @@ from typing import IO, TextIO
 
 from bot.errors import ModassistError
 from bot.output import classify_stream
+from bot.sharded import can_fork, classify_sharded, default_workers, workers_argument
 from config.settings import get_settings
 
 
@@ -27,6 +28,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     parser.add_argument("--input", "-i", default="-", help="input file (default: stdin)")
     parser.add_argument("--output", "-o", default="-", help="output file (default: stdout)")
+    parser.add_argument(
+        "--workers",
+        "-w",
+        type=workers_argument,
+        default=None,
+        help="processes for a file input; a thread's posts always go to one (default: the machine's cores, "
+        "one for inputs under 1 MiB, for a pipe or terminal, or where processes cannot be forked)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -37,8 +46,28 @@ def run(args: argparse.Namespace) -> int:
     suite = build_suite(get_settings())
     with _open_in(args.input) as source, _open_out(args.output) as sink:
         flush_each = not _is_regular_file(source)
-        bad = classify_stream(suite, source, sink, sys.stderr, flush_each=flush_each)
+        workers = 1 if flush_each else _choose_workers(args.workers, source)
+        if workers > 1:
+            bad = classify_sharded(suite, source, sink, sys.stderr, workers=workers)
+        else:
+            bad = classify_stream(suite, source, sink, sys.stderr, flush_each=flush_each)
     return 1 if bad else 0
+
+
+_SMALL_INPUT = 1 << 20  # bytes: below this, starting workers costs more than it saves
+
+
+def _choose_workers(asked: int | None, source: IO[str]) -> int:
+    """The number of processes: as asked, else the cores for a large file; one where fork is missing."""
+    if not can_fork():
+        return 1
+    if asked is not None:
+        return asked
+    try:
+        size = os.fstat(source.fileno()).st_size
+    except (OSError, ValueError, AttributeError):
+        return 1
+    return default_workers() if size >= _SMALL_INPUT else 1
 
 
 @contextlib.contextmanager

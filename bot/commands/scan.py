@@ -11,6 +11,7 @@ from rich.console import Console
 
 from bot.output import dumps, review_record
 from bot.report import render_report
+from bot.sharded import default_workers, review_threads, workers_argument
 from bot.sources import load_threads
 from bot.store.integrity import refusing_unusable
 from classifiers.suite import DetectorSuite, PostReview
@@ -34,7 +35,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="also store posts, flags and alerts in this SQLite database; posts stored before are not "
         "flagged or alerted again, edited ones are reviewed again",
     )
+    parser.add_argument(
+        "--workers",
+        "-w",
+        type=workers_argument,
+        default=None,
+        help="processes for the review, each taking whole threads (default: the machine's cores when the "
+        f"input holds over {_MANY_POSTS:,} posts in several threads, else one)",
+    )
     parser.set_defaults(func=run)
+
+
+_MANY_POSTS = 2_000  # below this, starting workers costs more than it saves
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,7 +59,10 @@ def run(args: argparse.Namespace) -> int:
     suite = build_suite(settings)
     console = Console(highlight=False, soft_wrap=False)
     if args.db is None:
-        results = [(thread, suite.review_thread(thread)) for thread in threads]
+        workers = args.workers or (
+            default_workers() if sum(len(t.posts) for t in threads) > _MANY_POSTS else 1
+        )
+        results = list(zip(threads, review_threads(suite, threads, workers=workers), strict=True))
     else:
         results = _persist(args.db, threads, suite, console, settings.store.busy_timeout_seconds)
     for index, (thread, reviews) in enumerate(results):

@@ -1,0 +1,266 @@
+"""`classify` and `scan` on several cores: threads sharded across worker processes, output in input order.
+
+The main process reads and parses the input, sends each post to the worker that owns its thread (a
+thread's posts always go to the same worker, in input order, so each is judged against the posts before
+it exactly as in one process), and writes the verdicts back in input order. Workers are forked after the
+models are loaded, so they share the model pages with the main process instead of loading their own.
+
+Memory stays bounded: at most `window` posts are in flight (read but not yet written); when a slow thread
+holds up the oldest line, reading waits. A worker that dies or fails is reported, and the run stops with
+the lines before it written: nothing is silently dropped.
+
+Identical output to one process, except that each worker remembers the last `max_threads` threads *of its
+own share*: a thread whose posts are more than 256 other threads apart keeps its context here where one
+process would have started it afresh.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import queue
+import zlib
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing.context import ForkProcess
+from typing import IO, Any, TextIO
+
+from bot.errors import ModassistError, ParseError
+from bot.output import dumps, review_record
+from bot.sources.jsonl import parse_jsonl_line
+from classifiers.suite import DetectorSuite, PostReview, StreamReviewer
+from classifiers.thread import Post, Thread
+
+Item = tuple[int, str | None, str, Post]  # input order, thread id, thread title, post
+Verdict = tuple[int, str, str | None]  # input order, output line, failure message (or None)
+_STOP = None
+_POLL_SECONDS = 0.5
+
+
+def default_workers() -> int:
+    """The cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def workers_argument(value: str) -> int:
+    """`--workers`: a whole number from 1 to 64 (argparse turns the error into one line, exit 2)."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 64:
+        raise argparse.ArgumentTypeError(f"--workers must be a whole number from 1 to 64, got {value!r}")
+    return number
+
+
+def can_fork() -> bool:
+    """Whether workers can be forked with the models already loaded (Linux, macOS: not Windows)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def shard_of(thread_id: str | None, seq: int, workers: int) -> int:
+    """The worker of a post: by a stable hash of its thread id; a post without a thread by its position."""
+    if thread_id is None:
+        return seq % workers
+    return zlib.crc32(thread_id.encode("utf-8", "surrogatepass")) % workers
+
+
+def _work(suite: DetectorSuite, tasks: Any, results: Any) -> None:
+    """A worker: judge each batch in order with one reviewer, send back the output lines."""
+    _one_blas_thread()
+    reviewer = StreamReviewer(suite)
+    try:
+        while (batch := tasks.get()) is not _STOP:
+            reviews = reviewer.review_many([item[1:] for item in batch])
+            verdicts: list[Verdict] = []
+            for (seq, *_), review in zip(batch, reviews, strict=True):
+                message = None
+                if review.failures:
+                    names = ", ".join(f"{f.category} ({f.message})" for f in review.failures)
+                    message = f"modassist classify: post {review.post.id}: {names} failed"
+                verdicts.append((seq, dumps(review_record(review)), message))
+            results.put(verdicts)
+    except BaseException as exc:  # reported by the main process, which stops the run
+        results.put(f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _one_blas_thread() -> None:
+    """Each worker has a core of its own: BLAS threads would only compete with the other workers."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    threadpool_limits(1)
+
+
+@dataclass
+class _Pool:
+    """The workers, their task queues, and the verdicts waiting for their turn to be written."""
+
+    suite: DetectorSuite
+    workers: int
+    batch_size: int
+    window: int
+    sink: IO[str]
+    errors: TextIO
+    procs: list[ForkProcess] = field(default_factory=list)
+    tasks: list[Any] = field(default_factory=list)
+    pending: list[list[Item]] = field(default_factory=list)
+    done: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+    next_out: int = 0
+    read: int = 0  # posts handed to workers
+    failed: int = 0
+
+    def start(self) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self.results = ctx.Queue()
+        for _ in range(self.workers):
+            tasks = ctx.Queue()
+            proc = ctx.Process(target=_work, args=(self.suite, tasks, self.results), daemon=True)
+            proc.start()
+            self.procs.append(proc)
+            self.tasks.append(tasks)
+            self.pending.append([])
+
+    def add(self, item: Item) -> None:
+        worker = shard_of(item[1], item[0], self.workers)
+        self.pending[worker].append(item)
+        self.read += 1
+        if len(self.pending[worker]) >= self.batch_size:
+            self._send(worker)
+            self._collect(wait=False)
+        while self.read - self.next_out >= self.window:
+            self._flush_pending()
+            self._collect()
+
+    def finish(self) -> None:
+        self._flush_pending()
+        while self.next_out < self.read:
+            self._collect()
+        for tasks in self.tasks:
+            tasks.put(_STOP)
+        for proc in self.procs:
+            proc.join()
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.is_alive():
+                proc.terminate()
+            proc.join()
+
+    def _send(self, worker: int) -> None:
+        if self.pending[worker]:
+            self.tasks[worker].put(self.pending[worker])
+            self.pending[worker] = []
+
+    def _flush_pending(self) -> None:
+        for worker in range(self.workers):
+            self._send(worker)
+
+    def _collect(self, *, wait: bool = True) -> None:
+        """Take one batch of verdicts (waiting for it, or only if one is there) and write whatever is now
+        next in input order."""
+        while True:
+            try:
+                got = self.results.get(timeout=_POLL_SECONDS) if wait else self.results.get_nowait()
+                break
+            except queue.Empty:
+                if not wait:
+                    return
+                self._check_alive()
+        if isinstance(got, str):
+            raise ModassistError(
+                f"a classify worker failed ({got}); lines from {self.next_out + 1} on not written"
+            )
+        for seq, line, message in got:
+            self.done[seq] = (line, message)
+        while self.next_out in self.done:
+            line, message = self.done.pop(self.next_out)
+            self.sink.write(line + "\n")
+            if message is not None:
+                self.failed += 1
+                print(message, file=self.errors)
+            self.next_out += 1
+
+    def _check_alive(self) -> None:
+        for number, proc in enumerate(self.procs, start=1):
+            if proc.exitcode is not None:
+                how = f"signal {-proc.exitcode}" if proc.exitcode < 0 else f"status {proc.exitcode}"
+                raise ModassistError(
+                    f"classify worker {number} of {self.workers} stopped ({how}); the posts from the "
+                    f"{self.next_out + 1}th on were not written; run again with --workers 1 to find the post"
+                )
+
+
+def classify_sharded(
+    suite: DetectorSuite,
+    source: IO[str],
+    sink: IO[str],
+    errors: TextIO,
+    *,
+    workers: int,
+    batch_size: int = 64,
+    parse: Callable[[str, int], tuple[str | None, str, Post]] = parse_jsonl_line,
+) -> int:
+    """`bot.output.classify_stream` over a file on `workers` processes: the same lines, in the same order.
+
+    (A pipe or terminal, where a tool waits for each answer, is answered line by line by one process.)
+    """
+    size = max(1, batch_size)
+    pool = _Pool(suite, workers, size, max(4 * size * workers, 256), sink, errors)
+    pool.start()
+    bad = 0
+    try:
+        for lineno, line in enumerate(source, start=1):
+            if not line.strip():
+                continue
+            try:
+                thread_id, title, post = parse(line, lineno)
+            except ParseError as exc:
+                bad += 1
+                print(f"modassist classify: {exc}; line skipped", file=errors)
+                continue
+            pool.add((pool.read, thread_id, title, post))
+        pool.finish()
+    finally:
+        pool.stop()
+    return bad + pool.failed
+
+
+_SCAN_SUITE: list[DetectorSuite] = []  # in a scan worker: the suite it was forked with
+
+
+def _start_scan_worker(suite: DetectorSuite) -> None:
+    _SCAN_SUITE[:] = [suite]
+    _one_blas_thread()
+
+
+def _review_one(thread: Thread) -> list[PostReview]:
+    return _SCAN_SUITE[0].review_thread(thread)
+
+
+def review_threads(suite: DetectorSuite, threads: list[Thread], *, workers: int) -> list[list[PostReview]]:
+    """Each thread reviewed whole, on up to `workers` forked processes; the results in thread order.
+
+    A worker that dies stops the run with a `ModassistError` (the pool would otherwise wait for ever).
+    """
+    workers = min(workers, len(threads))
+    if workers <= 1 or not can_fork():
+        return [suite.review_thread(thread) for thread in threads]
+    ctx = multiprocessing.get_context("fork")  # the suite is handed over by fork, never pickled
+    try:
+        with ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=_start_scan_worker, initargs=(suite,)
+        ) as pool:
+            return list(pool.map(_review_one, threads))
+    except BrokenProcessPool as exc:
+        raise ModassistError(
+            f"a scan worker stopped before the end ({exc}); run again with --workers 1 to find the thread"
+        ) from None
