@@ -66,7 +66,7 @@ def timed(command: Sequence[str], stdin_path: Path | None = None) -> Run:
     stdin = stdin_path.open("rb") if stdin_path is not None else subprocess.DEVNULL
     try:
         start = time.perf_counter()
-        proc = subprocess.Popen(command, stdin=stdin, stdout=subprocess.DEVNULL, cwd=ROOT)
+        proc = subprocess.Popen(command, stdin=stdin, stdout=subprocess.DEVNULL, cwd=ROOT, env=child_env())
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
     finally:
@@ -75,6 +75,14 @@ def timed(command: Sequence[str], stdin_path: Path | None = None) -> Run:
     if status != 0:
         raise SystemExit(f"{' '.join(command[:3])} ... failed with status {status}")
     return Run(elapsed, usage.ru_maxrss / 1024)
+
+
+def child_env() -> dict[str, str]:
+    """The environment of the measured processes: no MODASSIST_* settings of the developer, and bytecode
+    cached as on an installed machine (a PYTHONDONTWRITEBYTECODE shell would recompile every module at
+    every start, which no user pays)."""
+    drop = ("MODASSIST_", "PYTHONDONTWRITEBYTECODE")
+    return {k: v for k, v in os.environ.items() if not k.startswith(drop)}
 
 
 def modassist_command(workers: int | None) -> list[str]:
@@ -89,6 +97,7 @@ def startup(path: Path) -> float:
     one = path.with_name("one.jsonl")
     with path.open(encoding="utf-8") as fh:
         one.write_text(fh.readline(), encoding="utf-8")
+    timed(modassist_command(None), one)  # writes the bytecode caches, as the first use after install does
     return statistics.median(timed(modassist_command(None), one).seconds for _ in range(5))
 
 
@@ -98,7 +107,7 @@ def idle_run() -> float:
     exe = Path(sys.executable).with_name("modassist")
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
     with tempfile.TemporaryDirectory() as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MODASSIST_")}
+        env = child_env()
         env["MODASSIST_DATABASE"] = str(Path(tmp) / "modassist.db")
         proc = subprocess.Popen([*command, "run"], cwd=tmp, env=env, stdout=subprocess.PIPE, text=True)
         try:
@@ -134,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--workers",
         type=int,
         action="append",
-        help="a `classify --workers` setting to measure besides the default (repeatable)",
+        help="a `classify --workers` setting to measure besides the default (repeatable; default: 1)",
     )
     args = parser.parse_args(argv)
     check_peer()
@@ -143,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "posts.jsonl"
         posts = write_jsonl(threads, path)
-        settings: list[int | None] = [None, *(args.workers or [])]
+        settings: list[int | None] = [None, *(args.workers or [1])]
         runs: dict[str, list[Run]] = {"peer": []}
         for workers in settings:
             runs[label(workers)] = []
@@ -159,6 +168,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             status.update("modassist run at idle")
             idle = idle_run()
     print_table(console, posts, runs, args.repeat)
+    console.print(
+        "peak RSS is the largest single process (with workers, each worker shares the model pages it was "
+        "forked with)"
+    )
     console.print(f"input: the 4forums threads of {args.data_dir}, copied under new ids to {posts:,} posts")
     console.print(
         f"start-up of `modassist classify` on one post: {first:.2f} s (median of 5; target <= 0.4 s)"
@@ -172,7 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def label(workers: int | None) -> str:
     """The row name of a worker setting."""
-    return "modassist classify" + ("" if workers is None else f" --workers {workers}")
+    return "modassist classify" + (
+        f" (default: {os.cpu_count()} cores)" if workers is None else f" --workers {workers}"
+    )
 
 
 def print_table(console: Console, posts: int, runs: dict[str, list[Run]], repeat: int) -> None:
