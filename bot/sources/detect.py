@@ -17,11 +17,11 @@ import json
 import re
 
 from bot.errors import ParseError
-from bot.sources import jsonl, pasted, xenforo
+from bot.sources import jsonl, pasted
 from classifiers.thread import Thread
 
 JSONL = jsonl.FORMAT
-XENFORO = xenforo.FORMAT
+XENFORO = "xenforo"  # bot.sources.xenforo.FORMAT (imported when a page is read: it brings the HTML parser)
 PASTED = pasted.FORMAT
 
 EXPECTED_ANY = "a thread (pasted text, JSON Lines or a XenForo 2 page)"
@@ -66,6 +66,8 @@ def parse_text(
                 raise
             return _pasted_or(not_jsonl, text, source)
     if kind == XENFORO:
+        from bot.sources import xenforo
+
         try:
             return [xenforo.parse_xenforo(text, source, base_url=base_url)]
         except ParseError as not_xenforo:

@@ -39,7 +39,6 @@ from bot.errors import ParseError
 from bot.intake import RetryPolicy, store_reliably
 from bot.service import ModerationService
 from bot.sources.fetch import guarded_connector
-from bot.sources.xenforo import parse_xenforo
 from bot.store import Store, Watch, WatchState, post_content_hash
 from bot.watchers._http import (
     Answer,
@@ -370,6 +369,8 @@ class ForumWatcher:
             raise PageError(answer.url, "the page was cut off before </html>")
 
         def parse() -> _Page:
+            from bot.sources.xenforo import parse_xenforo  # the HTML parser: only once a page is read
+
             try:
                 thread = parse_xenforo(text, answer.url, base_url=answer.url)
             except ParseError as exc:

@@ -150,3 +150,9 @@ def test_a_pasted_title_starting_with_a_brace_is_still_pasted():
     text = f"{{Poll}} Which ferry do you take?\n\nkestrel9\n\nThe early one.\n{NB}\n"
     (thread,) = parse_text(text, "t.txt")
     assert (thread.source_format, thread.title) == ("pasted", "{Poll} Which ferry do you take?")
+
+
+def test_the_format_name_detect_uses_is_the_xenforo_readers() -> None:
+    from bot.sources import detect, xenforo
+
+    assert detect.XENFORO == xenforo.FORMAT
