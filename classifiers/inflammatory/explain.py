@@ -8,7 +8,6 @@ or a run of spaced-out letters) and picks the strongest words and phrases.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +23,9 @@ Bools = npt.NDArray[np.bool_]
 # A unit of explanation: a run of non-space characters, or a run of three or more one-character pieces split
 # by one separator ("d u m b"), which the model reads as one word.
 _UNIT = re.compile(r"(?:(?<!\S)\w[ .\-_*]){2,}\w(?![^\s.,;:!?)\]\"'])|\S+")
+_SPACED = re.compile(r"(?:(?<!\S)\w[ .\-_*]){2,}\w(?![^\s.,;:!?)\]\"'])")
 _TRIM = "\"'“”‘’()[]{}<>«».,;:?!…"
+_TRIM_CODES = np.array(sorted(ord(c) for c in _TRIM), dtype=np.uint32)
 # Links and mentions: the model reads each as one placeholder; never evidence on their own.
 _PLACEHOLDER = re.compile(r"(?:https?://|www\.|@\w)", re.IGNORECASE)
 _INTENSIFIERS = frozenset(_words("a absolute absolutely an complete really so such too total utter very"))
@@ -50,9 +51,51 @@ class Phrase:
     insult: bool
 
 
-def units(text: str) -> list[tuple[int, int]]:
-    """The units of explanation of `text` as (start, end) spans: words without surrounding punctuation, and
-    runs of spaced-out letters."""
+@dataclass(frozen=True, slots=True)
+class Units:
+    """The units of explanation of a text, in order: words without surrounding punctuation, and runs of
+    spaced-out letters, as (start, end) spans."""
+
+    text: str
+    starts: I64
+    ends: I64
+
+    def __len__(self) -> int:
+        return int(self.starts.shape[0])
+
+    def span(self, i: int) -> tuple[int, int]:
+        """The (start, end) of unit `i`."""
+        return int(self.starts[i]), int(self.ends[i])
+
+    def word(self, i: int) -> str:
+        """Unit `i` as a plain word (folded, without surrounding punctuation)."""
+        return self.text[self.starts[i] : self.ends[i]].strip(_TRIM).casefold()
+
+
+def units(text: str) -> Units:
+    """The units of explanation of `text` (vectorised; by regular expression when it spaces out letters)."""
+    if _SPACED.search(text):
+        return _units_by_pattern(text)
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    space = np.isin(codes, _space_codes())
+    edges = np.diff(np.concatenate(([1], space.astype(np.int8), [1])))
+    starts, ends = np.flatnonzero(edges == -1), np.flatnonzero(edges == 1)
+    keep = ~space & ~np.isin(codes, _TRIM_CODES)
+    starter = keep.copy()
+    # "!d10t": a symbol that stands for a letter at the start of a word is part of the word.
+    for i in np.flatnonzero(codes[:-1] == ord("!")).tolist():
+        starter[i] = text[i + 1].isalnum()
+    firsts, lasts = np.flatnonzero(starter), np.flatnonzero(keep)
+    if not lasts.shape[0]:
+        return Units(text, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    at = np.minimum(np.searchsorted(firsts, starts), firsts.shape[0] - 1)
+    first = firsts[at]
+    last = lasts[np.maximum(np.searchsorted(lasts, ends) - 1, 0)]
+    ok = (first >= starts) & (first < ends) & (last >= first) & (last < ends)
+    return Units(text, first[ok].astype(np.int64), last[ok].astype(np.int64) + 1)
+
+
+def _units_by_pattern(text: str) -> Units:
     found = []
     for m in _UNIT.finditer(text):
         start, end = m.span()
@@ -62,25 +105,33 @@ def units(text: str) -> list[tuple[int, int]]:
             end -= 1
         if end > start:
             found.append((start, end))
-    return found
+    spans = np.array(found, dtype=np.int64).reshape(-1, 2)
+    return Units(text, spans[:, 0].copy(), spans[:, 1].copy())
 
 
 def _is_leet_start(text: str, start: int, end: int) -> bool:
-    # "!d10t": a symbol that stands for a letter at the start of a word is part of the word.
     return text[start] == "!" and end - start > 1 and text[start + 1].isalnum()
 
 
-def unit_weights(spans: Sequence[tuple[int, int]], attribution: Attribution) -> tuple[F64, Bools]:
+_space_cache: list[npt.NDArray[np.uint32]] = []
+
+
+def _space_codes() -> npt.NDArray[np.uint32]:
+    """The code points `\\s` matches (`str.isspace`; none lies above U+3000)."""
+    if not _space_cache:
+        _space_cache.append(np.array([c for c in range(0x3001) if chr(c).isspace()], dtype=np.uint32))
+    return _space_cache[0]
+
+
+def unit_weights(found: Units, attribution: Attribution) -> tuple[F64, Bools]:
     """Per unit, the sum of the attributed log-odds and whether an insult lies in it. A span over several
     units is shared evenly between them; one over none (punctuation alone) is left out."""
-    n = len(spans)
+    n = len(found)
     weights, insult = np.zeros(n), np.zeros(n, dtype=bool)
     if not n or not attribution.log_odds.shape[0]:
         return weights, insult
-    starts = np.array([s for s, _ in spans], dtype=np.int64)
-    ends = np.array([e for _, e in spans], dtype=np.int64)
-    lo = np.searchsorted(ends, attribution.first, side="right")
-    hi = np.searchsorted(starts, attribution.last, side="right") - 1
+    lo = np.searchsorted(found.ends, attribution.first, side="right")
+    hi = np.searchsorted(found.starts, attribution.last, side="right") - 1
     count = np.maximum(hi - lo + 1, 0)
     if not count.any():
         return weights, insult
@@ -100,43 +151,42 @@ def phrases(text: str, attribution: Attribution, *, limit: int = 5) -> list[Phra
     next to each other make one phrase, as does an intensifier or article before a word ("so dumb"). In a
     long text the strongest word of each of its worst passages is kept.
     """
-    spans = units(text)
-    if not spans:
+    found = units(text)
+    if not len(found):
         return []
-    weights, insult = unit_weights(spans, attribution)
+    weights, insult = unit_weights(found, attribution)
     strongest = float(weights.max())
     if strongest <= 0:
         return []
-    passage = _passage_of(spans, attribution.passages)
+    passage = _passage_of(found, attribution.passages)
     local = _strongest_by_passage(weights, passage)
-    words = [_plain(text[s:e]) for s, e in spans]
-    eligible = (weights >= max(0.15 * strongest, 0.05)) & (weights >= 0.3 * local)
+    eligible = np.flatnonzero((weights >= max(0.15 * strongest, 0.05)) & (weights >= 0.3 * local))
     ranked = [
         int(i)
-        for i in np.argsort(-weights, kind="stable")
-        if eligible[i] and words[i] not in _FUNCTION_WORDS and not _PLACEHOLDER.match(text[slice(*spans[i])])
+        for i in eligible[np.argsort(-weights[eligible], kind="stable")]
+        if found.word(i) not in _FUNCTION_WORDS and not _PLACEHOLDER.match(text, int(found.starts[i]))
     ]
     kept: set[int] = set()
     if len(text) > COVER_ABOVE:
         for p in range(_COVERED):
             kept.update([i for i in ranked if passage[i] == p][:1])
-    found = _phrases(text, spans, words, (weights, insult), set(ranked[: limit * 2]) | kept)
-    found.sort(key=lambda group: -group[0].log_odds)
-    covering = [phrase for phrase, members in found if members & kept]
-    others = [phrase for phrase, members in found if not members & kept]
+    groups = _phrases(found, (weights, insult), set(ranked[: limit * 2]) | kept)
+    groups.sort(key=lambda group: -group[0].log_odds)
+    covering = [phrase for phrase, members in groups if members & kept]
+    others = [phrase for phrase, members in groups if not members & kept]
     return sorted((covering + others)[:limit], key=lambda phrase: -phrase.log_odds)
 
 
-def _plain(word: str) -> str:
-    return word.strip(_TRIM).casefold()
-
-
-def _passage_of(spans: Sequence[tuple[int, int]], passages: tuple[tuple[int, int], ...]) -> I64:
-    """Per unit, the index of the passage it starts in (-1: none)."""
-    starts = np.array([s for s, _ in spans], dtype=np.int64)
-    passage = np.full(len(spans), -1, dtype=np.int64)
-    for k, (first, last) in enumerate(passages):
-        passage[(starts >= first) & (starts < last)] = k
+def _passage_of(found: Units, passages: tuple[tuple[int, int], ...]) -> I64:
+    """Per unit, the index of the passage it starts in (-1: none; passages do not overlap)."""
+    passage = np.full(len(found), -1, dtype=np.int64)
+    if not passages:
+        return passage
+    bounds = np.array(passages, dtype=np.int64)
+    order = np.argsort(bounds[:, 0], kind="stable")
+    k = np.searchsorted(bounds[order, 0], found.starts, side="right") - 1
+    inside = (k >= 0) & (found.starts < bounds[order[np.maximum(k, 0)], 1])
+    passage[inside] = order[k[inside]]
     return passage
 
 
@@ -152,23 +202,21 @@ def _strongest_by_passage(weights: F64, passage: I64) -> F64:
     return local
 
 
-def _phrases(
-    text: str, spans: Sequence[tuple[int, int]], words: list[str], unit: tuple[F64, Bools], chosen: set[int]
-) -> list[tuple[Phrase, set[int]]]:
+def _phrases(found: Units, unit: tuple[F64, Bools], chosen: set[int]) -> list[tuple[Phrase, set[int]]]:
     """Chosen units next to each other joined into phrases, with an intensifier or article just before
     ("so dumb"); each phrase weighs what its units weigh together, and the chosen units it holds."""
     weights, insult = unit
-    found: list[tuple[Phrase, set[int]]] = []
+    groups: list[tuple[Phrase, set[int]]] = []
     for i in sorted(chosen):
-        start, end = spans[i]
+        start, end = found.span(i)
         weight, insulting = float(weights[i]), bool(insult[i])
-        if i > 0 and i - 1 not in chosen and words[i - 1] in _INTENSIFIERS:
-            start = spans[i - 1][0]
+        if i > 0 and i - 1 not in chosen and found.word(i - 1) in _INTENSIFIERS:
+            start = int(found.starts[i - 1])
             weight += float(weights[i - 1])
-        if found and i - 1 in chosen and text[found[-1][0].end : spans[i][0]].strip() == "":
-            last, members = found[-1]
+        if groups and i - 1 in chosen and found.text[groups[-1][0].end : start].strip() == "":
+            last, members = groups[-1]
             joined = Phrase(last.start, end, last.log_odds + weight, last.insult or insulting)
-            found[-1] = (joined, members | {i})
+            groups[-1] = (joined, members | {i})
         else:
-            found.append((Phrase(start, end, weight, insulting), {i}))
-    return found
+            groups.append((Phrase(start, end, weight, insulting), {i}))
+    return groups

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from classifiers.inflammatory import InflammatoryDetector, TextFeatures, second_stage_inputs, standardise
 from classifiers.inflammatory.attribution import Attribution
 from classifiers.inflammatory.detector import _reason
-from classifiers.inflammatory.explain import Phrase, phrases, units
+from classifiers.inflammatory.explain import Phrase, _units_by_pattern, phrases, units
 from classifiers.inflammatory.features import COUNTED_NAMES, DENSE_NAMES
 from classifiers.inflammatory.scoring import occurrence_shares, text_and_sentence_scores
 from classifiers.result import Detection, Evidence
@@ -238,4 +238,19 @@ def test_batch_and_single_reviews_explain_alike(detector: InflammatoryDetector) 
 
 def test_units_keep_spaced_letters_and_leet_together() -> None:
     text = "d u m b, (!d10t) and i.d.i.o.t."
-    assert [text[s:e] for s, e in units(text)] == ["d u m b", "!d10t", "and", "i.d.i.o.t"]
+    found = units(text)
+    assert [text[slice(*found.span(i))] for i in range(len(found))] == [
+        "d u m b",
+        "!d10t",
+        "and",
+        "i.d.i.o.t",
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(list("ab1!?.,()'\"“… \t\n\u00a0\u2003\u3000\u200b😀Ｄ")), max_size=40)
+)
+def test_units_by_arrays_match_the_pattern(text: str) -> None:
+    fast, slow = units(text), _units_by_pattern(text)
+    assert np.array_equal(fast.starts, slow.starts) and np.array_equal(fast.ends, slow.ends)
