@@ -24,10 +24,13 @@ from classifiers.inflammatory.scoring import Shares, occurrence_shares
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
+I8 = npt.NDArray[np.int8]
 Bools = npt.NDArray[np.bool_]
 
-# Lexicon hits that make a word an insult in the reason's words ("insulting language: ...").
-_INSULTING = ("insult_words", "dehumanising_words")
+# What a word is in the model's lexicons, most telling first: an insult (or dehumanising word), a word of
+# violence. Reasons name these words first.
+INSULT, VIOLENCE, NEITHER = 2, 1, 0
+_LEXICON_KIND = {"insult_words": INSULT, "dehumanising_words": INSULT, "violence_words": VIOLENCE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +38,15 @@ class Attribution:
     """What raised one text's score, from one model.
 
     Per span (offsets in the text of its first and last code point, both included): its share of the score
-    in log-odds, and whether the model counts it as an insult (`insult`). `passages` are the text's
+    in log-odds, and what it is in the model's lexicons (`lexicon`: INSULT, VIOLENCE or NEITHER). `passages`
+    are the text's
     sentences or other parts as (start, end), the most inflammatory first.
     """
 
     first: I64
     last: I64
     log_odds: F64
-    insult: Bools
+    lexicon: I8
     passages: tuple[tuple[int, int], ...] = ()
 
 
@@ -76,17 +80,18 @@ def linear_attributions(occ: FeatureOccurrences, table: F64, stage: SecondStage)
     dense = np.clip((occ.dense - stage.dense_mean) / stage.dense_scale, -4.0, 4.0)
     per_text, per_sentence = _slopes(occ, shares, dense[:, 0], stage)
     log_odds = shares.text * per_text[occ.doc] + shares.sentence * per_sentence[occ.doc]
-    insult = np.zeros(occ.column.shape[0], dtype=bool)
+    lexicon = np.zeros(occ.column.shape[0], dtype=np.int8)
     if occ.counted is not None:
         n_words = occ.counted.shape[0]
         log_odds[:n_words] += _lexicon_shares(occ, occ.counted, dense, stage)
-        columns = [COUNTED_NAMES.index(name) for name in _INSULTING]
-        insult[:n_words] = occ.counted[:, columns].any(axis=1)
+        for name, kind in _LEXICON_KIND.items():
+            hit = occ.counted[:, COUNTED_NAMES.index(name)]
+            lexicon[:n_words][hit] = np.maximum(lexicon[:n_words][hit], kind)
     passages = _passages(occ, shares.sentence_scores)
     order = np.argsort(occ.doc, kind="stable")
     cuts = np.searchsorted(occ.doc[order], np.arange(1, occ.n_docs))
     return [
-        Attribution(occ.first[part], occ.last[part], log_odds[part], insult[part], passages[i])
+        Attribution(occ.first[part], occ.last[part], log_odds[part], lexicon[part], passages[i])
         for i, part in enumerate(np.split(order, cuts))
     ]
 

@@ -218,12 +218,14 @@ def _evidence(phrase: Phrase) -> Evidence:
 
 
 def _reason(text: str, found: Sequence[Phrase], score: float) -> str:
-    """The reason for a detection: the words the model counts as insults among the evidence if any, else the
-    strongest words (a longer phrase in place of a shorter one it holds)."""
+    """The reason for a detection: among the evidence, the words the model counts as insults, then those it
+    counts as violent, each by weight; the strongest words if it counts none. Each is named once (a longer
+    phrase in place of a shorter one it holds)."""
     if not found:
         return f"inflammatory tone (score {score:.2f})."
+    counted = sorted((p for p in found if p.lexicon), key=lambda p: -p.lexicon)  # stable: by weight within
     shown: list[str] = []
-    for phrase in [p for p in found if p.insult] or found:
+    for phrase in counted or found:
         words = _SPACES_ANY.sub(" ", text[phrase.start : phrase.end])
         key = words.casefold()
         if any(key in s.casefold() for s in shown):

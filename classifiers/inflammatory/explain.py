@@ -18,7 +18,7 @@ from classifiers.inflammatory.normalise import _words
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
-Bools = npt.NDArray[np.bool_]
+I8 = npt.NDArray[np.int8]
 
 # A unit of explanation: a run of non-space characters, or a run of three or more one-character pieces split
 # by one separator ("d u m b"), which the model reads as one word.
@@ -42,13 +42,13 @@ _COVERED = 3  # passages
 
 @dataclass(frozen=True, slots=True)
 class Phrase:
-    """A word or phrase of the text (start, end), how much it raised the score (log-odds), and whether the
-    model counts a word of it as an insult."""
+    """A word or phrase of the text (start, end), how much it raised the score (log-odds), and the most
+    telling of what its words are in the model's lexicons (`attribution.INSULT`, `VIOLENCE`, `NEITHER`)."""
 
     start: int
     end: int
     log_odds: float
-    insult: bool
+    lexicon: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,24 +123,24 @@ def _space_codes() -> npt.NDArray[np.uint32]:
     return _space_cache[0]
 
 
-def unit_weights(found: Units, attribution: Attribution) -> tuple[F64, Bools]:
-    """Per unit, the sum of the attributed log-odds and whether an insult lies in it. A span over several
-    units is shared evenly between them; one over none (punctuation alone) is left out."""
+def unit_weights(found: Units, attribution: Attribution) -> tuple[F64, I8]:
+    """Per unit, the sum of the attributed log-odds and the most telling lexicon kind of the spans in it. A
+    span over several units is shared evenly between them; one over none (punctuation alone) is left out."""
     n = len(found)
-    weights, insult = np.zeros(n), np.zeros(n, dtype=bool)
+    weights, lexicon = np.zeros(n), np.zeros(n, dtype=np.int8)
     if not n or not attribution.log_odds.shape[0]:
-        return weights, insult
+        return weights, lexicon
     lo = np.searchsorted(found.ends, attribution.first, side="right")
     hi = np.searchsorted(found.starts, attribution.last, side="right") - 1
     count = np.maximum(hi - lo + 1, 0)
     if not count.any():
-        return weights, insult
+        return weights, lexicon
     index = np.repeat(lo, count) + np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
     weights += np.bincount(
         index, weights=np.repeat(attribution.log_odds / np.maximum(count, 1), count), minlength=n
     )
-    insult[index[np.repeat(attribution.insult, count)]] = True
-    return weights, insult
+    np.maximum.at(lexicon, index, np.repeat(attribution.lexicon, count))
+    return weights, lexicon
 
 
 def phrases(text: str, attribution: Attribution, *, limit: int = 5) -> list[Phrase]:
@@ -154,7 +154,7 @@ def phrases(text: str, attribution: Attribution, *, limit: int = 5) -> list[Phra
     found = units(text)
     if not len(found):
         return []
-    weights, insult = unit_weights(found, attribution)
+    weights, lexicon = unit_weights(found, attribution)
     strongest = float(weights.max())
     if strongest <= 0:
         return []
@@ -170,7 +170,7 @@ def phrases(text: str, attribution: Attribution, *, limit: int = 5) -> list[Phra
     if len(text) > COVER_ABOVE:
         for p in range(_COVERED):
             kept.update([i for i in ranked if passage[i] == p][:1])
-    groups = _phrases(found, (weights, insult), set(ranked[: limit * 2]) | kept)
+    groups = _phrases(found, (weights, lexicon), set(ranked[: limit * 2]) | kept)
     groups.sort(key=lambda group: -group[0].log_odds)
     covering = [phrase for phrase, members in groups if members & kept]
     others = [phrase for phrase, members in groups if not members & kept]
@@ -202,21 +202,21 @@ def _strongest_by_passage(weights: F64, passage: I64) -> F64:
     return local
 
 
-def _phrases(found: Units, unit: tuple[F64, Bools], chosen: set[int]) -> list[tuple[Phrase, set[int]]]:
+def _phrases(found: Units, unit: tuple[F64, I8], chosen: set[int]) -> list[tuple[Phrase, set[int]]]:
     """Chosen units next to each other joined into phrases, with an intensifier or article just before
     ("so dumb"); each phrase weighs what its units weigh together, and the chosen units it holds."""
-    weights, insult = unit
+    weights, lexicon = unit
     groups: list[tuple[Phrase, set[int]]] = []
     for i in sorted(chosen):
         start, end = found.span(i)
-        weight, insulting = float(weights[i]), bool(insult[i])
+        weight, kind = float(weights[i]), int(lexicon[i])
         if i > 0 and i - 1 not in chosen and found.word(i - 1) in _INTENSIFIERS:
             start = int(found.starts[i - 1])
             weight += float(weights[i - 1])
         if groups and i - 1 in chosen and found.text[groups[-1][0].end : start].strip() == "":
             last, members = groups[-1]
-            joined = Phrase(last.start, end, last.log_odds + weight, last.insult or insulting)
+            joined = Phrase(last.start, end, last.log_odds + weight, max(last.lexicon, kind))
             groups[-1] = (joined, members | {i})
         else:
-            groups.append((Phrase(start, end, weight, insulting), {i}))
+            groups.append((Phrase(start, end, weight, kind), {i}))
     return groups

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from classifiers.inflammatory import InflammatoryDetector, TextFeatures, second_stage_inputs, standardise
-from classifiers.inflammatory.attribution import Attribution
+from classifiers.inflammatory.attribution import INSULT, NEITHER, VIOLENCE, Attribution
 from classifiers.inflammatory.detector import _reason
-from classifiers.inflammatory.explain import Phrase, _units_by_pattern, phrases, units
+from classifiers.inflammatory.explain import Phrase, _units_by_pattern, phrases, unit_weights, units
 from classifiers.inflammatory.features import COUNTED_NAMES, DENSE_NAMES
 from classifiers.inflammatory.scoring import occurrence_shares, text_and_sentence_scores
 from classifiers.result import Detection, Evidence
@@ -160,7 +160,7 @@ def _attribution(text: str, weights: dict[str, float], insults: tuple[str, ...] 
         np.array(firsts, dtype=np.int64),
         np.array(lasts, dtype=np.int64),
         np.array(list(weights.values())),
-        np.array([w in insults for w in weights]),
+        np.array([INSULT if w in insults else NEITHER for w in weights], dtype=np.int8),
     )
 
 
@@ -184,7 +184,7 @@ def test_a_span_over_two_words_is_shared_and_links_are_never_evidence() -> None:
         np.array([text.index("https"), text.index("clown")]),
         np.array([text.index("https") + 5, len(text) - 1]),
         np.array([0.8, 1.0]),
-        np.array([False, False]),
+        np.zeros(2, dtype=np.int8),
     )
     found = phrases(text, pair)
     assert _shown(text, found) == ["clown car"]
@@ -208,19 +208,23 @@ def test_long_text_evidence_covers_its_worst_passages(detector: InflammatoryDete
 # -- reasons -------------------------------------------------------------------------------------------------
 
 
-def test_reason_names_the_insults_first_and_each_once() -> None:
-    text = "people can be so dumb and steal money, a wannabe, still dumb"
-    found = [
-        Phrase(text.index("so dumb"), text.index("so dumb") + 7, 0.8, True),
-        Phrase(text.index("steal"), text.index("steal") + 5, 0.3, False),
-        Phrase(text.index("wannabe"), text.index("wannabe") + 7, 0.25, True),
-        Phrase(text.rindex("dumb"), text.rindex("dumb") + 4, 0.2, True),
-    ]
+def test_reason_names_the_insults_first_then_violence_and_each_once() -> None:
+    text = "people can be so dumb and steal money, a wannabe, still dumb, kill"
+
+    def at(words: str, weight: float, kind: int, last: bool = False) -> Phrase:
+        start = text.rindex(words) if last else text.index(words)
+        return Phrase(start, start + len(words), weight, kind)
+
+    found = [at("so dumb", 0.8, INSULT), at("steal", 0.3, NEITHER), at("wannabe", 0.25, INSULT)]
+    found.append(at("dumb", 0.2, INSULT, last=True))
     assert _reason(text, found, 0.62) == "insulting language: 'so dumb', 'wannabe' (score 0.62)."
-    plain = [Phrase(0, 6, 0.5, False), Phrase(text.index("steal"), text.index("steal") + 5, 0.3, False)]
+    assert _reason(text, [at("kill", 0.9, VIOLENCE), *found], 0.62) == (
+        "insulting language: 'so dumb', 'wannabe', 'kill' (score 0.62)."
+    )
+    plain = [at("people", 0.5, NEITHER), at("steal", 0.3, NEITHER)]
     assert _reason(text, plain, 0.7) == "insulting language: 'people', 'steal' (score 0.70)."
     assert _reason(text, [], 0.7) == "inflammatory tone (score 0.70)."
-    shorter_first = [Phrase(text.rindex("dumb"), text.rindex("dumb") + 4, 0.9, True), *found]
+    shorter_first = [at("dumb", 0.9, INSULT, last=True), *found]
     assert _reason(text, shorter_first, 0.62) == "insulting language: 'so dumb', 'wannabe' (score 0.62)."
 
 
@@ -254,3 +258,14 @@ def test_units_keep_spaced_letters_and_leet_together() -> None:
 def test_units_by_arrays_match_the_pattern(text: str) -> None:
     fast, slow = units(text), _units_by_pattern(text)
     assert np.array_equal(fast.starts, slow.starts) and np.array_equal(fast.ends, slow.ends)
+
+
+def test_the_model_marks_its_lexicon_words(detector: InflammatoryDetector) -> None:
+    text = "You 1d10t, they will k i l l the vermin and the budget."
+    weights, lexicon = unit_weights(units(text), detector.model.attributions([text])[0])
+    found = units(text)
+    kinds = {text[slice(*found.span(i))]: int(lexicon[i]) for i in range(len(found))}
+    assert kinds["1d10t"] == INSULT and kinds["vermin"] == INSULT  # an insult, a dehumanising word
+    assert kinds["k i l l"] == VIOLENCE
+    assert kinds["budget"] == NEITHER and kinds["You"] == NEITHER
+    assert weights.shape == (len(found),)
