@@ -54,7 +54,7 @@ def _blank(text: str, spans: Sequence[tuple[int, int]]) -> str:
         if start >= end:
             continue
         parts.append(text[pos:start])
-        parts.append("".join("\n" if ch == "\n" else " " for ch in text[start:end]))
+        parts.append("\n".join(" " * len(line) for line in text[start:end].split("\n")))
         pos = end
     parts.append(text[pos:])
     return "".join(parts)
@@ -279,15 +279,25 @@ class InflammatoryThreadState:
         if self._seen and not self._seen.keys().isdisjoint(hashes):
             spans = word_key_spans(post.text)
             if spans is not None and len(spans) == len(keys):
-                repeated = [
-                    (spans[i][0], spans[i + _QUOTE_SHINGLE - 1][1])
-                    for i, h in enumerate(hashes)
-                    if h in self._seen
-                ]
+                seen = np.fromiter(map(self._seen.__contains__, hashes), dtype=bool, count=len(hashes))
+                repeated = _repeated_spans(spans, np.flatnonzero(seen))
         own = _blank(post.text, boilerplate_spans(post.text) + repeated)
         self._seen.update(dict.fromkeys(hashes))
         forget_oldest(self._seen, self._max)
-        return own, sum(e - s for s, e in _merge(repeated))
+        return own, sum(e - s for s, e in repeated)
+
+
+def _repeated_spans(spans: Sequence[tuple[int, int]], hits: I64) -> list[tuple[int, int]]:
+    """The character spans of the runs of words that repeat earlier posts, merged: `hits` are the first
+    words of the repeated shingles, in order. Words never touch (a separator lies between two), so two
+    shingles' spans overlap exactly when they share a word: when their first words are less than a shingle
+    apart."""
+    if not hits.shape[0]:
+        return []
+    breaks = np.flatnonzero(np.diff(hits) >= _QUOTE_SHINGLE) + 1
+    firsts = hits[np.concatenate(([0], breaks))].tolist()
+    lasts = hits[np.concatenate((breaks - 1, [hits.shape[0] - 1]))].tolist()
+    return [(spans[f][0], spans[k + _QUOTE_SHINGLE - 1][1]) for f, k in zip(firsts, lasts, strict=True)]
 
 
 def _merge(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
