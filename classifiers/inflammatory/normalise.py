@@ -288,14 +288,16 @@ def _read_leet(codes: I64, word: Bools, t: _Tables) -> None:
 
 
 def _squeeze_runs(codes: I64) -> tuple[I64, Bools | None]:
-    """Runs of three or more of one character become one; runs of spaces become one space."""
+    """Runs of three or more of one character become one; runs of spaces become one space (line breaks,
+    which separate texts, stay)."""
     n = codes.shape[0]
     same = np.zeros(n, dtype=bool)
     same[1:] = codes[1:] == codes[:-1]
     neighbour = np.zeros(n, dtype=bool)
     neighbour[1:] = same[:-1]
     neighbour[:-1] |= same[1:]
-    drop_run = same & (neighbour | (codes == SPACE))
+    # Line breaks separate the texts of a batch: never squeezed (two empty texts in a row are "\n\n\n").
+    drop_run = same & (neighbour | (codes == SPACE)) & (codes != NEWLINE)
     if drop_run.any():
         keep = ~drop_run
         return codes[keep], keep

@@ -269,3 +269,13 @@ def test_the_model_marks_its_lexicon_words(detector: InflammatoryDetector) -> No
     assert kinds["k i l l"] == VIOLENCE
     assert kinds["budget"] == NEITHER and kinds["You"] == NEITHER
     assert weights.shape == (len(found),)
+
+
+def test_empty_texts_in_a_row_keep_the_batch_in_step(detector: InflammatoryDetector) -> None:
+    """Two empty texts in a row made three line breaks, squeezed to one: the texts after them were scored
+    as the text before (and explained with its words)."""
+    texts = ["you idiot", "", "", "you are nice", "\u200b", "\u200b", "what a moron"]
+    alone = np.concatenate([detector.model.decision([t]) for t in texts])
+    assert np.allclose(detector.model.decision(texts), alone, rtol=0, atol=1e-12)
+    found = detector.model.attributions(texts)
+    assert [int(a.log_odds.shape[0] > 0) for a in found] == [1, 0, 0, 1, 0, 0, 1]
