@@ -22,8 +22,8 @@ I8 = npt.NDArray[np.int8]
 
 # A unit of explanation: a run of non-space characters, or a run of three or more one-character pieces split
 # by one separator ("d u m b"), which the model reads as one word.
-_UNIT = re.compile(r"(?:(?<!\S)\w[ .\-_*]){2,}\w(?![^\s.,;:!?)\]\"'])|\S+")
 _SPACED = re.compile(r"(?:(?<!\S)\w[ .\-_*]){2,}\w(?![^\s.,;:!?)\]\"'])")
+_UNIT = re.compile(_SPACED.pattern + r"|\S+")
 _TRIM = "\"'“”‘’()[]{}<>«».,;:?!…"
 _TRIM_CODES = np.array(sorted(ord(c) for c in _TRIM), dtype=np.uint32)
 # Links and mentions: the model reads each as one placeholder; never evidence on their own.
@@ -147,9 +147,10 @@ def phrases(text: str, attribution: Attribution, *, limit: int = 5) -> list[Phra
     """The words and phrases that raised the score most, strongest first.
 
     A word counts when it raised the score by at least 15% of the strongest word (and 0.05), and by 30% of
-    the strongest of its own passage; function words, links and mentions only count inside a phrase. Words
-    next to each other make one phrase, as does an intensifier or article before a word ("so dumb"). In a
-    long text the strongest word of each of its worst passages is kept.
+    the strongest of its passage (the whole text, or in a long text its sentence); function words, links and
+    mentions only count inside a phrase. Words next to each other make one phrase, as does an intensifier or
+    article before a word ("so dumb"). In a long text the strongest word of each of its three worst
+    passages is kept.
     """
     found = units(text)
     if not len(found):
@@ -158,7 +159,8 @@ def phrases(text: str, attribution: Attribution, *, limit: int = 5) -> list[Phra
     strongest = float(weights.max())
     if strongest <= 0:
         return []
-    passage = _passage_of(found, attribution.passages)
+    long = len(text) > COVER_ABOVE
+    passage = _passage_of(found, attribution.passages if long else ())
     local = _strongest_by_passage(weights, passage)
     eligible = np.flatnonzero((weights >= max(0.15 * strongest, 0.05)) & (weights >= 0.3 * local))
     ranked = [
@@ -167,7 +169,7 @@ def phrases(text: str, attribution: Attribution, *, limit: int = 5) -> list[Phra
         if found.word(i) not in _FUNCTION_WORDS and not _PLACEHOLDER.match(text, int(found.starts[i]))
     ]
     kept: set[int] = set()
-    if len(text) > COVER_ABOVE:
+    if long:
         for p in range(_COVERED):
             kept.update([i for i in ranked if passage[i] == p][:1])
     groups = _phrases(found, (weights, lexicon), set(ranked[: limit * 2]) | kept)
