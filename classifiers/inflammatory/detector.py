@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from classifiers.inflammatory.attribution import INSULT, VIOLENCE
 from classifiers.inflammatory.explain import Phrase, phrases
 from classifiers.inflammatory.model import DEFAULT_MODEL_PATH, InflammatoryModel
 from classifiers.inflammatory.normalise import _tables
@@ -218,14 +219,15 @@ def _evidence(phrase: Phrase) -> Evidence:
 
 
 def _reason(text: str, found: Sequence[Phrase], score: float) -> str:
-    """The reason for a detection: among the evidence, the words the model counts as insults, then those it
-    counts as violent, each by weight; the strongest words if it counts none. Each is named once (a longer
-    phrase in place of a shorter one it holds)."""
+    """The reason for a detection. When the evidence holds words the model counts as insults: those, then
+    its words of violence, each by weight; otherwise the strongest words. Each is named once (a longer
+    phrase in place of a shorter one it holds), up to three."""
     if not found:
         return f"inflammatory tone (score {score:.2f})."
-    counted = sorted((p for p in found if p.lexicon), key=lambda p: -p.lexicon)  # stable: by weight within
+    insults = [p for p in found if p.lexicon == INSULT]
+    named = insults + [p for p in found if p.lexicon == VIOLENCE] if insults else list(found)
     shown: list[str] = []
-    for phrase in counted or found:
+    for phrase in named:
         words = _SPACES_ANY.sub(" ", text[phrase.start : phrase.end])
         key = words.casefold()
         if any(key in s.casefold() for s in shown):

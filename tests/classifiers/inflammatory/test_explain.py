@@ -208,7 +208,7 @@ def test_long_text_evidence_covers_its_worst_passages(detector: InflammatoryDete
 # -- reasons -------------------------------------------------------------------------------------------------
 
 
-def test_reason_names_the_insults_first_then_violence_and_each_once() -> None:
+def test_reason_names_the_insults_then_violence_else_the_strongest_each_once() -> None:
     text = "people can be so dumb and steal money, a wannabe, still dumb, kill"
 
     def at(words: str, weight: float, kind: int, last: bool = False) -> Phrase:
@@ -221,6 +221,9 @@ def test_reason_names_the_insults_first_then_violence_and_each_once() -> None:
     assert _reason(text, [at("kill", 0.9, VIOLENCE), *found], 0.62) == (
         "insulting language: 'so dumb', 'wannabe', 'kill' (score 0.62)."
     )
+    # No insult: the strongest words, whatever they are (an insult the word lists miss comes first here).
+    threat = [at("people", 0.5, NEITHER), at("kill", 0.4, VIOLENCE), at("steal", 0.3, NEITHER)]
+    assert _reason(text, threat, 0.7) == "insulting language: 'people', 'kill', 'steal' (score 0.70)."
     plain = [at("people", 0.5, NEITHER), at("steal", 0.3, NEITHER)]
     assert _reason(text, plain, 0.7) == "insulting language: 'people', 'steal' (score 0.70)."
     assert _reason(text, [], 0.7) == "inflammatory tone (score 0.70)."
