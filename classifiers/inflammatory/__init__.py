@@ -22,16 +22,17 @@ How a text becomes a score:
 4. **Calibration**: an isotonic map from that score to a probability, fitted on held-out folds against the
    share
    of annotators who called a text inflammatory; a score of 0.8 means about 80% of them would.
-5. **Explanations** by occlusion: each word of the original text (a run of spaced-out letters counts as one)
-   is
-   blanked in turn, the variants are scored in one batch, and the words whose removal lowers the score most
-   are
-   the evidence, as character spans of the original text.
+5. **Explanations** from the model itself (`attribution`, `explain`): each feature occurrence's exact share
+   of the score through the linear stage (its weight x idf over its block's norm, times the second stage's
+   weight on the text's score, plus on the worst sentence's when it lies there), and the lexicon counts'
+   shares, mapped back through de-obfuscation to character spans of the original text, summed per word as
+   written (a run of spaced-out letters counts as one); the strongest words and phrases are the evidence.
 
 The model file is an `.npz` read with `classifiers.persistence.load_model`: arrays and JSON, never pickle.
 
-Layout: `normalise` (step 1), `features` (step 2), `scoring` (the linear stage's sums, step 3), `model`
-(steps 3-4 and the model file), `detector` (the detector, explanations and the thread state).
+Layout: `normalise` (step 1), `lexicons` and `features` (step 2), `scoring` (the linear stage's sums, step
+3), `model` (steps 3-4 and the model file), `attribution` and `explain` (step 5), `detector` (the detector,
+its reasons and the thread state).
 """
 
 from classifiers.inflammatory.detector import DEFAULT_THRESHOLD, InflammatoryDetector, InflammatoryThreadState

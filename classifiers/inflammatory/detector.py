@@ -1,20 +1,21 @@
-"""The detector and its thread state: scores, reasons and evidence (by occlusion, step 5) for a post's own
-words."""
+"""The detector and its thread state: scores, reasons and evidence (the model's own attributions, step 5)
+for a post's own words."""
 
 from __future__ import annotations
 
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from classifiers.inflammatory.attribution import INSULT, VIOLENCE
+from classifiers.inflammatory.explain import Phrase, phrases
 from classifiers.inflammatory.model import DEFAULT_MODEL_PATH, InflammatoryModel
-from classifiers.inflammatory.normalise import _tables, _words
+from classifiers.inflammatory.normalise import _tables
 from classifiers.result import Category, Detection, DetectorFailure, Evidence
 from classifiers.suite import DEFAULT_THRESHOLDS
 from classifiers.text import (
@@ -38,52 +39,8 @@ Bools = npt.NDArray[np.bool_]
 # The detector
 # ------------------------------------------------------------------------------------------------------------
 
-# A unit of explanation: a run of non-space characters, or a run of three or more one-character pieces split
-# by
-# one separator ("d u m b"), which the model reads as one word.
-_UNIT = re.compile(r"(?:(?<!\S)\w[ .\-_*]){2,}\w(?![^\s.,;:!?)\]\"'])|\S+")
-_TRIM = "\"'“”‘’()[]{}<>«».,;:?!…"
 _QUOTE_SHINGLE = 6  # words in a row that count as repeating an earlier post
-_EXPLAIN_WHOLE = 1500  # characters: a longer text is explained in its most inflammatory passages
-_EXPLAIN_PASSAGES = 3
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
-_INTENSIFIERS = frozenset(_words("a absolute absolutely an complete really so such too total utter very"))
-_FUNCTION_WORDS = frozenset(
-    _words(
-        "a all am an and are as at be been being but by can could did do does for he her here his how i if "
-        "in "
-        "is it its just me my no not of on or our really she should so such than that the their them then "
-        "there these they this those to too us very was we were what who why will with would you your yours"
-    )
-)
-
-
-def _deobfuscate_word(word: str) -> str:
-    return word.strip(_TRIM).casefold()
-
-
-@dataclass(frozen=True, slots=True)
-class _Unit:
-    start: int
-    end: int
-
-
-def _units(text: str) -> list[_Unit]:
-    units = []
-    for m in _UNIT.finditer(text):
-        start, end = m.span()
-        while start < end and text[start] in _TRIM and not _is_leet_start(text, start, end):
-            start += 1
-        while end > start and text[end - 1] in _TRIM:
-            end -= 1
-        if end > start:
-            units.append(_Unit(start, end))
-    return units
-
-
-def _is_leet_start(text: str, start: int, end: int) -> bool:
-    # "!d10t": a symbol that stands for a letter at the start of a word is part of the word.
-    return text[start] == "!" and end - start > 1 and text[start + 1].isalnum()
+_SHOWN = 3  # words and phrases a reason names
 
 
 def _blank(text: str, spans: Sequence[tuple[int, int]]) -> str:
@@ -98,7 +55,7 @@ def _blank(text: str, spans: Sequence[tuple[int, int]]) -> str:
         if start >= end:
             continue
         parts.append(text[pos:start])
-        parts.append("".join("\n" if ch == "\n" else " " for ch in text[start:end]))
+        parts.append("\n".join(" " * len(line) for line in text[start:end].split("\n")))
         pos = end
     parts.append(text[pos:])
     return "".join(parts)
@@ -148,85 +105,16 @@ class InflammatoryDetector:
         return self.model.calibrate(np.concatenate(parts) if parts else np.zeros(0))
 
     def explain(self, text: str, *, limit: int = 5) -> list[Evidence]:
-        """The words and phrases whose removal lowers the score most, as spans of `text`, strongest first."""
-        units = _units(text)
-        if not units:
-            return []
-        drops = np.full(len(units), -np.inf)
-        # Each word is compared with the strongest of its own passage (a long post's evidence covers each of
-        # its worst passages), and with the strongest overall.
-        local = np.full(len(units), np.inf)
-        starts = np.array([u.start for u in units])
-        for first, last in self._contexts(text):
-            inside = np.flatnonzero((starts >= first) & (starts < last))
-            inside = inside[[units[i].end <= last for i in inside]] if inside.shape[0] else inside
-            if not inside.shape[0]:
-                continue
-            context = text[first:last]
-            variants = [context] + [
-                context[: units[i].start - first]
-                + " " * (units[i].end - units[i].start)
-                + context[units[i].end - first :]
-                for i in inside
-            ]
-            scores = np.concatenate(
-                [self.model.decision(variants[i : i + 256]) for i in range(0, len(variants), 256)]
-            )
-            drops[inside] = scores[0] - scores[1:]
-            local[inside] = max(float(drops[inside].max()), 1e-9)
-        strongest = float(drops.max())
-        if strongest <= 0:
-            return []
-        words = [text[u.start : u.end].casefold() for u in units]
-        floor = max(0.15 * strongest, 0.05)
-        # Function words ("be", "you") can raise the score but say nothing on their own: only in a phrase.
-        chosen = {
-            int(i)
-            for i in np.argsort(-drops)[: limit * 2]
-            if drops[i] >= floor
-            and drops[i] >= 0.3 * local[i]
-            and _deobfuscate_word(words[i]) not in _FUNCTION_WORDS
-        }
-        # A phrase: chosen units next to each other, with an intensifier or article just before ("so dumb").
-        phrases: list[tuple[int, int, float]] = []
-        for i in sorted(chosen):
-            u = units[i]
-            start = u.start
-            if i > 0 and i - 1 not in chosen and _deobfuscate_word(words[i - 1]) in _INTENSIFIERS:
-                start = units[i - 1].start
-            if phrases and i - 1 in chosen and text[phrases[-1][1] : u.start].strip() == "":
-                first, _, weight = phrases[-1]
-                phrases[-1] = (first, u.end, weight + float(drops[i]))
-            else:
-                phrases.append((start, u.end, float(drops[i])))
-        phrases.sort(key=lambda p: -p[2])
-        return [
-            Evidence(start, end, note=f"raises the inflammatory score by {weight:.2f} (log-odds)")
-            for start, end, weight in phrases[:limit]
-        ]
+        """The words and phrases that raised the score most, as spans of `text`, strongest first."""
+        return [_evidence(p) for p in self.explain_phrases([text], limit=limit)[0]]
 
-    def _contexts(self, text: str) -> list[tuple[int, int]]:
-        """Where to look for evidence: the whole text, or in a long one its most inflammatory passages."""
-        if len(text) <= _EXPLAIN_WHOLE:
-            return [(0, len(text))]
-        pieces: list[tuple[int, int]] = []
-        for m in _SENTENCE.finditer(text):
-            start, end = m.span()
-            while end - start > _EXPLAIN_WHOLE:  # a very long sentence: windows that end at a space
-                cut = text.rfind(" ", start + _EXPLAIN_WHOLE // 2, start + _EXPLAIN_WHOLE)
-                cut = cut if cut > start else start + _EXPLAIN_WHOLE
-                pieces.append((start, cut))
-                start = cut
-            if text[start:end].strip():
-                pieces.append((start, end))
-        scores = np.concatenate(
-            [
-                self.model.decision([text[a:b] for a, b in pieces[i : i + 512]])
-                for i in range(0, len(pieces), 512)
-            ]
-        )
-        top = np.argsort(-scores)[:_EXPLAIN_PASSAGES]
-        return [pieces[i] for i in sorted(top)]
+    def explain_phrases(self, texts: Sequence[str], *, limit: int = 5) -> list[list[Phrase]]:
+        """Per text, the words and phrases that raised its score most, strongest first, from the model's
+        own attributions (one pass over the batch)."""
+        return [
+            phrases(text, found, limit=limit)
+            for text, found in zip(texts, self.model.attributions(texts), strict=True)
+        ]
 
     def review_text(self, text: str) -> Detection:
         """Judge one text (a post's own words) on its own."""
@@ -248,22 +136,48 @@ class InflammatoryDetector:
             except Exception as exc:
                 owns.append(DetectorFailure.of("inflammatory", exc))
         texts = [own[0] for own in owns if not isinstance(own, DetectorFailure)]
-        scores = self._scores_isolated(texts)
+        judged = iter(self._explain_isolated(texts, self._scores_isolated(texts)))
         found: list[Detection | DetectorFailure] = []
-        next_score = iter(scores)
         for own in owns:
             if isinstance(own, DetectorFailure):
                 found.append(own)
                 continue
             text, ignored = own
-            score = next(next_score)
-            if isinstance(score, DetectorFailure):
-                found.append(score)
+            scored = next(judged)
+            if isinstance(scored, DetectorFailure):
+                found.append(scored)
                 continue
             try:
-                found.append(_with_ignored(self._judge(text, score if text.strip() else 0.0), ignored))
+                found.append(_with_ignored(self._judge(text, *scored), ignored))
             except Exception as exc:
                 found.append(DetectorFailure.of("inflammatory", exc))
+        return found
+
+    def _explain_isolated(
+        self, texts: Sequence[str], scores: Sequence[float | DetectorFailure]
+    ) -> list[tuple[float, list[Phrase] | None] | DetectorFailure]:
+        """Per text, its score (0 for a blank text) and, if it may be flagged, its phrases, explained in one
+        batch; if that fails, text by text, so only the failing ones fail."""
+        found: list[tuple[float, list[Phrase] | None] | DetectorFailure] = [
+            score if isinstance(score, DetectorFailure) else (score if text.strip() else 0.0, None)
+            for text, score in zip(texts, scores, strict=True)
+        ]
+        wanted = {
+            i: f[0]
+            for i, f in enumerate(found)
+            if not isinstance(f, DetectorFailure) and self._explains(f[0])
+        }
+        try:
+            for (i, score), phrases_found in zip(
+                wanted.items(), self.explain_phrases([texts[i] for i in wanted]), strict=True
+            ):
+                found[i] = (score, phrases_found)
+        except Exception:
+            for i, score in wanted.items():
+                try:
+                    found[i] = (score, self.explain_phrases([texts[i]])[0])
+                except Exception as exc:
+                    found[i] = DetectorFailure.of("inflammatory", exc)
         return found
 
     def _scores_isolated(self, texts: Sequence[str]) -> list[float | DetectorFailure]:
@@ -282,24 +196,50 @@ class InflammatoryDetector:
                 scores.append(DetectorFailure.of("inflammatory", exc))
         return scores
 
-    def _judge(self, text: str, score: float) -> Detection:
-        """The detection for `text` scored `score`: reasons and evidence when it may be flagged."""
-        reasons: tuple[str, ...] = ()
-        evidence: tuple[Evidence, ...] = ()
-        if score >= self.explain_from * self.threshold:
-            found = self.explain(text)
-            if found:
-                shown: list[str] = []
-                for e in found:
-                    phrase = _SPACES_ANY.sub(" ", text[e.start : e.end])
-                    if len(shown) < 3 and not any(phrase.casefold() in p.casefold() for p in shown):
-                        shown.append(phrase)
-                words = ", ".join(f"'{p}'" for p in shown)
-                reasons = (f"insulting language: {words} (score {score:.2f}).",)
-            else:
-                reasons = (f"inflammatory tone (score {score:.2f}).",)
-            evidence = tuple(found)
-        return Detection("inflammatory", score, reasons, evidence, {"model_version": self.version})
+    def _explains(self, score: float) -> bool:
+        """Whether a text scored `score` may be flagged, so is worth reasons and evidence."""
+        return score >= self.explain_from * self.threshold
+
+    def _judge(self, text: str, score: float, found: list[Phrase] | None = None) -> Detection:
+        """The detection for `text` scored `score`: reasons and evidence when it may be flagged (from
+        `found` when already explained)."""
+        details: dict[str, object] = {"model_version": self.version}
+        if not self._explains(score):
+            return Detection("inflammatory", score, (), (), details)
+        if found is None:
+            found = self.explain_phrases([text])[0]
+        evidence = tuple(_evidence(p) for p in found)
+        return Detection("inflammatory", score, (_reason(text, found, score),), evidence, details)
+
+
+def _evidence(phrase: Phrase) -> Evidence:
+    return Evidence(
+        phrase.start, phrase.end, note=f"raises the inflammatory score by {phrase.log_odds:.2f} (log-odds)"
+    )
+
+
+def _reason(text: str, found: Sequence[Phrase], score: float) -> str:
+    """The reason for a detection. When the evidence holds words the model counts as insults: those, then
+    its words of violence, each by weight; otherwise the strongest words. Each is named once (a longer
+    phrase in place of a shorter one it holds), up to three."""
+    if not found:
+        return f"inflammatory tone (score {score:.2f})."
+    insults = [p for p in found if p.lexicon == INSULT]
+    named = insults + [p for p in found if p.lexicon == VIOLENCE] if insults else list(found)
+    shown: list[str] = []
+    for phrase in named:
+        words = _SPACES_ANY.sub(" ", text[phrase.start : phrase.end])
+        key = words.casefold()
+        if any(key in s.casefold() for s in shown):
+            continue
+        held = [k for k, s in enumerate(shown) if s.casefold() in key]
+        if held:
+            shown[held[0]] = words
+            shown = [s for k, s in enumerate(shown) if k not in held[1:]]
+        elif len(shown) < _SHOWN:
+            shown.append(words)
+    words = ", ".join(f"'{s}'" for s in shown)
+    return f"insulting language: {words} (score {score:.2f})."
 
 
 def _with_ignored(detection: Detection, ignored: int) -> Detection:
@@ -341,15 +281,25 @@ class InflammatoryThreadState:
         if self._seen and not self._seen.keys().isdisjoint(hashes):
             spans = word_key_spans(post.text)
             if spans is not None and len(spans) == len(keys):
-                repeated = [
-                    (spans[i][0], spans[i + _QUOTE_SHINGLE - 1][1])
-                    for i, h in enumerate(hashes)
-                    if h in self._seen
-                ]
+                seen = np.fromiter(map(self._seen.__contains__, hashes), dtype=bool, count=len(hashes))
+                repeated = _repeated_spans(spans, np.flatnonzero(seen))
         own = _blank(post.text, boilerplate_spans(post.text) + repeated)
         self._seen.update(dict.fromkeys(hashes))
         forget_oldest(self._seen, self._max)
-        return own, sum(e - s for s, e in _merge(repeated))
+        return own, sum(e - s for s, e in repeated)
+
+
+def _repeated_spans(spans: Sequence[tuple[int, int]], hits: I64) -> list[tuple[int, int]]:
+    """The character spans of the runs of words that repeat earlier posts, merged: `hits` are the first
+    words of the repeated shingles, in order. Words never touch (a separator lies between two), so two
+    shingles' spans overlap exactly when they share a word: when their first words are less than a shingle
+    apart."""
+    if not hits.shape[0]:
+        return []
+    breaks = np.flatnonzero(np.diff(hits) >= _QUOTE_SHINGLE) + 1
+    firsts = hits[np.concatenate(([0], breaks))].tolist()
+    lasts = hits[np.concatenate((breaks - 1, [hits.shape[0] - 1]))].tolist()
+    return [(spans[f][0], spans[k + _QUOTE_SHINGLE - 1][1]) for f, k in zip(firsts, lasts, strict=True)]
 
 
 def _merge(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:

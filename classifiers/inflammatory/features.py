@@ -10,15 +10,20 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from classifiers.inflammatory.lexicons import (
+    DEHUMANISING_WORDS,
+    INSULT_WORDS,
+    SECOND_PERSON,
+    TARGETING,
+    VIOLENCE_WORDS,
+)
 from classifiers.inflammatory.normalise import (
-    MENTION,
     NEWLINE,
     SPACE,
     _lookup,
     _normalise,
     _Normalised,
     _tables,
-    _words,
 )
 
 F32 = npt.NDArray[np.float32]
@@ -40,41 +45,6 @@ _MULTIPLIERS = np.array(
 _WORD_MAX = 24  # characters of a word that its hash reads
 _PAIR = np.uint64(0x2545F4914F6CDD1D)
 
-SECOND_PERSON = ("you", "your", "you're", "youre", "ur", "u", "ya", "yourself", "yourselves", "yall", "y'all")
-# Words that point an insult at someone: "you ...", "he is ...", "@name ...".
-TARGETING = (
-    *SECOND_PERSON,
-    *_words("is are was were be being been he's she's they're such what"),
-    chr(MENTION),
-)
-# Words that insult whoever they are said of. A prior the model weighs from the data (a count feature): it
-# carries insults the training texts rarely use.
-INSULT_WORDS = _words(
-    "idiot idiots idiotic moron morons moronic stupid stupidity dumb dumber dumbest dumbass imbecile "
-    "imbeciles cretin cretins retard retards retarded fool fools foolish clown clowns buffoon buffoons "
-    "loser losers pathetic wannabe wannabes scum scumbag scumbags vermin parasite parasites swine coward "
-    "cowards cowardly traitor traitors liar liars hypocrite hypocrites hypocritical fraud frauds crook "
-    "crooks thug thugs lunatic lunatics nutjob nutjobs nutcase wingnut wingnuts loony psycho psychopath "
-    "sociopath degenerate degenerates disgusting disgrace disgraceful ignorant ignoramus brainless "
-    "clueless incompetent worthless spineless gutless sleazy sleazebag creep creepy jerk jerks jackass "
-    "asshole assholes dickhead bastard bastards halfwit nitwit dimwit dimwits simpleton numbskull "
-    "bonehead knucklehead airhead shill shills stooge stooges lackey lackeys sycophant bigot bigots "
-    "libtard libtards snowflake snowflakes sheeple grifter grifters charlatan charlatans delusional "
-    "deranged brainwashed uneducated subhuman savages trash garbage filth filthy despicable vile pig pigs "
-    "rat rats hack hacks"
-)
-# Words that speak of people as vermin, animals or disease (dehumanising talk).
-DEHUMANISING_WORDS = _words(
-    "vermin animals cockroaches roaches rats parasites parasite subhuman subhumans savages savage "
-    "invaders invasion infestation infest infested breed breeding filth plague mongrels beasts apes "
-    "monkeys leeches inferior primitive barbarians barbaric exterminate extermination vile scum trash "
-    "degenerates freaks"
-)
-# Words of violence and threats.
-VIOLENCE_WORDS = _words(
-    "kill killed killing shoot shot hang hanged lynch lynched burn die dead murder beat punch stab bomb "
-    "destroy wipe slaughter execute executed gun guns rope jail prison deport"
-)
 DENSE_NAMES = (
     "log_words",
     "caps_share",
@@ -87,6 +57,8 @@ DENSE_NAMES = (
     "dehumanising_words",
     "violence_words",
 )
+# The dense features that count words of a lexicon, in the order of `FeatureOccurrences.counted`.
+COUNTED_NAMES = ("insult_words", "targeted_insults", "dehumanising_words", "violence_words")
 # What the second stage reads: the linear score of the text and of its worst sentence, the style features, and
 # the two scores times the (standardised) length, so long posts can weigh their worst sentence differently.
 SECOND_STAGE_NAMES = ("text", "worst_sentence", *DENSE_NAMES, "text_x_length", "worst_sentence_x_length")
@@ -159,6 +131,11 @@ class FeatureOccurrences:
     chunk_doc: I64
     dense: F64
     n_word_occurrences: int  # the first ones are words; the rest character n-grams
+    # With `spans=True`: the offsets in its own text of the first and last code point each occurrence reads,
+    # and per word (the first occurrences) which of the counted lexicons it hits (`COUNTED_NAMES`).
+    first: I64 | None = None
+    last: I64 | None = None
+    counted: Bools | None = None
 
     @property
     def doc(self) -> I64:
@@ -226,14 +203,15 @@ class TextFeatures:
             found[candidates] = np.isin(word_hash[candidates], _hashes(words))
         return found
 
-    def occurrences(self, texts: Sequence[str]) -> FeatureOccurrences:
-        """All feature occurrences of `texts`, in one vectorised pass over the batch."""
-        norm = _normalise(texts)
+    def occurrences(self, texts: Sequence[str], *, spans: bool = False) -> FeatureOccurrences:
+        """All feature occurrences of `texts`, in one vectorised pass over the batch (with `spans`, also
+        where in its text each one was read)."""
+        norm = _normalise(texts, positions=spans)
         codes = norm.codes
         is_newline = codes == NEWLINE
         doc_of = np.cumsum(is_newline)
         chunk_of, chunk_doc = _sentences(codes, is_newline, doc_of)
-        w_start, word_hash = _word_hashes(codes)
+        w_start, w_end, word_hash = _word_hashes(codes)
         word_doc = doc_of[w_start]
         columns, positions = self._word_columns(word_hash, w_start, word_doc)
         n_word_occurrences = columns[0].shape[0] + columns[1].shape[0]
@@ -242,6 +220,11 @@ class TextFeatures:
         position = np.concatenate(positions + char_positions)
         second, counted = self._lexicon_hits(word_hash, columns[0], word_doc)
         dense = _dense_features(norm, word_doc, second, counted)
+        first = last = hits = None
+        if norm.source is not None:
+            ends = self._last_codes(codes, is_newline, w_start, w_end, word_doc, char_positions)
+            first, last = norm.source[_first_codes(codes, is_newline, position)], norm.source[ends]
+            hits = np.column_stack(counted) if counted else None
         return FeatureOccurrences(
             n_docs=norm.n_docs,
             column=column,
@@ -249,7 +232,23 @@ class TextFeatures:
             chunk_doc=chunk_doc,
             dense=dense,
             n_word_occurrences=n_word_occurrences,
+            first=first,
+            last=last,
+            counted=hits,
         )
+
+    def _last_codes(
+        self, codes: I64, is_newline: Bools, w_start: I64, w_end: I64, word_doc: I64, char_starts: list[I64]
+    ) -> I64:
+        """The position of the last code each occurrence reads, in the order of `occurrences` (a character
+        n-gram's spaces at its ends are not read as part of a word)."""
+        pair = np.flatnonzero(word_doc[1:] == word_doc[:-1])
+        lasts = [w_end - 1, w_end[pair + 1] - 1]
+        boundary = (codes == SPACE) | is_newline
+        for start, size in zip(char_starts, sorted(self.char_sizes), strict=False):
+            end = start + size - 1
+            lasts.append(end - boundary[end])
+        return np.concatenate(lasts)
 
     def _word_columns(self, word_hash: U64, w_start: I64, word_doc: I64) -> tuple[list[I64], list[I64]]:
         """Columns and start positions of the words, then of the word pairs within a text."""
@@ -318,9 +317,16 @@ def _sentences(codes: I64, is_newline: Bools, doc_of: I64) -> tuple[I64, I64]:
     return np.cumsum(starts) - 1, doc_of[np.flatnonzero(starts)]
 
 
-def _word_hashes(codes: I64) -> tuple[I64, U64]:
-    """The words (maximal runs of word characters): their start positions and hashes (of their length and
-    first `_WORD_MAX` characters, as `_word_hash_of`)."""
+def _first_codes(codes: I64, is_newline: Bools, starts: I64) -> I64:
+    """The first code each occurrence reads: its start, or the one after an n-gram's leading space."""
+    boundary = (codes == SPACE) | is_newline
+    first: I64 = starts + boundary[starts]
+    return first
+
+
+def _word_hashes(codes: I64) -> tuple[I64, I64, U64]:
+    """The words (maximal runs of word characters): their start and end positions and hashes (of their
+    length and first `_WORD_MAX` characters, as `_word_hash_of`)."""
     word = _lookup(_tables().word, codes, False)
     edges = np.flatnonzero(np.diff(word.astype(np.int8)))
     w_start, w_end = edges[0::2] + 1, edges[1::2] + 1
@@ -332,7 +338,7 @@ def _word_hashes(codes: I64) -> tuple[I64, U64]:
         if not live.shape[0]:
             break
         word_hash[live] += wide[w_start[live] + j] * _MULTIPLIERS[j]
-    return w_start, word_hash
+    return w_start, w_end, word_hash
 
 
 _hash_cache: dict[tuple[str, ...], U64] = {}

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from classifiers.inflammatory.attribution import Attribution, SecondStage, linear_attributions
 from classifiers.inflammatory.features import (
     DENSE_NAMES,
     PEER_INPUTS,
@@ -89,6 +90,21 @@ class InflammatoryModel:
         stacked = second_stage_inputs(doc + self.linear_bias, best + self.linear_bias, dense, peer)
         scores: F64 = stacked @ self.meta_coef + self.meta_bias
         return scores
+
+    def attributions(self, texts: Sequence[str]) -> list[Attribution]:
+        """Per text, what raised its `decision`: each feature occurrence's exact share through the linear
+        stage, and the lexicon counts' shares (see `classifiers.inflammatory.attribution`)."""
+        if not texts:
+            return []
+        occ = self.features.occurrences(texts, spans=True)
+        stage = SecondStage(
+            coef=dict(zip(self.second_stage_names, self.meta_coef.tolist(), strict=True)),
+            dense_mean=self.dense_mean,
+            dense_scale=self.dense_scale,
+            linear_bias=self.linear_bias,
+            peer=self.peer.probability(texts) if self.peer is not None else None,
+        )
+        return linear_attributions(occ, self._table, stage)
 
     def calibrate(self, decision: F64) -> F64:
         """Probabilities for uncalibrated scores.

@@ -178,24 +178,49 @@ class _Normalised:
     codes: I64  # folded, de-obfuscated code points; texts separated by NEWLINE, with a SPACE at both ends
     n_docs: int
     raw_stats: F64  # per text: upper-case letters, letters, "!", "?", mentions
+    # With `positions=True`: per code, the offset in its own text of the code point it was read from (the
+    # first one of a squeezed run, a link or a mention); -1 for the spaces and line breaks between texts.
+    source: I64 | None = None
 
 
-def _normalise(texts: Sequence[str]) -> _Normalised:
-    """The batch's texts folded and de-obfuscated, in the order of the steps below, with its style counts."""
+def _normalise(texts: Sequence[str], *, positions: bool = False) -> _Normalised:
+    """The batch's texts folded and de-obfuscated, in the order of the steps below, with its style counts
+    (and, with `positions`, where each code comes from in its text)."""
     t = _tables()
     n_docs = len(texts)
     raw = "\n".join(texts_one_line(texts))
     codes = np.frombuffer(raw.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
     raw_stats = _raw_stats(codes, n_docs)
     _cover(t, codes)
-    codes = _fold(codes, t)
+    source = _text_offsets(texts) if positions else None
+    codes, kept = _fold(codes, t)
     _cover(t, codes)  # the later steps only add ASCII letters, spaces and placeholders: all covered
+    if source is not None:
+        source = np.concatenate(([-1], source if kept is None else source[kept], [-1]))
     word = _lookup(t.word, codes, False)
-    codes, word = _placeholders(codes, word)
-    codes, word = _join_spaced_letters(codes, word, t)
+    codes, word, kept = _placeholders(codes, word)
+    source = _follow(source, kept)
+    codes, word, kept = _join_spaced_letters(codes, word, t)
+    source = _follow(source, kept)
     _read_leet(codes, word, t)
-    codes = _squeeze_runs(codes)
-    return _Normalised(codes=codes, n_docs=n_docs, raw_stats=raw_stats)
+    codes, kept = _squeeze_runs(codes)
+    return _Normalised(codes=codes, n_docs=n_docs, raw_stats=raw_stats, source=_follow(source, kept))
+
+
+def _text_offsets(texts: Sequence[str]) -> I64:
+    """Per code point of the joined batch, its offset in its own text (-1 for the line breaks between)."""
+    lengths = np.array([len(t) for t in texts], dtype=np.int64)
+    total = int(lengths.sum()) + max(len(texts) - 1, 0)
+    offsets = np.arange(total, dtype=np.int64)
+    if len(texts) > 1:
+        starts = np.concatenate(([0], np.cumsum(lengths[:-1] + 1)))
+        offsets -= np.repeat(starts, lengths + 1)[:total]
+        offsets[starts[1:] - 1] = -1
+    return offsets
+
+
+def _follow(source: I64 | None, kept: Bools | None) -> I64 | None:
+    return source if source is None or kept is None else source[kept]
 
 
 def _raw_stats(codes: I64, n_docs: int) -> F64:
@@ -211,22 +236,25 @@ def _raw_stats(codes: I64, n_docs: int) -> F64:
     return raw_stats
 
 
-def _fold(codes: I64, t: _Tables) -> I64:
-    """Fold (NFKC, case, look-alikes), drop invisible characters, and put a space at both ends."""
+def _fold(codes: I64, t: _Tables) -> tuple[I64, Bools | None]:
+    """Fold (NFKC, case, look-alikes), drop invisible characters, and put a space at both ends; the codes
+    kept (None: all)."""
     codes = _lookup(t.fold, codes, None).astype(np.int64)
-    codes = codes[codes >= 0]
-    return np.concatenate(([SPACE], codes, [SPACE]))
+    kept = codes >= 0
+    if kept.all():
+        return np.concatenate(([SPACE], codes, [SPACE])), None
+    return np.concatenate(([SPACE], codes[kept], [SPACE])), kept
 
 
-def _placeholders(codes: I64, word: Bools) -> tuple[I64, Bools]:
+def _placeholders(codes: I64, word: Bools) -> tuple[I64, Bools, Bools | None]:
     """Links and @-mentions, each turned into one placeholder code point (the rest of it dropped)."""
     boundary = (codes == SPACE) | (codes == NEWLINE)
     drop = _mark_links(codes, word, boundary)
     _mark_mentions(codes, word, drop)
     if drop.any():
         keep = ~drop
-        codes, word = codes[keep], word[keep]
-    return codes, word
+        return codes[keep], word[keep], keep
+    return codes, word, None
 
 
 def _mark_links(codes: I64, word: Bools, boundary: Bools) -> Bools:
@@ -264,7 +292,7 @@ def _mark_mentions(codes: I64, word: Bools, drop: Bools) -> None:
         word[at] = True
 
 
-def _join_spaced_letters(codes: I64, word: Bools, t: _Tables) -> tuple[I64, Bools]:
+def _join_spaced_letters(codes: I64, word: Bools, t: _Tables) -> tuple[I64, Bools, Bools | None]:
     """Spaced-out letters: three or more one-character words split by one separator are joined."""
     n = codes.shape[0]
     single = np.zeros(n, dtype=bool)
@@ -277,8 +305,8 @@ def _join_spaced_letters(codes: I64, word: Bools, t: _Tables) -> tuple[I64, Bool
     chained[:-2] |= link[:-2] & link[2:]
     if chained.any():
         keep = ~chained
-        codes, word = codes[keep], word[keep]
-    return codes, word
+        return codes[keep], word[keep], keep
+    return codes, word, None
 
 
 def _read_leet(codes: I64, word: Bools, t: _Tables) -> None:
@@ -296,18 +324,21 @@ def _read_leet(codes: I64, word: Bools, t: _Tables) -> None:
             word[change] = True
 
 
-def _squeeze_runs(codes: I64) -> I64:
-    """Runs of three or more of one character become one; runs of spaces become one space."""
+def _squeeze_runs(codes: I64) -> tuple[I64, Bools | None]:
+    """Runs of three or more of one character become one; runs of spaces become one space (line breaks,
+    which separate texts, stay)."""
     n = codes.shape[0]
     same = np.zeros(n, dtype=bool)
     same[1:] = codes[1:] == codes[:-1]
     neighbour = np.zeros(n, dtype=bool)
     neighbour[1:] = same[:-1]
     neighbour[:-1] |= same[1:]
-    drop_run = same & (neighbour | (codes == SPACE))
+    # Line breaks separate the texts of a batch: never squeezed (two empty texts in a row are "\n\n\n").
+    drop_run = same & (neighbour | (codes == SPACE)) & (codes != NEWLINE)
     if drop_run.any():
-        codes = codes[~drop_run]
-    return codes
+        keep = ~drop_run
+        return codes[keep], keep
+    return codes, None
 
 
 def texts_one_line(texts: Sequence[str]) -> list[str]:

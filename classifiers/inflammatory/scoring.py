@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
@@ -58,17 +60,38 @@ def _counted_sums(occ: FeatureOccurrences, table: F64, rows: I64, chosen: I64) -
     return num.reshape(-1, 2), np.sqrt(den).reshape(-1, 2)
 
 
-def text_and_sentence_scores(occ: FeatureOccurrences, table: F64) -> tuple[F64, F64]:
-    """Each text's linear score and the highest score of its sentences (its own score if it has none)."""
+@dataclass(frozen=True, slots=True)
+class LinearSums:
+    """The linear stage's sums of a batch: per sentence ("chunk") and per text, and block (words, character
+    n-grams), the sum of weight x idf (`*_num`) and the norm it is divided by (`*_norm`)."""
+
+    chunk_num: F64
+    chunk_norm: F64
+    doc_num: F64
+    doc_norm: F64
+
+    def doc_scores(self) -> F64:
+        """Each text's linear score."""
+        scores: F64 = _ratio(self.doc_num, self.doc_norm).sum(axis=1)
+        return scores
+
+    def sentence_scores(self) -> F64:
+        """Each sentence's linear score (-inf for a sentence with no weighed feature)."""
+        sentence: F64 = _ratio(self.chunk_num, self.chunk_norm).sum(axis=1)
+        sentence[(self.chunk_norm == 0).all(axis=1)] = -np.inf
+        return sentence
+
+
+def linear_sums(occ: FeatureOccurrences, table: F64) -> LinearSums:
+    """The sums of `text_and_sentence_scores`, per sentence and per text."""
     num, norm = block_sums(occ, table, by_chunk=True)
-    if occ.n_docs == 0:
-        return np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.float64)
-    # A text with no chunk (empty, or only quotes taken out) has no segment of its own: `reduceat` must only
-    # see the texts that have one, or it reads past the end (or the next text's first chunk).
-    has_chunks = np.bincount(occ.chunk_doc, minlength=occ.n_docs) > 0
-    firsts = np.searchsorted(occ.chunk_doc, np.flatnonzero(has_chunks))
     doc_num = np.zeros((occ.n_docs, 2), dtype=np.float64)
     doc_norm = np.zeros((occ.n_docs, 2), dtype=np.float64)
+    if occ.n_docs == 0:
+        return LinearSums(num, norm, doc_num, doc_norm)
+    # A text with no chunk (empty, or only quotes taken out) has no segment of its own: `reduceat` must only
+    # see the texts that have one, or it reads past the end (or the next text's first chunk).
+    has_chunks, firsts = _chunk_segments(occ)
     if firsts.shape[0]:
         doc_num[has_chunks] = np.add.reduceat(num, firsts, axis=0)
         doc_norm[has_chunks] = np.sqrt(np.add.reduceat(norm * norm, firsts, axis=0))
@@ -76,20 +99,68 @@ def text_and_sentence_scores(occ: FeatureOccurrences, table: F64) -> tuple[F64, 
     # longer than any training text (spam, a word pasted 100,000 times) get true L2 norms of their counts.
     per_chunk = np.bincount(occ.chunk, minlength=occ.n_chunks)
     huge_chunks = np.flatnonzero(per_chunk > _DEDUP_ABOVE)
+    per_doc = np.bincount(occ.chunk_doc, weights=per_chunk, minlength=occ.n_docs)
+    huge_docs = np.flatnonzero(per_doc > _DEDUP_ABOVE)
     if huge_chunks.shape[0]:
-        per_doc = np.bincount(occ.chunk_doc, weights=per_chunk, minlength=occ.n_docs)
-        huge_docs = np.flatnonzero(per_doc > _DEDUP_ABOVE)
         num[huge_chunks], norm[huge_chunks] = _counted_sums(occ, table, occ.chunk, huge_chunks)
+    if huge_docs.shape[0]:
         doc_num[huge_docs], doc_norm[huge_docs] = _counted_sums(occ, table, occ.doc, huge_docs)
-    else:
-        per_doc = np.bincount(occ.chunk_doc, weights=per_chunk, minlength=occ.n_docs)
-        huge_docs = np.flatnonzero(per_doc > _DEDUP_ABOVE)
-        if huge_docs.shape[0]:
-            doc_num[huge_docs], doc_norm[huge_docs] = _counted_sums(occ, table, occ.doc, huge_docs)
-    doc_score = _ratio(doc_num, doc_norm).sum(axis=1)
-    sentence = _ratio(num, norm).sum(axis=1)
-    sentence[(norm == 0).all(axis=1)] = -np.inf
+    return LinearSums(num, norm, doc_num, doc_norm)
+
+
+def _chunk_segments(occ: FeatureOccurrences) -> tuple[Bools, I64]:
+    """Which texts have sentences, and the index of the first sentence of each of those."""
+    has_chunks = np.bincount(occ.chunk_doc, minlength=occ.n_docs) > 0
+    return has_chunks, np.searchsorted(occ.chunk_doc, np.flatnonzero(has_chunks))
+
+
+def _worst_sentences(occ: FeatureOccurrences, sentence: F64) -> tuple[F64, I64]:
+    """Per text, the highest sentence score (-inf if none) and the first sentence that has it (-1 if none)."""
     best = np.full(occ.n_docs, -np.inf)
+    worst = np.full(occ.n_docs, -1, dtype=np.int64)
+    has_chunks, firsts = _chunk_segments(occ)
     if firsts.shape[0]:
         best[has_chunks] = np.maximum.reduceat(sentence, firsts)
+        top = np.flatnonzero(np.isfinite(sentence) & (sentence == best[occ.chunk_doc]))
+        docs, first_top = np.unique(occ.chunk_doc[top], return_index=True)
+        worst[docs] = top[first_top]
+    return best, worst
+
+
+def text_and_sentence_scores(occ: FeatureOccurrences, table: F64) -> tuple[F64, F64]:
+    """Each text's linear score and the highest score of its sentences (its own score if it has none)."""
+    if occ.n_docs == 0:
+        return np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.float64)
+    sums = linear_sums(occ, table)
+    doc_score = sums.doc_scores()
+    best, _ = _worst_sentences(occ, sums.sentence_scores())
     return doc_score, np.where(np.isfinite(best), best, doc_score)
+
+
+@dataclass(frozen=True, slots=True)
+class Shares:
+    """Per feature occurrence, its exact share of its text's linear score (`text`) and of the score of its
+    text's worst sentence (`sentence`, 0 outside that sentence); `sentence_scores` per sentence."""
+
+    text: F64
+    sentence: F64
+    sentence_scores: F64
+    worst: I64  # per text, its worst sentence (-1 if it has none: its score is then the text's)
+
+
+def occurrence_shares(occ: FeatureOccurrences, table: F64) -> Shares:
+    """Each occurrence's weight x idf over its block's norm: summed per text they give the text's linear
+    score, summed over the worst sentence that sentence's score (as `text_and_sentence_scores`)."""
+    sums = linear_sums(occ, table)
+    sentence = sums.sentence_scores()
+    _, worst = _worst_sentences(occ, sentence)
+    block = np.zeros(occ.column.shape[0], dtype=np.int64)
+    block[occ.n_word_occurrences :] = 1
+    weight = table[occ.column, 0]
+    text_share = _ratio(weight, sums.doc_norm[occ.doc, block])
+    in_worst = occ.chunk == worst[occ.doc]
+    sentence_share = np.where(in_worst, _ratio(weight, sums.chunk_norm[occ.chunk, block]), 0.0)
+    # A text with no weighed sentence reads its own score as its worst sentence's.
+    fallback = worst[occ.doc] < 0
+    sentence_share[fallback] = text_share[fallback]
+    return Shares(text_share, sentence_share, sentence, worst)
