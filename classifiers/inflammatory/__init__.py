@@ -47,7 +47,7 @@ from classifiers.inflammatory.features import (
 )
 from classifiers.inflammatory.model import DEFAULT_MODEL_PATH, FORMAT_VERSION, MODEL_KIND, InflammatoryModel
 from classifiers.inflammatory.normalise import deobfuscate, texts_one_line
-from classifiers.inflammatory.scoring import block_sums, text_and_sentence_scores
+from classifiers.inflammatory.scoring import ColumnTable, block_sums, text_and_sentence_scores
 
 __all__ = [
     "DEFAULT_MODEL_PATH",
@@ -57,6 +57,7 @@ __all__ = [
     "MODEL_KIND",
     "PEER_INPUTS",
     "SECOND_STAGE_NAMES",
+    "ColumnTable",
     "FeatureOccurrences",
     "InflammatoryDetector",
     "InflammatoryModel",

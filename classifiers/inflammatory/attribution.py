@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from classifiers.inflammatory.features import _SCORE_BOUND, COUNTED_NAMES, DENSE_NAMES, FeatureOccurrences
-from classifiers.inflammatory.scoring import Shares, occurrence_shares
+from classifiers.inflammatory.scoring import ColumnTable, Shares, occurrence_shares
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -71,7 +71,7 @@ class SecondStage:
     peer: F64 | None = None
 
 
-def linear_attributions(occ: FeatureOccurrences, table: F64, stage: SecondStage) -> list[Attribution]:
+def linear_attributions(occ: FeatureOccurrences, table: ColumnTable, stage: SecondStage) -> list[Attribution]:
     """One `Attribution` per text of the batch `occ` (read with `spans=True`); `table` holds per feature
     column (weight x idf, idf squared)."""
     if occ.first is None or occ.last is None:

@@ -20,7 +20,7 @@ from classifiers.inflammatory.features import (
     second_stage_inputs,
     standardise,
 )
-from classifiers.inflammatory.scoring import text_and_sentence_scores
+from classifiers.inflammatory.scoring import ColumnTable, text_and_sentence_scores
 from classifiers.persistence import ModelError, load_model, save_model
 from classifiers.profanity import ProfanityModel
 
@@ -74,10 +74,8 @@ class InflammatoryModel:
         if self.columns.shape[0] and (self.columns.min() < 0 or self.columns.max() >= n):
             raise ValueError("feature columns outside the feature space")
         # Per column: weight x idf and idf squared, side by side so one lookup fetches both.
-        self._table = np.zeros((n, 2), dtype=np.float64)
         idf = self.idf.astype(np.float64)
-        self._table[self.columns, 0] = idf * self.weights
-        self._table[self.columns, 1] = idf * idf
+        self._table = ColumnTable.build(n, self.columns, idf * self.weights, idf * idf)
 
     def decision(self, texts: Sequence[str]) -> F64:
         """Uncalibrated scores (log-odds scale) of a batch of texts."""

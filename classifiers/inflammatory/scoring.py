@@ -16,7 +16,40 @@ U64 = npt.NDArray[np.uint64]
 Bools = npt.NDArray[np.bool_]
 
 
-def block_sums(occ: FeatureOccurrences, table: F64, *, by_chunk: bool) -> tuple[F64, F64]:
+@dataclass(frozen=True, slots=True)
+class ColumnTable:
+    """Per feature column (weight x idf, idf squared), stored for the columns in use only.
+
+    The feature space has 1.5 million columns and the model weighs about a hundred thousand: a dense
+    float64 table would take 25 MB, this one 8 (an int32 slot per column, a row per weighed column, row 0
+    the zeros of the unweighed ones). A lookup returns the same float64 values as the dense table.
+    """
+
+    slot: npt.NDArray[np.int32]
+    values: F64
+
+    @classmethod
+    def build(cls, n_columns: int, columns: I64, weight_idf: F64, idf_squared: F64) -> ColumnTable:
+        """The table of `columns` (distinct, within `n_columns`) and their two values."""
+        slot = np.zeros(n_columns, dtype=np.int32)
+        slot[columns] = np.arange(1, columns.shape[0] + 1, dtype=np.int32)
+        values = np.zeros((columns.shape[0] + 1, 2), dtype=np.float64)
+        values[1:, 0] = weight_idf
+        values[1:, 1] = idf_squared
+        return cls(slot, values)
+
+    @property
+    def n_columns(self) -> int:
+        """The size of the feature space."""
+        return int(self.slot.shape[0])
+
+    def rows(self, columns: I64) -> F64:
+        """(weight x idf, idf squared) of each column, [n, 2]."""
+        found: F64 = self.values[self.slot[columns]]
+        return found
+
+
+def block_sums(occ: FeatureOccurrences, table: ColumnTable, *, by_chunk: bool) -> tuple[F64, F64]:
     """Per text (or sentence) and block: the sum of `values[column]` over its occurrences and its IDF norm.
 
     A linear score is the sum over the two blocks of (sum of weight x idf) / norm: the dot product of the
@@ -27,7 +60,7 @@ def block_sums(occ: FeatureOccurrences, table: F64, *, by_chunk: bool) -> tuple[
     n_rows = occ.n_chunks if by_chunk else occ.n_docs
     key = rows * 2
     key[occ.n_word_occurrences :] += 1
-    gathered = table[occ.column]
+    gathered = table.rows(occ.column)
     num: F64 = np.bincount(key, weights=gathered[:, 0], minlength=n_rows * 2).astype(np.float64, copy=False)
     den: F64 = np.bincount(key, weights=gathered[:, 1], minlength=n_rows * 2).astype(np.float64, copy=False)
     return num.reshape(n_rows, 2), np.sqrt(den).reshape(n_rows, 2)
@@ -42,19 +75,18 @@ def _ratio(num: F64, norm: F64) -> F64:
 _DEDUP_ABOVE = 20_000  # feature occurrences in one text or sentence
 
 
-def _counted_sums(occ: FeatureOccurrences, table: F64, rows: I64, chosen: I64) -> tuple[F64, F64]:
+def _counted_sums(occ: FeatureOccurrences, table: ColumnTable, rows: I64, chosen: I64) -> tuple[F64, F64]:
     """`block_sums` for the `chosen` rows with term counts: sum of tf x weight x idf, L2 norm of tf x idf."""
-    n_columns = table.shape[0]
+    n_columns = table.n_columns
     where = np.flatnonzero(np.isin(rows, chosen))
     block = (where >= occ.n_word_occurrences).astype(np.int64)
     slot = np.searchsorted(chosen, rows[where]) * 2 + block
     pairs, counts = np.unique(slot * n_columns + occ.column[where], return_counts=True)
     slots, columns = pairs // n_columns, pairs % n_columns
     tf = counts.astype(np.float64)
-    num: F64 = np.bincount(slots, weights=tf * table[columns, 0], minlength=chosen.shape[0] * 2).astype(
-        np.float64
-    )
-    den: F64 = np.bincount(slots, weights=tf * tf * table[columns, 1], minlength=chosen.shape[0] * 2).astype(
+    values = table.rows(columns)
+    num: F64 = np.bincount(slots, weights=tf * values[:, 0], minlength=chosen.shape[0] * 2).astype(np.float64)
+    den: F64 = np.bincount(slots, weights=tf * tf * values[:, 1], minlength=chosen.shape[0] * 2).astype(
         np.float64
     )
     return num.reshape(-1, 2), np.sqrt(den).reshape(-1, 2)
@@ -82,7 +114,7 @@ class LinearSums:
         return sentence
 
 
-def linear_sums(occ: FeatureOccurrences, table: F64) -> LinearSums:
+def linear_sums(occ: FeatureOccurrences, table: ColumnTable) -> LinearSums:
     """The sums of `text_and_sentence_scores`, per sentence and per text."""
     num, norm = block_sums(occ, table, by_chunk=True)
     doc_num = np.zeros((occ.n_docs, 2), dtype=np.float64)
@@ -127,7 +159,7 @@ def _worst_sentences(occ: FeatureOccurrences, sentence: F64) -> tuple[F64, I64]:
     return best, worst
 
 
-def text_and_sentence_scores(occ: FeatureOccurrences, table: F64) -> tuple[F64, F64]:
+def text_and_sentence_scores(occ: FeatureOccurrences, table: ColumnTable) -> tuple[F64, F64]:
     """Each text's linear score and the highest score of its sentences (its own score if it has none)."""
     if occ.n_docs == 0:
         return np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.float64)
@@ -148,7 +180,7 @@ class Shares:
     worst: I64  # per text, its worst sentence (-1 if it has none: its score is then the text's)
 
 
-def occurrence_shares(occ: FeatureOccurrences, table: F64) -> Shares:
+def occurrence_shares(occ: FeatureOccurrences, table: ColumnTable) -> Shares:
     """Each occurrence's weight x idf over its block's norm: summed per text they give the text's linear
     score, summed over the worst sentence that sentence's score (as `text_and_sentence_scores`)."""
     sums = linear_sums(occ, table)
@@ -156,7 +188,7 @@ def occurrence_shares(occ: FeatureOccurrences, table: F64) -> Shares:
     _, worst = _worst_sentences(occ, sentence)
     block = np.zeros(occ.column.shape[0], dtype=np.int64)
     block[occ.n_word_occurrences :] = 1
-    weight = table[occ.column, 0]
+    weight = table.rows(occ.column)[:, 0]
     text_share = _ratio(weight, sums.doc_norm[occ.doc, block])
     in_worst = occ.chunk == worst[occ.doc]
     sentence_share = np.where(in_worst, _ratio(weight, sums.chunk_norm[occ.chunk, block]), 0.0)

@@ -35,6 +35,7 @@ from sklearn.model_selection import GroupKFold
 
 from classifiers.inflammatory import (
     DENSE_NAMES,
+    ColumnTable,
     FeatureOccurrences,
     InflammatoryModel,
     TextFeatures,
@@ -104,8 +105,7 @@ def _tfidf(
     rows = occ.chunk if by_chunk else occ.doc
     n_rows = occ.n_chunks if by_chunk else occ.n_docs
     size = max(int(occ.column.max(initial=0)) + 1, int(used.max(initial=0)) + 1)
-    table = np.zeros((size, 2), dtype=np.float64)
-    table[used, 1] = idf.astype(np.float64) ** 2
+    table = ColumnTable.build(size, used, np.zeros(used.shape[0]), idf.astype(np.float64) ** 2)
     _, norm = block_sums(occ, table, by_chunk=by_chunk)
     r, c = rows[present], compact[present]
     matrix = sp.csr_matrix((np.ones(r.shape[0], dtype=np.float64), (r, c)), shape=(n_rows, used.shape[0]))

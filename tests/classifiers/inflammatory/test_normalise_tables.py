@@ -58,3 +58,19 @@ def test_normalised_text_does_not_depend_on_what_was_read_before() -> None:
     first = _normalise([MIXED]).codes
     _normalise(["Ωμέγα Ελληνικά ไทย 中文 한국어 עברית"])  # other blocks get built in between
     assert np.array_equal(_normalise([MIXED]).codes, first)
+
+
+def test_the_compact_column_table_reads_as_the_dense_one() -> None:
+    from classifiers.inflammatory.scoring import ColumnTable
+
+    rng = np.random.default_rng(17)
+    n = 1 << 12
+    columns = np.sort(rng.choice(n, size=300, replace=False)).astype(np.int64)
+    a, b = rng.normal(size=300), rng.random(300)
+    dense = np.zeros((n, 2))
+    dense[columns, 0], dense[columns, 1] = a, b
+    table = ColumnTable.build(n, columns, a, b)
+    probe = rng.integers(0, n, size=5_000)
+    assert np.array_equal(table.rows(probe), dense[probe])
+    assert table.n_columns == n
+    assert table.slot.nbytes + table.values.nbytes < dense.nbytes / 3
