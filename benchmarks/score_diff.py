@@ -62,7 +62,8 @@ out.close()
 
 def dump(tree: Path, input_path: Path, out_path: Path) -> None:
     """Raw scores of the suite in `tree` over `input_path`, written to `out_path`."""
-    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONSAFEPATH": "1"}
+    # One BLAS thread, as `modassist` runs (bot/cli.py), for both trees alike.
+    env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONSAFEPATH": "1", "OPENBLAS_NUM_THREADS": "1"}
     for key in [k for k in env if k.startswith("MODASSIST_")]:
         del env[key]
     subprocess.run(
