@@ -40,6 +40,7 @@ MAX_TOKENS: Final = 128  # the length the model was trained on; longer texts are
 _CACHE_TEXTS: Final = 4096  # texts whose vectors are kept (1.5 kB each); emptied when full
 
 _BATCH_ROWS: Final = 512  # tokens encoded together: larger matrix products run faster per row
+_GELU_ROWS: Final = 16  # rows of the feed-forward layer's [tokens, 1536] input per block of GELU
 
 FloatArray = npt.NDArray[np.float32]
 IdArray = npt.NDArray[np.intp]
@@ -65,13 +66,12 @@ NORM_NAMES: Final = ("attention.output.LayerNorm", "output.LayerNorm")
 
 
 def _erf(x: FloatArray) -> FloatArray:
-    """erf by Abramowitz and Stegun 7.1.26 (absolute error < 1.5e-7), in float32 and in place on `x`.
+    """erf by Abramowitz and Stegun 7.1.26 (absolute error < 1.5e-7), in float32 (a new array).
 
     float32 is enough: the formula's own error is at float32 resolution, and the sentence vectors move
     by less than 3e-7 against the float64 evaluation (tests/classifiers/test_sentence.py).
     """
-    sign = np.signbit(x)
-    a = np.abs(x, out=x)
+    a = np.abs(x)
     t = a * _ERF_P
     t += _ONE
     np.reciprocal(t, out=t)
@@ -84,17 +84,24 @@ def _erf(x: FloatArray) -> FloatArray:
     np.exp(a, out=a)
     a *= poly
     np.subtract(_ONE, a, out=a)
-    np.negative(a, out=a, where=sign)
-    out: FloatArray = a
+    out: FloatArray = np.copysign(a, x, out=a)  # erf is odd (a masked negative is 30 times slower)
     return out
 
 
 def gelu(x: FloatArray) -> FloatArray:
-    """BERT's exact GELU: x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)) (a new array; `x` is not changed)."""
-    out = _erf(x / _SQRT2)
-    out += _ONE
-    out *= x
-    out *= _HALF  # exact: the same value as (0.5 * x) * (1 + erf)
+    """BERT's exact GELU: x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)) (a new array; `x` is not changed).
+
+    Computed `_GELU_ROWS` rows at a time: erf takes a dozen passes over its input, and a block that stays
+    in the CPU's cache makes them about twice as fast as passes over the whole [tokens, 1536] matrix.
+    """
+    out = np.empty_like(x)
+    rows, whole = x.reshape(-1, x.shape[-1]), out.reshape(-1, x.shape[-1])
+    for start in range(0, rows.shape[0], _GELU_ROWS):
+        block = rows[start : start + _GELU_ROWS]
+        value = _erf(block / _SQRT2)
+        value += _ONE
+        value *= block
+        np.multiply(value, _HALF, out=whole[start : start + _GELU_ROWS])  # exact: = (0.5 x) (1 + erf)
     return out
 
 
