@@ -42,6 +42,8 @@ class SentencePlan:
                 elif (n := len(post_words(post.text))) < AUTO_OPENING_WORDS:
                     self.lengths = [n]
                 continue
+            if not (self.lengths or self.encoding):
+                continue  # a discussion for good: nothing more to encode
             text, words = _prepare(post.text)
             if self.lengths:
                 self.lengths.append(len(words))
