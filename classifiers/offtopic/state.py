@@ -150,7 +150,7 @@ class OffTopicThreadState:
         idx = np.fromiter(map(index.get, terms, repeat(-1, size)), dtype=np.intp, count=size)
         n = np.fromiter(counts.values(), dtype=np.float64, count=size)
         w = (1.0 + np.log(n)) * model.idf_oov[idx]
-        lsa = _unit(w.astype(np.float32) @ model.components_oov[idx])
+        lsa = _unit(w.astype(np.float32) @ model.components_oov.take(idx, axis=0))
         unknown = int(np.count_nonzero(idx < 0))
         return _Vector(dict(zip(terms, w.tolist(), strict=True)), math.sqrt(float(w @ w)), lsa, unknown)
 
