@@ -14,6 +14,8 @@ scaled back to float32 when loaded, the token table stays int8 and only the rows
 The tokenizer is the word vectors' (the same uncased WordPiece vocabulary, checked by digest).
 
 Shapes: L tokens, H = 384 hidden units, A = 12 heads of D = 32. Texts are cut at `max_tokens` tokens.
+Several texts are encoded together where the caller has them (`encode_many`): the linear maps, nearly all
+of the work, run over all their tokens at once, about 1.5 times faster than text by text for short texts.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def _erf(x: FloatArray) -> FloatArray:
     np.exp(a, out=a)
     a *= poly
     np.subtract(_ONE, a, out=a)
-    out: FloatArray = np.copysign(a, x, out=a)  # erf is odd (a masked negative is 30 times slower)
+    out: FloatArray = np.copysign(a, x, out=a)  # erf is odd (a masked negative: 12 ns an element, 9x this)
     return out
 
 
