@@ -14,6 +14,8 @@ scaled back to float32 when loaded, the token table stays int8 and only the rows
 The tokenizer is the word vectors' (the same uncased WordPiece vocabulary, checked by digest).
 
 Shapes: L tokens, H = 384 hidden units, A = 12 heads of D = 32. Texts are cut at `max_tokens` tokens.
+Several texts are encoded together where the caller has them (`encode_many`): the linear maps, nearly all
+of the work, run over all their tokens at once, about 1.5 times faster than text by text for short texts.
 """
 
 from __future__ import annotations
@@ -39,8 +41,19 @@ DEFAULT_SENTENCE_PATH: Final = Path(__file__).resolve().parent / "models" / "sen
 MAX_TOKENS: Final = 128  # the length the model was trained on; longer texts are cut
 _CACHE_TEXTS: Final = 4096  # texts whose vectors are kept (1.5 kB each); emptied when full
 
+_BATCH_ROWS: Final = 512  # tokens encoded together: larger matrix products run faster per row
+_GELU_ROWS: Final = 16  # rows of the feed-forward layer's [tokens, 1536] input per block of GELU
+
 FloatArray = npt.NDArray[np.float32]
 IdArray = npt.NDArray[np.intp]
+
+_ONE: Final = np.float32(1.0)
+_HALF: Final = np.float32(0.5)
+_SQRT2: Final = np.float32(math.sqrt(2.0))
+_ERF_P: Final = np.float32(0.3275911)
+_ERF_A: Final = tuple(
+    np.float32(a) for a in (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
+)
 
 # Per layer, the linear maps in PyTorch's naming ([out, in] weights) and the LayerNorms.
 LINEAR_NAMES: Final = (
@@ -55,24 +68,52 @@ NORM_NAMES: Final = ("attention.output.LayerNorm", "output.LayerNorm")
 
 
 def _erf(x: FloatArray) -> FloatArray:
-    """erf by Abramowitz and Stegun 7.1.26 (absolute error < 1.5e-7, below float32 resolution)."""
-    a = np.abs(x).astype(np.float64)
-    t = 1.0 / (1.0 + 0.3275911 * a)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-    out: FloatArray = (np.sign(x) * (1.0 - poly * np.exp(-a * a))).astype(np.float32)
+    """erf by Abramowitz and Stegun 7.1.26 (absolute error < 1.5e-7), in float32 (a new array).
+
+    float32 is enough: the formula's own error is at float32 resolution, and the sentence vectors move
+    by less than 3e-7 against the float64 evaluation (tests/classifiers/test_sentence.py).
+    """
+    a = np.abs(x)
+    t = a * _ERF_P
+    t += _ONE
+    np.reciprocal(t, out=t)
+    poly = t * _ERF_A[4]
+    for coef in _ERF_A[3::-1]:
+        poly += coef
+        poly *= t
+    np.square(a, out=a)
+    np.negative(a, out=a)
+    np.exp(a, out=a)
+    a *= poly
+    np.subtract(_ONE, a, out=a)
+    out: FloatArray = np.copysign(a, x, out=a)  # erf is odd (a masked negative: 12 ns an element, 9x this)
     return out
 
 
 def gelu(x: FloatArray) -> FloatArray:
-    """BERT's exact GELU: x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2))."""
-    return (0.5 * x * (1.0 + _erf(x / np.float32(math.sqrt(2.0))))).astype(np.float32)
+    """BERT's exact GELU: x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)) (a new array; `x` is not changed).
+
+    Computed `_GELU_ROWS` rows at a time: erf takes a dozen passes over its input, and a block that stays
+    in the CPU's cache makes them about twice as fast as passes over the whole [tokens, 1536] matrix.
+    """
+    out = np.empty_like(x)
+    rows, whole = x.reshape(-1, x.shape[-1]), out.reshape(-1, x.shape[-1])
+    for start in range(0, rows.shape[0], _GELU_ROWS):
+        block = rows[start : start + _GELU_ROWS]
+        value = _erf(block / _SQRT2)
+        value += _ONE
+        value *= block
+        np.multiply(value, _HALF, out=whole[start : start + _GELU_ROWS])  # exact: = (0.5 x) (1 + erf)
+    return out
 
 
 def layer_norm(x: FloatArray, weight: FloatArray, bias: FloatArray, eps: float) -> FloatArray:
-    """LayerNorm over the last axis."""
-    mean = x.mean(axis=-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    out: FloatArray = ((x - mean) / np.sqrt(var + eps) * weight + bias).astype(np.float32)
+    """LayerNorm over the last axis (a new array; `x` is not changed)."""
+    out: FloatArray = x - x.mean(axis=-1, keepdims=True)
+    var = np.square(out).mean(axis=-1, keepdims=True)
+    out /= np.sqrt(var + eps)
+    out *= weight
+    out += bias
     return out
 
 
@@ -154,32 +195,59 @@ class Transformer:
         ]
         return cls(emb, layers, heads, eps)
 
-    def _attention(self, layer: _Layer, x: FloatArray) -> FloatArray:
-        n, h = x.shape
+    def _attention(self, layer: _Layer, x: FloatArray, spans: Sequence[tuple[int, int]]) -> FloatArray:
+        """Self-attention of each text over its own tokens (`spans`: each text's rows of `x`)."""
+        h = x.shape[1]
         d = h // self.heads
-        qkv = (x @ layer.qkv + layer.qkv_bias).reshape(n, 3, self.heads, d).transpose(1, 2, 0, 3)
-        q, k, v = qkv[0], qkv[1], qkv[2]  # each [A, L, D]
-        scores = q @ k.transpose(0, 2, 1) / np.float32(math.sqrt(d))
-        scores -= scores.max(axis=-1, keepdims=True)
-        probs = np.exp(scores)
-        probs /= probs.sum(axis=-1, keepdims=True)
-        context = (probs @ v).transpose(1, 0, 2).reshape(n, h)
-        out: FloatArray = context @ layer.out + layer.out_bias
+        scale = np.float32(math.sqrt(d))
+        qkv = x @ layer.qkv
+        qkv += layer.qkv_bias
+        context = np.empty_like(x)
+        for start, end in spans:
+            n = end - start
+            q, k, v = qkv[start:end].reshape(n, 3, self.heads, d).transpose(1, 2, 0, 3)  # each [A, L, D]
+            scores = q @ k.transpose(0, 2, 1)
+            scores /= scale
+            scores -= scores.max(axis=-1, keepdims=True)
+            probs = np.exp(scores, out=scores)
+            probs /= probs.sum(axis=-1, keepdims=True)
+            context[start:end] = (probs @ v).transpose(1, 0, 2).reshape(n, h)
+        out: FloatArray = context @ layer.out
+        out += layer.out_bias
         return out
 
     def encode(self, token_rows: FloatArray) -> FloatArray:
         """The mean-pooled, unit-length sentence vector [H] of a text given its token embeddings [L, H]
         ([CLS] and [SEP] included)."""
-        n = token_rows.shape[0]
-        x = layer_norm(token_rows + self.positions[:n] + self.type0, self.norm[1], self.norm[0], self.eps)
+        vector: FloatArray = self.encode_many(token_rows, [token_rows.shape[0]])[0]
+        return vector
+
+    def encode_many(self, token_rows: FloatArray, lengths: Sequence[int]) -> FloatArray:
+        """The unit sentence vectors [n, H] of n texts whose token embeddings are stacked in `token_rows`
+        [sum of lengths, H], text after text. Each text attends to its own tokens only; the linear maps run
+        over all the rows at once, which is faster than text by text and gives the same vectors (within
+        float32 rounding: 3e-7)."""
+        ends = np.cumsum(lengths)
+        spans = [(int(end) - n, int(end)) for n, end in zip(lengths, ends, strict=True)]
+        x = token_rows.astype(np.float32)  # a copy: the caller's rows are not changed
+        x += np.concatenate([self.positions[:n] for n in lengths])
+        x += self.type0
+        x = layer_norm(x, self.norm[1], self.norm[0], self.eps)
         for layer in self.layers:
-            x = layer_norm(x + self._attention(layer, x), layer.norm1[1], layer.norm1[0], self.eps)
-            ff = gelu(x @ layer.up + layer.up_bias) @ layer.down + layer.down_bias
-            x = layer_norm(x + ff, layer.norm2[1], layer.norm2[0], self.eps)
-        pooled: FloatArray = x.mean(axis=0)
-        norm = float(np.sqrt(pooled @ pooled))
-        unit: FloatArray = (pooled / max(norm, 1e-12)).astype(np.float32)
-        return unit
+            attended = self._attention(layer, x, spans)
+            attended += x
+            x = layer_norm(attended, layer.norm1[1], layer.norm1[0], self.eps)
+            up = x @ layer.up
+            up += layer.up_bias
+            ff = gelu(up) @ layer.down
+            ff += layer.down_bias
+            ff += x
+            x = layer_norm(ff, layer.norm2[1], layer.norm2[0], self.eps)
+        out = np.empty((len(spans), x.shape[1]), dtype=np.float32)
+        for i, (start, end) in enumerate(spans):
+            pooled = x[start:end].mean(axis=0)
+            out[i] = pooled / max(float(np.sqrt(pooled @ pooled)), 1e-12)
+        return out
 
 
 def dequantize(arrays: Mapping[str, npt.NDArray[Any]], name: str) -> FloatArray:
@@ -271,23 +339,40 @@ class SentenceEncoder:
         cached = self._cache.get(text)
         if cached is not None:
             return cached
-        ids = self.ids(text)
-        rows = self._table[ids].astype(np.float32)
-        if self._scales is not None:
-            rows *= self._scales[ids][:, None]
-        vector = self.transformer.encode(rows)
-        vector.flags.writeable = False
-        if len(self._cache) >= _CACHE_TEXTS:
-            self._cache.clear()
-        self._cache[text] = vector
-        return vector
+        return self._encode_new([text])[0]
 
     def encode_many(self, texts: Sequence[str]) -> FloatArray:
-        """Unit sentence vectors [n, H]."""
+        """Unit sentence vectors [n, H]; the texts not in the cache are encoded together (and cached)."""
+        known = {text: self._cache[text] for text in texts if text in self._cache}
+        new = [text for text in dict.fromkeys(texts) if text not in known]
+        known.update(zip(new, self._encode_new(new), strict=True))
         out = np.zeros((len(texts), self.dims), dtype=np.float32)
         for i, text in enumerate(texts):
-            out[i] = self.encode(text)
+            out[i] = known[text]
         return out
+
+    def _encode_new(self, texts: Sequence[str]) -> list[FloatArray]:
+        """Encode `texts` (distinct), about `_BATCH_ROWS` tokens at a time, and cache their vectors."""
+        if len(self._cache) + len(texts) > _CACHE_TEXTS:
+            self._cache.clear()
+        vectors: list[FloatArray] = []
+        ids = [self.ids(text) for text in texts]
+        start = 0
+        while start < len(texts):
+            end, rows = start + 1, len(ids[start])
+            while end < len(texts) and rows + len(ids[end]) <= _BATCH_ROWS:
+                rows += len(ids[end])
+                end += 1
+            chunk = np.concatenate(ids[start:end])
+            token_rows = self._table[chunk].astype(np.float32)
+            if self._scales is not None:
+                token_rows *= self._scales[chunk][:, None]
+            encoded = self.transformer.encode_many(token_rows, [len(i) for i in ids[start:end]])
+            encoded.flags.writeable = False
+            vectors.extend(encoded)
+            start = end
+        self._cache.update(zip(texts[:_CACHE_TEXTS], vectors, strict=False))
+        return vectors
 
 
 def vocab_digest(vocab: Sequence[str]) -> str:

@@ -31,7 +31,8 @@ posts (only to spell terms in reasons as the thread spells them). See `models/MO
 Layout: `words` (how posts are read), `model` (the shipped arrays and the background fit), `memory` (what a
 thread remembers), `semantic` (word vectors and the sentence encoder, everyday style), `state` (one thread:
 measure, score, remember), `policy` (what a thread's state reads of its detector), `explain` (reasons and
-evidence), `detector` (the policy and the entry point).
+evidence), `ahead` (the texts a batch of posts will have encoded, to encode them together), `detector` (the
+policy and the entry point).
 """
 
 from classifiers.offtopic.detector import OffTopicDetector

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Collection, Sequence
@@ -10,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from classifiers.offtopic.ahead import SentencePlan
 from classifiers.offtopic.model import (
     _N_BASE,
     CATCH_ALL_MODES,
@@ -26,9 +28,10 @@ from classifiers.offtopic.semantic import (
     default_word_vectors,
 )
 from classifiers.offtopic.state import OffTopicThreadState
-from classifiers.result import Category
+from classifiers.result import Category, Detection, DetectorFailure
 from classifiers.sentence import SentenceEncoder
 from classifiers.suite import DEFAULT_THRESHOLDS
+from classifiers.thread import Post
 from classifiers.wordvectors import WordVectors
 
 # ---------------------------------------------------------------------------------------------------
@@ -140,6 +143,38 @@ class OffTopicDetector:
     def begin_thread(self, thread_id: str, title: str) -> OffTopicThreadState:
         """A fresh state for a thread."""
         return OffTopicThreadState(self, thread_id, title)
+
+    def review_batch(
+        self, items: Sequence[tuple[OffTopicThreadState, Post]]
+    ) -> list[Detection | DetectorFailure]:
+        """Judge posts of one or several threads, each by its state's `review`, in order, once the texts the
+        sentence encoder will be asked for are encoded together (faster than one by one; the vectors agree
+        with one-by-one encoding within float32 rounding, 3e-7). A post that cannot be judged gets a
+        `DetectorFailure`; the others are judged as usual."""
+        # A failure here (a text the plan cannot read, an encoder that will not load) is met again post by
+        # post below, where it is reported for the post it concerns.
+        with contextlib.suppress(Exception):
+            self._encode_ahead(items)
+        found: list[Detection | DetectorFailure] = []
+        for state, post in items:
+            try:
+                found.append(state.review(post))
+            except Exception as exc:
+                found.append(DetectorFailure.of(self.category, exc))
+        return found
+
+    def _encode_ahead(self, items: Sequence[tuple[OffTopicThreadState, Post]]) -> None:
+        """Encode together the texts the states will ask the sentence encoder for (see `ahead`)."""
+        if self.semantic_space is None:
+            return
+        plans: dict[int, tuple[SentencePlan, list[Post]]] = {}
+        for state, post in items:
+            if id(state) not in plans:
+                plans[id(state)] = (state.sentence_plan(), [])
+            plans[id(state)][1].append(post)
+        texts = [text for plan, posts in plans.values() for text in plan.texts(posts)]
+        if texts and (encoder := self.semantic_space.sentence) is not None:
+            encoder.encode_many(texts)
 
     def is_catch_all(self, thread_id: str, title: str) -> bool:
         """Whether the thread is a catch-all one (by id or by title pattern)."""

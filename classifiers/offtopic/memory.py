@@ -6,6 +6,7 @@ import math
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Final
 
 import numpy as np
@@ -70,7 +71,7 @@ class _DecayingProfile:
     def prune(self) -> None:
         """Keep the heaviest `max_terms` terms once there are twice as many."""
         if len(self.weights) > 2 * self.max_terms:
-            keep = sorted(self.weights.items(), key=lambda kv: kv[1], reverse=True)[: self.max_terms]
+            keep = sorted(self.weights.items(), key=itemgetter(1), reverse=True)[: self.max_terms]
             self.weights = dict(keep)
             self.sq = sum(w * w for _, w in keep)
 
@@ -104,7 +105,9 @@ class _Observation:
 
 
 def _unit(v: FloatArray) -> FloatArray:
-    n = float(np.sqrt(v @ v))
+    # math.sqrt of the float32 dot product, rounded to float32 by the division, is numpy's float32 sqrt
+    # exactly (a float64 square root rounded to float32 is the correctly rounded float32 one), and cheaper.
+    n = math.sqrt(float(v @ v))
     return v / n if n > 0 else v
 
 

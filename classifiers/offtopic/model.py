@@ -4,6 +4,7 @@ safe file (fitted by `classifiers.training.offtopic`)."""
 from __future__ import annotations
 
 import hashlib
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,13 @@ DETECTOR_STYLES: Final = (*STYLES, "auto")
 AUTO_OPENING_WORDS: Final = 80  # an opening post shorter than this starts an everyday thread...
 AUTO_LONG_WORDS: Final = 40  # ...which becomes a discussion when its posts' median length passes this...
 AUTO_MAX_WORDS: Final = 150  # ...or one post is longer than this
+
+
+def becomes_discussion(lengths: Sequence[int]) -> bool:
+    """Under "auto": whether an everyday thread whose posts so far (the last one being judged now) have
+    `lengths` words becomes a discussion (for good) before that post is judged."""
+    return statistics.median(lengths) > AUTO_LONG_WORDS or lengths[-1] > AUTO_MAX_WORDS
+
 
 FloatArray = npt.NDArray[np.float32]
 Float64Array = npt.NDArray[np.float64]

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-import statistics
 from collections import Counter, deque
 from itertools import repeat
 
 import numpy as np
 
 from classifiers.offtopic import explain
+from classifiers.offtopic.ahead import SentencePlan
 from classifiers.offtopic.memory import (
     _MIN_ANCHOR_CONTENT,
     _MIN_POST_CONTENT,
@@ -25,7 +25,7 @@ from classifiers.offtopic.memory import (
     find_quotes,
     term_overlap,
 )
-from classifiers.offtopic.model import AUTO_LONG_WORDS, AUTO_MAX_WORDS, AUTO_OPENING_WORDS, Float64Array
+from classifiers.offtopic.model import AUTO_OPENING_WORDS, Float64Array, becomes_discussion
 from classifiers.offtopic.policy import Policy
 from classifiers.offtopic.semantic import (
     SemanticPost,
@@ -128,6 +128,14 @@ class OffTopicThreadState:
         self._remember(post, observation, self._d.combine(observation.features, self.style))
         return observation.features
 
+    def sentence_plan(self) -> SentencePlan:
+        """Where this thread stands for the sentence encoder (for `OffTopicDetector.review_batch`)."""
+        encoding = self._semantic is not None
+        auto = self._d.style == "auto"
+        return SentencePlan(
+            self.title, self._position, auto, encoding, list(self._lengths), self._opening_raw
+        )
+
     # -- measuring ---------------------------------------------------------------------------------
 
     def _vector(self, counts: dict[str, int]) -> _Vector:
@@ -142,7 +150,7 @@ class OffTopicThreadState:
         idx = np.fromiter(map(index.get, terms, repeat(-1, size)), dtype=np.intp, count=size)
         n = np.fromiter(counts.values(), dtype=np.float64, count=size)
         w = (1.0 + np.log(n)) * model.idf_oov[idx]
-        lsa = _unit(w.astype(np.float32) @ model.components_oov[idx])
+        lsa = _unit(w.astype(np.float32) @ model.components_oov.take(idx, axis=0))
         unknown = int(np.count_nonzero(idx < 0))
         return _Vector(dict(zip(terms, w.tolist(), strict=True)), math.sqrt(float(w @ w)), lsa, unknown)
 
@@ -323,9 +331,8 @@ class OffTopicThreadState:
         discussion from its opening post never pays for it."""
         if not self._lengths:
             return
-        n = len(post_words(post.text))
-        self._lengths.append(n)
-        if statistics.median(self._lengths) > AUTO_LONG_WORDS or n > AUTO_MAX_WORDS:
+        self._lengths.append(len(post_words(post.text)))
+        if becomes_discussion(self._lengths):
             self.style, self._semantic, self._lengths = "discussion", None, []
         elif self._semantic is None:
             self._begin_semantic()

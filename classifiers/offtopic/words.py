@@ -69,7 +69,7 @@ def _prepare(text: str) -> tuple[str, list[str]]:
 
 def content_terms(words: Iterable[str]) -> list[str]:
     """The words that carry a topic: no stop words, numbers or single letters."""
-    return [w for w in words if len(w) > 1 and w not in _STOP_WORDS and not w[0].isdigit()]
+    return [w for w in words if w not in _STOP_WORDS and len(w) > 1 and not w[0].isdigit()]
 
 
 def _analyzer(text: str) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +11,7 @@ import pytest
 
 from classifiers.offtopic.semantic import default_sentence_encoder, default_word_vectors
 from classifiers.persistence import ModelError
-from classifiers.sentence import DEFAULT_SENTENCE_PATH, MAX_TOKENS, SentenceEncoder
+from classifiers.sentence import DEFAULT_SENTENCE_PATH, MAX_TOKENS, SentenceEncoder, gelu, layer_norm
 from classifiers.wordvectors import WordPieceTokenizer
 
 
@@ -57,3 +59,53 @@ def test_a_damaged_model_file_is_a_model_error(tmp_path: Path) -> None:
     tokenizer = default_word_vectors().tokenizer
     with pytest.raises(ModelError):
         SentenceEncoder.load(tokenizer, "x", damaged)
+
+
+TEXTS = [
+    "The bus was late again",
+    "",
+    "Our striker scored twice and the keeper saved a penalty in injury time, the title is ours " * 8,
+    "same here",
+    "word " * 300,
+    "Has anyone tried the new sourdough starter from the market? Mine will not rise at all.",
+]
+
+
+def test_texts_encoded_together_match_texts_encoded_one_by_one(encoder: SentenceEncoder) -> None:
+    encoder.forget()
+    together = encoder.encode_many(TEXTS)
+    encoder.forget()
+    alone = np.stack([encoder.encode(text) for text in TEXTS])
+    assert together.shape == (len(TEXTS), 384)
+    assert np.abs(together - alone).max() < 1e-6
+    # Duplicates and already cached texts are served from the cache, in the order asked.
+    again = encoder.encode_many([TEXTS[3], TEXTS[0], TEXTS[3]])
+    assert np.array_equal(again, alone[[3, 0, 3]])
+
+
+def test_the_batched_transformer_keeps_each_text_to_its_own_tokens(encoder: SentenceEncoder) -> None:
+    transformer = encoder.transformer
+    rng = np.random.default_rng(17)
+    lengths = [5, 1, 40, 128]
+    rows = rng.standard_normal((sum(lengths), 384)).astype(np.float32) * 0.05
+    before = rows.copy()
+    together = transformer.encode_many(rows, lengths)
+    starts = np.cumsum([0, *lengths])
+    alone = np.stack([transformer.encode(rows[a:b]) for a, b in itertools.pairwise(starts)])
+    assert np.abs(together - alone).max() < 1e-6
+    assert np.array_equal(rows, before)  # the caller's rows are not changed
+
+
+def test_gelu_and_layer_norm_match_a_float64_reference() -> None:
+    x = np.linspace(-12.0, 12.0, 20001, dtype=np.float32).reshape(3, -1)
+    before = x.copy()
+    exact = np.array([0.5 * v * (1.0 + math.erf(v / math.sqrt(2.0))) for v in x.ravel().tolist()])
+    out = gelu(x)
+    assert out.dtype == np.float32
+    assert np.abs(out.ravel() - exact).max() < 1e-6
+    weight, bias = np.float32(1.5), np.float32(-0.25)
+    x64 = x.astype(np.float64)
+    centred = x64 - x64.mean(axis=-1, keepdims=True)
+    reference = centred / np.sqrt((centred**2).mean(axis=-1, keepdims=True) + 1e-12) * 1.5 - 0.25
+    assert np.abs(layer_norm(x, weight, bias, 1e-12) - reference).max() < 1e-5
+    assert np.array_equal(x, before)
