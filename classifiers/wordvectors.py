@@ -223,8 +223,10 @@ class WordVectors:
         self.meta = dict(meta)
         # Weights folded into the vectors once: a text's vector is then a plain sum of columns. Stored
         # transposed ([dims, tokens]): numpy gathers and reduces along the last axis several times faster.
-        self._weighted_t: FloatArray = np.ascontiguousarray((vectors * weights[:, None]).T, dtype=np.float32)
-        self._unit: tuple[FloatArray, FloatArray] | None = None
+        # (Multiplied straight into the transposed layout: no intermediate copy of the table.)
+        self._weighted_t: FloatArray = np.empty((vectors.shape[1], vectors.shape[0]), dtype=np.float32)
+        np.multiply(vectors.T, weights[None, :], out=self._weighted_t)
+        self._lengths: FloatArray | None = None
 
     @property
     def dims(self) -> int:
@@ -256,14 +258,26 @@ class WordVectors:
         vector: FloatArray = self.embed_many([text])[0]
         return vector
 
-    def unit_token_vectors(self) -> tuple[FloatArray, FloatArray]:
-        """Every token's weighted vector as a unit row [tokens, dims] and its length [tokens], so that a
-        text's vector is `lengths[ids] @ unit[ids]` before scaling (computed once, then shared)."""
-        if self._unit is None:
-            table = np.ascontiguousarray(self._weighted_t.T)
-            lengths = np.linalg.norm(table, axis=1)
-            self._unit = (table / np.maximum(lengths, 1e-12)[:, None], lengths.astype(np.float32))
-        return self._unit
+    def token_lengths(self) -> FloatArray:
+        """The length of every token's weighted vector [tokens] (computed once, then shared)."""
+        if self._lengths is None:
+            rows = self._weighted_t.shape[1]
+            parts = [
+                np.linalg.norm(np.ascontiguousarray(self._weighted_t[:, start : start + 4096].T), axis=1)
+                for start in range(0, rows, 4096)
+            ]
+            self._lengths = np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
+        return self._lengths
+
+    def unit_rows(self, ids: IdArray) -> FloatArray:
+        """The weighted vectors of tokens `ids` as unit rows [len(ids), dims], so that a text's vector is
+        `token_lengths()[ids] @ unit_rows(ids)` before scaling. Computed for the rows asked only: a table of
+        them all would hold a second copy of the vectors (16 MB)."""
+        lengths = self.token_lengths()
+        # Row-major like the table it replaces: BLAS sums a matrix-vector product in another order otherwise.
+        rows = np.ascontiguousarray(np.take(self._weighted_t, ids, axis=1).T)
+        rows /= np.maximum(lengths[ids], 1e-12)[:, None]
+        return rows
 
     def embed_many(self, texts: Iterable[str]) -> FloatArray:
         """Unit vectors [n, dims], one row per text (zeros for a text with no known token)."""

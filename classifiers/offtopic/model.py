@@ -110,7 +110,10 @@ class OffTopicModel:
         object.__setattr__(self, "oov_idf", float(self.idf.max()) if len(self.idf) else 1.0)
         object.__setattr__(self, "idf_oov", np.append(self.idf, np.float32(self.oov_idf)).astype(np.float64))
         zero = np.zeros((1, self.components.shape[1]), dtype=np.float32)
-        object.__setattr__(self, "components_oov", np.vstack([self.components.astype(np.float32), zero]))
+        with_oov = np.vstack([self.components.astype(np.float32), zero])
+        object.__setattr__(self, "components_oov", with_oov)
+        if self.components.dtype == np.float32:  # the same values: keep one copy in memory (8.7 MB)
+            object.__setattr__(self, "components", with_oov[:-1])
 
     @property
     def digest(self) -> str:

@@ -112,7 +112,7 @@ class SemanticSpace:
         self.post_tokens = post_tokens
         self.anchor_tokens = anchor_tokens
         self._weights = vectors.weights.astype(np.float32)
-        self._unit, self._lengths = vectors.unit_token_vectors()
+        self._lengths = vectors.token_lengths()
         self.dims = vectors.dims
 
     @property
@@ -129,7 +129,7 @@ class SemanticSpace:
         the sentence vector of `sentence` when the space has an encoder."""
         tokenizer = self.vectors.tokenizer
         ids: IdArray = np.array([i for part in parts for i in tokenizer.ids(part)], dtype=np.intp)
-        rows = self._unit[ids]  # one gather serves the text's vector and its content tokens
+        rows = self.vectors.unit_rows(ids)  # one gather serves the text's vector and its content tokens
         vector = self._lengths[ids] @ rows
         norm = float(np.sqrt(vector @ vector))
         vector = vector / norm if norm > 1e-12 else np.zeros(self.dims, dtype=np.float32)
