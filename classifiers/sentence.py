@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -176,18 +176,19 @@ class Transformer:
     ) -> Transformer:
         """From float32 weights named as in the model's safetensors file (the token table is not kept
         here: `encode` takes the token rows, so the caller decides how the table is stored)."""
+        # Each weight is read once, by name: `weights` may build them as they are asked for (see `load`).
         emb = {
             k.removeprefix("embeddings.").removesuffix(".weight")
             if "LayerNorm" not in k
-            else k.removeprefix("embeddings."): v
-            for k, v in weights.items()
+            else k.removeprefix("embeddings."): weights[k]
+            for k in weights
             if k.startswith("embeddings.")
         }
         layers = [
             _Layer.from_torch(
                 {
-                    k.removeprefix(f"encoder.layer.{i}."): v
-                    for k, v in weights.items()
+                    k.removeprefix(f"encoder.layer.{i}."): weights[k]
+                    for k in weights
                     if k.startswith(f"encoder.layer.{i}.")
                 }
             )
@@ -260,6 +261,26 @@ def dequantize(arrays: Mapping[str, npt.NDArray[Any]], name: str) -> FloatArray:
     return values.astype(np.float32)
 
 
+class _Dequantized(Mapping[str, FloatArray]):
+    """The stored matrices as float32, each built when asked for: the transformer keeps its own
+    (transposed) copy, so only one layer's float32 weights exist twice at a time while loading, not all."""
+
+    def __init__(self, arrays: Mapping[str, npt.NDArray[Any]], names: Sequence[str]) -> None:
+        self._arrays = arrays
+        self._names = list(names)
+
+    def __getitem__(self, name: str) -> FloatArray:
+        if name not in self._names:
+            raise KeyError(name)
+        return dequantize(self._arrays, name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 class SentenceEncoder:
     """Texts in, unit vectors out: the WordPiece tokenizer in front of the transformer."""
 
@@ -303,11 +324,12 @@ class SentenceEncoder:
             raise ModelError(path, "built for another vocabulary than the word vectors' (rebuild both)")
         try:
             n_layers, heads = int(meta["layers"]), int(meta["heads"])
-            weights = {
-                name: dequantize(arrays, name)
+            names = [
+                name
                 for name in arrays
                 if not name.endswith(".scale") and name != "embeddings.word_embeddings.weight"
-            }
+            ]
+            weights = _Dequantized(arrays, names)
             transformer = Transformer.from_torch(weights, heads, float(meta["eps"]), n_layers)
             table = arrays["embeddings.word_embeddings.weight"]
             scales = arrays.get("embeddings.word_embeddings.weight.scale")
