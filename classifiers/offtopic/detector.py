@@ -115,14 +115,14 @@ class OffTopicDetector:
         self, word_vectors: WordVectors | None, sentence: SentenceEncoder | None, measure: bool | None
     ) -> None:
         """The word-vector measurements are taken where the combiner weighs them (or when asked: training);
-        only then are the word vectors needed (default: the shipped table, loaded once per process) and the
-        sentence encoder (loaded at the first text that needs it)."""
+        only then are the word vectors needed (default: the shipped table, loaded once per process at the
+        first text that needs it) and the sentence encoder (likewise)."""
         weights = self._combiners["everyday" if self.style == "auto" else self.style][0]
         self.uses_word_vectors = bool(np.any(weights[_N_BASE:] != 0.0)) if measure is None else measure
         self.semantic_space: SemanticSpace | None = None
         if self.uses_word_vectors:
             self.semantic_space = SemanticSpace(
-                word_vectors if word_vectors is not None else default_word_vectors(),
+                word_vectors if word_vectors is not None else default_word_vectors,
                 sentence=sentence if sentence is not None else default_sentence_encoder,
             )
 

@@ -97,23 +97,43 @@ class SemanticSpace:
 
     def __init__(
         self,
-        vectors: WordVectors,
+        vectors: WordVectors | Callable[[], WordVectors],
         *,
         sentence: SentenceEncoder | Callable[[], SentenceEncoder] | None = None,
         min_weight: float = 0.3,
         post_tokens: int = 16,
         anchor_tokens: int = 48,
     ) -> None:
-        self.vectors = vectors
+        # The word vectors, or how to load them: loaded at the first text read (a detector whose threads
+        # are all discussions never reads one), as the sentence encoder below.
+        self._vectors = vectors
         # The encoder, or how to load it: loaded at the first text that needs it (it is about 60 MB in
         # memory, and a detector whose threads are all discussions never needs it).
         self._sentence = sentence
         self.min_weight = min_weight
         self.post_tokens = post_tokens
         self.anchor_tokens = anchor_tokens
-        self._weights = vectors.weights.astype(np.float32)
-        self._lengths = vectors.token_lengths()
-        self.dims = vectors.dims
+        self._weights: FloatArray | None = None
+        self._lengths: FloatArray | None = None
+
+    @property
+    def vectors(self) -> WordVectors:
+        """The word vectors (loaded now if they were given as a loader)."""
+        if not isinstance(self._vectors, WordVectors):
+            self._vectors = self._vectors()
+        return self._vectors
+
+    @property
+    def dims(self) -> int:
+        """Dimensions of a text vector."""
+        return self.vectors.dims
+
+    def _token_tables(self) -> tuple[FloatArray, FloatArray]:
+        """Per token: its weight and the length of its weighted vector."""
+        if self._weights is None or self._lengths is None:
+            self._weights = self.vectors.weights.astype(np.float32)
+            self._lengths = self.vectors.token_lengths()
+        return self._weights, self._lengths
 
     @property
     def sentence(self) -> SentenceEncoder | None:
@@ -128,13 +148,14 @@ class SemanticSpace:
         """The vector and content tokens of `parts` read as one text (repeat a part to weigh it more), and
         the sentence vector of `sentence` when the space has an encoder."""
         tokenizer = self.vectors.tokenizer
+        weights, lengths = self._token_tables()
         ids: IdArray = np.array([i for part in parts for i in tokenizer.ids(part)], dtype=np.intp)
         rows = self.vectors.unit_rows(ids)  # one gather serves the text's vector and its content tokens
-        vector = self._lengths[ids] @ rows
+        vector = lengths[ids] @ rows
         norm = float(np.sqrt(vector @ vector))
         vector = vector / norm if norm > 1e-12 else np.zeros(self.dims, dtype=np.float32)
         unique, first = np.unique(ids, return_index=True)
-        w = self._weights[unique]
+        w = weights[unique]
         keep = np.flatnonzero(w > self.min_weight)
         cap = max_tokens or self.post_tokens
         if len(keep) > cap:
