@@ -10,8 +10,9 @@ import shlex
 import sys
 from collections.abc import Sequence
 
-from bot.errors import ModassistError
+from bot.errors import ConfigError, ModassistError
 from bot.textsafety import SafeFormatter, clean_line
+from config.errors import ConfigurationError
 
 # Each module has `register(subparsers)` adding the command named after it; add a line to add a command.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -85,6 +86,10 @@ def run_command(prog: str, args: argparse.Namespace) -> int:
     except ModassistError as exc:
         print(f"{prog}: error: {clean_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
+    except ConfigurationError as exc:  # settings that cannot be read: a line per mistake
+        for problem in exc.problems:
+            print(f"{prog}: error: {clean_line(problem)}", file=sys.stderr)
+        return ConfigError.exit_code
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130

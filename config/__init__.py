@@ -1,5 +1,6 @@
 """Configuration: one Settings class."""
 
-from config.settings import Settings, get_settings
+from config.errors import ConfigurationError
+from config.settings import LoadedSettings, Settings, get_settings, load_settings
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["ConfigurationError", "LoadedSettings", "Settings", "get_settings", "load_settings"]

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
+
+from config.errors import ConfigurationError
+from config.files import read_dotenv, read_toml, toml_origin
+from config.names import unknown_keys, unknown_variables
+from config.problems import env_origin, parse_problem, validation_problems
+
+logger = logging.getLogger(__name__)
+ENV_PREFIX = "MODASSIST_"
+CONFIG_VARIABLE = "MODASSIST_CONFIG"  # names the TOML file
 
 
 class Thresholds(BaseModel):
@@ -246,7 +259,7 @@ class Settings(BaseSettings):
     """
 
     model_config = SettingsConfigDict(
-        env_prefix="MODASSIST_",
+        env_prefix=ENV_PREFIX,
         env_file=".env",
         env_file_encoding="utf-8",
         env_nested_delimiter="__",
@@ -294,17 +307,54 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Order of precedence: arguments, environment, `.env`, the TOML file named by MODASSIST_CONFIG."""
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
-        toml_path = os.environ.get("MODASSIST_CONFIG")
+        toml_path = os.environ.get(CONFIG_VARIABLE)
         if toml_path:
             path = Path(toml_path)
             if not path.is_file():
-                raise FileNotFoundError(f"MODASSIST_CONFIG names {path}, which is not a file")
+                raise FileNotFoundError(f"{CONFIG_VARIABLE} names {path}, which is not a file")
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         sources.append(file_secret_settings)
         return tuple(sources)
 
 
+@dataclass(frozen=True)
+class LoadedSettings:
+    """Settings as read, with a warning line per variable that names no setting; `toml_file` is the TOML
+    file read (None without MODASSIST_CONFIG)."""
+
+    settings: Settings
+    warnings: list[str]
+    toml_file: Path | None
+
+
+def load_settings() -> LoadedSettings:
+    """Read the settings, or raise ConfigurationError with one line per mistake: a value a setting does not
+    accept, a missing or malformed TOML file, a TOML key that names no setting."""
+    toml_file, table = read_toml(CONFIG_VARIABLE)
+    if table is not None and (unknown := unknown_keys(Settings, table)):
+        raise ConfigurationError([f"{toml_file}: {line}" for line in unknown])
+    dotenv = read_dotenv(Settings.model_config.get("env_file"))
+    variables: list[tuple[str, Mapping[str, str | None]]] = [("", os.environ), (".env: ", dotenv)]
+    found = env_origin(ENV_PREFIX, variables)
+
+    def origin(path: tuple[str, ...]) -> tuple[str, str] | None:
+        return found(path) or toml_origin(toml_file, table, path)
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise ConfigurationError(validation_problems(Settings, exc, origin)) from None
+    except SettingsError as exc:  # a variable that is not JSON where JSON is needed (lists, sections)
+        raise ConfigurationError([parse_problem(Settings, str(exc), origin)]) from None
+    warnings = unknown_variables(Settings, ENV_PREFIX, os.environ, extra=("CONFIG",))
+    warnings += [f".env: {line}" for line in unknown_variables(Settings, ENV_PREFIX, dotenv)]
+    return LoadedSettings(settings, warnings, toml_file)
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read on first use."""
-    return Settings()
+    """The process-wide settings, read on first use; each warning is logged once (a line on stderr)."""
+    loaded = load_settings()
+    for line in loaded.warnings:
+        logger.warning("%s", line)
+    return loaded.settings
