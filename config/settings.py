@@ -28,6 +28,9 @@ from config.problems import env_origin, parse_problem, validation_problems
 logger = logging.getLogger(__name__)
 ENV_PREFIX = "MODASSIST_"
 CONFIG_VARIABLE = "MODASSIST_CONFIG"  # names the TOML file
+# MODASSIST_* variables read elsewhere, so never "unknown": the TOML file's name; the shingle hasher's switch
+# to its pure-Python fallback (classifiers/shingles.py).
+OTHER_VARIABLES = ("CONFIG", "PURE_PYTHON")
 
 
 class Thresholds(BaseModel):
@@ -346,7 +349,7 @@ def load_settings() -> LoadedSettings:
         raise ConfigurationError(validation_problems(Settings, exc, origin)) from None
     except SettingsError as exc:  # a variable that is not JSON where JSON is needed (lists, sections)
         raise ConfigurationError([parse_problem(Settings, str(exc), origin)]) from None
-    warnings = unknown_variables(Settings, ENV_PREFIX, os.environ, extra=("CONFIG",))
+    warnings = unknown_variables(Settings, ENV_PREFIX, os.environ, extra=OTHER_VARIABLES)
     warnings += [f".env: {line}" for line in unknown_variables(Settings, ENV_PREFIX, dotenv)]
     return LoadedSettings(settings, warnings, toml_file)
 

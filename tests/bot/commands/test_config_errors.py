@@ -90,6 +90,11 @@ def test_a_misspelt_variable_is_a_warning_with_the_right_name_and_the_command_ru
     assert status == 1 and lines[1].startswith("modassist: error: no database at modassist.db")
 
 
+def test_variables_read_outside_the_settings_are_no_warning(tmp_path: Path) -> None:
+    status, lines = settings_read(tmp_path, {"MODASSIST_PURE_PYTHON": "1"})
+    assert status == 1 and lines[0].startswith("modassist: error: no database at modassist.db")
+
+
 def test_a_misspelt_variable_in_dotenv_is_a_warning_too(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("MODASSIST_GUILDIDS=[1]\n", encoding="utf-8")
     _, lines = settings_read(tmp_path, {})
