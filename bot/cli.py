@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.commands.flags",
     "bot.commands.db",
     "bot.commands.run",
+    "bot.commands.config",
 )
 # Research commands that moved to `modassist-lab` (lab/cli.py): what each became there.
 MOVED = {"eval": "eval", "train": "train inflammatory"}

@@ -126,3 +126,9 @@ def test_db_migrate_then_status(tmp_path: Path) -> None:
     status = modassist("db", "status", "--db", str(db), columns=200)
     assert status.returncode == 0, status.stderr
     assert f"{db}: schema version" in status.stdout
+
+
+def test_config_check(tmp_path: Path) -> None:
+    result = modassist("config", "check", cwd=tmp_path, env={"MODASSIST_THRESHOLDS__OFF_TOPIC": "0.8"})
+    assert result.returncode == 0, result.stderr
+    assert "* thresholds.off_topic = 0.8" in result.stdout.splitlines()
