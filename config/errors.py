@@ -5,8 +5,10 @@ from __future__ import annotations
 
 class ConfigurationError(Exception):
     """Settings that cannot be used: `problems` holds one line per mistake, each naming the setting, the
-    value given (and where) and what is allowed."""
+    value given (and where) and what is allowed; `warnings` the names that match no setting, found on the
+    way."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], warnings: list[str] | None = None) -> None:
         self.problems = problems
+        self.warnings = warnings or []
         super().__init__("; ".join(problems))

@@ -331,33 +331,48 @@ class LoadedSettings:
 
 
 def load_settings() -> LoadedSettings:
-    """Read the settings, or raise ConfigurationError with one line per mistake: a value a setting does not
-    accept, a missing or malformed TOML file, a TOML key that names no setting."""
-    toml_file, table = read_toml(CONFIG_VARIABLE)
-    if table is not None and (unknown := unknown_keys(Settings, table)):
-        raise ConfigurationError([f"{toml_file}: {line}" for line in unknown])
+    """Read the settings, or raise ConfigurationError with one line per mistake (a value a setting does not
+    accept, a missing or malformed TOML file, a TOML key that names no setting) and the warnings."""
     dotenv = read_dotenv(Settings.model_config.get("env_file"))
+    warnings = unknown_variables(Settings, ENV_PREFIX, os.environ, extra=OTHER_VARIABLES)
+    warnings += [f".env: {line}" for line in unknown_variables(Settings, ENV_PREFIX, dotenv)]
+    try:
+        toml_file, table = read_toml(CONFIG_VARIABLE)
+    except ConfigurationError as exc:
+        raise ConfigurationError(exc.problems, warnings) from None
+    problems = [f"{toml_file}: {line}" for line in unknown_keys(Settings, table or {})]
     variables: list[tuple[str, Mapping[str, str | None]]] = [("", os.environ), (".env: ", dotenv)]
     found = env_origin(ENV_PREFIX, variables)
 
     def origin(path: tuple[str, ...]) -> tuple[str, str] | None:
         return found(path) or toml_origin(toml_file, table, path)
 
+    settings: Settings | None = None
     try:
         settings = Settings()
     except ValidationError as exc:
-        raise ConfigurationError(validation_problems(Settings, exc, origin)) from None
+        problems += validation_problems(Settings, exc, origin)
     except SettingsError as exc:  # a variable that is not JSON where JSON is needed (lists, sections)
-        raise ConfigurationError([parse_problem(Settings, str(exc), origin)]) from None
-    warnings = unknown_variables(Settings, ENV_PREFIX, os.environ, extra=OTHER_VARIABLES)
-    warnings += [f".env: {line}" for line in unknown_variables(Settings, ENV_PREFIX, dotenv)]
+        problems.append(parse_problem(Settings, str(exc), origin))
+    if problems or settings is None:
+        raise ConfigurationError(problems, warnings)
     return LoadedSettings(settings, warnings, toml_file)
+
+
+def log_warnings(warnings: list[str]) -> None:
+    """Each warning as a log line (WARNING, on stderr under `modassist`)."""
+    for line in warnings:
+        logger.warning("%s", line)
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read on first use; each warning is logged once (a line on stderr)."""
-    loaded = load_settings()
-    for line in loaded.warnings:
-        logger.warning("%s", line)
+    """The process-wide settings, read on first use; each warning is logged once (a line on stderr), also
+    when the settings cannot be read."""
+    try:
+        loaded = load_settings()
+    except ConfigurationError as exc:
+        log_warnings(exc.warnings)
+        raise
+    log_warnings(loaded.warnings)
     return loaded.settings

@@ -17,7 +17,8 @@ from bot.records import DISCORD_CHANNEL, FORUM_THREAD, JSONL_FILE
 from bot.store import Store
 from bot.store.integrity import refusing_unusable
 from bot.textsafety import clean_line
-from config.settings import LoadedSettings, Settings, load_settings
+from config.errors import ConfigurationError
+from config.settings import LoadedSettings, Settings, load_settings, log_warnings
 
 WIDTH = 80
 # Shown under "watches", not among the settings.
@@ -44,7 +45,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     """Print the effective settings, the watches and the warnings; a mistake raises ConfigurationError."""
-    loaded = load_settings()
+    try:
+        loaded = load_settings()
+    except (
+        ConfigurationError
+    ) as exc:  # bot/cli prints the mistakes; the warnings first, as every command does
+        log_warnings(exc.warnings)
+        raise
     stored = _stored_watches(loaded.settings)
     for line in report(loaded, stored):
         print(clean_line(line) if line.strip() else "")

@@ -127,3 +127,16 @@ def test_the_console_script_prints_no_traceback(tmp_path: Path) -> None:
         "modassist: error: thresholds.inflammatory = 1.5 (from MODASSIST_THRESHOLDS__INFLAMMATORY):"
         " must be a number from 0 to 1\n"
     )
+
+
+def test_unknown_keys_value_mistakes_and_warnings_come_together(tmp_path: Path) -> None:
+    config = tmp_path / "modassist.toml"
+    config.write_text("[catchall]\nmode = 'exempt'\n\n[thresholds]\ninflammatory = 2\n", encoding="utf-8")
+    env = {"MODASSIST_CONFIG": str(config), "MODASSIST_GUILDIDS": "[1]"}
+    status, lines = settings_read(tmp_path, env)
+    assert status == 2
+    assert lines == [
+        "WARNING MODASSIST_GUILDIDS matches no setting and is ignored; did you mean MODASSIST_GUILD_IDS?",
+        f"modassist: error: {config}: no setting [catchall]; did you mean [catch_all]?",
+        f"modassist: error: thresholds.inflammatory = 2 (from {config}): must be a number from 0 to 1",
+    ]
