@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from classifiers.persistence import ModelError, load_model
+from classifiers.quantized import Dequantized
 from classifiers.wordvectors import WordPieceTokenizer
 
 __all__ = ["DEFAULT_SENTENCE_PATH", "MODEL_KIND", "SentenceEncoder", "Transformer", "gelu", "layer_norm"]
@@ -251,36 +252,6 @@ class Transformer:
         return out
 
 
-def dequantize(arrays: Mapping[str, npt.NDArray[Any]], name: str) -> FloatArray:
-    """A stored matrix as float32: int8 rows times their `name + ".scale"`, or a float array as is."""
-    values = arrays[name]
-    if values.dtype == np.int8:
-        return (values.astype(np.float32) * arrays[name + ".scale"].astype(np.float32)[:, None]).astype(
-            np.float32
-        )
-    return values.astype(np.float32)
-
-
-class _Dequantized(Mapping[str, FloatArray]):
-    """The stored matrices as float32, each built when asked for: the transformer keeps its own
-    (transposed) copy, so only one layer's float32 weights exist twice at a time while loading, not all."""
-
-    def __init__(self, arrays: Mapping[str, npt.NDArray[Any]], names: Sequence[str]) -> None:
-        self._arrays = arrays
-        self._names = list(names)
-
-    def __getitem__(self, name: str) -> FloatArray:
-        if name not in self._names:
-            raise KeyError(name)
-        return dequantize(self._arrays, name)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._names)
-
-    def __len__(self) -> int:
-        return len(self._names)
-
-
 class SentenceEncoder:
     """Texts in, unit vectors out: the WordPiece tokenizer in front of the transformer."""
 
@@ -329,7 +300,7 @@ class SentenceEncoder:
                 for name in arrays
                 if not name.endswith(".scale") and name != "embeddings.word_embeddings.weight"
             ]
-            weights = _Dequantized(arrays, names)
+            weights = Dequantized(arrays, names)
             transformer = Transformer.from_torch(weights, heads, float(meta["eps"]), n_layers)
             table = arrays["embeddings.word_embeddings.weight"]
             scales = arrays.get("embeddings.word_embeddings.weight.scale")
