@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
 def _persist(
     db: Path, threads: list[Thread], suite: DetectorSuite, console: Console, busy_timeout: float
 ) -> list[tuple[Thread, list[PostReview]]]:
-    """Review into the store; the report then shows the posts stored now (new or edited)."""
+    """Review into the store; the report covers every post of each thread, stored now or before."""
     from bot.service import review_threads_into
 
     with refusing_unusable(db):  # a damaged, read-only or full database: one line naming it
@@ -95,4 +95,12 @@ def _persist(
         f"{summary.flags} flags, {summary.alerts} alerts waiting for `modassist run`",
         style="dim",
     )
-    return [(thread, list(review.reviews)) for thread, review in zip(threads, summary.threads, strict=True)]
+    reports = []
+    for thread, review in zip(threads, summary.threads, strict=True):
+        reviews = list(review.reviews)
+        if len(reviews) < len(thread.posts):
+            # Posts stored before are not reviewed into the store again, but the report is about the
+            # thread: judged whole, as it was when its posts were stored (a moderator wants the real counts).
+            reviews = suite.review_thread(thread)
+        reports.append((thread, reviews))
+    return reports

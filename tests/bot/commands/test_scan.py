@@ -67,3 +67,15 @@ def test_scan_report_never_passes_terminal_escapes_or_markup(tmp_path: Path) -> 
     assert "\u0007" not in result.stdout
     assert "[bold]x" in result.stdout  # shown as typed, not read as markup
     assert "[red]@everyone[/red]" in result.stdout
+
+
+def test_scan_db_of_a_thread_stored_before_reports_its_real_counts(tmp_path: Path) -> None:
+    db = tmp_path / "modassist.db"
+    first = run_cli("scan", "--db", str(db), str(EXAMPLE), columns=200)
+    again = run_cli("scan", "--db", str(db), str(EXAMPLE), columns=200)
+    assert first.returncode == again.returncode == 0, again.stderr
+    header = next(line for line in first.stdout.splitlines() if "Regional Security News" in line)
+    assert "0 posts" not in header
+    assert header in again.stdout  # the same posts and flags, though none is stored again
+    assert "0 new, 0 edited" in again.stderr and "0 flags, 0 alerts" in again.stderr
+    assert "quotes post #1 by harbourwatch" in again.stdout
