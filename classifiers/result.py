@@ -7,6 +7,15 @@ from typing import Literal
 
 Category = Literal["off_topic", "inflammatory", "duplicated_quote"]
 CATEGORIES: tuple[Category, ...] = ("off_topic", "inflammatory", "duplicated_quote")
+
+
+def category_named(text: str) -> Category | None:
+    """The category a person means by `text`, however it is spelt: "off_topic", "off-topic", "Off topic",
+    "duplicated quote", "duplicated-quote" (None if none)."""
+    key = "_".join(text.strip().casefold().replace("-", " ").replace("_", " ").split())
+    return next((c for c in CATEGORIES if c == key), None)
+
+
 # An 'alert' flag is posted to the moderators' channel; a 'minor' one is only listed (`/modq list`, digests).
 Severity = Literal["alert", "minor"]
 SEVERITIES: tuple[Severity, ...] = ("alert", "minor")

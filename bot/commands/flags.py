@@ -14,7 +14,7 @@ from bot.records import FlagDetail
 from bot.report import flags_table
 from bot.store import Store
 from bot.store.integrity import refusing_unusable
-from classifiers.result import CATEGORIES
+from classifiers.result import CATEGORIES, Category, category_named
 from config.settings import get_settings
 
 
@@ -28,7 +28,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--db", type=Path, default=None, help="the database file (default: settings' database)"
     )
-    parser.add_argument("--category", choices=CATEGORIES, help="only this category")
+    parser.add_argument(
+        "--category",
+        type=_category,
+        metavar="{" + ",".join(CATEGORIES) + "}",
+        help="only this category (off-topic and off_topic alike)",
+    )
     parser.add_argument("--thread", help="only this thread: its id at the source, or part of its title")
     parser.add_argument("--author", help="only posts by this author (case-insensitive)")
     parser.add_argument("--limit", type=int, default=50, help="at most this many flags (default 50)")
@@ -46,6 +51,13 @@ def existing_database(arg: Path | None) -> Path:
     if not path.is_file():
         raise ModassistError(f"no database at {path}: run `modassist db migrate --db {path}` or `scan --db`")
     return path
+
+
+def _category(text: str) -> Category:
+    found = category_named(text)
+    if found is None:
+        raise argparse.ArgumentTypeError(f"no category {text!r}; choose from {', '.join(CATEGORIES)}")
+    return found
 
 
 def run(args: argparse.Namespace) -> int:

@@ -113,6 +113,14 @@ def test_flags_lists_open_flags_with_filters(tmp_path: Path, capsys: pytest.Capt
     run("flags", "--db", str(path), "--category", "duplicated_quote")
     out = capsys.readouterr().out
     assert "Open flags (1)" in out and "harbourwatch" in out and "tidewalker" not in out
+    for spelling in ("duplicated-quote", "Duplicated quote"):  # as the report spells it, and as typed
+        run("flags", "--db", str(path), "--category", spelling)
+        out = capsys.readouterr().out
+        assert "Open flags (1)" in out and "harbourwatch" in out and "tidewalker" not in out
+    with pytest.raises(SystemExit):
+        run("flags", "--db", str(path), "--category", "spam")
+    choices = "off_topic, inflammatory, duplicated_quote"
+    assert f"no category 'spam'; choose from {choices}" in capsys.readouterr().err
     run("flags", "--db", str(path), "--author", "TIDEWALKER")
     out = capsys.readouterr().out
     assert "Open flags (1)" in out and "tidewalker" in out
