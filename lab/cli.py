@@ -1,7 +1,7 @@
 """`modassist-lab` (also `python -m lab`): the research commands, apart from the application's `modassist`.
 
     modassist-lab eval {duplicates,offtopic,inflammatory} [options]   measure a detector on the corpora
-    modassist-lab train {inflammatory,offtopic} [options]             fit a shipped model
+    modassist-lab train {inflammatory,offtopic} --output FILE [options]  fit a model into FILE
 
 Each command is `lab/commands/<group>_<name>.py` with a `register(subparsers)`; add its name below to add it.
 """

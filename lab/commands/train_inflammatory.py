@@ -36,7 +36,6 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bot.errors import ConfigError, ParseError
-from classifiers.inflammatory import DEFAULT_MODEL_PATH
 from classifiers.training.inflammatory import TrainingConfig, TrainingResult, dev_test_part, fit_inflammatory
 from lab.commands import add_command
 from lab.datasets.toxicity import CORPUS_NAMES, read_corpus
@@ -85,7 +84,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--corpora", type=Path, metavar="DIR", help="the shared data folder (training split)")
     parser.add_argument("--text-column", default="text")
     parser.add_argument("--label-column", default="label")
-    parser.add_argument("--output", type=Path, default=DEFAULT_MODEL_PATH, help="model file to write")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        required=True,
+        help="model file to write (never the shipped one unless named; use it with "
+        "MODASSIST_MODELS__INFLAMMATORY=FILE)",
+    )
     parser.add_argument(
         "--folds", type=int, default=5, help="cross-validation folds for stacking/calibration"
     )

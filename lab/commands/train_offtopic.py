@@ -1,6 +1,6 @@
 """Builds the off-topic model and the cross-fitted measurements its evaluation reports.
 
-Run `modassist-lab train offtopic [--data-dir DIR] [--output PATH]` to rebuild
+Run `modassist-lab train offtopic [--data-dir DIR] --output PATH` to rebuild
 `classifiers/models/offtopic.npz` from the corpora in the shared data folder (about a minute).
 
 Everything is split in two folds by thread (a stable hash of the thread id), so that no text is ever
@@ -34,7 +34,6 @@ import numpy.typing as npt
 
 from bot.errors import DataError
 from classifiers.offtopic import (
-    DEFAULT_MODEL_PATH,
     FEATURE_NAMES,
     STYLES,
     OffTopicDetector,
@@ -307,7 +306,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description=(__doc__ or "").split("\n")[0],
     )
     add_data_dir(parser)
-    parser.add_argument("--output", type=Path, default=DEFAULT_MODEL_PATH, help="where to write the model")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        required=True,
+        help="where to write the model (never the shipped one unless named; use it with "
+        "MODASSIST_MODELS__OFF_TOPIC=FILE)",
+    )
     add_short_threads(parser)
     parser.set_defaults(func=run)
 

@@ -57,21 +57,38 @@ def test_every_command_keeps_its_options_and_defaults() -> None:
     parser = build_parser()
     for group, (_, names) in GROUPS.items():
         for name in names:
-            assert parser.parse_args([group, name]).func.__module__ == f"lab.commands.{group}_{name}"
+            required = ["--output", "m.npz"] if group == "train" else []
+            parsed = parser.parse_args([group, name, *required])
+            assert parsed.func.__module__ == f"lab.commands.{group}_{name}"
     offtopic = parser.parse_args(["eval", "offtopic"])
     assert (offtopic.data_dir, offtopic.threshold, offtopic.short_threads) == (None, None, None)
     assert offtopic.plot == Path("benchmarks/out/offtopic_pr.png")
     inflammatory = parser.parse_args(["eval", "inflammatory", "--no-peer", "--model", "m.npz"])
     assert (inflammatory.no_peer, inflammatory.model) == (True, Path("m.npz"))
     assert parser.parse_args(["eval", "duplicates"]).plot == Path("benchmarks/out/duplicates_pr.png")
-    train = parser.parse_args(["train", "inflammatory", "--corpora", "d", "--with-peer", "--folds", "3"])
+    train = parser.parse_args(
+        ["train", "inflammatory", "--corpora", "d", "--with-peer", "--folds", "3", "--output", "m.npz"]
+    )
     assert (train.corpora, train.with_peer, train.folds, train.c) == (Path("d"), True, 3, 1.0)
-    assert parser.parse_args(["train", "offtopic", "--data-dir", "d"]).data_dir == Path("d")
+    assert parser.parse_args(["train", "offtopic", "--data-dir", "d", "--output", "o.npz"]).data_dir == Path(
+        "d"
+    )
+
+
+@pytest.mark.parametrize("model", ["inflammatory", "offtopic"])
+def test_training_never_writes_the_shipped_model_unless_told_where(
+    model: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser(["train", model]).parse_args(["train", model])
+    assert exit_info.value.code == 2
+    assert "the following arguments are required: --output" in capsys.readouterr().err
 
 
 def test_a_command_line_naming_a_command_imports_that_command_only() -> None:
     parser = build_parser(["train", "offtopic", "--output", "x.npz"])
-    assert parser.parse_args(["train", "offtopic"]).func.__module__ == "lab.commands.train_offtopic"
+    parsed = parser.parse_args(["train", "offtopic", "--output", "x.npz"])
+    assert parsed.func.__module__ == "lab.commands.train_offtopic"
     with pytest.raises(SystemExit):
         parser.parse_args(["eval", "duplicates"])  # not registered: only `train offtopic` was asked for
 
