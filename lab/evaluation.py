@@ -77,6 +77,17 @@ def metrics_table(title: str, rows: Sequence[BinaryMetrics]) -> Table:
     return table
 
 
+NO_MATPLOTLIB = (
+    "matplotlib is not installed: no precision-recall curve written "
+    "(install it with `.venv/bin/pip install -e '.[train]'`)"
+)
+
+
+def plot_note(written: Path | None) -> str:
+    """The line that says where the curves went, or plainly that they could not be drawn."""
+    return f"precision-recall curves: {written}" if written is not None else NO_MATPLOTLIB
+
+
 def plot_pr_curves(
     path: Path,
     title: str,

@@ -11,7 +11,7 @@ from classifiers.duplicates import QuoteDuplicateDetector
 from config.settings import get_settings
 from lab.commands import add_data_dir, add_plot, add_threshold
 from lab.datasets.iac import load_iac
-from lab.evaluation import binary_metrics, metrics_table, plot_pr_curves
+from lab.evaluation import binary_metrics, metrics_table, plot_note, plot_pr_curves
 
 POSITIVE_FROM = 0.6
 NEGATIVE_UP_TO = 0.2
@@ -67,6 +67,5 @@ def run(args: argparse.Namespace) -> int:
         [(name, labels[name], scores[name]) for name in LABELLINGS],
         threshold,
     )
-    if png:
-        console.print(f"precision-recall curve: {png}")
+    console.print(plot_note(png), markup=False)
     return 0

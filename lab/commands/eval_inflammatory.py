@@ -25,7 +25,7 @@ from classifiers.training.inflammatory import dev_test_part
 from config.settings import get_settings
 from lab.commands import add_command, add_data_dir, add_plot, add_threshold
 from lab.datasets.toxicity import CORPUS_NAMES, LabelledText, read_corpus
-from lab.evaluation import BinaryMetrics, binary_metrics, metrics_table, plot_pr_curves
+from lab.evaluation import BinaryMetrics, binary_metrics, metrics_table, plot_note, plot_pr_curves
 from lab.peer import peer_probability
 
 
@@ -128,8 +128,5 @@ def run(args: argparse.Namespace) -> int:
         f"{n_texts:,} texts scored in {seconds:.2f} s ({n_texts / max(seconds, 1e-9):,.0f} texts/s)"
     )
     written = plot_pr_curves(args.plot, "inflammatory: precision-recall on dev-test", curves, threshold)
-    if written is not None:
-        console.print(f"precision-recall curves: {written}")
-    else:
-        console.print("matplotlib is not installed: no PR curve written")
+    console.print(plot_note(written), markup=False)
     return 0

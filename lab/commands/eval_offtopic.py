@@ -35,7 +35,7 @@ from lab.commands import add_command, add_data_dir, add_plot, add_short_threads,
 from lab.commands.train_offtopic import FOLDS, JUDGED_MIN_WORDS, Corpora, cross_fit
 from lab.datasets.short_threads import ShortThread, load_short_threads
 from lab.datasets.splice import SplicedThread, fold_of, splice
-from lab.evaluation import BinaryMetrics, binary_metrics, metrics_table, plot_pr_curves
+from lab.evaluation import BinaryMetrics, binary_metrics, metrics_table, plot_note, plot_pr_curves
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -105,8 +105,7 @@ def run(args: argparse.Namespace) -> int:
     curves = _spliced_table(console, corpora, cross.models, threshold, peers)
     curves += _questions_table(console, corpora, cross.models, threshold, peers)
     png = plot_pr_curves(args.plot, "off_topic", curves, threshold)
-    if png:
-        console.print(f"precision-recall curves: {png}")
+    console.print(plot_note(png), markup=False)
     _short_table(console, cross.models, corpora.short_threads, threshold, args.short_threads)
     return 0
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
 from bot.errors import DataError, ModassistError
-from lab.evaluation import binary_metrics
+from lab.evaluation import NO_MATPLOTLIB, binary_metrics, plot_note, plot_pr_curves
 
 LABELS = [True, True, False, True, False, False]
 SCORES = [0.9, 0.8, 0.7, 0.4, 0.3, 0.1]
@@ -53,3 +56,15 @@ def test_a_one_sided_measurement_is_a_one_line_error_for_the_command_line() -> N
         binary_metrics("c3", [False, False], [0.1, 0.9], 0.5)
     assert isinstance(raised.value, ModassistError) and raised.value.exit_code == 2
     assert "is --data-dir the shared data folder?" in str(raised.value)
+
+
+def test_without_matplotlib_the_curves_are_skipped_and_that_is_said_plainly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as on a machine without the train extra
+    target = tmp_path / "pr.png"
+    written = plot_pr_curves(target, "t", [("a", [0, 1, 1, 0], [0.1, 0.8, 0.7, 0.3])])
+    assert written is None and not target.exists()
+    assert plot_note(written) == NO_MATPLOTLIB
+    assert "pip install -e '.[train]'" in NO_MATPLOTLIB
+    assert plot_note(target) == f"precision-recall curves: {target}"

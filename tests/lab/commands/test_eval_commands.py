@@ -16,6 +16,7 @@ from classifiers.training.inflammatory import dev_test_part
 
 # `_text_key` is the tweet corpora's split key: the fixtures use it to place rows on either side of the split.
 from lab.datasets.toxicity import CORPORA, CORPUS_NAMES, _text_key
+from lab.evaluation import NO_MATPLOTLIB
 from tests.lab.cli_runner import modassist_lab, run_in_process
 from tests.lab.corpus_formats import (
     C3_COLUMNS,
@@ -183,7 +184,7 @@ def test_eval_inflammatory_reports_every_corpus_and_writes_the_curve(
         assert "precision-recall curves:" in out
         assert plot.read_bytes().startswith(PNG_MAGIC)
     else:
-        assert "matplotlib is not installed: no PR curve written" in out
+        assert NO_MATPLOTLIB in out
         assert not plot.exists()
 
 
@@ -265,9 +266,10 @@ def test_eval_duplicates_prints_the_three_labellings_and_writes_the_curve(tmp_pa
     for name in ("id", "author", "text"):
         assert f"{name}: " in out  # each labelling is explained under the table
     if HAS_MATPLOTLIB:
-        assert "precision-recall curve:" in out
+        assert "precision-recall curves:" in out
         assert plot.read_bytes().startswith(PNG_MAGIC)
     else:
+        assert NO_MATPLOTLIB in out
         assert not plot.exists()
 
 
