@@ -55,6 +55,7 @@ from bot.records import (
     FlagDetail,
 )
 from bot.sinks import evidence_excerpt
+from classifiers.result import Evidence
 
 # Re-exported: the markup helpers callers have always taken from here.
 __all__ = [
@@ -204,7 +205,7 @@ def flag_embed(
             "All scores",
             " · ".join(f"{category_label(c)} {s:.2f}" for c, s in sorted(post.scores.items())),
         )
-    notes = [f"• chars {e.start}–{e.end}: {escape(e.note)}" for e in flag.evidence if e.note]
+    notes = [f"• {evidence_words(post.text, e)}: {escape(e.note)}" for e in flag.evidence if e.note]
     if notes:
         draft.add("Evidence", capped_lines(notes, FIELD_VALUE_LIMIT))
     if decisions:
@@ -212,6 +213,15 @@ def flag_embed(
             "Decisions", capped_lines((decision_line(d) for d in reversed(decisions)), FIELD_VALUE_LIMIT)
         )
     return draft.build()
+
+
+def evidence_words(text: str, evidence: Evidence) -> str:
+    """The words a span of the post covers, quoted and made safe ("chars 10-17" where it has none, e.g.
+    a span inside a quote)."""
+    words = " ".join(text[evidence.start : evidence.end].split()) if evidence.quote_index is None else ""
+    if not words:
+        return f"chars {evidence.start}–{evidence.end}"
+    return f"“{escape(cut(words, 80))}”"
 
 
 def alert_details_embed(

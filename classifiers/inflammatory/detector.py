@@ -214,7 +214,7 @@ class InflammatoryDetector:
 
 def _evidence(phrase: Phrase) -> Evidence:
     return Evidence(
-        phrase.start, phrase.end, note=f"raises the inflammatory score by {phrase.log_odds:.2f} (log-odds)"
+        phrase.start, phrase.end, note=f"raises the inflammatory score (weight {phrase.log_odds:.2f})"
     )
 
 

@@ -251,3 +251,25 @@ def test_a_link_button_only_for_a_url_discord_accepts() -> None:
     labels = [c["label"] for c in alert_buttons(alert).to_components()[0]["components"]]
     assert labels == ["Confirm", "Dismiss", "Details", "Author history"]
     assert "url" not in alert_embed(alert).to_dict()
+
+
+def test_the_evidence_field_quotes_the_words_in_plain_terms() -> None:
+    body = "You are so dumb, @everyone knows it."
+    start, at = body.index("so dumb"), body.index("@")
+    flag = FlagRecord(
+        id=1, post_id=1, revision=1, alert_id=1, category="inflammatory", score=0.8, threshold=0.6,
+        reasons=("insulting language: 'so dumb' (score 0.80).",),
+        evidence=(
+            Evidence(start, start + 7, note="raises the inflammatory score (weight 0.76)"),
+            Evidence(at, at + 9, note="raises the inflammatory score (weight 0.10)"),
+            Evidence(0, 3, note="in a quote", quote_index=0),
+        ),
+        model_version="m", status="open", created_at=NOW,
+    )  # fmt: skip
+    thread = ThreadRecord(1, 1, "t1", "Harbour news", None, 1)
+    embed = flag_embed(FlagDetail(flag, _post(1, body, "sam", None), thread), [])
+    evidence = next(f["value"] for f in embed.to_dict()["fields"] if f["name"] == "Evidence")
+    assert "“so dumb”: raises the inflammatory score (weight 0.76)" in evidence
+    assert "log-odds" not in evidence and "chars 10" not in evidence
+    assert unescaped(evidence) == []  # the quoted "@everyone" is shown, neutralised
+    assert "chars 0–3: in a quote" in evidence  # a span in a quote has no words of the post to show
