@@ -216,9 +216,10 @@ def flag_embed(
 
 
 def evidence_words(text: str, evidence: Evidence) -> str:
-    """The words a span of the post covers, quoted and made safe ("chars 10-17" where it has none, e.g.
-    a span inside a quote)."""
-    words = " ".join(text[evidence.start : evidence.end].split()) if evidence.quote_index is None else ""
+    """The words a span of the post covers, quoted and made safe; a marked quote by its number ("quote 2")."""
+    if evidence.quote_index is not None:
+        return f"quote {evidence.quote_index + 1}"
+    words = " ".join(text[evidence.start : evidence.end].split())
     if not words:
         return f"chars {evidence.start}–{evidence.end}"
     return f"“{escape(cut(words, 80))}”"

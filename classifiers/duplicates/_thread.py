@@ -213,12 +213,24 @@ class DuplicateThreadState:
                 Evidence(
                     0,
                     0,
-                    note=f"quotes {self.label(src)}",
+                    note=self._quote_note(src, qwords),
                     source_post_id=self.ref(src).post_id,
                     quote_index=index,
                 )
             )
         return summary
+
+    def _quote_note(self, src: int, words: int) -> str:
+        """What a marked quote is, in plain words: 'quotes post #3 by rxu', or for a source never posted in
+        the thread 'quotes a passage from an outside source (120 words)' (or '... by alice from outside the
+        thread')"""
+        if not self.is_outside(src):
+            return f"quotes {self.label(src)}"
+        author = self.ref(src).author
+        what = "a passage from an outside source"
+        if author:
+            what = f"a passage by {author} from outside the thread"
+        return f"quotes {what} ({words} word{'' if words == 1 else 's'})"
 
     def _note_requote(
         self, post: Post, summary: QuoteSummary, quote: Quote, src: int, hashes: list[int], me: int

@@ -272,4 +272,4 @@ def test_the_evidence_field_quotes_the_words_in_plain_terms() -> None:
     assert "“so dumb”: raises the inflammatory score (weight 0.76)" in evidence
     assert "log-odds" not in evidence and "chars 10" not in evidence
     assert unescaped(evidence) == []  # the quoted "@everyone" is shown, neutralised
-    assert "chars 0–3: in a quote" in evidence  # a span in a quote has no words of the post to show
+    assert "quote 1: in a quote" in evidence  # a marked quote is named by its number

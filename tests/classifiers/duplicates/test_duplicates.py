@@ -311,3 +311,22 @@ def test_repeats_within_a_post_are_found_alike_by_dict_and_by_sort(
         by_sort.append(review_all(posts))
     assert by_sort[0] == by_sort[1]
     assert any(d.details.get("self_repeated_words") for d in by_sort[0])
+
+
+def test_each_passage_from_an_outside_source_says_what_it_is() -> None:
+    press = (
+        "The port authority announced today that the northern quay will reopen in April, two months later "
+        "than planned, because the contractor found old mooring chains buried in the silt."
+    )
+    passages = (Quote(text=press), Quote(text=ANSWER, author="the harbour master"))
+    quoted = Quote(text=CLOSING, author="marina", post_id="1")
+    detection = QuoteDuplicateDetector(evidence_min_score=0.0).begin_thread("t1", "Harbour news")
+    detection.review(post(1, "marina", OPENING))
+    found = detection.review(post(2, "skipper", "Old news.", quotes=(*passages, quoted)))
+    notes = [e.note for e in found.evidence]
+    assert notes == [
+        f"quotes a passage from an outside source ({len(press.split())} words)",
+        f"quotes a passage by the harbour master from outside the thread ({len(ANSWER.split())} words)",
+        "quotes post #1 by marina",
+    ]
+    assert not any("unattributed" in note for note in notes)
