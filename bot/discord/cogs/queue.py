@@ -9,9 +9,9 @@
     /modq thresholds [category] [value]              show; changing needs an admin and is audited
 
 Every reply but a decision's is ephemeral. The moderator check runs for every command in
-`ModassistTree.interaction_check`; `default_permissions` only hides the group in Discord's client from
-members without Manage Messages (a server admin can extend it to the moderator roles in the server's
-Integrations settings).
+`ModassistTree.interaction_check`. Without moderator roles configured, `default_permissions` hides the group
+in Discord's client from members without Manage Messages; with them, the group is shown to every member (a bot
+cannot grant a command to a role) and that check answers (see `setup`).
 
 Other features add sub-groups with `ModQueueCog.add_subgroup` from their own cog's `cog_load`, before the
 commands are synced (issue 7's `/modq watch`).
@@ -284,7 +284,13 @@ async def setup(bot: ModassistBot) -> None:
     """The extension's entry (`bot.load_extension`): the alert buttons (persistent: they answer clicks on
     alerts posted before a restart) and `/modq`."""
     bot.add_dynamic_items(*ALERT_BUTTONS)
-    await bot.add_cog(ModQueueCog(bot))
+    cog = ModQueueCog(bot)
+    if bot.settings.moderator_role_ids and cog.app_command is not None:
+        # Discord hides a command with default permissions from members without them, and a bot cannot
+        # grant it to a role (only a server admin can, in Integrations): with moderator roles configured,
+        # `/modq` is shown to every member and our check (bot.discord.access) answers who may use it.
+        cog.app_command.default_permissions = None
+    await bot.add_cog(cog)
 
 
 async def teardown(bot: ModassistBot) -> None:
