@@ -269,15 +269,24 @@ async def serve(
     flush_seconds: float = 0.0,
     handle_signals: bool = True,
 ) -> int:
-    """Run until SIGINT/SIGTERM (or `stop`); returns the exit status."""
+    """Run until SIGINT/SIGTERM (or `stop`); returns the exit status. Says on `console` when the bot has
+    connected (each time it does) and, last, that it has stopped and why."""
     console = console or Console(highlight=False)
     runtime = await Runtime.open(settings, suite, console=console)
     if stop is not None:
         runtime.stop = stop
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM) if handle_signals else ()
+    received: list[signal.Signals] = []
+
+    def on_signal(sig: signal.Signals) -> None:
+        received.append(sig)
+        runtime.stop.set()
+
     for sig in signals:
-        loop.add_signal_handler(sig, runtime.stop.set)
+        loop.add_signal_handler(sig, on_signal, sig)
+    if runtime.bot is not None:
+        _announce_connections(runtime.bot, console)
     try:
         await runtime.start()
         if runtime.bot is None:
@@ -290,4 +299,19 @@ async def serve(
         for sig in signals:
             loop.remove_signal_handler(sig)
         await runtime.close(flush_seconds=flush_seconds)
+    _say(console, f"stopped ({received[0].name})" if received else "stopped")
     return 0
+
+
+def _announce_connections(bot: ModassistBot, console: Console) -> None:
+    """A line on `console` whenever the bot is ready: who it is and the servers it sees."""
+
+    async def connected() -> None:
+        _say(console, bot.connected_line())
+
+    bot.add_listener(connected, "on_ready")
+
+
+def _say(console: Console, line: str) -> None:
+    """`modassist run: LINE`, on one line, printed as it is (no markup: it may quote names from Discord)."""
+    console.print(f"modassist run: {line}", markup=False, highlight=False, soft_wrap=True)

@@ -287,6 +287,14 @@ class Settings(BaseSettings):
     bot: BotSettings = Field(default_factory=lambda: BotSettings())
     watch: WatchSettings = Field(default_factory=lambda: WatchSettings())
 
+    @field_validator("discord_token", mode="before")
+    @classmethod
+    def _blank_is_no_token(cls, value: Any) -> Any:
+        """An empty `MODASSIST_DISCORD_TOKEN=` (or only spaces) means no token: console alerts."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
     @field_validator("discord_api_base")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:

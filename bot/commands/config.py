@@ -45,17 +45,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     """Print the effective settings, the watches and the warnings; a mistake raises ConfigurationError."""
+    check()
+    return 0
+
+
+def check() -> LoadedSettings:
+    """Read the settings and print their summary (`config check`, and `run` as it starts); a mistake raises
+    ConfigurationError, after logging the warnings."""
     try:
         loaded = load_settings()
-    except (
-        ConfigurationError
-    ) as exc:  # bot/cli prints the mistakes; the warnings first, as every command does
+    except ConfigurationError as exc:
+        # bot/cli prints the mistakes; the warnings first, as every command does
         log_warnings(exc.warnings)
         raise
     stored = _stored_watches(loaded.settings)
     for line in report(loaded, stored):
         print(clean_line(line) if line.strip() else "")
-    return 0
+    return loaded
 
 
 def report(loaded: LoadedSettings, stored: list[str]) -> Iterator[str]:

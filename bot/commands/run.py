@@ -1,8 +1,9 @@
 """`modassist run`: the long-running moderation assistant.
 
-It builds the detector suite and hands over to the composition root (`bot.runtime.serve`), which opens the
-store and runs the dispatcher, the Discord bot (with a token; else alerts go to the console) and the
-watchers until SIGINT or SIGTERM.
+It prints the settings summary of `config check`, builds the detector suite and hands over to the
+composition root (`bot.runtime.serve`), which opens the store and runs the dispatcher, the Discord bot (with
+a token; else alerts go to the console) and the watchers until SIGINT or SIGTERM, saying when the bot has
+connected and when it has stopped.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import argparse
 import asyncio
 import contextlib
 
+from bot.commands.config import check
 from bot.runtime import serve
 from bot.store.integrity import refusing_unusable
-from config.settings import get_settings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,8 +39,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run until interrupted."""
-    settings = get_settings()
+    """Print the settings summary (as `config check` does), then run until interrupted."""
+    settings = check().settings
+    # A blank line after it, flushed before the models load, also when standard output is a pipe (a log).
+    print(flush=True)
     from bot.detectors import build_suite  # loading the models is slow: only when run
 
     suite = build_suite(settings)

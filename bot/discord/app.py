@@ -29,6 +29,7 @@ from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
 from bot.discord.access import report_error, require_moderator
+from bot.textsafety import clean_line
 from config.settings import Settings
 
 if TYPE_CHECKING:
@@ -152,6 +153,13 @@ class ModassistBot(commands.Bot):
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to guild %d", len(synced), guild_id)
+
+    def connected_line(self) -> str:
+        """One line naming the bot's user and the servers it sees (their names are Discord's: cleaned)."""
+        user = self.user
+        who = f"{user} (id {user.id})" if user is not None else "an unknown user"
+        servers = ", ".join(f"{guild.name} (id {guild.id})" for guild in self.guilds) or "none"
+        return clean_line(f"connected to Discord as {who}; servers: {servers}")
 
     async def on_ready(self) -> None:
         """Log where the bot is and whether it can see the moderators' channel."""

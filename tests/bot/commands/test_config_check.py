@@ -83,3 +83,12 @@ def test_a_mistake_is_one_line_and_exit_status_2(tmp_path: Path) -> None:
         "modassist: error: guild_ids = 123 (from MODASSIST_GUILD_IDS): must be a list of whole numbers,"
         " written [123, 456] (or [] for none)\n"
     )
+
+
+def test_an_empty_token_is_no_token(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("MODASSIST_DISCORD_TOKEN=\n", encoding="utf-8")
+    from_dotenv = run_cli("config", "check", cwd=tmp_path)
+    from_environment = run_cli("config", "check", cwd=tmp_path, env={"MODASSIST_DISCORD_TOKEN": ""})
+    for result in (from_dotenv, from_environment):
+        assert result.returncode == 0, result.stderr
+        assert "  discord_token = (not set)" in result.stdout.splitlines()

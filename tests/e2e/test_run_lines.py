@@ -1,0 +1,75 @@
+"""`modassist run` as a real process (the shipped models, the real command line): what it prints on standard
+output when it starts (the `config check` summary), when the bot has connected, and when it stops; and an
+empty MODASSIST_DISCORD_TOKEN meaning no token (issue 18)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.processes import discord_settings, run_env, spawn
+from tests.fakes.discord_server import TOKEN, FakeDiscord
+
+
+async def run_until(process: asyncio.subprocess.Process, marker: str, sig: signal.Signals) -> list[str]:
+    """Read standard output until a line holds `marker`, send `sig`; every line printed, once it has
+    ended."""
+    assert process.stdout is not None
+    seen = b""
+    try:
+        async with asyncio.timeout(60):
+            while marker.encode() not in seen:
+                line = await process.stdout.readline()
+                assert line, f"the process ended early: {seen.decode()}"
+                seen += line
+            process.send_signal(sig)
+            rest, stderr = await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, stderr.decode()
+    return (seen + rest).decode().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("where", "sig"),
+    [("environment", signal.SIGTERM), (".env", signal.SIGINT)],
+    ids=["environment", "dotenv"],
+)
+async def test_an_empty_token_runs_with_console_alerts(
+    tmp_path: Path, where: str, sig: signal.Signals
+) -> None:
+    env = run_env(database=str(tmp_path / "modassist.db"))
+    if where == ".env":
+        (tmp_path / ".env").write_text("MODASSIST_DISCORD_TOKEN=\n", encoding="utf-8")
+    else:
+        env["MODASSIST_DISCORD_TOKEN"] = ""
+    process = await spawn("bot.cli", "run", cwd=tmp_path, env=env)
+    lines = await run_until(process, "no Discord token", sig)
+    assert "  discord_token = (not set)" in lines
+    assert lines[-1] == f"modassist run: stopped ({sig.name})"
+
+
+async def test_it_prints_the_summary_the_connection_and_the_stop(tmp_path: Path, fake: FakeDiscord) -> None:
+    env = run_env(database=str(tmp_path / "modassist.db"), **discord_settings(fake))
+    env["MODASSIST_THRESHOLDS__INFLAMATORY"] = "0.9"
+    process = await spawn("bot.cli", "run", cwd=tmp_path, env=env)
+    lines = await run_until(process, "connected to Discord", signal.SIGTERM)
+    text = "\n".join(lines)
+    assert TOKEN not in text
+    # The summary of `config check`, first: the settings (secrets masked), the watches, the warnings.
+    assert lines[0].startswith("Settings (from the environment")
+    assert "* discord_token = (set, hidden)" in lines
+    assert "Watches:" in lines
+    warnings = lines[lines.index("Warnings:") + 1 :]
+    assert warnings[0].startswith("  MODASSIST_THRESHOLDS__INFLAMATORY matches no setting")
+    connected = [line for line in lines if "connected to Discord" in line]
+    assert connected == [
+        f"modassist run: connected to Discord as modassist (id {fake.BOT.id}); servers: Fake Forum Mods"
+        f" (id {fake.GUILD_ID})"
+    ]
+    assert lines[-1] == "modassist run: stopped (SIGTERM)"
