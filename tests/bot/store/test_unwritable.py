@@ -122,7 +122,9 @@ def test_a_read_only_file_is_read_but_not_written(tmp_path: Path, unprivileged: 
             " the file and its directory writable for this user (SQLite also writes modassist.db-wal and"
             " modassist.db-shm beside it), or use another database file"
         )
-        assert result.stdout == ""  # run did not start
+        # Nothing was reviewed or alerted: `run` prints only its settings summary before it opens the store.
+        assert result.stdout == "" or result.stdout.startswith("Settings (")
+        assert "Ctrl-C stops" not in result.stdout and "connected to Discord" not in result.stdout
     assert counts(db) == before
 
 
