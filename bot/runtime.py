@@ -90,6 +90,8 @@ def build_bot(
     cog_factories: Sequence[CogFactory] | None = None,
 ) -> ModassistBot:
     """The Discord bot; `cog_factories` (default: the channel watcher) are added after its own cogs."""
+    import discord
+
     from bot.discord.app import ModassistBot, intents_for  # only with a token: discord.py is slow to import
 
     if cog_factories is None:
@@ -101,6 +103,10 @@ def build_bot(
             return cog
 
         cog_factories = [channel_watcher]
+    # modassist never joins a voice channel: discord.py's warnings that the voice libraries are missing
+    # (PyNaCl, davey) would only alarm a new user at every start.
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
     return ModassistBot(settings, moderation, intents=intents_for(settings), extra_cogs=cog_factories)
 
 

@@ -14,9 +14,11 @@ from tests.e2e.processes import discord_settings, run_env, spawn
 from tests.fakes.discord_server import TOKEN, FakeDiscord
 
 
-async def run_until(process: asyncio.subprocess.Process, marker: str, sig: signal.Signals) -> list[str]:
+async def run_until(
+    process: asyncio.subprocess.Process, marker: str, sig: signal.Signals
+) -> tuple[list[str], str]:
     """Read standard output until a line holds `marker`, send `sig`; every line printed, once it has
-    ended."""
+    ended, and what it wrote on standard error."""
     assert process.stdout is not None
     seen = b""
     try:
@@ -32,7 +34,7 @@ async def run_until(process: asyncio.subprocess.Process, marker: str, sig: signa
             process.kill()
             await process.wait()
     assert process.returncode == 0, stderr.decode()
-    return (seen + rest).decode().splitlines()
+    return (seen + rest).decode().splitlines(), stderr.decode()
 
 
 @pytest.mark.parametrize(
@@ -49,7 +51,7 @@ async def test_an_empty_token_runs_with_console_alerts(
     else:
         env["MODASSIST_DISCORD_TOKEN"] = ""
     process = await spawn("bot.cli", "run", cwd=tmp_path, env=env)
-    lines = await run_until(process, "no Discord token", sig)
+    lines, _ = await run_until(process, "no Discord token", sig)
     assert "  discord_token = (not set)" in lines
     assert lines[-1] == f"modassist run: stopped ({sig.name})"
 
@@ -58,7 +60,7 @@ async def test_it_prints_the_summary_the_connection_and_the_stop(tmp_path: Path,
     env = run_env(database=str(tmp_path / "modassist.db"), **discord_settings(fake))
     env["MODASSIST_THRESHOLDS__INFLAMATORY"] = "0.9"
     process = await spawn("bot.cli", "run", cwd=tmp_path, env=env)
-    lines = await run_until(process, "connected to Discord", signal.SIGTERM)
+    lines, stderr = await run_until(process, "connected to Discord", signal.SIGTERM)
     text = "\n".join(lines)
     assert TOKEN not in text
     # The summary of `config check`, first: the settings (secrets masked), the watches, the warnings.
@@ -73,3 +75,4 @@ async def test_it_prints_the_summary_the_connection_and_the_stop(tmp_path: Path,
         f" (id {fake.GUILD_ID})"
     ]
     assert lines[-1] == "modassist run: stopped (SIGTERM)"
+    assert "voice will NOT be supported" not in stderr  # modassist never joins a voice channel
