@@ -22,6 +22,7 @@ re-sent only if it is not there: `bot.redelivery`). The bot logs out and the dat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Sequence
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from rich.console import Console
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, ModassistError
 from bot.intake import RetryPolicy
 from bot.moderation import Moderation
 from bot.service import ModerationService
@@ -179,12 +180,19 @@ class Runtime:
         """Log the bot in (and connect it), then start the dispatcher and the watchers."""
         if self.bot is not None:
             assert self.settings.discord_token is not None
+            import aiohttp
             import discord  # only with a token
 
+            if not await wait_for_discord(self.settings.discord_api_base, self.stop):
+                return  # stopped while Discord could not be reached: nothing was started
             try:
                 await self.bot.login(self.settings.discord_token.get_secret_value())
             except discord.LoginFailure as exc:
                 raise ConfigError(f"Discord refused the token: {exc}") from exc
+            except (aiohttp.ClientError, OSError) as exc:
+                raise ModassistError(
+                    f"lost Discord while logging in ({exc}); start modassist run again"
+                ) from None
             self._tasks["bot"] = asyncio.create_task(self.bot.connect(reconnect=True), name="modassist-bot")
         self._tasks["dispatcher"] = asyncio.create_task(
             self.dispatcher.run(self._dispatcher_stop), name="modassist-dispatcher"
@@ -264,6 +272,31 @@ class Runtime:
                 emptied = False
             if not emptied:
                 log.warning("alerts left in the outbox: %s", await self.store.outbox_counts())
+
+
+async def wait_for_discord(
+    api_base: str, stop: asyncio.Event, *, first_delay: float = 1.0, max_delay: float = 60.0
+) -> bool:
+    """Until Discord's API answers at all (any HTTP status: the network is there), or `stop` is set; one
+    warning line per failed try, waiting twice as long each time (up to `max_delay`). True once it answers."""
+    import aiohttp
+
+    delay = first_delay
+    url = api_base.rstrip("/") + "/gateway"
+    while not stop.is_set():
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(url, timeout=aiohttp.ClientTimeout(10)),
+            ):
+                return True
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            reason = str(exc) or type(exc).__name__
+            log.warning("cannot reach Discord at %s (%s); trying again in %.0f s", api_base, reason, delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        delay = min(delay * 2, max_delay)
+    return False
 
 
 async def serve(

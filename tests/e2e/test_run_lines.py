@@ -1,11 +1,12 @@
 """`modassist run` as a real process (the shipped models, the real command line): what it prints on standard
-output when it starts (the `config check` summary), when the bot has connected, and when it stops; and an
-empty MODASSIST_DISCORD_TOKEN meaning no token (issue 18)."""
+output when it starts (the `config check` summary), when the bot has connected, and when it stops; an empty
+MODASSIST_DISCORD_TOKEN meaning no token; an unreachable Discord as a warning line per try (issue 18)."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,37 @@ async def test_it_prints_the_summary_the_connection_and_the_stop(tmp_path: Path,
     ]
     assert lines[-1] == "modassist run: stopped (SIGTERM)"
     assert "voice will NOT be supported" not in stderr  # modassist never joins a voice channel
+
+
+async def test_an_unreachable_discord_is_one_line_per_try_and_a_retry(
+    tmp_path: Path, fake: FakeDiscord
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/api/v10"
+    settings = discord_settings(fake) | {"discord_api_base": closed}
+    process = await spawn(
+        "bot.cli", "run", cwd=tmp_path, env=run_env(database=str(tmp_path / "m.db"), **settings)
+    )
+    assert process.stderr is not None
+    tries: list[str] = []
+    try:
+        async with asyncio.timeout(60):
+            while len(tries) < 2:  # it tried, waited, and tried again
+                line = (await process.stderr.readline()).decode()
+                assert line, "the process ended early"
+                if "cannot reach Discord" in line:
+                    tries.append(line)
+            process.send_signal(signal.SIGTERM)
+            out, err = await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0
+    assert (
+        tries[0].startswith(f"WARNING cannot reach Discord at {closed} (")
+        and "trying again in 1 s" in tries[0]
+    )
+    assert "trying again in 2 s" in tries[1]
+    assert "Traceback" not in err.decode() and "modassist run: stopped (SIGTERM)" in out.decode()
