@@ -141,3 +141,23 @@ def flags_table(flags: list[FlagDetail], *, now: datetime | None = None) -> Tabl
             _age(flag.created_at, now),
         )
     return table
+
+
+def threads_overview(results: list[tuple[Thread, list[PostReview]]]) -> Table:
+    """One table for a scan of several threads: per thread its posts and flags by category, then the total."""
+    table = Table(title=f"All {len(results)} threads", title_justify="left", show_edge=False)
+    table.add_column("thread", overflow="fold", ratio=1)
+    for column in ("posts", "flagged", *(CATEGORY_LABELS[c] for c in CATEGORIES)):
+        table.add_column(column.replace(" ", "\n"), justify="right", no_wrap=True)
+    totals: Counter[str] = Counter()
+    for thread, reviews in results:
+        counts: Counter[str] = Counter(f.category for r in reviews for f in r.flags)
+        row = Counter(posts=len(reviews), flagged=sum(1 for r in reviews if r.flags)) + counts
+        totals += row
+        table.add_row(Text(clean_line(thread.title) or "(untitled thread)"), *_overview_cells(row))
+    table.add_row(Text("total", style="bold"), *_overview_cells(totals), end_section=True)
+    return table
+
+
+def _overview_cells(row: Counter[str]) -> list[str]:
+    return [str(row["posts"]), str(row["flagged"]), *(str(row[c]) for c in CATEGORIES)]

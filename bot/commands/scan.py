@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 
 from bot.output import dumps, review_record
-from bot.report import render_report
+from bot.report import render_report, threads_overview
 from bot.sharded import default_workers, review_threads, workers_argument
 from bot.sources import load_threads
 from bot.store.integrity import refusing_unusable
@@ -73,6 +73,9 @@ def run(args: argparse.Namespace) -> int:
         if index:
             console.print()
         render_report(console, thread, reviews)
+    if len(results) > 1 and not args.json:
+        console.print()
+        console.print(threads_overview(results))
     failed = sum(1 for _, reviews in results for review in reviews if review.failures)
     if failed:
         print(

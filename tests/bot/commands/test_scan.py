@@ -79,3 +79,43 @@ def test_scan_db_of_a_thread_stored_before_reports_its_real_counts(tmp_path: Pat
     assert header in again.stdout  # the same posts and flags, though none is stored again
     assert "0 new, 0 edited" in again.stderr and "0 flags, 0 alerts" in again.stderr
     assert "quotes post #1 by harbourwatch" in again.stdout
+
+
+def test_a_scan_of_several_threads_ends_with_one_table_of_them_all(tmp_path: Path) -> None:
+    opening = (
+        "The harbour ferry will run every hour from Monday, the council said, after the new pier opened at "
+        "last with room for two boats and a covered waiting room."
+    )
+    rows = [
+        ("ferry", "Harbour ferry", "1", opening),
+        ("ferry", "Harbour ferry", "2", "Good news for everyone who works in town."),
+        ("ferry", "Harbour ferry", "3", f"{opening} This."),
+        ("garden", "Yellow leaves", "4", "My tomato plants have yellow leaves at the bottom, any idea why?"),
+        (
+            "garden",
+            "Yellow leaves",
+            "5",
+            "Too much water, most likely. Let the soil dry out between waterings.",
+        ),
+    ]
+    source = tmp_path / "threads.jsonl"
+    source.write_text(
+        "".join(
+            json.dumps({"thread_id": t, "thread_title": title, "id": i, "author": f"u{i}", "text": text})
+            + "\n"
+            for t, title, i, text in rows
+        ),
+        encoding="utf-8",
+    )
+    result = run_cli("scan", str(source), columns=200)
+    assert result.returncode == 0, result.stderr
+    overview = result.stdout[result.stdout.index("All 2 threads") :].splitlines()
+    cells = {
+        line.split("│")[0].strip(): [c.strip() for c in line.split("│")[1:]]
+        for line in overview
+        if "│" in line
+    }
+    assert cells["Harbour ferry"][:2] == ["3", "1"] and cells["Yellow leaves"][:2] == ["2", "0"]
+    assert cells["total"] == ["5", "1", "0", "0", "1"]  # posts, flagged, off-topic, inflammatory, quote
+    single = run_cli("scan", str(EXAMPLE), columns=200)
+    assert "threads" not in single.stdout.split("Flags by category")[-1]
