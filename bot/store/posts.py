@@ -223,7 +223,8 @@ async def _upsert_thread(
         conn,
         "INSERT INTO threads (source_id, external_id, title, url, created_at, updated_at)"
         " VALUES (?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (source_id, external_id) DO UPDATE SET title = excluded.title,"
+        " ON CONFLICT (source_id, external_id) DO UPDATE SET title = COALESCE(NULLIF(excluded.title, ''),"
+        " threads.title),"
         " url = COALESCE(excluded.url, threads.url)"
         " RETURNING id, version",
         (source_id, thread_id, title, url, now, now),

@@ -99,3 +99,25 @@ async def test_stdin_is_read_until_it_ends(store: Store, monkeypatch: pytest.Mon
             assert not stop.is_set()
         assert watcher.lines_read == 3
     assert await store.watches() == []  # stdin keeps no offset
+
+
+async def test_a_restart_keeps_the_thread_title_only_the_first_line_gave(
+    store: Store, tmp_path: Path
+) -> None:
+    export = tmp_path / "export.jsonl"
+    append(export, line("p1", "The ferry stops at the new pier.", thread_title="Harbour ferry"))
+    first = RecordingService(store)
+    async with running(JsonlWatcher(store, first, str(export), poll_seconds=0.02)):
+        await eventually(lambda: first.new == ["p1"])
+    append(export, line("p2", "Only an idiot takes it."))  # later lines leave the title out
+    titles: list[str] = []
+
+    class Titles(RecordingService):
+        async def review(self, thread: Any, **kwargs: Any) -> Any:
+            result = await super().review(thread, **kwargs)
+            titles.append(result.thread.title)
+            return result
+
+    async with running(JsonlWatcher(store, Titles(store), str(export), poll_seconds=0.02)):
+        await eventually(lambda: titles != [])
+    assert titles == ["Harbour ferry"]  # not "" after the restart
