@@ -147,3 +147,15 @@ def print_author_history(console: Console, history: AuthorHistory, *, limit: int
     if len(history.flags) >= limit:
         console.print()
         console.print(Text(f"Showing the newest {limit}; use --limit for more.", style="dim"))
+
+
+def print_open_flags(console: Console, flags: Sequence[FlagDetail]) -> None:
+    """The open flags as lines, for a terminal too narrow for the table: what, where, link, first reason."""
+    console.print(Text(f"Open flags ({len(flags)})", style="bold"))
+    for detail in flags:
+        console.print()
+        console.print(flag_heading(detail))
+        console.print(Text(f"  {post_label(detail)}, flagged {when(detail.flag.created_at)}"))
+        print_link(console, post_link(detail), indent="  ")
+        if detail.flag.reasons:
+            console.print(Text(f"  • {clean_line(detail.flag.reasons[0])}"))

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.text import Text
 
 from bot.errors import ModassistError
-from bot.flag_report import VERDICT_DONE, print_author_history, print_flag
+from bot.flag_report import VERDICT_DONE, print_author_history, print_flag, print_open_flags
 from bot.moderation import Moderation
 from bot.records import AuthorHistory, Decision, FlagDetail, Verdict
 from bot.report import flags_table
@@ -32,6 +32,8 @@ from classifiers.result import CATEGORIES, Category, category_named
 from config.settings import get_settings
 
 T = TypeVar("T")
+
+TABLE_COLUMNS = 120  # narrower terminals get the open flags as lines, with their links whole
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -141,7 +143,10 @@ def run(args: argparse.Namespace) -> int:
             + (" matching the filters." if args.category or args.thread or args.author else ".")
         )
         return 0
-    console.print(flags_table(flags))
+    if console.width < TABLE_COLUMNS:  # the table's columns would be cut to a few letters each
+        print_open_flags(console, flags)
+    else:
+        console.print(flags_table(flags))
     if len(flags) == args.limit:
         console.print(f"[dim]Showing the newest {args.limit}; use --limit for more.[/dim]")
     return 0

@@ -143,3 +143,15 @@ def test_author_history_shows_each_flag_with_its_decisions(db: str) -> None:
     assert status == 0 and "flag 3 ·" in out and "flag 1 ·" not in out
     status, out, _ = flags(db, "--author", "nobody")
     assert status == 0 and "No flags for this author." in out
+
+
+def test_the_open_list_at_80_columns_is_lines_with_whole_links(db: str) -> None:
+    status, out, err = flags(db)
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == "Open flags (3)" and "┃" not in out
+    assert "flag 1 · inflammatory 0.90 (threshold 0.60) · open" in lines
+    assert f"  {LONG_URL}" in lines  # longer than the terminal, yet whole on its own line
+    assert all(len(line) <= 80 for line in lines if LONG_URL not in line)
+    wide = run_cli("flags", "--db", db, columns=160)
+    assert "Open flags (3)" in wide.stdout and "┃" in wide.stdout  # wide terminals keep the table
