@@ -11,6 +11,7 @@ ModassistError            anything a user can act on; printed as one line, never
 │   └── PageError         the answer is not a whole thread page
 └── StoreError            a store operation that cannot be done as asked
     ├── RecordNotFoundError      no such flag, post, alert or watch
+    ├── AlreadyDecidedError      a flag a moderator has already confirmed or dismissed
     ├── DatabaseCorruptError     the database file fails SQLite's integrity check, or is no database (exit 2)
     ├── SchemaTooNewError        the database was written by a newer modassist (exit 2)
     ├── DatabaseUnwritableError  read-only file or directory, full disk, failed write (exit 2)
@@ -25,6 +26,8 @@ Outside the tree, on purpose:
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 
 class ModassistError(Exception):
@@ -153,6 +156,20 @@ class RecordNotFoundError(StoreError):
         self.kind = kind
         self.key = key
         super().__init__(f"no {kind} {key}")
+
+
+class AlreadyDecidedError(StoreError):
+    """Flag `flag_id` was already settled (`status`: confirmed or dismissed) by `by` at `at` (UTC)."""
+
+    def __init__(self, flag_id: int, status: str, by: str | None, at: datetime | None) -> None:
+        self.flag_id = flag_id
+        self.status = status
+        self.by = by
+        self.at = at
+        when = f" on {at:%Y-%m-%d %H:%M} UTC" if at is not None else ""
+        super().__init__(
+            f"flag {flag_id} was already {status} by {by or 'an unknown moderator'}{when}; nothing changed"
+        )
 
 
 class DeliveryError(Exception):

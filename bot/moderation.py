@@ -141,9 +141,9 @@ class Moderation:
         """Every decision on each flag of the alert, by flag id."""
         return {f.id: await self._store.decisions_for(f.id) for item in alert.items for f in item.flags}
 
-    async def author_history(self, author: str) -> AuthorHistory:
-        """An author's flags (newest first) and the decisions on them."""
-        return await self._store.author_history(author)
+    async def author_history(self, author: str, *, limit: int = 50) -> AuthorHistory:
+        """An author's flags (newest first, at most `limit`) and the decisions on them."""
+        return await self._store.author_history(author, limit=limit)
 
     async def category_stats(self) -> list[CategoryStats]:
         """Per category: flags, and what moderators decided about them."""
@@ -167,10 +167,22 @@ class Moderation:
         moderator_id: int | None,
         moderator_name: str | None,
         note: str | None = None,
+        unsettled_only: bool = False,
+        via: str | None = None,
     ) -> tuple[Decision, FlagDetail]:
-        """Decide one flag; returns the decision and the flag as it stands now (its alert to refresh)."""
+        """Decide one flag; returns the decision and the flag as it stands now (its alert to refresh).
+
+        `unsettled_only`: a flag already confirmed or dismissed is refused (`AlreadyDecidedError`, which
+        names who decided it and when) instead of decided again. `via` says where the decision came from
+        (the audit keeps it: 'command line')."""
         decision = await self._store.record_decision(
-            flag_id, verdict, moderator_id=moderator_id, moderator_name=moderator_name, note=note
+            flag_id,
+            verdict,
+            moderator_id=moderator_id,
+            moderator_name=moderator_name,
+            note=note,
+            unsettled_only=unsettled_only,
+            via=via,
         )
         return decision, await self._store.get_flag(flag_id)
 

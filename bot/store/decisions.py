@@ -9,6 +9,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.errors import AlreadyDecidedError
 from bot.records import (
     VERDICTS,
     AuditEntry,
@@ -30,6 +31,8 @@ from bot.store.rows import (
     opt_int,
     opt_str,
 )
+
+SETTLED_STATUSES = ("confirmed", "dismissed")  # a moderator has decided; escalated still waits for one
 
 _VERDICT_STATUS: dict[Verdict, FlagStatus] = {
     "confirm": "confirmed",
@@ -80,10 +83,15 @@ class Decisions(Connection):
         moderator_name: str | None,
         note: str | None,
         now: float,
+        *,
+        unsettled_only: bool = False,
+        via: str | None = None,
     ) -> Decision:
         row = await fetch_one(conn, "SELECT status FROM flags WHERE id = ?", (flag_id,))
         if row is None:
             raise RecordNotFoundError("flag", flag_id)
+        if unsettled_only and row["status"] in SETTLED_STATUSES:
+            await self._refuse_settled(conn, flag_id, str(row["status"]))
         inserted = await fetch_one(
             conn,
             "INSERT INTO decisions (flag_id, moderator_id, moderator_name, verdict, note, decided_at)"
@@ -99,10 +107,25 @@ class Decisions(Connection):
             actor_name=moderator_name,
             target_kind="flag",
             target_id=flag_id,
-            details={"note": note, "previous_status": row["status"], "decision_id": int(inserted["id"])},
+            details={
+                "note": note,
+                "previous_status": row["status"],
+                "decision_id": int(inserted["id"]),
+                **({"via": via} if via is not None else {}),
+            },
             now=now,
         )
         return Decision(int(inserted["id"]), flag_id, moderator_id, moderator_name, verdict, note, dt(now))
+
+    @staticmethod
+    async def _refuse_settled(conn: aiosqlite.Connection, flag_id: int, status: str) -> None:
+        last = await fetch_one(
+            conn, "SELECT * FROM decisions WHERE flag_id = ? ORDER BY id DESC LIMIT 1", (flag_id,)
+        )
+        if last is None:  # settled without a decision row: not written by this store, but say so
+            raise AlreadyDecidedError(flag_id, status, None, None)
+        decision = decision_from(last)
+        raise AlreadyDecidedError(flag_id, status, decision.moderator_name, decision.decided_at)
 
     async def record_decision(
         self,
@@ -112,13 +135,28 @@ class Decisions(Connection):
         moderator_id: int | None,
         moderator_name: str | None = None,
         note: str | None = None,
+        unsettled_only: bool = False,
+        via: str | None = None,
     ) -> Decision:
-        """Store a verdict on a flag, update the flag's status and audit it, in one transaction."""
+        """Store a verdict on a flag, update the flag's status and audit it, in one transaction.
+
+        `unsettled_only`: refuse (`AlreadyDecidedError`, naming who decided and when) a flag already
+        confirmed or dismissed, checked in the same transaction. `via` (e.g. 'command line') is audited."""
         if verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
         now = self.now()
         async with self._transaction() as conn:
-            return await self._decide(conn, flag_id, verdict, moderator_id, moderator_name, note, now)
+            return await self._decide(
+                conn,
+                flag_id,
+                verdict,
+                moderator_id,
+                moderator_name,
+                note,
+                now,
+                unsettled_only=unsettled_only,
+                via=via,
+            )
 
     async def decide_alert(
         self,

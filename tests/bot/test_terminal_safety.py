@@ -97,6 +97,22 @@ def test_the_flags_listing_shows_hostile_names_and_titles_cleaned(tmp_path: Path
     assert clean_line(EVIL_REPLY_AUTHOR) in result.stdout
 
 
+def test_the_queue_views_show_hostile_names_titles_links_and_notes_cleaned(tmp_path: Path) -> None:
+    db = tmp_path / "modassist.db"
+    stored = run_cli("scan", str(hostile_jsonl(tmp_path / "thread.jsonl")), "--db", str(db))
+    assert stored.returncode == 0, stored.stderr
+    note = "fine\x1b]8;;https://evil.test\x07 really\u202e"
+    decided = run_cli("flags", "dismiss", "1", "--note", note, "--db", str(db), columns=80)
+    assert decided.returncode == 0, decided.stderr
+    for args in (("show", "1"), ("--author", EVIL_REPLY_AUTHOR), ()):
+        result = run_cli("flags", *args, "--db", str(db), columns=80)
+        assert result.returncode == 0, result.stderr
+        assert_terminal_safe(result.stdout)
+        assert clean_line(EVIL_REPLY_AUTHOR) in result.stdout or args == ()
+    shown = run_cli("flags", "show", "1", "--db", str(db), columns=80).stdout
+    assert clean_line(EVIL_TITLE) in shown and clean_line(note) in shown
+
+
 class _HostileReason(BaseHTTPRequestHandler):
     """Answers 404 with a reason phrase that clears the screen (latin-1, as HTTP allows)."""
 

@@ -121,9 +121,9 @@ def test_flags_lists_open_flags_with_filters(tmp_path: Path, capsys: pytest.Capt
         run("flags", "--db", str(path), "--category", "spam")
     choices = "off_topic, inflammatory, duplicated_quote"
     assert f"no category 'spam'; choose from {choices}" in capsys.readouterr().err
-    run("flags", "--db", str(path), "--author", "TIDEWALKER")
+    run("flags", "--db", str(path), "--author", "TIDEWALKER")  # the author's case history
     out = capsys.readouterr().out
-    assert "Open flags (1)" in out and "tidewalker" in out
+    assert "Case history: tidewalker" in out and "flag 1 · inflammatory" in out and "grumpybosun" not in out
     run("flags", "--db", str(path), "--thread", "gadget")
     out = capsys.readouterr().out
     assert "Open flags (1)" in out and "grumpybosun" in out

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.errors import AlreadyDecidedError
 from bot.store import (
     RecordNotFoundError,
     ReviewedPost,
@@ -224,6 +225,32 @@ async def test_a_decision_settles_the_flag_and_is_audited(store: Store) -> None:
         await store.record_decision(999, "dismiss", moderator_id=1)
     with pytest.raises(ValueError, match="verdict"):
         await store.record_decision(p1_flag.flag.id, "ban", moderator_id=1)  # type: ignore[arg-type]
+
+
+async def test_unsettled_only_refuses_a_settled_flag_in_the_deciding_transaction(
+    store: Store, clock: FakeClock
+) -> None:
+    await _three_flags(store)
+    [flag] = await store.open_flags(author="Bob", thread="t1")
+    fid = flag.flag.id
+    await store.record_decision(fid, "escalate", moderator_id=None, moderator_name="ana")
+    first = await store.record_decision(  # escalated still waits for a decision: not refused
+        fid, "confirm", moderator_id=None, moderator_name="ana", unsettled_only=True, via="command line"
+    )
+    with pytest.raises(AlreadyDecidedError) as refused:
+        await store.record_decision(
+            fid, "dismiss", moderator_id=None, moderator_name="ben", unsettled_only=True
+        )
+    assert (refused.value.status, refused.value.by, refused.value.at) == (
+        "confirmed",
+        "ana",
+        first.decided_at,
+    )
+    assert [d.verdict for d in await store.decisions_for(fid)] == ["escalate", "confirm"]
+    audit = await store.audit_log(action="decision.")
+    assert [e.details.get("via") for e in audit] == ["command line", None]
+    await store.record_decision(fid, "dismiss", moderator_id=1)  # without the option: decided again
+    assert (await store.get_flag(fid)).flag.status == "dismissed"
 
 
 async def test_category_stats_and_author_history(store: Store) -> None:
