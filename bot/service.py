@@ -183,9 +183,7 @@ class ModerationService:
         hashes = {pid: post_content_hash(p) for pid, p in latest.items()}
         snapshot = await self.store.thread_snapshot(source, thread.id, hashes)
         if not thread.title and snapshot.thread is not None and snapshot.thread.title:
-            # A source that names the thread only once (a JSON Lines file's first line, read again after a
-            # restart from where it stopped): the thread keeps the title stored with its first posts.
-            thread = replace(thread, title=snapshot.thread.title)
+            thread = replace(thread, title=snapshot.thread.title)  # a source naming it once (JSON Lines)
         versions = snapshot.versions
         todo = [
             p for pid, p in latest.items() if pid not in versions or versions[pid].content_hash != hashes[pid]
