@@ -35,9 +35,8 @@ def excerpt(post: Post, evidence: Evidence, limit: int = EXCERPT_CHARS) -> str:
 
 
 def where(post: Post) -> str:
-    """'#3' and the link when known."""
-    label = f"#{post.position}" if post.position is not None else f"post {post.id}"
-    return f"{label}  {post.url}" if post.url else label
+    """'#3' (or 'post ID' when the position is unknown)."""
+    return f"#{post.position}" if post.position is not None else f"post {post.id}"
 
 
 def render_report(console: Console, thread: Thread, reviews: list[PostReview]) -> None:
@@ -58,6 +57,9 @@ def render_report(console: Console, thread: Thread, reviews: list[PostReview]) -
     for review in reviews:
         if review.flags or review.failures:
             console.print(_post_panel(review))
+            if review.post.url:  # whole, outside the border, where a terminal keeps it clickable
+                link = f"  {clean_line(review.post.url)}"
+                console.print(link, markup=False, highlight=False, soft_wrap=True)
     console.print(_summary(reviews))
 
 

@@ -119,3 +119,24 @@ def test_a_scan_of_several_threads_ends_with_one_table_of_them_all(tmp_path: Pat
     assert cells["total"] == ["5", "1", "0", "0", "1"]  # posts, flagged, off-topic, inflammatory, quote
     single = run_cli("scan", str(EXAMPLE), columns=200)
     assert "threads" not in single.stdout.split("Flags by category")[-1]
+
+
+def test_post_links_are_printed_whole_outside_the_panels(tmp_path: Path) -> None:
+    link = (
+        "https://forum.example.test/threads/harbour-ferry-timetable-and-the-new-pier.4412/post-99812"
+        + "x" * 40
+    )
+    opening = "The harbour ferry will run every hour from Monday after the new pier opened with two berths."
+    source = tmp_path / "thread.jsonl"
+    source.write_text(
+        json.dumps({"thread_id": "f", "thread_title": "Ferry", "id": "1", "author": "ana", "text": opening})
+        + "\n"
+        + json.dumps(
+            {"thread_id": "f", "id": "2", "author": "ben", "text": "You idiot, you moron.", "url": link}
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    result = run_cli("scan", str(source), columns=80)
+    assert result.returncode == 0, result.stderr
+    assert f"  {link}" in result.stdout.splitlines()  # one line, whole, no border around it
