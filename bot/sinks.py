@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -100,8 +101,24 @@ def context_excerpt(text: str, start: int, end: int, limit: int = 300, context: 
     if hi < line_end:
         space = text.rfind(" ", end, hi)
         hi = space if space >= 0 else end
+    lo, hi = _outside_masked_links(text, lo, hi, start, end)
     excerpt = ("…" if lo > line_start else "") + text[lo:hi].strip() + ("…" if hi < line_end else "")
     return truncate(excerpt, limit)
+
+
+_MASKED_LINK = re.compile(r"\[[^\]\n]*\]\([^)\s]*\)")
+
+
+def _outside_masked_links(text: str, lo: int, hi: int, start: int, end: int) -> tuple[int, int]:
+    """Move the excerpt's edges out of a masked link (`[text](url)`): an excerpt that starts or ends inside
+    one shows half a link. The edge moves to the link's far side, or past it when the link holds the
+    evidence's own edge."""
+    for m in _MASKED_LINK.finditer(text, max(0, lo - 2048), min(len(text), hi + 2048)):
+        if m.start() < lo < m.end():
+            lo = m.end() if m.end() <= start else m.start()
+        if m.start() < hi < m.end():
+            hi = m.start() if m.start() >= end else m.end()
+    return lo, hi
 
 
 def severity_colour(score: float) -> str:

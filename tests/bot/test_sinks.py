@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 
 from bot.service import ModerationService
-from bot.sinks import ConsoleSink, DeliveryError, Dispatcher, evidence_excerpt, truncate
+from bot.sinks import ConsoleSink, DeliveryError, Dispatcher, context_excerpt, evidence_excerpt, truncate
 from bot.store import AlertView, ReviewedPost, SourceRef, Store, post_content_hash
 from classifiers.result import Evidence, Flag
 from classifiers.thread import Post, Thread
@@ -268,3 +268,16 @@ def test_excerpts_show_the_evidence_with_context_and_cut_cleanly() -> None:
     assert len(excerpt) <= 80
     assert truncate("short", 10) == "short"
     assert truncate("alpha beta gamma delta", 15) == "alpha beta…"
+
+
+def test_an_excerpt_never_starts_or_ends_inside_a_masked_link() -> None:
+    link = "[this page](http://evil.example/a-very-long-path-that-goes-on-and-on)"
+    text = f"Look at {link} and then @everyone you are all idiots here"
+    at = text.index("idiots")
+    for context in (10, 40, 60, 90):
+        shown = context_excerpt(text, at, at + 6, 300, context=context)
+        assert ("idiots" in shown and "@everyone" in shown) or context == 10
+        assert ("](" in shown) == (link in shown)  # the whole link or none of it
+    after = f"you idiots {link} more words after"
+    at = after.index("idiots")
+    assert context_excerpt(after, at, at + 6, 300, context=30) == "you idiots…"
