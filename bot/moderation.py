@@ -23,10 +23,13 @@ from typing import Any
 
 from bot.records import (
     DISCORD_POSITION,
+    DISCORD_SOURCE,
     AlertView,
+    AuditEntry,
     AuthorHistory,
     CategoryStats,
     Decision,
+    DiscordMessage,
     FlagDetail,
     FlagRecord,
     Verdict,
@@ -42,6 +45,22 @@ log = logging.getLogger(__name__)
 _THRESHOLD_PREFIX = "thresholds."
 
 WatchListener = Callable[[], Awaitable[None]]
+
+DELETE_MESSAGE = "action.delete_message"  # audited when a moderator deletes a post's Discord message
+
+
+def discord_message(alert: AlertView) -> DiscordMessage | None:
+    """The Discord message a post alert is about, or None: posts from other sources (forums, files), and
+    digests, are acted on elsewhere."""
+    if alert.source.kind != DISCORD_SOURCE or alert.kind != "post" or len(alert.items) != 1:
+        return None
+    post = alert.items[0].post
+    try:
+        guild_id, channel_id = int(alert.source.key), int(alert.thread.external_id)
+        message_id = int(post.external_id)
+    except ValueError:
+        return None
+    return DiscordMessage(post.id, guild_id, channel_id, message_id, post.author_id, post.author)
 
 
 def threshold_key(category: str) -> str:
@@ -173,6 +192,39 @@ class Moderation:
             flag_id, verdict, moderator_id=moderator_id, moderator_name=moderator_name, note=note
         )
         return decision, await self._store.get_flag(flag_id)
+
+    # -- actions on the post where it was published --------------------------------------------------
+
+    async def message_actions(self, message: DiscordMessage) -> list[AuditEntry]:
+        """What moderators did to the message (deleted it, ...), oldest first."""
+        return await self._store.post_actions(message.post_id)
+
+    async def record_message_action(
+        self,
+        message: DiscordMessage,
+        action: str,
+        *,
+        outcome: str,
+        reason: str,
+        alert_id: int,
+        actor_id: int | None,
+        actor_name: str | None,
+    ) -> AuditEntry:
+        """Audit what a moderator did to the message (`outcome`: what Discord said, e.g. 'already_gone')."""
+        details = {
+            "alert_id": alert_id,
+            "guild_id": message.guild_id,
+            "channel_id": message.channel_id,
+            "message_id": message.message_id,
+            "author_id": message.author_id,
+            "outcome": outcome,
+            "reason": reason,
+        }
+        entry = await self._store.record_post_action(
+            message.post_id, action, actor_id=actor_id, actor_name=actor_name, details=details
+        )
+        log.warning("%s on message %d (%s) by %s", action, message.message_id, outcome, actor_id)
+        return entry
 
     # -- thresholds ----------------------------------------------------------------------------------
 

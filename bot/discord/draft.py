@@ -31,6 +31,7 @@ from bot.discord.markup import (
     timestamp_markup,
 )
 from bot.records import (
+    AuditEntry,
     Decision,
     FlagRecord,
 )
@@ -138,6 +139,20 @@ def decision_line(decision: Decision) -> str:
     if decision.note:
         line += f"\n> {cut(escape(' '.join(decision.note.split())), 300)}"
     return line
+
+
+_ACTION_WORDS = {
+    ("action.delete_message", "deleted"): "🗑 Message deleted",
+    ("action.delete_message", "already_gone"): "🗑 Message found already deleted",
+}
+
+
+def action_line(entry: AuditEntry) -> str:
+    """'🗑 Message deleted by modname (<@1>) <t:…:f>', escaped."""
+    who = escape(entry.actor_name or "a moderator")
+    mention = f" (<@{entry.actor_id}>)" if entry.actor_id is not None else ""
+    what = _ACTION_WORDS.get((entry.action, str(entry.details.get("outcome"))), entry.action)
+    return f"{what} by **{who}**{mention} {timestamp_markup(entry.at)}"
 
 
 def decided_colour(flags: Sequence[FlagRecord], score: float) -> discord.Colour:

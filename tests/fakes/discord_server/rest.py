@@ -4,6 +4,7 @@ history) and the CDN route for attachments."""
 from __future__ import annotations
 
 import time
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -11,6 +12,7 @@ from tests.fakes.discord_server.history import HistoryQueryError, history_page
 from tests.fakes.discord_server.payloads import Payloads
 from tests.fakes.discord_server.records import (
     BODY,
+    MANAGE_MESSAGES,
     Recorded,
     apply_edit,
     json_response,
@@ -130,6 +132,23 @@ class Rest(Payloads):
             return json_response({"message": "Unknown Message", "code": 10008}, 404)
         apply_edit(message, request[BODY] or {})
         return json_response(message)
+
+    async def _delete_message(self, request: web.Request) -> web.Response:
+        # Discord: 404 Unknown Channel / Unknown Message, 403 Missing Permissions (50013) for another
+        # member's message without Manage Messages, 204 when deleted.
+        if (missing := self._check_channel(request)) is not None:
+            return missing
+        message = self.messages.get(int(request.match_info["message"]))
+        if message is None or message["channel_id"] != request.match_info["channel"]:
+            return json_response({"message": "Unknown Message", "code": 10008}, 404)
+        bot = self.users[self.BOT.id]
+        own = message["author"]["id"] == str(bot.id)
+        if not own and not self.permissions_of(bot) & MANAGE_MESSAGES:
+            return json_response({"message": "Missing Permissions", "code": 50013}, 403)
+        del self.messages[int(message["id"])]
+        reason = request.headers.get("X-Audit-Log-Reason")
+        self.deleted[int(message["id"])] = unquote(reason) if reason is not None else None
+        return web.Response(status=204)
 
     async def _cdn(self, request: web.Request) -> web.Response:
         self.requests.append(
