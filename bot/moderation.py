@@ -18,7 +18,7 @@ forum watcher, the Discord channel watcher) is told, so the change is picked up 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from bot.records import (
@@ -47,6 +47,9 @@ _THRESHOLD_PREFIX = "thresholds."
 WatchListener = Callable[[], Awaitable[None]]
 
 DELETE_MESSAGE = "action.delete_message"  # audited when a moderator deletes a post's Discord message
+TIMEOUT_MEMBER = "action.timeout_member"  # audited when a moderator times out a post's Discord author
+# The time-outs a moderator may choose, in seconds, with their labels (Discord allows up to 28 days).
+TIMEOUT_CHOICES: dict[int, str] = {600: "10 min", 3600: "1 h", 86400: "1 day", 604800: "1 week"}
 
 
 def discord_message(alert: AlertView) -> DiscordMessage | None:
@@ -209,9 +212,12 @@ class Moderation:
         alert_id: int,
         actor_id: int | None,
         actor_name: str | None,
+        extra: Mapping[str, Any] | None = None,
     ) -> AuditEntry:
-        """Audit what a moderator did to the message (`outcome`: what Discord said, e.g. 'already_gone')."""
+        """Audit what a moderator did to the message or its author (`outcome`: what Discord said, e.g.
+        'already_gone'; `extra`: the action's own details, e.g. a time-out's end)."""
         details = {
+            **(extra or {}),
             "alert_id": alert_id,
             "guild_id": message.guild_id,
             "channel_id": message.channel_id,

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 ALERT_ID_TEMPLATE = r"alert:(?P<id>[0-9]{1,19}):"
 DELETE_ACTION = "delete"  # `alert:12:delete`, answered by bot.discord.actions.DeleteMessageButton
+TIMEOUT_ACTION = "timeout"  # `alert:12:timeout`, answered by bot.discord.actions.TimeoutButton
 
 
 def _bot(interaction: discord.Interaction) -> ModassistBot:
@@ -52,7 +53,8 @@ def _moderator_name(user: discord.abc.User) -> str:
 
 def alert_buttons(alert: AlertView) -> discord.ui.View:
     """Confirm, Dismiss, Details, Author history (when the alert has one author) and a link to the post:
-    at most five, one row; for a Discord message, Delete on a second row (bot.discord.actions answers it)."""
+    at most five, one row; for a Discord message, Delete and Time out on a second row (answered by
+    bot.discord.actions)."""
     view = discord.ui.View(timeout=None)
     view.add_item(ConfirmButton(alert.id))
     view.add_item(DismissButton(alert.id))
@@ -67,14 +69,15 @@ def alert_buttons(alert: AlertView) -> discord.ui.View:
     if link:
         label = "Open post" if first is not None and safe_url(first.url, BUTTON_URL_LIMIT) else "Open thread"
         view.add_item(discord.ui.Button(style=discord.ButtonStyle.link, label=label, url=link))
-    if discord_message(alert) is not None:
-        delete: discord.ui.Button[Any] = discord.ui.Button(
-            label="Delete message",
-            style=discord.ButtonStyle.danger,
-            custom_id=f"alert:{alert.id}:{DELETE_ACTION}",
-            row=1,
-        )
-        view.add_item(delete)
+    message = discord_message(alert)
+    if message is not None:
+        for label, action in (("Delete message", DELETE_ACTION), ("Time out author", TIMEOUT_ACTION)):
+            if action == TIMEOUT_ACTION and message.author_id is None:
+                continue
+            act: discord.ui.Button[Any] = discord.ui.Button(
+                label=label, style=discord.ButtonStyle.danger, custom_id=f"alert:{alert.id}:{action}", row=1
+            )
+            view.add_item(act)
     return view
 
 

@@ -1,10 +1,12 @@
 """Acting from the alert on the Discord message it is about, through the real discord.py and the fake
-Discord: Delete with its ephemeral confirmation, the reason in Discord's audit log, our audit, the alert
-edited; missing permissions, a message already gone, and a second moderator pressing Delete afterwards."""
+Discord: Delete and Time out with their ephemeral confirmations, the reason in Discord's audit log, our
+audit, the alert edited; missing permissions, a message already gone, an author who left, and a second
+moderator pressing the button afterwards."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.runtime import Runtime
@@ -12,9 +14,10 @@ from tests.e2e.conftest import StartRuntime, eventually
 from tests.e2e.doubles import make_thread
 from tests.e2e.test_discord_alerts import buttons, field, posted
 from tests.e2e.test_watch_discord import message, watching
-from tests.fakes.discord_server import FakeDiscord, User
+from tests.fakes.discord_server import MANAGE_MESSAGES, MODERATE_MEMBERS, FakeDiscord, User
 
 DELETE = r"/channels/\d+/messages/\d+"
+MEMBER = r"/guilds/\d+/members/\d+"
 
 
 def bot_may_manage_messages(fake: FakeDiscord) -> None:
@@ -156,3 +159,95 @@ async def test_forum_posts_get_no_delete_button(fake: FakeDiscord, start_runtime
     [alert] = await posted(fake)
     assert all(not str(b.get("custom_id", "")).endswith(":delete") for b in buttons(alert))
     assert field(alert["embeds"][0], "Thread") == "Thread t1"
+
+
+def helpers_may_moderate_members(fake: FakeDiscord) -> None:
+    """The Helpers role (the helper's, and the bot's) gets Moderate Members too, before the bot connects."""
+    fake.roles[fake.ROLE_HELPER] = ("Helpers", MANAGE_MESSAGES | MODERATE_MEMBERS)
+    bot_may_manage_messages(fake)
+
+
+async def choose(
+    fake: FakeDiscord, user: User, alert_message: int, alert_id: int, seconds: int
+) -> dict[str, Any]:
+    """Press Time out, check the four durations offered privately, choose one; the bot's answer."""
+    ask = await fake.click(user, alert_message, f"alert:{alert_id}:timeout")
+    question = await fake.response(ask)
+    assert question["data"]["flags"] & 64 and "**visitor**" in text_of(question), question
+    assert ask.original is not None
+    assert [b["label"] for b in buttons(ask.original)] == ["10 min", "1 h", "1 day", "1 week"]
+    return await press(fake, user, int(ask.original["id"]), f"alert:{alert_id}:timeout-{seconds}")
+
+
+async def test_time_out_the_author_for_a_chosen_duration_audited_and_shown_on_the_alert(
+    fake: FakeDiscord, start_runtime: StartRuntime
+) -> None:
+    helpers_may_moderate_members(fake)
+    runtime, _, alert_message, alert_id = await alerted_message(fake, start_runtime)
+    labels = [b.get("label") for b in buttons(fake.messages[alert_message])]
+    assert labels[-2:] == ["Delete message", "Time out author"]
+
+    before = datetime.now(UTC)
+    done = await choose(fake, fake.HELPER, alert_message, alert_id, 3600)
+    assert done["type"] == 7 and text_of(done).startswith("Timed out **visitor** until <t:")
+    until, reason = fake.timeouts[fake.VISITOR.id]
+    assert until is not None
+    ends = datetime.fromisoformat(until)
+    assert before + timedelta(minutes=59) < ends < datetime.now(UTC) + timedelta(minutes=61)
+    assert reason == f"modassist alert {alert_id} (Inflammatory): timed out for 1 h by helper"
+    [request] = fake.recorded("PATCH", MEMBER)
+    assert request.path.endswith(f"/guilds/{fake.GUILD_ID}/members/{fake.VISITOR.id}")
+
+    [audit] = await runtime.store.audit_log(action="action.")
+    assert (audit.action, audit.actor_name, audit.details["outcome"]) == (
+        "action.timeout_member",
+        "helper",
+        "timed_out",
+    )
+    assert (audit.details["seconds"], audit.details["author_id"]) == (3600, fake.VISITOR.id)
+    edited = await fake.wait_until(lambda: _actions(fake, alert_message))
+    assert "Author timed out for 1 h (until <t:" in edited and "by **helper**" in edited
+
+    again = await press(fake, fake.ADMIN, alert_message, f"alert:{alert_id}:timeout")
+    assert text_of(again).startswith("Already done: ⏳ Author timed out for 1 h")
+    assert len(fake.recorded("PATCH", MEMBER)) == 1
+
+
+async def test_time_out_without_moderate_members_is_refused_in_one_line(
+    fake: FakeDiscord, start_runtime: StartRuntime
+) -> None:
+    bot_may_manage_messages(fake)  # Manage Messages only
+    runtime, _, alert_message, alert_id = await alerted_message(fake, start_runtime)
+    refused = await press(fake, fake.ADMIN, alert_message, f"alert:{alert_id}:timeout")
+    assert text_of(refused) == "The bot lacks the Moderate Members permission; an admin can grant it."
+    refused = await press(fake, fake.HELPER, alert_message, f"alert:{alert_id}:timeout")
+    assert text_of(refused) == "You need the Moderate Members permission to do this."
+    assert not fake.recorded("PATCH", MEMBER) and not await runtime.store.audit_log(action="action.")
+
+
+async def test_an_author_who_left_is_said_plainly_and_the_alert_still_updated(
+    fake: FakeDiscord, start_runtime: StartRuntime
+) -> None:
+    helpers_may_moderate_members(fake)
+    runtime, _, alert_message, alert_id = await alerted_message(fake, start_runtime)
+    del fake.users[fake.VISITOR.id]  # left the server
+    done = await choose(fake, fake.HELPER, alert_message, alert_id, 600)
+    assert text_of(done) == "**visitor** has left the server; no time-out was applied."
+    [audit] = await runtime.store.audit_log(action="action.")
+    assert audit.details["outcome"] == "not_member"
+    edited = await fake.wait_until(lambda: _actions(fake, alert_message))
+    assert "Author found gone from the server (no time-out) by **helper**" in edited
+
+
+async def test_discords_403_on_a_time_out_is_explained_in_one_line(
+    fake: FakeDiscord, start_runtime: StartRuntime
+) -> None:
+    helpers_may_moderate_members(fake)
+    runtime, _, alert_message, alert_id = await alerted_message(fake, start_runtime)
+    fake.fail("PATCH", MEMBER, 403, body={"message": "Missing Permissions", "code": 50013})
+    refused = await choose(fake, fake.HELPER, alert_message, alert_id, 86400)
+    assert text_of(refused) == (
+        "Discord refused: the bot lacks the Moderate Members permission, or visitor is an admin or holds"
+        " a role above the bot's."
+    )
+    assert fake.VISITOR.id not in fake.timeouts and not await runtime.store.audit_log(action="action.")

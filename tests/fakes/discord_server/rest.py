@@ -11,8 +11,10 @@ from aiohttp import web
 from tests.fakes.discord_server.history import HistoryQueryError, history_page
 from tests.fakes.discord_server.payloads import Payloads
 from tests.fakes.discord_server.records import (
+    ADMINISTRATOR,
     BODY,
     MANAGE_MESSAGES,
+    MODERATE_MEMBERS,
     Recorded,
     apply_edit,
     json_response,
@@ -149,6 +151,27 @@ class Rest(Payloads):
         reason = request.headers.get("X-Audit-Log-Reason")
         self.deleted[int(message["id"])] = unquote(reason) if reason is not None else None
         return web.Response(status=204)
+
+    async def _edit_member(self, request: web.Request) -> web.Response:
+        # Only time-outs (communication_disabled_until), as Discord answers them: 404 Unknown Guild /
+        # Unknown Member, 403 Missing Permissions (50013) without Moderate Members or for the owner and
+        # administrators, 200 with the member.
+        if request.match_info["guild"] != str(self.GUILD_ID):
+            return json_response({"message": "Unknown Guild", "code": 10004}, 404)
+        body = request[BODY] or {}
+        if set(body) != {"communication_disabled_until"}:
+            self.unhandled.append(f"PATCH {request.path} with {sorted(body)}")
+            return json_response({"message": "Invalid Form Body", "code": 50035}, 400)
+        user = self.users.get(int(request.match_info["user"]))
+        if user is None:
+            return json_response({"message": "Unknown Member", "code": 10007}, 404)
+        bot = self.users[self.BOT.id]
+        if not self.permissions_of(bot) & MODERATE_MEMBERS or self.permissions_of(user) & ADMINISTRATOR:
+            return json_response({"message": "Missing Permissions", "code": 50013}, 403)
+        reason = request.headers.get("X-Audit-Log-Reason")
+        until = body["communication_disabled_until"]
+        self.timeouts[user.id] = (until, unquote(reason) if reason is not None else None)
+        return json_response({**self.member_payload(user), "communication_disabled_until": until})
 
     async def _cdn(self, request: web.Request) -> web.Response:
         self.requests.append(
