@@ -251,3 +251,26 @@ async def test_discords_403_on_a_time_out_is_explained_in_one_line(
         " a role above the bot's."
     )
     assert fake.VISITOR.id not in fake.timeouts and not await runtime.store.audit_log(action="action.")
+
+
+async def test_a_confirmation_asked_before_a_restart_still_works_after_it(
+    fake: FakeDiscord, start_runtime: StartRuntime
+) -> None:
+    helpers_may_moderate_members(fake)
+    first_run, insult, alert_message, alert_id = await alerted_message(fake, start_runtime)
+    ask = await fake.click(fake.HELPER, alert_message, f"alert:{alert_id}:delete")
+    await fake.response(ask)
+    assert ask.original is not None
+    await first_run.close()
+
+    second_run = await start_runtime(**watching(channel_ids=[fake.GENERAL_CHANNEL_ID]))
+    done = await press(fake, fake.HELPER, int(ask.original["id"]), f"alert:{alert_id}:delete-yes")
+    assert text_of(done) == "Deleted." and insult not in fake.messages
+    timed_out = await choose(fake, fake.ADMIN, alert_message, alert_id, 604800)
+    assert text_of(timed_out).startswith("Timed out **visitor**")
+    actions = [e.action for e in await second_run.store.audit_log(action="action.")]
+    assert actions == ["action.timeout_member", "action.delete_message"]
+    await fake.wait_until(lambda: "Author timed out" in (_actions(fake, alert_message) or ""))
+    deleted, timed = str(_actions(fake, alert_message)).splitlines()
+    assert deleted.startswith("🗑 Message deleted by **helper**")
+    assert timed.startswith("⏳ Author timed out for 1 week (until <t:") and "by **admin**" in timed
