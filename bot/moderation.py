@@ -18,15 +18,18 @@ forum watcher, the Discord channel watcher) is told, so the change is picked up 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from bot.records import (
     DISCORD_POSITION,
+    DISCORD_SOURCE,
     AlertView,
+    AuditEntry,
     AuthorHistory,
     CategoryStats,
     Decision,
+    DiscordMessage,
     FlagDetail,
     FlagRecord,
     Verdict,
@@ -42,6 +45,25 @@ log = logging.getLogger(__name__)
 _THRESHOLD_PREFIX = "thresholds."
 
 WatchListener = Callable[[], Awaitable[None]]
+
+DELETE_MESSAGE = "action.delete_message"  # audited when a moderator deletes a post's Discord message
+TIMEOUT_MEMBER = "action.timeout_member"  # audited when a moderator times out a post's Discord author
+# The time-outs a moderator may choose, in seconds, with their labels (Discord allows up to 28 days).
+TIMEOUT_CHOICES: dict[int, str] = {600: "10 min", 3600: "1 h", 86400: "1 day", 604800: "1 week"}
+
+
+def discord_message(alert: AlertView) -> DiscordMessage | None:
+    """The Discord message a post alert is about, or None: posts from other sources (forums, files), and
+    digests, are acted on elsewhere."""
+    if alert.source.kind != DISCORD_SOURCE or alert.kind != "post" or len(alert.items) != 1:
+        return None
+    post = alert.items[0].post
+    try:
+        guild_id, channel_id = int(alert.source.key), int(alert.thread.external_id)
+        message_id = int(post.external_id)
+    except ValueError:
+        return None
+    return DiscordMessage(post.id, guild_id, channel_id, message_id, post.author_id, post.author)
 
 
 def threshold_key(category: str) -> str:
@@ -185,6 +207,42 @@ class Moderation:
             via=via,
         )
         return decision, await self._store.get_flag(flag_id)
+
+    # -- actions on the post where it was published --------------------------------------------------
+
+    async def message_actions(self, message: DiscordMessage) -> list[AuditEntry]:
+        """What moderators did to the message (deleted it, ...), oldest first."""
+        return await self._store.post_actions(message.post_id)
+
+    async def record_message_action(
+        self,
+        message: DiscordMessage,
+        action: str,
+        *,
+        outcome: str,
+        reason: str,
+        alert_id: int,
+        actor_id: int | None,
+        actor_name: str | None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> AuditEntry:
+        """Audit what a moderator did to the message or its author (`outcome`: what Discord said, e.g.
+        'already_gone'; `extra`: the action's own details, e.g. a time-out's end)."""
+        details = {
+            **(extra or {}),
+            "alert_id": alert_id,
+            "guild_id": message.guild_id,
+            "channel_id": message.channel_id,
+            "message_id": message.message_id,
+            "author_id": message.author_id,
+            "outcome": outcome,
+            "reason": reason,
+        }
+        entry = await self._store.record_post_action(
+            message.post_id, action, actor_id=actor_id, actor_name=actor_name, details=details
+        )
+        log.warning("%s on message %d (%s) by %s", action, message.message_id, outcome, actor_id)
+        return entry
 
     # -- thresholds ----------------------------------------------------------------------------------
 

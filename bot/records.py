@@ -31,6 +31,9 @@ DISCORD_CHANNEL = "discord_channel"
 JSONL_FILE = "jsonl"
 DISCORD_POSITION = "discord_position"
 
+# The source kind of posts read from Discord channels (`SourceRecord.kind`; its key is the guild id).
+DISCORD_SOURCE = "discord"
+
 
 @dataclass(frozen=True, slots=True)
 class SourceRef:
@@ -225,6 +228,18 @@ class AuditEntry:
     target_kind: str | None
     target_id: int | None
     details: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DiscordMessage:
+    """The Discord message a post alert is about: where it is and who wrote it (`post_id`: our post)."""
+
+    post_id: int
+    guild_id: int
+    channel_id: int
+    message_id: int
+    author_id: int | None
+    author: str | None
 
 
 @dataclass(frozen=True, slots=True)

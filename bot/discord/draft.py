@@ -31,6 +31,7 @@ from bot.discord.markup import (
     timestamp_markup,
 )
 from bot.records import (
+    AuditEntry,
     Decision,
     FlagRecord,
 )
@@ -138,6 +139,35 @@ def decision_line(decision: Decision) -> str:
     if decision.note:
         line += f"\n> {cut(escape(' '.join(decision.note.split())), 300)}"
     return line
+
+
+_ACTION_WORDS = {
+    ("action.delete_message", "deleted"): "🗑 Message deleted",
+    ("action.delete_message", "already_gone"): "🗑 Message found already deleted",
+    ("action.timeout_member", "timed_out"): "⏳ Author timed out",
+    ("action.timeout_member", "not_member"): "⏳ Author found gone from the server (no time-out)",
+}
+
+
+def action_line(entry: AuditEntry) -> str:
+    """'🗑 Message deleted by modname (<@1>) <t:…:f>' (a time-out: for how long, until when), escaped."""
+    who = escape(entry.actor_name or "a moderator")
+    mention = f" (<@{entry.actor_id}>)" if entry.actor_id is not None else ""
+    outcome = str(entry.details.get("outcome"))
+    what = _ACTION_WORDS.get((entry.action, outcome), entry.action)
+    until = parse_until(entry)
+    if outcome == "timed_out" and until is not None:
+        what += f" for {escape(str(entry.details.get('duration')))} (until {timestamp_markup(until)})"
+    return f"{what} by **{who}**{mention} {timestamp_markup(entry.at)}"
+
+
+def parse_until(entry: AuditEntry) -> datetime | None:
+    """When an audited time-out ends (None for other actions)."""
+    until = entry.details.get("until")
+    try:
+        return datetime.fromisoformat(until) if isinstance(until, str) else None
+    except ValueError:
+        return None
 
 
 def decided_colour(flags: Sequence[FlagRecord], score: float) -> discord.Colour:

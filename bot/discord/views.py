@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 import discord
 
 from bot.discord.access import reply, report_error, require_moderator
+from bot.discord.draft import action_line
 from bot.discord.embeds import (
     BUTTON_URL_LIMIT,
     alert_details_embed,
@@ -27,7 +28,9 @@ from bot.discord.embeds import (
     author_embed,
     safe_url,
 )
-from bot.records import AlertView, Verdict
+from bot.discord.markup import FIELD_COUNT_LIMIT, FIELD_VALUE_LIMIT, TOTAL_LIMIT, cut
+from bot.moderation import discord_message
+from bot.records import AlertView, AuditEntry, Verdict
 
 if TYPE_CHECKING:
     from bot.discord.app import ModassistBot
@@ -36,6 +39,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ALERT_ID_TEMPLATE = r"alert:(?P<id>[0-9]{1,19}):"
+DELETE_ACTION = "delete"  # `alert:12:delete`, answered by bot.discord.actions.DeleteMessageButton
+TIMEOUT_ACTION = "timeout"  # `alert:12:timeout`, answered by bot.discord.actions.TimeoutButton
 
 
 def _bot(interaction: discord.Interaction) -> ModassistBot:
@@ -48,7 +53,8 @@ def _moderator_name(user: discord.abc.User) -> str:
 
 def alert_buttons(alert: AlertView) -> discord.ui.View:
     """Confirm, Dismiss, Details, Author history (when the alert has one author) and a link to the post:
-    at most five, one row."""
+    at most five, one row; for a Discord message, Delete and Time out on a second row (answered by
+    bot.discord.actions)."""
     view = discord.ui.View(timeout=None)
     view.add_item(ConfirmButton(alert.id))
     view.add_item(DismissButton(alert.id))
@@ -63,6 +69,15 @@ def alert_buttons(alert: AlertView) -> discord.ui.View:
     if link:
         label = "Open post" if first is not None and safe_url(first.url, BUTTON_URL_LIMIT) else "Open thread"
         view.add_item(discord.ui.Button(style=discord.ButtonStyle.link, label=label, url=link))
+    message = discord_message(alert)
+    if message is not None:
+        for label, action in (("Delete message", DELETE_ACTION), ("Time out author", TIMEOUT_ACTION)):
+            if action == TIMEOUT_ACTION and message.author_id is None:
+                continue
+            act: discord.ui.Button[Any] = discord.ui.Button(
+                label=label, style=discord.ButtonStyle.danger, custom_id=f"alert:{alert.id}:{action}", row=1
+            )
+            view.add_item(act)
     return view
 
 
@@ -72,7 +87,22 @@ async def render_alert(
     """The embed and buttons of an alert as it stands now (decisions included)."""
     flags = [f for item in alert.items for f in item.flags]
     decisions = await moderation.latest_decisions(flags)
-    return alert_embed(alert, decisions, excerpt_chars=excerpt_chars), alert_buttons(alert)
+    embed = alert_embed(alert, decisions, excerpt_chars=excerpt_chars)
+    message = discord_message(alert)
+    if message is not None:
+        _show_actions(embed, await moderation.message_actions(message))
+    return embed, alert_buttons(alert)
+
+
+def _show_actions(embed: discord.Embed, actions: list[AuditEntry]) -> None:
+    """Add what moderators did to the message, when the embed has room left (it nearly always has)."""
+    if not actions:
+        return
+    value = cut("\n".join(action_line(a) for a in actions[-5:]), FIELD_VALUE_LIMIT)
+    if len(embed.fields) < FIELD_COUNT_LIMIT and len(embed) + len("Actions") + len(value) <= TOTAL_LIMIT:
+        embed.add_field(name="Actions", value=value, inline=False)
+    else:
+        log.warning("no room left on the alert embed for: %s", value)
 
 
 async def show_decision(
@@ -125,7 +155,7 @@ async def _edit_alert_message(
 # The buttons
 
 
-class _AlertAction:
+class AlertAction:
     """What the four alert buttons share: the alert id from the custom id, the moderator check, errors."""
 
     action: ClassVar[str]
@@ -162,7 +192,7 @@ class _AlertAction:
         raise NotImplementedError
 
 
-class _DecisionAction(_AlertAction):
+class _DecisionAction(AlertAction):
     verdict: ClassVar[Verdict]
 
     async def act(self, interaction: discord.Interaction) -> None:
@@ -200,7 +230,7 @@ class DismissButton(
 
 
 class DetailsButton(
-    _AlertAction, discord.ui.DynamicItem[discord.ui.Button[Any]], template=ALERT_ID_TEMPLATE + "details"
+    AlertAction, discord.ui.DynamicItem[discord.ui.Button[Any]], template=ALERT_ID_TEMPLATE + "details"
 ):
     """Every flag of the alert in full, ephemerally."""
 
@@ -222,7 +252,7 @@ class DetailsButton(
 
 
 class AuthorHistoryButton(
-    _AlertAction, discord.ui.DynamicItem[discord.ui.Button[Any]], template=ALERT_ID_TEMPLATE + "author"
+    AlertAction, discord.ui.DynamicItem[discord.ui.Button[Any]], template=ALERT_ID_TEMPLATE + "author"
 ):
     """The author's earlier flags and the decisions on them, ephemerally."""
 

@@ -4,6 +4,7 @@ every moderator action or settings change, audited in the same transaction as th
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
@@ -224,16 +225,54 @@ class Decisions(Connection):
         rows = await self._fetchall(
             f"SELECT * FROM audit_log {where} ORDER BY id DESC LIMIT ?", (*params, limit)
         )
-        return [
-            AuditEntry(
-                id=int(r["id"]),
-                at=dt(float(r["at"])),
-                actor_id=opt_int(r["actor_id"]),
-                actor_name=opt_str(r["actor_name"]),
-                action=str(r["action"]),
-                target_kind=opt_str(r["target_kind"]),
-                target_id=opt_int(r["target_id"]),
-                details=json.loads(r["details"]),
+        return [_audit_entry(r) for r in rows]
+
+    async def record_post_action(
+        self,
+        post_id: int,
+        action: str,
+        *,
+        actor_id: int | None,
+        actor_name: str | None,
+        details: Mapping[str, Any],
+    ) -> AuditEntry:
+        """Audit an action a moderator took on a post where it was published (`action.delete_message`)."""
+        now = self.now()
+        async with self._transaction() as conn:
+            if await fetch_one(conn, "SELECT 1 FROM posts WHERE id = ?", (post_id,)) is None:
+                raise RecordNotFoundError("post", post_id)
+            entry_id = await write_audit(
+                conn,
+                action,
+                actor_id=actor_id,
+                actor_name=actor_name,
+                target_kind="post",
+                target_id=post_id,
+                details=details,
+                now=now,
             )
-            for r in rows
-        ]
+            row = await fetch_one(conn, "SELECT * FROM audit_log WHERE id = ?", (entry_id,))
+        assert row is not None
+        return _audit_entry(row)
+
+    async def post_actions(self, post_id: int) -> list[AuditEntry]:
+        """The actions moderators took on a post where it was published, oldest first."""
+        rows = await self._fetchall(
+            "SELECT * FROM audit_log WHERE target_kind = 'post' AND target_id = ? AND action LIKE 'action.%'"
+            " ORDER BY id",
+            (post_id,),
+        )
+        return [_audit_entry(r) for r in rows]
+
+
+def _audit_entry(r: sqlite3.Row) -> AuditEntry:
+    return AuditEntry(
+        id=int(r["id"]),
+        at=dt(float(r["at"])),
+        actor_id=opt_int(r["actor_id"]),
+        actor_name=opt_str(r["actor_name"]),
+        action=str(r["action"]),
+        target_kind=opt_str(r["target_kind"]),
+        target_id=opt_int(r["target_id"]),
+        details=json.loads(r["details"]),
+    )

@@ -35,6 +35,7 @@ import discord
 from discord.ext import commands
 
 from bot.intake import RetryPolicy, store_reliably
+from bot.records import DISCORD_SOURCE
 from bot.service import ModerationService
 from bot.store import SourceRef, Store, Watch
 from bot.watchers.state import DISCORD_CHANNEL, DISCORD_POSITION, ensure_watch
@@ -45,7 +46,7 @@ log = logging.getLogger(__name__)
 
 _USER_MESSAGES = frozenset([discord.MessageType.default, discord.MessageType.reply])
 _CATCH_UP = 1000  # messages read back per channel at a start
-SOURCE_KIND = "discord"
+SOURCE_KIND = DISCORD_SOURCE
 
 
 def thread_title(channel: discord.abc.GuildChannel | discord.Thread) -> str:

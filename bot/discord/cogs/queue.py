@@ -31,6 +31,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.access import NOT_AN_ADMIN, is_admin, reply
+from bot.discord.actions import ACTION_BUTTONS
 from bot.discord.app import QUEUE_COG, ModassistBot
 from bot.discord.embeds import (
     ScannedPost,
@@ -281,9 +282,9 @@ class ModQueueCog(
 
 
 async def setup(bot: ModassistBot) -> None:
-    """The extension's entry (`bot.load_extension`): the alert buttons (persistent: they answer clicks on
-    alerts posted before a restart) and `/modq`."""
-    bot.add_dynamic_items(*ALERT_BUTTONS)
+    """The extension's entry (`bot.load_extension`): the alert buttons and the actions on the alerted
+    message (persistent: they answer clicks on alerts posted before a restart) and `/modq`."""
+    bot.add_dynamic_items(*ALERT_BUTTONS, *ACTION_BUTTONS)
     cog = ModQueueCog(bot)
     if bot.settings.moderator_role_ids and cog.app_command is not None:
         # Discord hides a command with default permissions from members without them, and a bot cannot
@@ -295,4 +296,4 @@ async def setup(bot: ModassistBot) -> None:
 
 async def teardown(bot: ModassistBot) -> None:
     """Unloading the extension takes its buttons away too (discord.py removes the cog itself)."""
-    bot.remove_dynamic_items(*ALERT_BUTTONS)
+    bot.remove_dynamic_items(*ALERT_BUTTONS, *ACTION_BUTTONS)

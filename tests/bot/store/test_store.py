@@ -253,6 +253,26 @@ async def test_unsettled_only_refuses_a_settled_flag_in_the_deciding_transaction
     assert (await store.get_flag(fid)).flag.status == "dismissed"
 
 
+async def test_an_action_on_a_post_is_audited_and_listed_for_that_post_only(store: Store) -> None:
+    await _three_flags(store)
+    first, second = (d.post.id for d in await store.open_flags(thread="t1", limit=2))
+    await store.record_decision((await store.open_flags())[0].flag.id, "confirm", moderator_id=1)
+    entry = await store.record_post_action(
+        first, "action.delete_message", actor_id=7, actor_name="mod", details={"outcome": "deleted"}
+    )
+    assert (entry.action, entry.target_kind, entry.target_id, entry.actor_id) == (
+        "action.delete_message",
+        "post",
+        first,
+        7,
+    )
+    assert entry.details == {"outcome": "deleted"}
+    assert await store.post_actions(first) == [entry]  # decisions are not actions on the post
+    assert await store.post_actions(second) == []
+    with pytest.raises(RecordNotFoundError):
+        await store.record_post_action(999, "action.delete_message", actor_id=7, actor_name="mod", details={})
+
+
 async def test_category_stats_and_author_history(store: Store) -> None:
     await _three_flags(store)
     flags = {d.post.external_id: d.flag.id for d in await store.open_flags()}

@@ -4,7 +4,8 @@ It serves what modassist's bot uses and nothing else:
 
 - REST (under /api/v10): `GET /users/@me`, `GET /oauth2/applications/@me`, `GET /gateway` and
   `/gateway/bot`, bulk command sync (`PUT /applications/{app}/commands` and `.../guilds/{guild}/commands`),
-  message create/edit/get in the guild's channels, channel history (`GET /channels/{id}/messages` with
+  message create/edit/get/delete in the guild's channels, time-outs (`PATCH /guilds/{guild}/members/{user}`
+  with `communication_disabled_until`), channel history (`GET /channels/{id}/messages` with
   `limit`, `before`, `after`: history.py), interaction callbacks (types 4, 5, 6, 7) and
   their followups and original-response edits (`/webhooks/{app}/{token}`);
 - a CDN route serving attachments the tests register (`add_attachment`);
@@ -44,6 +45,7 @@ from tests.fakes.discord_server.records import (
     GATEWAY_PATH,
     MANAGE_GUILD,
     MANAGE_MESSAGES,
+    MODERATE_MEMBERS,
     NONCE_WINDOW_SECONDS,
     READ_HISTORY,
     SEND_MESSAGES,
@@ -66,6 +68,7 @@ __all__ = [
     "GATEWAY_PATH",
     "MANAGE_GUILD",
     "MANAGE_MESSAGES",
+    "MODERATE_MEMBERS",
     "NONCE_WINDOW_SECONDS",
     "READ_HISTORY",
     "SEND_MESSAGES",

@@ -10,7 +10,6 @@ from aiohttp import web
 
 from tests.fakes.discord_server.gateway import Gateway
 from tests.fakes.discord_server.records import (
-    BASE_PERMISSIONS,
     BODY,
     OPTION_TYPES,
     Interaction,
@@ -129,7 +128,7 @@ class Interactions(Gateway):
             "member": self.member_payload(user, with_permissions=True),
             "token": token,
             "version": 1,
-            "app_permissions": str(BASE_PERMISSIONS),
+            "app_permissions": str(self.permissions_of(self.users[self.BOT.id])),
             "locale": "en-US",
             "guild_locale": "en-US",
             "entitlements": [],

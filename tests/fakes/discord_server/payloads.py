@@ -95,7 +95,7 @@ class Payloads(DiscordState):
                 for index, (rid, (name, perms)) in enumerate(self.roles.items())
             ],
             "channels": [self.channel_payload(cid) for cid in self.channels],
-            "members": [self.member_payload(self.BOT)],
+            "members": [self.member_payload(self.users[self.BOT.id])],
             "threads": [],
             "emojis": [],
             "stickers": [],

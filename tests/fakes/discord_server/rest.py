@@ -4,13 +4,17 @@ history) and the CDN route for attachments."""
 from __future__ import annotations
 
 import time
+from urllib.parse import unquote
 
 from aiohttp import web
 
 from tests.fakes.discord_server.history import HistoryQueryError, history_page
 from tests.fakes.discord_server.payloads import Payloads
 from tests.fakes.discord_server.records import (
+    ADMINISTRATOR,
     BODY,
+    MANAGE_MESSAGES,
+    MODERATE_MEMBERS,
     Recorded,
     apply_edit,
     json_response,
@@ -130,6 +134,44 @@ class Rest(Payloads):
             return json_response({"message": "Unknown Message", "code": 10008}, 404)
         apply_edit(message, request[BODY] or {})
         return json_response(message)
+
+    async def _delete_message(self, request: web.Request) -> web.Response:
+        # Discord: 404 Unknown Channel / Unknown Message, 403 Missing Permissions (50013) for another
+        # member's message without Manage Messages, 204 when deleted.
+        if (missing := self._check_channel(request)) is not None:
+            return missing
+        message = self.messages.get(int(request.match_info["message"]))
+        if message is None or message["channel_id"] != request.match_info["channel"]:
+            return json_response({"message": "Unknown Message", "code": 10008}, 404)
+        bot = self.users[self.BOT.id]
+        own = message["author"]["id"] == str(bot.id)
+        if not own and not self.permissions_of(bot) & MANAGE_MESSAGES:
+            return json_response({"message": "Missing Permissions", "code": 50013}, 403)
+        del self.messages[int(message["id"])]
+        reason = request.headers.get("X-Audit-Log-Reason")
+        self.deleted[int(message["id"])] = unquote(reason) if reason is not None else None
+        return web.Response(status=204)
+
+    async def _edit_member(self, request: web.Request) -> web.Response:
+        # Only time-outs (communication_disabled_until), as Discord answers them: 404 Unknown Guild /
+        # Unknown Member, 403 Missing Permissions (50013) without Moderate Members or for the owner and
+        # administrators, 200 with the member.
+        if request.match_info["guild"] != str(self.GUILD_ID):
+            return json_response({"message": "Unknown Guild", "code": 10004}, 404)
+        body = request[BODY] or {}
+        if set(body) != {"communication_disabled_until"}:
+            self.unhandled.append(f"PATCH {request.path} with {sorted(body)}")
+            return json_response({"message": "Invalid Form Body", "code": 50035}, 400)
+        user = self.users.get(int(request.match_info["user"]))
+        if user is None:
+            return json_response({"message": "Unknown Member", "code": 10007}, 404)
+        bot = self.users[self.BOT.id]
+        if not self.permissions_of(bot) & MODERATE_MEMBERS or self.permissions_of(user) & ADMINISTRATOR:
+            return json_response({"message": "Missing Permissions", "code": 50013}, 403)
+        reason = request.headers.get("X-Audit-Log-Reason")
+        until = body["communication_disabled_until"]
+        self.timeouts[user.id] = (until, unquote(reason) if reason is not None else None)
+        return json_response({**self.member_payload(user), "communication_disabled_until": until})
 
     async def _cdn(self, request: web.Request) -> web.Response:
         self.requests.append(

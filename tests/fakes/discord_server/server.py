@@ -30,6 +30,8 @@ class FakeDiscord(Interactions, Rest, Faults):
         r.add_get(API + "/channels/{channel}/messages", self._history)
         r.add_get(API + "/channels/{channel}/messages/{message}", self._get_message)
         r.add_patch(API + "/channels/{channel}/messages/{message}", self._edit_message)
+        r.add_delete(API + "/channels/{channel}/messages/{message}", self._delete_message)
+        r.add_patch(API + "/guilds/{guild}/members/{user}", self._edit_member)
         r.add_post(API + "/interactions/{interaction}/{token}/callback", self._callback)
         r.add_post(API + "/webhooks/{app}/{token}", self._followup)
         r.add_get(API + "/webhooks/{app}/{token}/messages/{message}", self._get_webhook_message)

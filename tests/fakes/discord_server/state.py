@@ -52,6 +52,8 @@ class DiscordState:
         self.gateway_log: list[dict[str, Any]] = []  # what the bot sent on the gateway
         self.gateway_queries: list[dict[str, str]] = []
         self.messages: dict[int, dict[str, Any]] = {}  # channel messages by id
+        self.deleted: dict[int, str | None] = {}  # deleted message id -> its audit-log reason
+        self.timeouts: dict[int, tuple[str | None, str | None]] = {}  # user id -> (until, audit-log reason)
         self.commands: dict[int | None, list[dict[str, Any]]] = {}  # guild id (None: global) -> commands
         self.interactions: dict[str, Interaction] = {}
         self.attachments: dict[str, tuple[bytes, str]] = {}
