@@ -161,3 +161,21 @@ def parse_problem(model: type[BaseModel], message: str, origin: Origin) -> str:
     found = origin((name,))
     given = f" = {found[1]} ({found[0]})" if found else ""
     return f"{name}{given}: must be {allowed}" if allowed else f"{name}{given}: {message}"
+
+
+def urgent_problems(urgent_threshold: float, thresholds: Mapping[str, float], origin: Origin) -> list[str]:
+    """With urgent alerts on, `alerts.urgent_threshold` must be above every category's flag threshold (a
+    second, higher bar): one line naming the thresholds it is not above, or none."""
+    below = [
+        f"thresholds.{name} = {_number(value)}"
+        for name, value in thresholds.items()
+        if value >= urgent_threshold
+    ]
+    if not below:
+        return []
+    found = origin(("alerts", "urgent_threshold"))
+    given = f" = {found[1]} ({found[0]})" if found else f" = {_number(urgent_threshold)}"
+    return [
+        f"alerts.urgent_threshold{given}: must be above every flag threshold, with urgent alerts on"
+        f" ({', '.join(below)})"
+    ]

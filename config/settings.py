@@ -23,7 +23,7 @@ from pydantic_settings import (
 from config.errors import ConfigurationError
 from config.files import read_dotenv, read_toml, toml_origin
 from config.names import unknown_keys, unknown_variables
-from config.problems import env_origin, parse_problem, validation_problems
+from config.problems import env_origin, parse_problem, urgent_problems, validation_problems
 
 logger = logging.getLogger(__name__)
 ENV_PREFIX = "MODASSIST_"
@@ -87,7 +87,8 @@ class AlertSettings(BaseModel):
     """How the dispatcher delivers the alert outbox: retries with exponential backoff, and burst folding.
 
     More than `burst_max_alerts` alerts from one thread within `burst_window_seconds` are folded into one
-    digest alert.
+    digest alert. Urgent alerts, off unless `urgent_role_id` is set: an alert (or digest) whose highest flag
+    score reaches `urgent_threshold` mentions that role, the only mention modassist ever sends.
     """
 
     burst_max_alerts: int = Field(default=5, ge=1)
@@ -98,6 +99,8 @@ class AlertSettings(BaseModel):
     poll_interval_seconds: float = Field(default=1.0, gt=0.0)
     lease_seconds: float = Field(default=120.0, gt=0.0)
     batch_size: int = Field(default=100, ge=1, le=10_000)
+    urgent_role_id: int | None = Field(default=None, gt=0)
+    urgent_threshold: float = Field(default=0.9, gt=0.0, le=1.0)
 
     @model_validator(mode="after")
     def _backoff_bounds(self) -> AlertSettings:
@@ -362,6 +365,10 @@ def load_settings() -> LoadedSettings:
         problems += validation_problems(Settings, exc, origin)
     except SettingsError as exc:  # a variable that is not JSON where JSON is needed (lists, sections)
         problems.append(parse_problem(Settings, str(exc), origin))
+    if settings is not None and settings.alerts.urgent_role_id is not None:
+        problems += urgent_problems(
+            settings.alerts.urgent_threshold, settings.thresholds.model_dump(), origin
+        )
     if problems or settings is None:
         raise ConfigurationError(problems, warnings)
     return LoadedSettings(settings, warnings, toml_file)

@@ -92,3 +92,14 @@ def test_an_empty_token_is_no_token(tmp_path: Path) -> None:
     for result in (from_dotenv, from_environment):
         assert result.returncode == 0, result.stderr
         assert "  discord_token = (not set)" in result.stdout.splitlines()
+
+
+def test_it_shows_urgent_alerts_off_by_default_and_on_when_a_role_is_set(tmp_path: Path) -> None:
+    lines = run_cli("config", "check", cwd=tmp_path).stdout.splitlines()
+    assert "  alerts.urgent_role_id = (not set)" in lines
+    assert "  alerts.urgent_threshold = 0.9" in lines
+    env = {"MODASSIST_ALERTS__URGENT_ROLE_ID": "42", "MODASSIST_ALERTS__URGENT_THRESHOLD": "0.95"}
+    result = run_cli("config", "check", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "* alerts.urgent_role_id = 42" in lines and "* alerts.urgent_threshold = 0.95" in lines

@@ -140,3 +140,28 @@ def test_unknown_keys_value_mistakes_and_warnings_come_together(tmp_path: Path) 
         f"modassist: error: {config}: no setting [catchall]; did you mean [catch_all]?",
         f"modassist: error: thresholds.inflammatory = 2 (from {config}): must be a number from 0 to 1",
     ]
+
+
+@pytest.mark.parametrize("value", ["0", "1.5", "-0.2"])
+def test_an_urgent_threshold_outside_0_to_1_is_a_line(tmp_path: Path, value: str) -> None:
+    status, lines = settings_read(tmp_path, {"MODASSIST_ALERTS__URGENT_THRESHOLD": value})
+    assert status == 2
+    assert lines == [
+        f"modassist: error: alerts.urgent_threshold = {value} (from MODASSIST_ALERTS__URGENT_THRESHOLD):"
+        " must be a number above 0 and at most 1"
+    ]
+
+
+def test_an_urgent_threshold_not_above_a_flag_threshold_is_a_line_when_urgent_alerts_are_on(
+    tmp_path: Path,
+) -> None:
+    env = {"MODASSIST_ALERTS__URGENT_THRESHOLD": "0.65", "MODASSIST_ALERTS__URGENT_ROLE_ID": "42"}
+    status, lines = settings_read(tmp_path, env)
+    assert status == 2
+    assert lines == [
+        "modassist: error: alerts.urgent_threshold = 0.65 (from MODASSIST_ALERTS__URGENT_THRESHOLD):"
+        " must be above every flag threshold, with urgent alerts on (thresholds.off_topic = 0.7)"
+    ]
+    # Off (no role): the threshold alone is no mistake.
+    status, lines = settings_read(tmp_path, {"MODASSIST_ALERTS__URGENT_THRESHOLD": "0.65"})
+    assert "urgent" not in "\n".join(lines)
