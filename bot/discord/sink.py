@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
+from bot.discord.urgent import alert_mentions
 from bot.discord.views import render_alert
 from bot.records import AlertView
 from bot.sinks import DeliveryError, SentReceipt
@@ -80,13 +81,11 @@ class DiscordSink:
         embed, view = await render_alert(
             self.bot.moderation, alert, excerpt_chars=self.bot.settings.bot.excerpt_chars
         )
+        content, mentions = alert_mentions(alert, self.bot.settings.alerts)
         channel = self.bot.get_partial_messageable(self.channel_id)
         with self._delivery_errors(f"alert {alert.id}"):
             message = await channel.send(
-                embed=embed,
-                view=view,
-                nonce=message_nonce(alert),
-                allowed_mentions=discord.AllowedMentions.none(),
+                content=content, embed=embed, view=view, nonce=message_nonce(alert), allowed_mentions=mentions
             )
         return SentReceipt(channel_id=message.channel.id, message_id=message.id)
 
