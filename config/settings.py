@@ -115,6 +115,9 @@ class BotSettings(BaseModel):
     `fetch_private_addresses`: let `/modq scan` and forum watches fetch pages from loopback, private-network
     and link-local addresses (a forum on your own network). Off by default, so that nobody can make the bot
     read internal services through a URL.
+    `xenforo_api_keys`: a XenForo forum's base URL (where `/api/` is) -> its REST API key; alerts of that
+    forum's posts then offer Soft-delete and Lock. `xenforo_api_users`: base URL -> the user id a super-user
+    key acts as (`XF-Api-User`).
     """
 
     admin_role_ids: list[int] = Field(default_factory=list)
@@ -125,6 +128,13 @@ class BotSettings(BaseModel):
     max_ratelimit_wait_seconds: float = Field(default=30.0, ge=30.0, le=3600.0)
     shutdown_grace_seconds: float = Field(default=10.0, ge=0.0, le=300.0)
     fetch_private_addresses: bool = False
+    xenforo_api_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    xenforo_api_users: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("xenforo_api_keys", "xenforo_api_users")
+    @classmethod
+    def _base_urls(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return {_http_url(url).rstrip("/"): v for url, v in value.items()}
 
 
 def _http_url(value: str) -> str:

@@ -92,3 +92,18 @@ def test_an_empty_token_is_no_token(tmp_path: Path) -> None:
     for result in (from_dotenv, from_environment):
         assert result.returncode == 0, result.stderr
         assert "  discord_token = (not set)" in result.stdout.splitlines()
+
+
+def test_xenforo_api_keys_are_masked_and_their_forums_named(tmp_path: Path) -> None:
+    config = tmp_path / "modassist.toml"
+    config.write_text(
+        '[bot.xenforo_api_keys]\n"https://forum.test/community/" = "xf-secret-key"\n\n'
+        '[bot.xenforo_api_users]\n"https://forum.test/community" = 7\n',
+        encoding="utf-8",
+    )
+    result = run_cli("config", "check", cwd=tmp_path, env={"MODASSIST_CONFIG": str(config)})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "* bot.xenforo_api_keys.https://forum.test/community = (set, hidden)" in lines
+    assert "* bot.xenforo_api_users.https://forum.test/community = 7" in lines
+    assert "xf-secret-key" not in result.stdout and "Warnings: none" in lines
