@@ -284,15 +284,19 @@ class Moderation:
         alert_id: int,
         actor_id: int | None,
         actor_name: str | None,
+        author_alert: str | None = None,
     ) -> AuditEntry:
-        """Soft-delete the post (`SOFT_DELETE_POST`) or lock its thread (`LOCK_THREAD`) through XenForo's
-        API, and audit it (outcome 'deleted' / 'locked', or 'not_found' when XenForo answered 404).
-        `CommandError` without a key or a thread id; `ForumApiError` when XenForo refuses."""
+        """Soft-delete the post (`SOFT_DELETE_POST`; `author_alert`: XenForo tells its author this) or lock
+        its thread (`LOCK_THREAD`) through XenForo's API, and audit it (outcome 'deleted' / 'locked', or
+        'not_found' when XenForo answered 404). `CommandError` without a key or a thread id;
+        `ForumApiError` when XenForo refuses."""
         access = self.forum_access(post)
         if self._forum_api is None or access is None:
             raise CommandError(f"No XenForo API key is configured for {post.url} (bot.xenforo_api_keys).")
         if action == SOFT_DELETE_POST:
-            done = await self._forum_api.soft_delete_post(access, post.forum_post_id, reason=reason)
+            done = await self._forum_api.soft_delete_post(
+                access, post.forum_post_id, reason=reason, author_alert=author_alert
+            )
             outcome = "deleted" if done else "not_found"
         else:
             if post.forum_thread_id is None:
@@ -306,6 +310,7 @@ class Moderation:
             "forum_thread_id": post.forum_thread_id,
             "outcome": outcome,
             "reason": reason,
+            "author_alert": author_alert,
         }
         entry = await self._store.record_post_action(
             post.post_id, action, actor_id=actor_id, actor_name=actor_name, details=details

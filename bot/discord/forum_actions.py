@@ -3,7 +3,8 @@ each with an ephemeral confirmation.
 
 `alert:12:softdelete` and `alert:12:lock` (rendered by `bot.discord.views.alert_buttons` when the post's
 forum has an API key in `bot.xenforo_api_keys`) answer privately with what would be done and a "Yes" button
-(`alert:12:softdelete-yes`, `alert:12:lock-yes`); all are `DynamicItem`s, so they work on alerts sent before
+(`alert:12:softdelete-yes`, or `alert:12:softdelete-tell` to have XenForo alert the post's author too;
+`alert:12:lock-yes`); all are `DynamicItem`s, so they work on alerts sent before
 a restart. The call to XenForo and our audit go through `bot.moderation.Moderation.act_on_forum`; the alert
 is edited to show who did what and when. XenForo's 404 (the post or thread is gone) is said plainly,
 audited and shown; its 403 (the key may not do this) is one line, and nothing is audited. A second
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 import discord
 
 from bot.discord.access import reply
-from bot.discord.actions import action_reason
+from bot.discord.actions import action_reason, alert_categories
 from bot.discord.draft import action_line
 from bot.discord.views import ALERT_ID_TEMPLATE, LOCK_ACTION, SOFT_DELETE_ACTION, AlertAction, show_decision
 from bot.errors import CommandError
@@ -60,7 +61,8 @@ class _ForumAction(AlertAction):
         """Check first (a forum post, a key, not done already), then ask for a confirmation."""
         _, post = await _target(interaction, self.alert_id, self.audited)
         view = discord.ui.View(timeout=None)
-        view.add_item(CONFIRMATIONS[self.action](self.alert_id))
+        for confirmation in CONFIRMATIONS[self.action]:
+            view.add_item(confirmation(self.alert_id))
         author = discord.utils.escape_markdown(post.author or "an unknown author")
         await interaction.response.send_message(
             self.question.format(author=author, url=post.url),
@@ -76,6 +78,7 @@ class _ConfirmForumAction(AlertAction):
     audited: ClassVar[str]
     done: ClassVar[str]  # the reason's verb: 'soft-deleted'
     said: ClassVar[Mapping[str, str]]  # outcome -> the answer
+    tell_author: ClassVar[bool] = False  # XenForo alerts the post's author, saying what the alert flagged
 
     async def act(self, interaction: discord.Interaction) -> None:
         """Call XenForo (the reason names the alert and moderator), record the outcome, update the alert."""
@@ -83,6 +86,7 @@ class _ConfirmForumAction(AlertAction):
         alert, post = await _target(interaction, self.alert_id, self.audited)
         moderator = interaction.user.name
         reason = action_reason(alert, f"{self.done} by {moderator} (Discord)")
+        told = f"Your post was removed by the moderators ({alert_categories(alert)})."
         entry = await bot.moderation.act_on_forum(
             post,
             self.audited,
@@ -90,6 +94,7 @@ class _ConfirmForumAction(AlertAction):
             alert_id=alert.id,
             actor_id=interaction.user.id,
             actor_name=moderator,
+            author_alert=told if self.tell_author else None,
         )
         await interaction.response.edit_message(content=self.said[str(entry.details["outcome"])], view=None)
         problem = await show_decision(bot, self.alert_id)
@@ -132,6 +137,25 @@ class ConfirmSoftDeleteButton(
     }
 
 
+class ConfirmSoftDeleteTellButton(
+    _ConfirmForumAction,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=ALERT_ID_TEMPLATE + SOFT_DELETE_ACTION + "-tell",
+):
+    """Soft-delete the post on the forum, and have XenForo tell its author why (`author_alert`)."""
+
+    action = SOFT_DELETE_ACTION + "-tell"
+    label = "Yes, and tell the author"
+    style = discord.ButtonStyle.danger
+    audited = SOFT_DELETE_POST
+    done = "soft-deleted"
+    said: ClassVar[Mapping[str, str]] = {
+        "deleted": "Soft-deleted on the forum; XenForo tells its author why.",
+        "not_found": "The forum has no such post any more (404).",
+    }
+    tell_author = True
+
+
 class LockThreadButton(
     _ForumAction, discord.ui.DynamicItem[discord.ui.Button[Any]], template=ALERT_ID_TEMPLATE + LOCK_ACTION
 ):
@@ -162,14 +186,15 @@ class ConfirmLockButton(
     }
 
 
-CONFIRMATIONS: dict[str, Callable[[int], discord.ui.Item[Any]]] = {
-    SOFT_DELETE_ACTION: ConfirmSoftDeleteButton,
-    LOCK_ACTION: ConfirmLockButton,
+CONFIRMATIONS: dict[str, tuple[Callable[[int], discord.ui.Item[Any]], ...]] = {
+    SOFT_DELETE_ACTION: (ConfirmSoftDeleteButton, ConfirmSoftDeleteTellButton),
+    LOCK_ACTION: (ConfirmLockButton,),
 }
 
 FORUM_ACTION_BUTTONS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (
     SoftDeleteButton,
     ConfirmSoftDeleteButton,
+    ConfirmSoftDeleteTellButton,
     LockThreadButton,
     ConfirmLockButton,
 )

@@ -17,12 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.errors import ModassistError
+from bot.errors import ForumApiError
 from bot.sources.fetch import DEFAULT_TIMEOUT, guarded_connector, user_agent
-
-
-class ForumApiError(ModassistError):
-    """XenForo refused an API call (or could not be reached); the message says why in one line."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,16 +62,18 @@ def actions_field(message: dict[str, Any]) -> str | None:
 
 
 async def confirm(
-    fake: FakeDiscord, alert: dict[str, Any], alert_id: int, action: str, question: str
+    fake: FakeDiscord, alert: dict[str, Any], alert_id: int, action: str, question: str, yes: str = "yes"
 ) -> dict[str, Any]:
-    """Press `action`, check the private question, press its Yes; the bot's answer."""
+    """Press `action`, check the private question, press its `yes` button; the bot's answer."""
     ask = await fake.click(fake.HELPER, int(alert["id"]), f"alert:{alert_id}:{action}")
     asked = await fake.response(ask)
     assert asked["data"]["flags"] & 64 and question in text_of(asked), asked
     assert ask.original is not None
-    [yes] = buttons(ask.original)
-    assert yes["custom_id"] == f"alert:{alert_id}:{action}-yes"
-    return await press(fake, fake.HELPER, int(ask.original["id"]), yes["custom_id"])
+    expected = [
+        f"alert:{alert_id}:{action}-{y}" for y in (("yes", "tell") if action == "softdelete" else ("yes",))
+    ]
+    assert [b["custom_id"] for b in buttons(ask.original)] == expected
+    return await press(fake, fake.HELPER, int(ask.original["id"]), f"alert:{alert_id}:{action}-{yes}")
 
 
 async def test_soft_delete_calls_xenforo_audits_and_shows_it_on_the_alert(
@@ -106,6 +108,35 @@ async def test_soft_delete_calls_xenforo_audits_and_shows_it_on_the_alert(
     again = await press(fake, fake.ADMIN, int(alert["id"]), f"alert:{alert_id}:softdelete")
     assert text_of(again).startswith("Already done: 🗑 Post soft-deleted on the forum by **helper**")
     assert len(xf.calls) == 1
+
+
+async def test_soft_delete_telling_the_author_sends_author_alert_and_its_reason(
+    fake: FakeDiscord, xf: FakeXenForo, start_runtime: StartRuntime
+) -> None:
+    runtime, alert, alert_id = await alerted_post(fake, xf, start_runtime, xf.KEY)
+    done = await confirm(fake, alert, alert_id, "softdelete", "Soft-delete the post", yes="tell")
+    assert text_of(done) == "Soft-deleted on the forum; XenForo tells its author why."
+    [call] = xf.calls
+    told = "Your post was removed by the moderators (Inflammatory)."
+    assert call.params["author_alert"] == "true" and call.params["author_alert_reason"] == told
+    assert call.params["hard_delete"] == "false"
+    [audit] = await runtime.store.audit_log(action="action.")
+    assert audit.details["author_alert"] == told and audit.details["outcome"] == "deleted"
+
+
+async def test_a_confirmation_asked_before_a_restart_still_works_after_it(
+    fake: FakeDiscord, xf: FakeXenForo, start_runtime: StartRuntime
+) -> None:
+    first_run, alert, alert_id = await alerted_post(fake, xf, start_runtime, xf.KEY)
+    ask = await fake.click(fake.HELPER, int(alert["id"]), f"alert:{alert_id}:lock")
+    await fake.response(ask)
+    assert ask.original is not None
+    await first_run.close()
+
+    await start_runtime(bot={"xenforo_api_keys": {xf.base: xf.KEY}})
+    done = await press(fake, fake.HELPER, int(ask.original["id"]), f"alert:{alert_id}:lock-yes")
+    assert text_of(done) == "Thread locked on the forum."
+    assert xf.state.threads[THREAD_ID]["discussion_open"] is False
 
 
 async def test_lock_the_thread_with_a_super_user_key(

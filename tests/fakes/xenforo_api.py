@@ -115,6 +115,10 @@ class FakeXenForo:
             return _error(404, "requested_post_not_found", "The requested post could not be found.")
         if params.get("hard_delete") not in ("false", "0"):
             return self._refuse(request, f"hard_delete={params.get('hard_delete')!r} (only soft deletes)")
+        if params.get("author_alert", "true") not in ("true", "1") or (
+            "author_alert_reason" in params and "author_alert" not in params
+        ):
+            return self._refuse(request, f"author_alert without its reason or the other way round: {params}")
         if not allowed:
             return _error(
                 403, "no_permission", "You do not have permission to view this page or perform this action."
