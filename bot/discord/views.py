@@ -58,7 +58,7 @@ def alert_buttons(alert: AlertView, *, forum_actions: bool = False) -> discord.u
     """Confirm, Dismiss, Details, Author history (when the alert has one author) and a link to the post:
     at most five, one row; for a Discord message, Delete and Time out on a second row (answered by
     bot.discord.actions); with `forum_actions` (a forum post whose forum's API key is configured),
-    Soft-delete and Lock there (bot.discord.forum_actions)."""
+    Soft-delete and Lock (when the thread's XenForo id is known) there (bot.discord.forum_actions)."""
     view = discord.ui.View(timeout=None)
     view.add_item(ConfirmButton(alert.id))
     view.add_item(DismissButton(alert.id))
@@ -81,6 +81,9 @@ def alert_buttons(alert: AlertView, *, forum_actions: bool = False) -> discord.u
             actions.pop()
     elif forum_actions:
         actions = [("Soft-delete the post", SOFT_DELETE_ACTION), ("Lock the thread", LOCK_ACTION)]
+        forum = forum_post(alert)
+        if forum is None or forum.forum_thread_id is None:
+            actions.pop()  # the page did not say its thread's XenForo id
     for label, action in actions:
         act: discord.ui.Button[Any] = discord.ui.Button(
             label=label, style=discord.ButtonStyle.danger, custom_id=f"alert:{alert.id}:{action}", row=1

@@ -33,8 +33,8 @@ async def xf() -> AsyncIterator[FakeXenForo]:
     server.assert_clean()
 
 
-def forum_thread(base: str) -> Thread:
-    url = f"{base}/threads/night-ferry.{THREAD_ID}/"
+def forum_thread(base: str, thread_id: str = str(THREAD_ID)) -> Thread:
+    url = f"{base}/threads/night-ferry.{thread_id}/"
     post = Post(
         id=str(POST_ID),
         text="Only an idiot takes the night ferry.",
@@ -42,16 +42,21 @@ def forum_thread(base: str) -> Thread:
         position=1,
         url=f"{url}post-{POST_ID}",
     )
-    return Thread(id=str(THREAD_ID), title="Night ferry", posts=(post,), url=url, source_format="xenforo")
+    return Thread(id=thread_id, title="Night ferry", posts=(post,), url=url, source_format="xenforo")
 
 
 async def alerted_post(
-    fake: FakeDiscord, xf: FakeXenForo, start_runtime: StartRuntime, key: str | None, **bot: Any
+    fake: FakeDiscord,
+    xf: FakeXenForo,
+    start_runtime: StartRuntime,
+    key: str | None,
+    thread: Thread | None = None,
+    **bot: Any,
 ) -> tuple[Runtime, dict[str, Any], int]:
     """The post reviewed with `key` configured for the fake forum: (runtime, alert message, alert id)."""
     keys = {"xenforo_api_keys": {xf.base: key}} if key else {}
     runtime = await start_runtime(bot={**keys, **bot})
-    await runtime.service.review(forum_thread(xf.base))
+    await runtime.service.review(thread or forum_thread(xf.base))
     [alert] = await posted(fake)
     return runtime, alert, int(buttons(alert)[0]["custom_id"].split(":")[1])
 
@@ -193,3 +198,12 @@ async def test_xenforos_404_is_said_plainly_audited_and_the_alert_updated(
     assert audit.details["outcome"] == "not_found"
     edited = await fake.wait_until(lambda: actions_field(fake.messages[int(alert["id"])]))
     assert "Post not found on the forum (XenForo: 404) by **helper**" in edited
+
+
+async def test_without_the_threads_xenforo_id_there_is_no_lock_button(
+    fake: FakeDiscord, xf: FakeXenForo, start_runtime: StartRuntime
+) -> None:
+    thread = forum_thread(xf.base, thread_id="xenforo-3f9a")  # a saved page that did not say it
+    _, alert, alert_id = await alerted_post(fake, xf, start_runtime, xf.KEY, thread)
+    custom_ids = [str(b.get("custom_id", "")) for b in buttons(alert)]
+    assert f"alert:{alert_id}:softdelete" in custom_ids and f"alert:{alert_id}:lock" not in custom_ids
