@@ -6,6 +6,7 @@ ModassistError            anything a user can act on; printed as one line, never
 ├── DataError             data too small or one-sided to measure or fit (also a ValueError; exit 2)
 ├── ModelLoadError        a shipped or configured model file could not be loaded (exit 2)
 ├── CommandError          a moderator command used in a way that cannot work (said back in Discord)
+├── ForumApiError         a forum's API refused an action on a post or thread, or could not be reached
 ├── WatchError            a poll of a watched page gave no usable page
 │   ├── FetchError        the request failed: network, timeout, an HTTP status other than 200 and 304
 │   └── PageError         the answer is not a whole thread page
@@ -123,6 +124,11 @@ class ModelLoadError(ModassistError):
 
 class CommandError(ModassistError):
     """A command used in a way that cannot work; the message tells the moderator what to do instead."""
+
+
+class ForumApiError(ModassistError):
+    """A forum's API (XenForo's) refused an action or could not be reached; the message says why in one
+    line."""
 
 
 class WatchError(ModassistError):

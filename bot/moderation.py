@@ -21,6 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+from bot.errors import CommandError
 from bot.records import (
     DISCORD_POSITION,
     DISCORD_SOURCE,
@@ -32,10 +33,12 @@ from bot.records import (
     DiscordMessage,
     FlagDetail,
     FlagRecord,
+    ForumPost,
     Verdict,
     Watch,
     WatchState,
 )
+from bot.sources.xenforo_api import ForumApiAccess, XenForoApi
 from bot.store import Store
 from classifiers.result import CATEGORIES, Category
 from classifiers.suite import DetectorSuite
@@ -48,6 +51,8 @@ WatchListener = Callable[[], Awaitable[None]]
 
 DELETE_MESSAGE = "action.delete_message"  # audited when a moderator deletes a post's Discord message
 TIMEOUT_MEMBER = "action.timeout_member"  # audited when a moderator times out a post's Discord author
+SOFT_DELETE_POST = "action.soft_delete_post"  # audited when a moderator soft-deletes a forum post
+LOCK_THREAD = "action.lock_thread"  # audited (on the alerted post) when a moderator locks its forum thread
 # The time-outs a moderator may choose, in seconds, with their labels (Discord allows up to 28 days).
 TIMEOUT_CHOICES: dict[int, str] = {600: "10 min", 3600: "1 h", 86400: "1 day", 604800: "1 week"}
 
@@ -64,6 +69,21 @@ def discord_message(alert: AlertView) -> DiscordMessage | None:
     except ValueError:
         return None
     return DiscordMessage(post.id, guild_id, channel_id, message_id, post.author_id, post.author)
+
+
+def forum_post(alert: AlertView) -> ForumPost | None:
+    """The forum post a post alert is about, or None: Discord messages, digests, and posts without a
+    numeric id (XenForo's) or a web page."""
+    if alert.source.kind == DISCORD_SOURCE or alert.kind != "post" or len(alert.items) != 1:
+        return None
+    post = alert.items[0].post
+    url = post.url or alert.thread.url
+    if not post.external_id.isdigit() or not url or not url.lower().startswith(("http://", "https://")):
+        return None
+    thread = alert.thread.external_id
+    return ForumPost(
+        post.id, int(post.external_id), int(thread) if thread.isdigit() else None, url, post.author
+    )
 
 
 def threshold_key(category: str) -> str:
@@ -109,9 +129,12 @@ class Moderation:
     """The moderators' use cases over one store. `suite` is the running detector suite (its thresholds are
     shown and changed); the command line, which only reads flags, goes without."""
 
-    def __init__(self, store: Store, suite: DetectorSuite | None = None) -> None:
+    def __init__(
+        self, store: Store, suite: DetectorSuite | None = None, *, forum_api: XenForoApi | None = None
+    ) -> None:
         self._store = store
         self._suite = suite
+        self._forum_api = forum_api
         self._watch_listeners: list[WatchListener] = []
 
     @property
@@ -242,6 +265,57 @@ class Moderation:
             message.post_id, action, actor_id=actor_id, actor_name=actor_name, details=details
         )
         log.warning("%s on message %d (%s) by %s", action, message.message_id, outcome, actor_id)
+        return entry
+
+    def forum_access(self, post: ForumPost) -> ForumApiAccess | None:
+        """The XenForo API of the post's forum, or None when no key is configured for it."""
+        return self._forum_api.access(post.url) if self._forum_api is not None else None
+
+    async def post_actions(self, post_id: int) -> list[AuditEntry]:
+        """What moderators did to the post where it was published, oldest first."""
+        return await self._store.post_actions(post_id)
+
+    async def act_on_forum(
+        self,
+        post: ForumPost,
+        action: str,
+        *,
+        reason: str,
+        alert_id: int,
+        actor_id: int | None,
+        actor_name: str | None,
+        author_alert: str | None = None,
+    ) -> AuditEntry:
+        """Soft-delete the post (`SOFT_DELETE_POST`; `author_alert`: XenForo tells its author this) or lock
+        its thread (`LOCK_THREAD`) through XenForo's API, and audit it (outcome 'deleted' / 'locked', or
+        'not_found' when XenForo answered 404). `CommandError` without a key or a thread id;
+        `ForumApiError` when XenForo refuses."""
+        access = self.forum_access(post)
+        if self._forum_api is None or access is None:
+            raise CommandError(f"No XenForo API key is configured for {post.url} (bot.xenforo_api_keys).")
+        if action == SOFT_DELETE_POST:
+            done = await self._forum_api.soft_delete_post(
+                access, post.forum_post_id, reason=reason, author_alert=author_alert
+            )
+            outcome = "deleted" if done else "not_found"
+        else:
+            if post.forum_thread_id is None:
+                raise CommandError("The forum did not say this post's thread id, so it cannot be locked.")
+            done = await self._forum_api.lock_thread(access, post.forum_thread_id)
+            outcome = "locked" if done else "not_found"
+        details = {
+            "alert_id": alert_id,
+            "forum": access.base,
+            "forum_post_id": post.forum_post_id,
+            "forum_thread_id": post.forum_thread_id,
+            "outcome": outcome,
+            "reason": reason,
+            "author_alert": author_alert,
+        }
+        entry = await self._store.record_post_action(
+            post.post_id, action, actor_id=actor_id, actor_name=actor_name, details=details
+        )
+        log.warning("%s on forum post %d (%s) by %s", action, post.forum_post_id, outcome, actor_id)
         return entry
 
     # -- thresholds ----------------------------------------------------------------------------------

@@ -243,6 +243,18 @@ class DiscordMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class ForumPost:
+    """The forum post a post alert is about (`post_id`: ours): its forum's post id, its thread's (None when
+    the page did not say), and its page."""
+
+    post_id: int
+    forum_post_id: int
+    forum_thread_id: int | None
+    url: str
+    author: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class CategoryStats:
     """Flags of one category and what moderators decided about them."""
 

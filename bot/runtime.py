@@ -36,6 +36,7 @@ from bot.intake import RetryPolicy
 from bot.moderation import Moderation
 from bot.service import ModerationService
 from bot.sinks import AlertSink, ConsoleSink, Dispatcher
+from bot.sources.xenforo_api import XenForoApi
 from bot.store import Store
 from bot.watchers import ForumWatcher, JsonlWatcher
 from classifiers.suite import DetectorSuite
@@ -111,6 +112,16 @@ def build_bot(
     return ModassistBot(settings, moderation, intents=intents_for(settings), extra_cogs=cog_factories)
 
 
+def forum_api(settings: Settings) -> XenForoApi | None:
+    """The XenForo API client for the forums with a key (`bot.xenforo_api_keys`), or None without any."""
+    keys = settings.bot.xenforo_api_keys
+    if not keys:
+        return None
+    secrets = {base: key.get_secret_value() for base, key in keys.items()}
+    allow_private = settings.bot.fetch_private_addresses
+    return XenForoApi(secrets, settings.bot.xenforo_api_users, allow_private=allow_private)
+
+
 @dataclass(slots=True)
 class Runtime:
     """Store, service, moderation, dispatcher, bot and watchers of one `modassist run`; `start`, then
@@ -155,7 +166,7 @@ class Runtime:
             service = await ModerationService.open(
                 store, suite, cache_threads=settings.store.review_cache_threads, on_new_alerts=wake
             )
-            moderation = Moderation(store, suite)
+            moderation = Moderation(store, suite, forum_api=forum_api(settings))
             watchers = build_watchers(settings, store, service, moderation)
             bot = None
             sink: AlertSink

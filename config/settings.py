@@ -20,6 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from config.alerts import AlertSettings as AlertSettings  # a section of Settings
 from config.errors import ConfigurationError
 from config.files import read_dotenv, read_toml, toml_origin
 from config.names import unknown_keys, unknown_variables
@@ -83,32 +84,6 @@ class ReviewSettings(BaseModel):
     max_post_chars: int = Field(default=100_000, ge=1_000, le=16 * 1024 * 1024)
 
 
-class AlertSettings(BaseModel):
-    """How the dispatcher delivers the alert outbox: retries with exponential backoff, and burst folding.
-
-    More than `burst_max_alerts` alerts from one thread within `burst_window_seconds` are folded into one
-    digest alert. Urgent alerts, off unless `urgent_role_id` is set: an alert (or digest) whose highest flag
-    score reaches `urgent_threshold` mentions that role, the only mention modassist ever sends.
-    """
-
-    burst_max_alerts: int = Field(default=5, ge=1)
-    burst_window_seconds: float = Field(default=60.0, gt=0.0)
-    retry_base_seconds: float = Field(default=2.0, gt=0.0)
-    retry_max_seconds: float = Field(default=600.0, gt=0.0)
-    max_attempts: int = Field(default=8, ge=1)
-    poll_interval_seconds: float = Field(default=1.0, gt=0.0)
-    lease_seconds: float = Field(default=120.0, gt=0.0)
-    batch_size: int = Field(default=100, ge=1, le=10_000)
-    urgent_role_id: int | None = Field(default=None, gt=0)
-    urgent_threshold: float = Field(default=0.9, gt=0.0, le=1.0)
-
-    @model_validator(mode="after")
-    def _backoff_bounds(self) -> AlertSettings:
-        if self.retry_max_seconds < self.retry_base_seconds:
-            raise ValueError("retry_max_seconds must be at least retry_base_seconds")
-        return self
-
-
 class BotSettings(BaseModel):
     """How the Discord bot behaves; where it connects is `discord_*` on Settings.
 
@@ -118,6 +93,9 @@ class BotSettings(BaseModel):
     `fetch_private_addresses`: let `/modq scan` and forum watches fetch pages from loopback, private-network
     and link-local addresses (a forum on your own network). Off by default, so that nobody can make the bot
     read internal services through a URL.
+    `xenforo_api_keys`: a XenForo forum's base URL (where `/api/` is) -> its REST API key; alerts of that
+    forum's posts then offer Soft-delete and Lock. `xenforo_api_users`: base URL -> the user id a super-user
+    key acts as (`XF-Api-User`).
     """
 
     admin_role_ids: list[int] = Field(default_factory=list)
@@ -128,6 +106,13 @@ class BotSettings(BaseModel):
     max_ratelimit_wait_seconds: float = Field(default=30.0, ge=30.0, le=3600.0)
     shutdown_grace_seconds: float = Field(default=10.0, ge=0.0, le=300.0)
     fetch_private_addresses: bool = False
+    xenforo_api_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    xenforo_api_users: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("xenforo_api_keys", "xenforo_api_users")
+    @classmethod
+    def _base_urls(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return {_http_url(url).rstrip("/"): v for url, v in value.items()}
 
 
 def _http_url(value: str) -> str:

@@ -86,10 +86,14 @@ async def _refuse_if_done(interaction: discord.Interaction, message: DiscordMess
             raise CommandError(f"Already done: {action_line(entry)}.")
 
 
+def alert_categories(alert: AlertView) -> str:
+    """What the alert flagged, in words: 'Inflammatory, Off-topic' ('flagged' without flags)."""
+    return ", ".join(sorted({category_label(f.category) for i in alert.items for f in i.flags})) or "flagged"
+
+
 def action_reason(alert: AlertView, done: str) -> str:
     """The audit-log reason: which alert, what it flagged, what was done and by whom."""
-    categories = sorted({category_label(f.category) for i in alert.items for f in i.flags})
-    return f"modassist alert {alert.id} ({', '.join(categories) or 'flagged'}): {done}"[:REASON_LIMIT]
+    return f"modassist alert {alert.id} ({alert_categories(alert)}): {done}"[:REASON_LIMIT]
 
 
 class DeleteMessageButton(

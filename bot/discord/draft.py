@@ -146,6 +146,10 @@ _ACTION_WORDS = {
     ("action.delete_message", "already_gone"): "🗑 Message found already deleted",
     ("action.timeout_member", "timed_out"): "⏳ Author timed out",
     ("action.timeout_member", "not_member"): "⏳ Author found gone from the server (no time-out)",
+    ("action.soft_delete_post", "deleted"): "🗑 Post soft-deleted on the forum",
+    ("action.soft_delete_post", "not_found"): "🗑 Post not found on the forum (XenForo: 404)",
+    ("action.lock_thread", "locked"): "🔒 Thread locked on the forum",
+    ("action.lock_thread", "not_found"): "🔒 Thread not found on the forum (XenForo: 404)",
 }
 
 

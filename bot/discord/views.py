@@ -29,7 +29,7 @@ from bot.discord.embeds import (
     safe_url,
 )
 from bot.discord.markup import FIELD_COUNT_LIMIT, FIELD_VALUE_LIMIT, TOTAL_LIMIT, cut
-from bot.moderation import discord_message
+from bot.moderation import discord_message, forum_post
 from bot.records import AlertView, AuditEntry, Verdict
 
 if TYPE_CHECKING:
@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 ALERT_ID_TEMPLATE = r"alert:(?P<id>[0-9]{1,19}):"
 DELETE_ACTION = "delete"  # `alert:12:delete`, answered by bot.discord.actions.DeleteMessageButton
 TIMEOUT_ACTION = "timeout"  # `alert:12:timeout`, answered by bot.discord.actions.TimeoutButton
+SOFT_DELETE_ACTION = "softdelete"  # `alert:12:softdelete`, answered by bot.discord.forum_actions
+LOCK_ACTION = "lock"  # `alert:12:lock`, answered by bot.discord.forum_actions
+FORUM_HINT = "Soft-delete and Lock from here need the forum's XenForo API key: set bot.xenforo_api_keys."
 
 
 def _bot(interaction: discord.Interaction) -> ModassistBot:
@@ -51,10 +54,11 @@ def _moderator_name(user: discord.abc.User) -> str:
     return user.name
 
 
-def alert_buttons(alert: AlertView) -> discord.ui.View:
+def alert_buttons(alert: AlertView, *, forum_actions: bool = False) -> discord.ui.View:
     """Confirm, Dismiss, Details, Author history (when the alert has one author) and a link to the post:
     at most five, one row; for a Discord message, Delete and Time out on a second row (answered by
-    bot.discord.actions)."""
+    bot.discord.actions); with `forum_actions` (a forum post whose forum's API key is configured),
+    Soft-delete and Lock (when the thread's XenForo id is known) there (bot.discord.forum_actions)."""
     view = discord.ui.View(timeout=None)
     view.add_item(ConfirmButton(alert.id))
     view.add_item(DismissButton(alert.id))
@@ -70,14 +74,21 @@ def alert_buttons(alert: AlertView) -> discord.ui.View:
         label = "Open post" if first is not None and safe_url(first.url, BUTTON_URL_LIMIT) else "Open thread"
         view.add_item(discord.ui.Button(style=discord.ButtonStyle.link, label=label, url=link))
     message = discord_message(alert)
+    actions: list[tuple[str, str]] = []
     if message is not None:
-        for label, action in (("Delete message", DELETE_ACTION), ("Time out author", TIMEOUT_ACTION)):
-            if action == TIMEOUT_ACTION and message.author_id is None:
-                continue
-            act: discord.ui.Button[Any] = discord.ui.Button(
-                label=label, style=discord.ButtonStyle.danger, custom_id=f"alert:{alert.id}:{action}", row=1
-            )
-            view.add_item(act)
+        actions = [("Delete message", DELETE_ACTION), ("Time out author", TIMEOUT_ACTION)]
+        if message.author_id is None:
+            actions.pop()
+    elif forum_actions:
+        actions = [("Soft-delete the post", SOFT_DELETE_ACTION), ("Lock the thread", LOCK_ACTION)]
+        forum = forum_post(alert)
+        if forum is None or forum.forum_thread_id is None:
+            actions.pop()  # the page did not say its thread's XenForo id
+    for label, action in actions:
+        act: discord.ui.Button[Any] = discord.ui.Button(
+            label=label, style=discord.ButtonStyle.danger, custom_id=f"alert:{alert.id}:{action}", row=1
+        )
+        view.add_item(act)
     return view
 
 
@@ -88,17 +99,23 @@ async def render_alert(
     flags = [f for item in alert.items for f in item.flags]
     decisions = await moderation.latest_decisions(flags)
     embed = alert_embed(alert, decisions, excerpt_chars=excerpt_chars)
-    message = discord_message(alert)
+    message, forum = discord_message(alert), forum_post(alert)
+    forum_actions = forum is not None and moderation.forum_access(forum) is not None
     if message is not None:
         _show_actions(embed, await moderation.message_actions(message))
-    return embed, alert_buttons(alert)
+    elif forum is not None:
+        actions = await moderation.post_actions(forum.post_id)
+        _show_actions(embed, actions or ([] if forum_actions else [FORUM_HINT]))
+    return embed, alert_buttons(alert, forum_actions=forum_actions)
 
 
-def _show_actions(embed: discord.Embed, actions: list[AuditEntry]) -> None:
-    """Add what moderators did to the message, when the embed has room left (it nearly always has)."""
+def _show_actions(embed: discord.Embed, actions: list[AuditEntry] | list[str]) -> None:
+    """Add what moderators did to the post (or how to enable acting on it), when the embed has room left
+    (it nearly always has)."""
     if not actions:
         return
-    value = cut("\n".join(action_line(a) for a in actions[-5:]), FIELD_VALUE_LIMIT)
+    lines = [a if isinstance(a, str) else action_line(a) for a in actions[-5:]]
+    value = cut("\n".join(lines), FIELD_VALUE_LIMIT)
     if len(embed.fields) < FIELD_COUNT_LIMIT and len(embed) + len("Actions") + len(value) <= TOTAL_LIMIT:
         embed.add_field(name="Actions", value=value, inline=False)
     else:

@@ -43,6 +43,7 @@ from bot.discord.embeds import (
     stats_embed,
     thresholds_embed,
 )
+from bot.discord.forum_actions import FORUM_ACTION_BUTTONS
 from bot.discord.views import ALERT_BUTTONS, Pager, show_decision
 from bot.errors import CommandError
 from bot.records import Verdict
@@ -284,7 +285,7 @@ class ModQueueCog(
 async def setup(bot: ModassistBot) -> None:
     """The extension's entry (`bot.load_extension`): the alert buttons and the actions on the alerted
     message (persistent: they answer clicks on alerts posted before a restart) and `/modq`."""
-    bot.add_dynamic_items(*ALERT_BUTTONS, *ACTION_BUTTONS)
+    bot.add_dynamic_items(*ALERT_BUTTONS, *ACTION_BUTTONS, *FORUM_ACTION_BUTTONS)
     cog = ModQueueCog(bot)
     if bot.settings.moderator_role_ids and cog.app_command is not None:
         # Discord hides a command with default permissions from members without them, and a bot cannot
@@ -296,4 +297,4 @@ async def setup(bot: ModassistBot) -> None:
 
 async def teardown(bot: ModassistBot) -> None:
     """Unloading the extension takes its buttons away too (discord.py removes the cog itself)."""
-    bot.remove_dynamic_items(*ALERT_BUTTONS, *ACTION_BUTTONS)
+    bot.remove_dynamic_items(*ALERT_BUTTONS, *ACTION_BUTTONS, *FORUM_ACTION_BUTTONS)

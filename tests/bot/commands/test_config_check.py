@@ -103,3 +103,18 @@ def test_it_shows_urgent_alerts_off_by_default_and_on_when_a_role_is_set(tmp_pat
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "* alerts.urgent_role_id = 42" in lines and "* alerts.urgent_threshold = 0.95" in lines
+
+
+def test_xenforo_api_keys_are_masked_and_their_forums_named(tmp_path: Path) -> None:
+    config = tmp_path / "modassist.toml"
+    config.write_text(
+        '[bot.xenforo_api_keys]\n"https://forum.test/community/" = "xf-secret-key"\n\n'
+        '[bot.xenforo_api_users]\n"https://forum.test/community" = 7\n',
+        encoding="utf-8",
+    )
+    result = run_cli("config", "check", cwd=tmp_path, env={"MODASSIST_CONFIG": str(config)})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "* bot.xenforo_api_keys.https://forum.test/community = (set, hidden)" in lines
+    assert "* bot.xenforo_api_users.https://forum.test/community = 7" in lines
+    assert "xf-secret-key" not in result.stdout and "Warnings: none" in lines
