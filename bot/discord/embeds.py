@@ -47,6 +47,7 @@ from bot.discord.markup import (
     severity_colour,
 )
 from bot.records import (
+    DISCORD_SOURCE,
     AlertItem,
     AlertView,
     AuthorHistory,
@@ -111,6 +112,8 @@ def alert_embed(
     excerpt = evidence_excerpt(post.text, tuple(flags), excerpt_chars)
     draft.description = quote_block(excerpt, min(DESCRIPTION_LIMIT, excerpt_chars + 200))
     draft.add("Thread", escape(alert.thread.title or alert.thread.external_id), inline=True)
+    if alert.source.kind == DISCORD_SOURCE and alert.thread.external_id.isdigit():
+        draft.add("Channel", f"<#{alert.thread.external_id}>", inline=True)  # Discord shows its name
     draft.add("Position", position_label(post), inline=True)
     if post.review_error:
         draft.add("Could not review", cut(escape(post.review_error), FIELD_VALUE_LIMIT))

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from tests.e2e.conftest import StartRuntime
 from tests.e2e.test_discord_actions import DELETE, MEMBER, _actions, alerted_message, choose, press, text_of
-from tests.e2e.test_discord_alerts import buttons
+from tests.e2e.test_discord_alerts import buttons, field
 from tests.e2e.test_discord_commands import reply
 from tests.fakes.discord_server import MANAGE_MESSAGES, MODERATE_MEMBERS, FakeDiscord
 
@@ -27,6 +27,8 @@ async def test_a_moderator_with_only_the_moderator_role_acts_from_the_alert(
     runtime, insult, alert_message, alert_id = await alerted_message(fake, start_runtime)
     labels = [b.get("label") for b in buttons(fake.messages[alert_message])]
     assert "Delete message" in labels and "Time out author" in labels
+    # The channel is named as Discord shows it (a channel mention renders as its name; it pings nobody).
+    assert field(fake.messages[alert_message]["embeds"][0], "Channel") == f"<#{fake.GENERAL_CHANNEL_ID}>"
 
     # The moderator sees /modq (synced without default permissions: the moderator role is configured).
     [sync] = fake.recorded("PUT", rf"/applications/{fake.APPLICATION_ID}/guilds/{fake.GUILD_ID}/commands")
