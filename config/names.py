@@ -4,6 +4,7 @@ closest real name ("did you mean ...?"), so that a typo is reported instead of s
 from __future__ import annotations
 
 import difflib
+import json
 import types
 from collections.abc import Iterator, Mapping
 from typing import Any, Union, get_args, get_origin
@@ -89,3 +90,22 @@ def _unknown_key(here: str, key: str, path: str, fields: Mapping[str, Any], *, i
         return f"no setting {shown}; did you mean {f'[{better}]' if is_table else better}?"
     kinds = "the keys" if path else "the sections and keys"
     return f"no setting {shown}; {kinds} here are: {', '.join(names)}"
+
+
+def unknown_json_keys(model: type[BaseModel], prefix: str, variables: Mapping[str, str | None]) -> list[str]:
+    """One line for each key that names no setting inside a whole section given as JSON in one variable
+    (`MODASSIST_THRESHOLDS='{"inflamatory": 0.7}'`): the settings would ignore it."""
+    lines = []
+    fields = model.model_fields
+    for variable, value in sorted(variables.items()):
+        name = variable.upper().removeprefix(prefix).lower() if variable.upper().startswith(prefix) else ""
+        section = model_of(fields[name].annotation) if name in fields else None
+        if section is None or not value:
+            continue
+        try:
+            table = json.loads(value)
+        except ValueError:
+            continue  # not JSON: the settings themselves report the value
+        if isinstance(table, dict):
+            lines += [f"{variable}: {line}" for line in unknown_keys(section, table, f"{name}.")]
+    return lines

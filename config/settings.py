@@ -23,7 +23,7 @@ from pydantic_settings import (
 from config.alerts import AlertSettings as AlertSettings  # a section of Settings
 from config.errors import ConfigurationError
 from config.files import read_dotenv, read_toml, toml_origin
-from config.names import unknown_keys, unknown_variables
+from config.names import unknown_json_keys, unknown_keys, unknown_variables
 from config.problems import env_origin, parse_problem, urgent_problems, validation_problems
 
 logger = logging.getLogger(__name__)
@@ -332,6 +332,8 @@ def load_settings() -> LoadedSettings:
     dotenv = read_dotenv(Settings.model_config.get("env_file"))
     warnings = unknown_variables(Settings, ENV_PREFIX, os.environ, extra=OTHER_VARIABLES)
     warnings += [f".env: {line}" for line in unknown_variables(Settings, ENV_PREFIX, dotenv)]
+    warnings += unknown_json_keys(Settings, ENV_PREFIX, os.environ)
+    warnings += [f".env: {line}" for line in unknown_json_keys(Settings, ENV_PREFIX, dotenv)]
     try:
         toml_file, table = read_toml(CONFIG_VARIABLE)
     except ConfigurationError as exc:

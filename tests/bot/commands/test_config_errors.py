@@ -90,6 +90,16 @@ def test_a_misspelt_variable_is_a_warning_with_the_right_name_and_the_command_ru
     assert status == 1 and lines[1].startswith("modassist: error: no database at modassist.db")
 
 
+def test_a_misspelt_key_inside_a_section_given_as_json_is_a_warning(tmp_path: Path) -> None:
+    section = '{"inflamatory": 0.9, "off_topic": 0.8}'
+    status, lines = settings_read(tmp_path, {"MODASSIST_THRESHOLDS": section})
+    assert lines[0] == (
+        "WARNING MODASSIST_THRESHOLDS: no setting thresholds.inflamatory;"
+        " did you mean thresholds.inflammatory?"
+    )
+    assert status == 1 and lines[1].startswith("modassist: error: no database at modassist.db")
+
+
 def test_variables_read_outside_the_settings_are_no_warning(tmp_path: Path) -> None:
     status, lines = settings_read(tmp_path, {"MODASSIST_PURE_PYTHON": "1"})
     assert status == 1 and lines[0].startswith("modassist: error: no database at modassist.db")
