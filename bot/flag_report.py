@@ -19,6 +19,7 @@ from bot.records import AuthorHistory, Decision, FlagDetail
 from bot.report import CATEGORY_LABELS, CATEGORY_STYLES
 from bot.sinks import context_excerpt, severity_colour
 from bot.textsafety import clean_line
+from classifiers.thread import post_name
 
 EXCERPT_CHARS = 160
 EXCERPTS_SHOWN = 2
@@ -33,7 +34,7 @@ def when(at: datetime) -> str:
 def post_label(detail: FlagDetail) -> str:
     """'#2 by sam in "Thread title"', as people see the post."""
     post, thread = detail.post, detail.thread
-    where = f"#{post.position}" if post.position is not None else f"post {post.external_id}"
+    where = post_name(post.position, post.external_id)
     title = clean_line(thread.title or thread.external_id)
     return f'{where} by {clean_line(post.author or "an unknown author")} in "{title}"'
 

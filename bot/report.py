@@ -16,7 +16,7 @@ from bot.sinks import context_excerpt, severity_colour, truncate
 from bot.textsafety import clean_line
 from classifiers.result import CATEGORIES, Evidence
 from classifiers.suite import PostReview
-from classifiers.thread import Post, Thread
+from classifiers.thread import Post, Thread, post_name
 
 CATEGORY_LABELS = {
     "off_topic": "off-topic",
@@ -36,7 +36,7 @@ def excerpt(post: Post, evidence: Evidence, limit: int = EXCERPT_CHARS) -> str:
 
 def where(post: Post) -> str:
     """'#3' (or 'post ID' when the position is unknown)."""
-    return f"#{post.position}" if post.position is not None else f"post {post.id}"
+    return post_name(post.position, post.id)
 
 
 def render_report(console: Console, thread: Thread, reviews: list[PostReview]) -> None:

@@ -46,6 +46,7 @@ from bot.records import SentReceipt as SentReceipt  # where sinks take it from
 from bot.redelivery import claimed_before, find_delivered
 from bot.store import Store
 from bot.textsafety import clean_line, clean_text
+from classifiers.thread import post_name
 from config.settings import AlertSettings
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,7 @@ def _headline(item: AlertItem) -> str:
 
 
 def _who(item: AlertItem) -> str:
-    position = f"#{item.post.position}" if item.post.position is not None else f"post {item.post.external_id}"
+    position = post_name(item.post.position, item.post.external_id)
     # Every field from a source is cleaned: an author name can carry terminal escapes and bidi overrides.
     return clean_line(f"{position} by {item.post.author or 'unknown author'}")
 
@@ -221,7 +222,7 @@ class ConsoleSink:
             lines.append(Text(f"… and {hidden} more", style="dim"))
         for detail in alert.listed:
             position = detail.post.position
-            who = f"#{position}" if position is not None else f"post {detail.post.external_id}"
+            who = post_name(position, detail.post.external_id)
             line = Text(clean_line(f"{who} by {detail.post.author or 'unknown author'}: "), style="dim")
             line.append(
                 clean_line(f"{detail.flag.category} {detail.flag.score:.2f} (minor, listed)"), style="dim"

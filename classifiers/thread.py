@@ -5,6 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+_MACHINE_ID_DIGITS = 15  # an id of this many digits or more is a machine number (a Discord message id)
+
+
+def machine_id(post_id: str | None) -> bool:
+    """Whether a post's id is a long machine number (a Discord message id), not a name a reader sees."""
+    return post_id is None or (post_id.isdigit() and len(post_id) >= _MACHINE_ID_DIGITS)
+
+
+def post_name(position: int | None, post_id: str | None) -> str:
+    """How a reader names a post: "#3" by its place in the thread, else "post p1" by an id a person could
+    have written, else "the message" (a long machine number, such as a Discord message id, names nothing
+    a reader sees; the alert links to the message instead)."""
+    if position is not None:
+        return f"#{position}"
+    if post_id and not machine_id(post_id):
+        return f"post {post_id}"
+    return "the message"
+
 
 @dataclass(frozen=True, slots=True)
 class Quote:

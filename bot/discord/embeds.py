@@ -39,6 +39,7 @@ from bot.discord.markup import (
     category_label,
     cut,
     escape,
+    evidence_words,
     flag_title,
     parse_time,
     plain,
@@ -56,7 +57,7 @@ from bot.records import (
     FlagDetail,
 )
 from bot.sinks import evidence_excerpt
-from classifiers.result import Evidence
+from classifiers.thread import machine_id
 
 # Re-exported: the markup helpers callers have always taken from here.
 __all__ = [
@@ -114,7 +115,8 @@ def alert_embed(
     draft.add("Thread", escape(alert.thread.title or alert.thread.external_id), inline=True)
     if alert.source.kind == DISCORD_SOURCE and alert.thread.external_id.isdigit():
         draft.add("Channel", f"<#{alert.thread.external_id}>", inline=True)  # Discord shows its name
-    draft.add("Position", position_label(post), inline=True)
+    if post.position is not None or not machine_id(post.external_id):
+        draft.add("Position", position_label(post), inline=True)  # a Discord message has none: its link
     if post.review_error:
         draft.add("Could not review", cut(escape(post.review_error), FIELD_VALUE_LIMIT))
     for flag in flags:
@@ -200,7 +202,8 @@ def flag_embed(
     )
     draft.description = quote_block(evidence_excerpt(post.text, (flag,), excerpt_chars), excerpt_chars + 200)
     draft.add("Thread", escape(thread.title or thread.external_id), inline=True)
-    draft.add("Position", position_label(post), inline=True)
+    if post.position is not None or not machine_id(post.external_id):
+        draft.add("Position", position_label(post), inline=True)  # a Discord message has none: its link
     draft.add("Threshold", f"{flag.threshold:.2f}", inline=True)
     draft.add("Reasons", capped_lines((f"• {escape(r)}" for r in flag.reasons), FIELD_VALUE_LIMIT))
     if post.scores:
@@ -216,16 +219,6 @@ def flag_embed(
             "Decisions", capped_lines((decision_line(d) for d in reversed(decisions)), FIELD_VALUE_LIMIT)
         )
     return draft.build()
-
-
-def evidence_words(text: str, evidence: Evidence) -> str:
-    """The words a span of the post covers, quoted and made safe; a marked quote by its number ("quote 2")."""
-    if evidence.quote_index is not None:
-        return f"quote {evidence.quote_index + 1}"
-    words = " ".join(text[evidence.start : evidence.end].split())
-    if not words:
-        return f"chars {evidence.start}–{evidence.end}"
-    return f"“{escape(cut(words, 80))}”"
 
 
 def alert_details_embed(

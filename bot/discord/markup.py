@@ -14,6 +14,8 @@ from bot.records import (
 )
 from bot.textsafety import clean_line, clean_text
 from bot.urls import web_url
+from classifiers.result import Evidence
+from classifiers.thread import post_name
 
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
@@ -130,4 +132,14 @@ def parse_time(value: str | None) -> datetime | None:
 
 def position_label(post: PostRecord) -> str:
     """'#3', or the post's own id where its position is unknown."""
-    return f"#{post.position}" if post.position is not None else f"post {post.external_id}"
+    return post_name(post.position, post.external_id)
+
+
+def evidence_words(text: str, evidence: Evidence) -> str:
+    """The words a span of the post covers, quoted and made safe; a marked quote by its number ("quote 2")."""
+    if evidence.quote_index is not None:
+        return f"quote {evidence.quote_index + 1}"
+    words = " ".join(text[evidence.start : evidence.end].split())
+    if not words:
+        return f"chars {evidence.start}–{evidence.end}"
+    return f"“{escape(cut(words, 80))}”"

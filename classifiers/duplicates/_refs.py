@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
+from classifiers.thread import post_name
+
 if TYPE_CHECKING:
     from classifiers.duplicates import QuoteDuplicateDetector
 
@@ -25,13 +27,12 @@ class Ref(NamedTuple):
     position: int | None
 
     def label(self) -> str:
-        """'post #3 by alice', 'post p1 by bob' or 'an unattributed source'."""
-        if self.position is not None:
-            where = f"post #{self.position}"
-        elif self.post_id is not None:
-            where = f"post {self.post_id}"
-        else:
+        """'post #3 by alice', 'post p1 by bob', 'the message by carol' or 'an unattributed source'."""
+        if self.position is None and self.post_id is None:
             where = "an unattributed source"
+        else:
+            name = post_name(self.position, self.post_id)
+            where = f"post {name}" if name.startswith("#") else name
         return f"{where} by {self.author}" if self.author else where
 
 

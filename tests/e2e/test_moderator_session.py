@@ -6,6 +6,7 @@ alert say so; a second moderator pressing Delete is told it is already done."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from tests.e2e.conftest import StartRuntime
@@ -29,6 +30,11 @@ async def test_a_moderator_with_only_the_moderator_role_acts_from_the_alert(
     assert "Delete message" in labels and "Time out author" in labels
     # The channel is named as Discord shows it (a channel mention renders as its name; it pings nobody).
     assert field(fake.messages[alert_message]["embeds"][0], "Channel") == f"<#{fake.GENERAL_CHANNEL_ID}>"
+    # No raw Discord id stands where a reader looks for a name (mentions like <#id> render as names).
+    embed = fake.messages[alert_message]["embeds"][0]
+    shown = " ".join([embed.get("description", ""), *(f["value"] for f in embed["fields"])])
+    assert "Position" not in [f["name"] for f in embed["fields"]]
+    assert not re.search(r"(?<![<#@&\d])\d{15,}", shown), shown
 
     # The moderator sees /modq (synced without default permissions: the moderator role is configured).
     [sync] = fake.recorded("PUT", rf"/applications/{fake.APPLICATION_ID}/guilds/{fake.GUILD_ID}/commands")

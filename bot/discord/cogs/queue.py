@@ -50,7 +50,7 @@ from bot.records import Verdict
 from bot.sources import fetch_threads, parse_bytes
 from bot.sources.fetch import guarded_connector
 from classifiers.suite import DetectorSuite
-from classifiers.thread import Thread
+from classifiers.thread import Thread, post_name
 
 Category = Literal["off_topic", "inflammatory", "duplicated_quote"]
 SCAN_MAX_BYTES = 10 * 1024 * 1024
@@ -65,7 +65,7 @@ def _scan(suite: DetectorSuite, threads: list[Thread]) -> list[ScanThread]:
         for review in suite.review_thread(thread):
             if review.flags:
                 post = review.post
-                label = f"#{post.position}" if post.position is not None else f"post {post.id}"
+                label = post_name(post.position, post.id)
                 flagged.append(
                     ScannedPost(
                         label, post.author, tuple((f.category, f.score, f.reasons) for f in review.flags)

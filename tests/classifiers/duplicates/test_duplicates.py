@@ -330,3 +330,14 @@ def test_each_passage_from_an_outside_source_says_what_it_is() -> None:
         "quotes post #1 by marina",
     ]
     assert not any("unattributed" in note for note in notes)
+
+
+def test_posts_without_a_place_are_named_as_readers_see_them_never_by_a_machine_id() -> None:
+    snowflake = "1234567890123456789"  # a Discord message id
+    first = Post(id=snowflake, text=OPENING, author="sam")
+    reply = Post(id="1234567890123456790", text=f"{CLOSING}\nAgreed.", author="kim")
+    (_, found) = review_all([first, reply])
+    assert found.reasons[0].startswith("quotes the message by sam (")
+    assert snowflake not in " ".join(found.reasons) + " ".join(e.note for e in found.evidence)
+    mine = review_all([Post(id="p1", text=OPENING, author="sam"), replace(reply, id="p2")])[1]
+    assert mine.reasons[0].startswith("quotes post p1 by sam (")  # an id a person wrote stays
