@@ -28,7 +28,6 @@ ROOT = Path(__file__).resolve().parents[1]
 # raw scores, the flagged categories and their reasons.
 DUMP = """
 import json, sys
-from bot.output import classify_stream  # noqa: F401  (the same parsing and batching as classify)
 from bot.detectors import build_suite
 from bot.sources.jsonl import parse_jsonl_line
 from classifiers.suite import StreamReviewer

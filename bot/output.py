@@ -48,6 +48,12 @@ def review_record(review: PostReview, *, with_post: bool = False) -> dict[str, A
     return record
 
 
+def failure_line(review: PostReview) -> str:
+    """The stderr line of a post a detector failed on: which detectors, and why."""
+    names = ", ".join(f"{f.category} ({f.message})" for f in review.failures)
+    return f"modassist classify: post {review.post.id}: {names} failed"
+
+
 def dumps(record: dict[str, Any]) -> str:
     """One JSON line (UTF-8 kept readable, no trailing newline)."""
     return json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
@@ -80,8 +86,7 @@ def classify_stream(
             sink.write(dumps(review_record(review)) + "\n")
             if review.failures:
                 failed += 1
-                names = ", ".join(f"{f.category} ({f.message})" for f in review.failures)
-                print(f"modassist classify: post {review.post.id}: {names} failed", file=errors)
+                print(failure_line(review), file=errors)
         if flush_each:
             sink.flush()
         return failed

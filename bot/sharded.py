@@ -29,7 +29,7 @@ from multiprocessing.context import ForkProcess
 from typing import IO, Any, TextIO
 
 from bot.errors import ModassistError, ParseError
-from bot.output import dumps, review_record
+from bot.output import dumps, failure_line, review_record
 from bot.sources.jsonl import parse_jsonl_line
 from classifiers.suite import DetectorSuite, PostReview, StreamReviewer
 from classifiers.thread import Post, Thread
@@ -73,31 +73,18 @@ def shard_of(thread_id: str | None, seq: int, workers: int) -> int:
 
 def _work(suite: DetectorSuite, tasks: Any, results: Any) -> None:
     """A worker: judge each batch in order with one reviewer, send back the output lines."""
-    _one_blas_thread()
     reviewer = StreamReviewer(suite)
     try:
         while (batch := tasks.get()) is not _STOP:
             reviews = reviewer.review_many([item[1:] for item in batch])
             verdicts: list[Verdict] = []
             for (seq, *_), review in zip(batch, reviews, strict=True):
-                message = None
-                if review.failures:
-                    names = ", ".join(f"{f.category} ({f.message})" for f in review.failures)
-                    message = f"modassist classify: post {review.post.id}: {names} failed"
+                message = failure_line(review) if review.failures else None
                 verdicts.append((seq, dumps(review_record(review)), message))
             results.put(verdicts)
     except BaseException as exc:  # reported by the main process, which stops the run
         results.put(f"{type(exc).__name__}: {exc}")
         raise
-
-
-def _one_blas_thread() -> None:
-    """Each worker has a core of its own: BLAS threads would only compete with the other workers."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
-    threadpool_limits(1)
 
 
 @dataclass
@@ -239,7 +226,6 @@ _SCAN_SUITE: list[DetectorSuite] = []  # in a scan worker: the suite it was fork
 
 def _start_scan_worker(suite: DetectorSuite) -> None:
     _SCAN_SUITE[:] = [suite]
-    _one_blas_thread()
 
 
 def _review_one(thread: Thread) -> list[PostReview]:

@@ -101,8 +101,10 @@ def _cover(t: _Tables, codes: I64) -> None:
     Building all 131,072 entries takes most of a second of start-up; a text in one script needs two or
     three blocks. The result is the same either way: each entry is a function of its code point alone.
     """
-    blocks = np.unique(codes[codes < _TABLE_SIZE] >> _BLOCK_BITS)
-    missing = blocks[~t.built[blocks]]
+    # A mark per block seen (no sort: this runs on every batch, twice).
+    present = np.zeros(t.built.shape[0], dtype=bool)
+    present[codes[codes < _TABLE_SIZE] >> _BLOCK_BITS] = True
+    missing = np.flatnonzero(present & ~t.built)
     if missing.shape[0]:
         with _build_lock:
             for block in missing.tolist():
