@@ -81,9 +81,20 @@ def report(loaded: LoadedSettings, stored: list[str]) -> Iterator[str]:
     watches = list(configured_watches(settings)) + stored
     yield from (line for watch in watches for line in _wrapped(f"  {watch}")) if watches else ["  none"]
     yield ""
-    yield "Warnings:" if loaded.warnings else "Warnings: none"
-    for warning in loaded.warnings:
+    warnings = [*loaded.warnings, *run_problems(settings)]
+    yield "Warnings:" if warnings else "Warnings: none"
+    for warning in warnings:
         yield from _wrapped(f"  {warning}")
+
+
+def run_problems(settings: Settings) -> list[str]:
+    """What stops `modassist run` though every setting is valid alone (other commands work): one line each."""
+    if settings.discord_token is not None and settings.mod_channel_id is None:
+        return [
+            "mod_channel_id is not set: with a Discord token, `modassist run` needs the id of the"
+            " moderators' channel (MODASSIST_MOD_CHANNEL_ID=123...; unset the token for console alerts)"
+        ]
+    return []
 
 
 def configured_watches(settings: Settings) -> Iterator[str]:
@@ -125,7 +136,7 @@ async def _read_watches(path: Path, busy_timeout: float) -> list[str]:
 def _flat(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in values.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and value:
             flat.update(_flat(value, f"{prefix}{key}."))
         else:
             flat[prefix + key] = value

@@ -12,7 +12,8 @@ import argparse
 import asyncio
 import contextlib
 
-from bot.commands.config import check
+from bot.commands.config import check, run_problems
+from bot.errors import ConfigError
 from bot.runtime import serve
 from bot.store.integrity import refusing_unusable
 
@@ -41,6 +42,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the settings summary (as `config check` does), then run until interrupted."""
     settings = check().settings
+    problems = run_problems(settings)
+    if problems:  # before the models load and the database is created: said at once, in one line
+        raise ConfigError("; ".join(problems))
     # A blank line after it, flushed before the models load, also when standard output is a pipe (a log).
     print(flush=True)
     from bot.detectors import build_suite  # loading the models is slow: only when run

@@ -24,6 +24,7 @@ def test_it_prints_the_settings_the_watches_and_the_warnings(tmp_path: Path) -> 
     env = {
         "MODASSIST_CONFIG": str(config),
         "MODASSIST_DISCORD_TOKEN": TOKEN,
+        "MODASSIST_MOD_CHANNEL_ID": "222",
         "MODASSIST_THRESHOLDS__INFLAMATORY": "0.9",
     }
     result = run_cli("config", "check", cwd=tmp_path, env=env)
