@@ -6,13 +6,16 @@ forum has an API key in `bot.xenforo_api_keys`) answer privately with what would
 (`alert:12:softdelete-yes`, or `alert:12:softdelete-tell` to have XenForo alert the post's author too;
 `alert:12:lock-yes`); all are `DynamicItem`s, so they work on alerts sent before
 a restart. The call to XenForo and our audit go through `bot.moderation.Moderation.act_on_forum`; the alert
-is edited to show who did what and when. XenForo's 404 (the post or thread is gone) is said plainly,
+is edited to show who did what and when. The moderator needs Discord's permission for the same action,
+server-wide: Manage Messages to soft-delete, Manage Threads to lock (a missing one is one line, logged, and
+nothing is done or audited). XenForo's 404 (the post or thread is gone) is said plainly,
 audited and shown; its 403 (the key may not do this) is one line, and nothing is audited. A second
 moderator pressing the button is told it is done.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -29,15 +32,42 @@ from bot.records import AlertView, ForumPost
 if TYPE_CHECKING:
     from bot.discord.app import ModassistBot
 
+log = logging.getLogger(__name__)
+
 
 def _bot(interaction: discord.Interaction) -> ModassistBot:
     return cast("ModassistBot", interaction.client)
 
 
+# The Discord permission a moderator needs, server-wide, for each action: the one Discord asks for the same
+# action on its own messages and threads. A moderator role alone (no Discord permission) is not enough.
+PERMISSIONS: dict[str, tuple[str, str, str]] = {
+    SOFT_DELETE_POST: ("manage_messages", "Manage Messages", "soft-delete forum posts"),
+    LOCK_THREAD: ("manage_threads", "Manage Threads", "lock forum threads"),
+}
+
+
+def require_forum_permission(interaction: discord.Interaction, action: str) -> None:
+    """Raise `CommandError` (said back in one line, and logged) unless the clicking moderator holds the
+    action's permission in the server (a role's, or Administrator). The bot needs none: XenForo acts, and
+    what its key may do is XenForo's to decide."""
+    permission, label, doing = PERMISSIONS[action]
+    user = interaction.user
+    if interaction.guild is None or not isinstance(user, discord.Member):
+        raise CommandError("This only works in the server.")
+    if getattr(user.guild_permissions, permission):
+        return
+    log.info("refused %s (%s) to %s: no %s permission", action, user.id, user, label)
+    raise CommandError(
+        f"You need the {label} permission in this server to {doing}; a moderator role alone is not enough."
+    )
+
+
 async def _target(
     interaction: discord.Interaction, alert_id: int, action: str
 ) -> tuple[AlertView, ForumPost]:
-    """The alert and its forum post, once checked: a forum post, its forum's key configured, not done yet."""
+    """The alert and its forum post, once checked: a forum post, its forum's key configured, not done yet,
+    the moderator's Discord permission."""
     moderation = _bot(interaction).moderation
     alert = await moderation.shown_alert(alert_id)
     post = forum_post(alert)
@@ -48,6 +78,7 @@ async def _target(
     for entry in await moderation.post_actions(post.post_id):
         if entry.action == action:
             raise CommandError(f"Already done: {action_line(entry)}.")
+    require_forum_permission(interaction, action)
     return alert, post
 
 

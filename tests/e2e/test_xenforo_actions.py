@@ -14,7 +14,7 @@ from classifiers.thread import Post, Thread
 from tests.e2e.conftest import StartRuntime
 from tests.e2e.test_discord_actions import press, text_of
 from tests.e2e.test_discord_alerts import buttons, posted
-from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.discord_server import MANAGE_MESSAGES, MANAGE_THREADS, FakeDiscord
 from tests.fakes.xenforo_api import FakeXenForo
 
 POST_ID, THREAD_ID = 1234, 45
@@ -31,6 +31,11 @@ async def xf() -> AsyncIterator[FakeXenForo]:
     finally:
         await server.close()
     server.assert_clean()
+
+
+def helpers_may_lock(fake: FakeDiscord) -> None:
+    """Give the Helpers role Manage Threads too (locking a thread needs it), before the bot connects."""
+    fake.roles[fake.ROLE_HELPER] = ("Helpers", MANAGE_MESSAGES | MANAGE_THREADS)
 
 
 def forum_thread(base: str, thread_id: str = str(THREAD_ID)) -> Thread:
@@ -132,6 +137,7 @@ async def test_soft_delete_telling_the_author_sends_author_alert_and_its_reason(
 async def test_a_confirmation_asked_before_a_restart_still_works_after_it(
     fake: FakeDiscord, xf: FakeXenForo, start_runtime: StartRuntime
 ) -> None:
+    helpers_may_lock(fake)
     first_run, alert, alert_id = await alerted_post(fake, xf, start_runtime, xf.KEY)
     ask = await fake.click(fake.HELPER, int(alert["id"]), f"alert:{alert_id}:lock")
     await fake.response(ask)
@@ -147,6 +153,7 @@ async def test_a_confirmation_asked_before_a_restart_still_works_after_it(
 async def test_lock_the_thread_with_a_super_user_key(
     fake: FakeDiscord, xf: FakeXenForo, start_runtime: StartRuntime
 ) -> None:
+    helpers_may_lock(fake)
     users = {"xenforo_api_users": {xf.base: xf.SUPER_USER}}
     runtime, alert, alert_id = await alerted_post(fake, xf, start_runtime, xf.SUPER_KEY, **users)
     done = await confirm(fake, alert, alert_id, "lock", "Lock the thread of the post by **visitor**")

@@ -25,6 +25,7 @@ SEND_MESSAGES = 1 << 11
 MANAGE_MESSAGES = 1 << 13
 EMBED_LINKS = 1 << 14
 READ_HISTORY = 1 << 16
+MANAGE_THREADS = 1 << 34
 MODERATE_MEMBERS = 1 << 40
 USE_COMMANDS = 1 << 31
 NONCE_WINDOW_SECONDS = 300.0  # Discord keeps message nonces "for a few minutes"
