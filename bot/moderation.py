@@ -327,9 +327,25 @@ class Moderation:
         return ordered, await self._store.setting_overrides()
 
     async def change_threshold(
-        self, category: Category, value: float, *, actor_id: int | None, actor_name: str | None
+        self,
+        category: Category,
+        value: float,
+        *,
+        actor_id: int | None,
+        actor_name: str | None,
+        urgent_threshold: float | None = None,
     ) -> float:
-        """Change a category's threshold now and for every later start (audited); returns the old value."""
+        """Change a category's threshold now and for every later start (audited); returns the old value.
+        With urgent alerts on (`urgent_threshold`), a value at or above it is refused (`CommandError`, nothing
+        stored): every alert of the category would ping the on-duty role, which the settings refuse too."""
+        if urgent_threshold is not None and value >= urgent_threshold:
+            name = category.replace("_", "-")
+            raise CommandError(
+                f"With urgent alerts on, the {name} threshold must stay below the urgent threshold"
+                f" ({urgent_threshold:.2f}, alerts.urgent_threshold): at {value:.2f} every {name} alert would"
+                " ping the on-duty role. Choose a lower value, or raise alerts.urgent_threshold in the"
+                " settings and restart."
+            )
         return await change_threshold(
             self._store, self.suite, category, value, actor_id=actor_id, actor_name=actor_name
         )

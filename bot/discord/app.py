@@ -29,6 +29,7 @@ from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
 from bot.discord.access import report_error, require_moderator
+from bot.discord.urgent import urgent_conflicts
 from bot.textsafety import clean_line
 from config.settings import Settings
 
@@ -141,6 +142,10 @@ class ModassistBot(commands.Bot):
             await self.add_cog(factory(self))
         if self.settings.bot.sync_commands:
             await self.sync_commands()
+        # A threshold stored with /modq thresholds before the urgent threshold was lowered: said at start.
+        thresholds, _ = await self.moderation.thresholds()
+        for line in urgent_conflicts(thresholds, self.settings.alerts):
+            log.warning("%s", line)
 
     async def sync_commands(self) -> None:
         """Register the slash commands with Discord: per configured guild (at once), else globally."""

@@ -44,6 +44,7 @@ from bot.discord.embeds import (
     thresholds_embed,
 )
 from bot.discord.forum_actions import FORUM_ACTION_BUTTONS
+from bot.discord.urgent import urgent_field, urgent_threshold
 from bot.discord.views import ALERT_BUTTONS, Pager, show_decision
 from bot.errors import CommandError
 from bot.records import Verdict
@@ -264,8 +265,11 @@ class ModQueueCog(
         moderation = self.bot.moderation
         if category is None and value is None:
             ordered, overrides = await moderation.thresholds()
+            embed = thresholds_embed(ordered, overrides)
+            name, shown = urgent_field(ordered, self.bot.settings.alerts)
+            embed.add_field(name=name, value=shown, inline=False)
             await interaction.response.send_message(
-                embed=thresholds_embed(ordered, overrides), ephemeral=True
+                embed=embed, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
             )
             return
         if category is None or value is None:
@@ -274,7 +278,11 @@ class ModQueueCog(
             await reply(interaction, NOT_AN_ADMIN)
             return
         old = await moderation.change_threshold(
-            category, value, actor_id=interaction.user.id, actor_name=interaction.user.name
+            category,
+            value,
+            actor_id=interaction.user.id,
+            actor_name=interaction.user.name,
+            urgent_threshold=urgent_threshold(self.bot.settings.alerts),
         )
         await reply(
             interaction,
