@@ -81,7 +81,7 @@ def report(loaded: LoadedSettings, stored: list[str]) -> Iterator[str]:
     watches = list(configured_watches(settings)) + stored
     yield from (line for watch in watches for line in _wrapped(f"  {watch}")) if watches else ["  none"]
     yield ""
-    warnings = [*loaded.warnings, *run_problems(settings)]
+    warnings = [*loaded.warnings, *run_problems(settings), *unused_without_token(settings)]
     yield "Warnings:" if warnings else "Warnings: none"
     for warning in warnings:
         yield from _wrapped(f"  {warning}")
@@ -95,6 +95,39 @@ def run_problems(settings: Settings) -> list[str]:
             " moderators' channel (MODASSIST_MOD_CHANNEL_ID=123...; unset the token for console alerts)"
         ]
     return []
+
+
+# Settings only the Discord bot reads: set without a token, they do nothing.
+DISCORD_ONLY = (
+    "mod_channel_id",
+    "guild_ids",
+    "moderator_role_ids",
+    "bot.admin_role_ids",
+    "alerts.urgent_role_id",
+    "bot.xenforo_api_keys",
+)
+
+
+def unused_without_token(settings: Settings) -> list[str]:
+    """Warnings for what a missing Discord token silently leaves unused: Discord watches and the settings
+    only the bot reads."""
+    if settings.discord_token is not None:
+        return []
+    flat = _flat(settings.model_dump())
+    unused = [name for name in DISCORD_ONLY if flat.get(name) not in (None, [], {})]
+    watch = settings.watch.discord
+    warnings = []
+    if watch.channel_ids or watch.category_ids or watch.enabled:
+        warnings.append(
+            "watch.discord is configured but there is no Discord token (discord_token): no Discord channel"
+            " is watched until MODASSIST_DISCORD_TOKEN is set"
+        )
+    if unused:
+        warnings.append(
+            f"{', '.join(unused)} {'is' if len(unused) == 1 else 'are'} set but unused without a Discord token"
+            " (discord_token): alerts go to the console"
+        )
+    return warnings
 
 
 def configured_watches(settings: Settings) -> Iterator[str]:

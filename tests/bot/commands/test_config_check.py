@@ -113,7 +113,12 @@ def test_xenforo_api_keys_are_masked_and_their_forums_named(tmp_path: Path) -> N
         '[bot.xenforo_api_users]\n"https://forum.test/community" = 7\n',
         encoding="utf-8",
     )
-    result = run_cli("config", "check", cwd=tmp_path, env={"MODASSIST_CONFIG": str(config)})
+    env = {
+        "MODASSIST_CONFIG": str(config),
+        "MODASSIST_DISCORD_TOKEN": TOKEN,
+        "MODASSIST_MOD_CHANNEL_ID": "222",
+    }
+    result = run_cli("config", "check", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "* bot.xenforo_api_keys.https://forum.test/community = (set, hidden)" in lines

@@ -37,3 +37,20 @@ def test_run_with_a_token_and_no_mod_channel_stops_in_one_line_before_creating_t
     assert result.stderr.splitlines()[-1] == f"modassist: error: {NO_CHANNEL}"
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "modassist.db").exists()
+
+
+def test_without_a_token_discord_watches_and_discord_only_settings_are_warned_of(tmp_path: Path) -> None:
+    env = {
+        "MODASSIST_WATCH__DISCORD__CHANNEL_IDS": "[111]",
+        "MODASSIST_MOD_CHANNEL_ID": "5",
+        "MODASSIST_ALERTS__URGENT_ROLE_ID": "7",
+    }
+    result = run_cli("config", "check", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    warnings = " ".join(" ".join(lines[lines.index("Warnings:") + 1 :]).split())
+    assert warnings == (
+        "watch.discord is configured but there is no Discord token (discord_token): no Discord channel is"
+        " watched until MODASSIST_DISCORD_TOKEN is set mod_channel_id, alerts.urgent_role_id are set but"
+        " unused without a Discord token (discord_token): alerts go to the console"
+    )
