@@ -25,13 +25,16 @@ from bot.errors import ModassistError
 from bot.flag_report import VERDICT_DONE, print_author_history, print_flag, print_open_flags
 from bot.moderation import Moderation
 from bot.records import AuthorHistory, Decision, FlagDetail, Verdict
-from bot.report import flags_table
+from bot.report import CATEGORY_LABELS, flags_table
 from bot.store import Store
 from bot.store.integrity import refusing_unusable
 from classifiers.result import CATEGORIES, Category, category_named
 from config.settings import get_settings
 
 T = TypeVar("T")
+
+# The categories as every report spells them (any spelling is accepted as input).
+_CHOICES = ", ".join(CATEGORY_LABELS[c] for c in CATEGORIES)
 
 TABLE_COLUMNS = 120  # narrower terminals get the open flags as lines, with their links whole
 
@@ -51,8 +54,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "--category",
         type=_category,
-        metavar="{" + ",".join(CATEGORIES) + "}",
-        help="only this category (off-topic and off_topic alike)",
+        metavar="CATEGORY",
+        help=f"only this category: {_CHOICES} (any spelling: off_topic, duplicated-quote, ...)",
     )
     parser.add_argument("--thread", help="only this thread: its id at the source, or part of its title")
     parser.add_argument(
@@ -111,7 +114,7 @@ def existing_database(arg: Path | None) -> Path:
 def _category(text: str) -> Category:
     found = category_named(text)
     if found is None:
-        raise argparse.ArgumentTypeError(f"no category {text!r}; choose from {', '.join(CATEGORIES)}")
+        raise argparse.ArgumentTypeError(f"no category {text!r}; choose from {_CHOICES}")
     return found
 
 

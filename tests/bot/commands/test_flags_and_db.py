@@ -119,7 +119,7 @@ def test_flags_lists_open_flags_with_filters(tmp_path: Path, capsys: pytest.Capt
         assert "Open flags (1)" in out and "harbourwatch" in out and "tidewalker" not in out
     with pytest.raises(SystemExit):
         run("flags", "--db", str(path), "--category", "spam")
-    choices = "off_topic, inflammatory, duplicated_quote"
+    choices = "off-topic, inflammatory, duplicated quote"  # as the reports spell them
     assert f"no category 'spam'; choose from {choices}" in capsys.readouterr().err
     run("flags", "--db", str(path), "--author", "TIDEWALKER")  # the author's case history
     out = capsys.readouterr().out
