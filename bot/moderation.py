@@ -339,7 +339,7 @@ class Moderation:
         With urgent alerts on (`urgent_threshold`), a value at or above it is refused (`CommandError`, nothing
         stored): every alert of the category would ping the on-duty role, which the settings refuse too."""
         if urgent_threshold is not None and value >= urgent_threshold:
-            name = category.replace("_", "-")
+            name = "off-topic" if category == "off_topic" else category.replace("_", " ")
             raise CommandError(
                 f"With urgent alerts on, the {name} threshold must stay below the urgent threshold"
                 f" ({urgent_threshold:.2f}, alerts.urgent_threshold): at {value:.2f} every {name} alert would"

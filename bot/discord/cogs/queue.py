@@ -23,7 +23,6 @@ What moderators ask for is answered by `bot.moderation`; this module renders and
 from __future__ import annotations
 
 import asyncio
-from typing import Literal
 
 import aiohttp
 import discord
@@ -44,16 +43,19 @@ from bot.discord.embeds import (
     thresholds_embed,
 )
 from bot.discord.forum_actions import FORUM_ACTION_BUTTONS
+from bot.discord.markup import CATEGORY_LABELS, category_label
 from bot.discord.urgent import urgent_field, urgent_threshold
 from bot.discord.views import ALERT_BUTTONS, Pager, show_decision
 from bot.errors import CommandError
 from bot.records import Verdict
 from bot.sources import fetch_threads, parse_bytes
 from bot.sources.fetch import guarded_connector
+from classifiers.result import category_named
 from classifiers.suite import DetectorSuite
 from classifiers.thread import Thread, post_name
 
-Category = Literal["off_topic", "inflammatory", "duplicated_quote"]
+# Discord shows each category as every alert spells it ('Off-topic'); the command gets its key ('off_topic').
+CATEGORY_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in CATEGORY_LABELS.items()]
 SCAN_MAX_BYTES = 10 * 1024 * 1024
 SCAN_TIMEOUT_SECONDS = 20.0
 
@@ -112,10 +114,11 @@ class ModQueueCog(
         author="only posts by this author",
         page="page number",
     )
+    @app_commands.choices(category=CATEGORY_CHOICES)
     async def list_flags(
         self,
         interaction: discord.Interaction,
-        category: Category | None = None,
+        category: str | None = None,
         thread: str | None = None,
         author: str | None = None,
         page: app_commands.Range[int, 1, 10_000] = 1,
@@ -255,10 +258,11 @@ class ModQueueCog(
 
     @app_commands.command(name="thresholds", description="Show the flag thresholds; admins can change one")
     @app_commands.describe(category="the category to change", value="its new threshold, 0 to 1")
+    @app_commands.choices(category=CATEGORY_CHOICES)
     async def thresholds(
         self,
         interaction: discord.Interaction,
-        category: Category | None = None,
+        category: str | None = None,
         value: app_commands.Range[float, 0.0, 1.0] | None = None,
     ) -> None:
         """Show the thresholds; with a category and a value, change one (admins only; audited)."""
@@ -272,13 +276,14 @@ class ModQueueCog(
                 embed=embed, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
             )
             return
-        if category is None or value is None:
+        key = category_named(category or "")
+        if key is None or value is None:
             raise CommandError("To change a threshold give both the category and the value.")
         if not is_admin(interaction, self.bot.settings):
             await reply(interaction, NOT_AN_ADMIN)
             return
         old = await moderation.change_threshold(
-            category,
+            key,
             value,
             actor_id=interaction.user.id,
             actor_name=interaction.user.name,
@@ -286,7 +291,8 @@ class ModQueueCog(
         )
         await reply(
             interaction,
-            f"The {category} threshold is now {value:.2f} (was {old:.2f}); new posts are judged by it.",
+            f"The {category_label(key)} threshold is now {value:.2f} (was {old:.2f}); new posts are judged"
+            " by it.",
         )
 
 
