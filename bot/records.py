@@ -368,3 +368,16 @@ class SentReceipt:
     channel_id: int | None = None
     message_id: int | None = None
     duplicate: bool = False
+
+
+# How the console spells each category (scan, flags, console alerts alike); Discord capitalises them.
+CATEGORY_LABELS = {
+    "off_topic": "off-topic",
+    "inflammatory": "inflammatory",
+    "duplicated_quote": "duplicated quote",
+}
+
+
+def category_words(category: str) -> str:
+    """'duplicated quote' for 'duplicated_quote'; an unknown category as it is."""
+    return CATEGORY_LABELS.get(category, category)

@@ -11,18 +11,13 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from bot.records import FlagDetail
+from bot.records import CATEGORY_LABELS, FlagDetail
 from bot.sinks import context_excerpt, severity_colour, truncate
 from bot.textsafety import clean_line
 from classifiers.result import CATEGORIES, Evidence
 from classifiers.suite import PostReview
 from classifiers.thread import Post, Thread, post_name
 
-CATEGORY_LABELS = {
-    "off_topic": "off-topic",
-    "inflammatory": "inflammatory",
-    "duplicated_quote": "duplicated quote",
-}
 CATEGORY_STYLES = {"off_topic": "yellow", "inflammatory": "red", "duplicated_quote": "cyan"}
 EXCERPT_CHARS = 160
 

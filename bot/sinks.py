@@ -41,7 +41,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from bot.errors import DeliveryError as DeliveryError  # defined with the others
-from bot.records import AlertItem, AlertView, FlagRecord
+from bot.records import AlertItem, AlertView, FlagRecord, category_words
 from bot.records import SentReceipt as SentReceipt  # where sinks take it from
 from bot.redelivery import claimed_before, find_delivered
 from bot.store import Store
@@ -137,7 +137,7 @@ def _item_score(item: AlertItem) -> float:
 
 def _headline(item: AlertItem) -> str:
     """The flags of an item ("inflammatory 0.84"), or that the post could not be reviewed."""
-    flags = ", ".join(f"{f.category} {f.score:.2f}" for f in item.flags)
+    flags = ", ".join(f"{category_words(f.category)} {f.score:.2f}" for f in item.flags)
     if item.post.review_error:
         return f"{flags}; could not fully review" if flags else "could not review"
     return flags
@@ -184,7 +184,7 @@ class ConsoleSink:
             body.append("\ncould not review this post: ", style="bold red")
             body.append(f"{clean_text(item.post.review_error)}\n")
         for flag in item.flags:
-            body.append(f"\n{clean_line(flag.category)}", style="bold")
+            body.append(f"\n{clean_line(category_words(flag.category))}", style="bold")
             body.append(f" {flag.score:.2f} (threshold {flag.threshold:.2f})")
             body.append("  minor: listed, not alerted\n" if flag.severity == "minor" else "\n", style="dim")
             for reason in flag.reasons:
@@ -225,7 +225,8 @@ class ConsoleSink:
             who = post_name(position, detail.post.external_id)
             line = Text(clean_line(f"{who} by {detail.post.author or 'unknown author'}: "), style="dim")
             line.append(
-                clean_line(f"{detail.flag.category} {detail.flag.score:.2f} (minor, listed)"), style="dim"
+                clean_line(f"{category_words(detail.flag.category)} {detail.flag.score:.2f} (minor, listed)"),
+                style="dim",
             )
             if detail.flag.reasons:
                 line.append(f" — {truncate(clean_line(detail.flag.reasons[0]), 120)}", style="dim")

@@ -124,8 +124,8 @@ def unused_without_token(settings: Settings) -> list[str]:
         )
     if unused:
         warnings.append(
-            f"{', '.join(unused)} {'is' if len(unused) == 1 else 'are'} set but unused without a Discord token"
-            " (discord_token): alerts go to the console"
+            f"{', '.join(unused)} {'is' if len(unused) == 1 else 'are'} set but unused without a Discord"
+            " token (discord_token): alerts go to the console"
         )
     return warnings
 
