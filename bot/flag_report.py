@@ -15,8 +15,8 @@ from datetime import datetime
 from rich.console import Console
 from rich.text import Text
 
-from bot.records import AuthorHistory, Decision, FlagDetail
-from bot.report import CATEGORY_LABELS, CATEGORY_STYLES
+from bot.records import CATEGORY_LABELS, AuthorHistory, Decision, FlagDetail
+from bot.report import CATEGORY_STYLES
 from bot.sinks import context_excerpt, severity_colour
 from bot.textsafety import clean_line
 from classifiers.thread import post_name

@@ -24,8 +24,8 @@ from rich.text import Text
 from bot.errors import ModassistError
 from bot.flag_report import VERDICT_DONE, print_author_history, print_flag, print_open_flags
 from bot.moderation import Moderation
-from bot.records import AuthorHistory, Decision, FlagDetail, Verdict
-from bot.report import CATEGORY_LABELS, flags_table
+from bot.records import CATEGORY_LABELS, AuthorHistory, Decision, FlagDetail, Verdict
+from bot.report import flags_table
 from bot.store import Store
 from bot.store.integrity import refusing_unusable
 from classifiers.result import CATEGORIES, Category, category_named
