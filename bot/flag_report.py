@@ -8,6 +8,7 @@ are shown as text, never read as rich markup.
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
@@ -50,8 +51,9 @@ def print_link(console: Console, url: str | None, indent: str = "") -> None:
         console.print(Text(indent + clean_line(url)), soft_wrap=True, highlight=False)
 
 
-def flag_heading(detail: FlagDetail) -> Text:
-    """'flag 3 · inflammatory 0.90 (threshold 0.60) · open'."""
+def flag_heading(detail: FlagDetail, *, minor_note: bool = True) -> Text:
+    """'flag 3 · inflammatory 0.90 (threshold 0.60) · open' (a minor flag's note after it, with
+    `minor_note`)."""
     flag = detail.flag
     line = Text()
     line.append(f"flag {flag.id}", style="bold")
@@ -61,9 +63,22 @@ def flag_heading(detail: FlagDetail) -> Text:
     line.append(f" {flag.score:.2f}", style=severity_colour(flag.score))
     line.append(f" (threshold {flag.threshold:.2f})", style="dim")
     line.append(f" · {flag.status}")
-    if flag.severity == "minor":
-        line.append(" · minor: listed, not alerted", style="dim italic")
+    if flag.severity == "minor" and minor_note:
+        line.append(f" · {MINOR}", style="dim italic")
     return line
+
+
+MINOR = "minor: listed, not alerted"
+
+
+def _print_heading(console: Console, detail: FlagDetail) -> None:
+    """The flag's heading on one line when it fits the terminal, else the minor note on a line of its own."""
+    heading = flag_heading(detail)
+    if len(heading) <= console.width:
+        console.print(heading)
+        return
+    console.print(flag_heading(detail, minor_note=False))
+    console.print(Text(f"  {MINOR}", style="dim italic"))
 
 
 def decision_text(decision: Decision) -> Text:
@@ -96,7 +111,7 @@ def print_flag(console: Console, detail: FlagDetail, decisions: Sequence[Decisio
     print_link(console, post_link(detail))
     console.print(Text(f"flagged {when(detail.flag.created_at)}", style="dim"))
     for reason in detail.flag.reasons:
-        console.print(Text(f"  • {clean_line(reason)}"))
+        _print_reason(console, reason)
     for line in _evidence_lines(detail):
         console.print(line)
     if not decisions:
@@ -136,13 +151,13 @@ def print_author_history(console: Console, history: AuthorHistory, *, limit: int
         by_flag.setdefault(decision.flag_id, []).append(decision)
     for detail in history.flags:
         console.print()
-        console.print(flag_heading(detail))
+        _print_heading(console, detail)
         where = f"#{detail.post.position}" if detail.post.position is not None else detail.post.external_id
         title = clean_line(detail.thread.title or detail.thread.external_id)
-        console.print(Text(f'  {clean_line(where)} in "{title}", flagged {when(detail.flag.created_at)}'))
+        _print_where(console, f'{clean_line(where)} in "{title}"', when(detail.flag.created_at))
         print_link(console, post_link(detail), indent="  ")
         if detail.flag.reasons:
-            console.print(Text(f"  • {clean_line(detail.flag.reasons[0])}"))
+            _print_reason(console, detail.flag.reasons[0])
         for decision in by_flag.get(detail.flag.id, []):
             console.print(Text("  ") + decision_text(decision))
     if len(history.flags) >= limit:
@@ -155,8 +170,34 @@ def print_open_flags(console: Console, flags: Sequence[FlagDetail]) -> None:
     console.print(Text(f"Open flags ({len(flags)})", style="bold"))
     for detail in flags:
         console.print()
-        console.print(flag_heading(detail))
-        console.print(Text(f"  {post_label(detail)}, flagged {when(detail.flag.created_at)}"))
+        _print_heading(console, detail)
+        _print_where(console, post_label(detail), when(detail.flag.created_at))
         print_link(console, post_link(detail), indent="  ")
         if detail.flag.reasons:
-            console.print(Text(f"  • {clean_line(detail.flag.reasons[0])}"))
+            _print_reason(console, detail.flag.reasons[0])
+
+
+def _print_where(console: Console, where: str, flagged: str) -> None:
+    """'  #6 by sam in "Title", flagged DATE' on one line when it fits the terminal, else the date on a line
+    of its own (rather than cut inside it, or a lone 'UTC')."""
+    line = f"  {where}, flagged {flagged}"
+    if len(line) <= console.width:
+        console.print(Text(line))
+        return
+    console.print(Text(f"  {where},"))
+    console.print(Text(f"  flagged {flagged}"))
+
+
+def _print_reason(console: Console, reason: str) -> None:
+    """'  • REASON', its continuation lines indented under the reason's first word (a long word, e.g. a
+    link, is never cut)."""
+    lines = textwrap.wrap(
+        clean_line(reason),
+        max(console.width, 40),
+        initial_indent="  • ",
+        subsequent_indent="    ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    for line in lines:
+        console.print(Text(line), soft_wrap=True)
