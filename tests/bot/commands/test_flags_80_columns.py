@@ -1,6 +1,6 @@
-"""`modassist flags` at 80 columns (issue 18: readable at 80 columns): a 'where' line too long for the terminal
-puts its date on a line of its own instead of leaving a lone 'UTC', and a long reason's continuation lines
-stay indented under it instead of starting at the margin."""
+"""`modassist flags` at 80 columns (issue 18: readable at 80 columns): a 'where' line too long for the
+terminal puts its date on a line of its own instead of leaving a lone 'UTC', and a long reason's
+continuation lines stay indented under it instead of starting at the margin."""
 
 from __future__ import annotations
 
