@@ -141,7 +141,7 @@ class Synthetic:
 
 POLITICAL_PER_FOLD = 9
 NONPOLITICAL_PER_FOLD = 6
-QUESTIONS_PER_FOLD = 14
+QUESTIONS_PER_FOLD = 11  # 22 Bad replies a fold: the question combiner needs 20
 POSTS_PER_THREAD = 12
 
 

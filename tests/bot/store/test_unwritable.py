@@ -230,7 +230,7 @@ def test_a_full_disk_is_reported_in_one_line(small_disk: Path, command: str) -> 
 def test_a_disk_filling_up_while_scanning_loses_nothing(small_disk: Path) -> None:
     db = _database(small_disk)
     before = counts(db)
-    write_posts(small_disk / "big.jsonl", 300, words=150, thread="big")  # far more than the room left
+    write_posts(small_disk / "big.jsonl", 150, words=150, thread="big")  # ~370 KB stored: twice the room left
     filler = fill(small_disk, leave=192 * 1024)
     result = run_cli("scan", "big.jsonl", "--db", "modassist.db", cwd=small_disk)
     filler.unlink()
@@ -246,8 +246,8 @@ def test_a_disk_filling_up_while_scanning_loses_nothing(small_disk: Path) -> Non
 def test_a_file_size_limit_is_reported_in_one_line(tmp_path: Path) -> None:
     """Past RLIMIT_FSIZE a write fails with EFBIG (SIGXFSZ is ignored, as Python does): SQLite says 'disk I/O
     error', and the line says to look at the disk, its space and the limit."""
-    write_posts(tmp_path / "big.jsonl", 300, words=150)
-    limit = 256 * 1024  # room for the schema, not for the thread
+    write_posts(tmp_path / "big.jsonl", 150, words=150)
+    limit = 256 * 1024  # room for the schema (140 KB), not for the thread (~370 KB stored)
     with_limit = (
         sys.executable,
         "-c",
@@ -270,7 +270,7 @@ def test_a_database_locked_past_the_busy_timeout_is_reported_in_one_line(tmp_pat
     database = tmp_path / "modassist.db"
     thread = tmp_path / "thread.jsonl"
     thread.write_text('{"id": "p1", "text": "The ferry runs hourly."}\n', encoding="utf-8")
-    assert modassist("scan", str(thread), "--db", str(database)).returncode == 0
+    assert run_cli("scan", str(thread), "--db", str(database)).returncode == 0  # the database to lock
     holder = sqlite3.connect(database, isolation_level=None, timeout=5)
     holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
     try:
