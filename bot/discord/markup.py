@@ -43,8 +43,9 @@ COLOUR_CONFIRMED = discord.Colour(0x992D22)
 COLOUR_DISMISSED = discord.Colour(0x95A5A6)
 COLOUR_INFO = discord.Colour(0x5865F2)
 
-# Characters that start markdown anywhere in a line; `\` first, so escapes are never doubled up.
-_INLINE = re.compile(r"([\\*_~`|<>\[\]])")
+# Characters that start markdown anywhere in a line, each escaped with a backslash in one pass (str.translate:
+# a backslash already there is escaped too, so escapes are never doubled up or undone).
+_INLINE = str.maketrans({c: "\\" + c for c in "\\*_~`|<>[]"})
 # Markdown that only counts at the start of a line: headings, subtext, list bullets, block quotes.
 _LINE_START = re.compile(r"^(\s*)([#\-+>]|\d+[.)])", re.MULTILINE)
 _MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
@@ -54,7 +55,7 @@ _BARE_MENTION = re.compile(r"@([!&]?[0-9])")
 def escape(text: str) -> str:
     """Post text made literal for Discord: no formatting, masked link, mention or heading survives."""
     text = clean_text(text)
-    text = _INLINE.sub(r"\\\1", text)
+    text = text.translate(_INLINE)
     text = _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
     text = _MASS_MENTION.sub("@\N{ZERO WIDTH SPACE}\\1", text)
     return _BARE_MENTION.sub("@\N{ZERO WIDTH SPACE}\\1", text)

@@ -21,7 +21,7 @@ import re
 import warnings
 from collections.abc import Callable
 from dataclasses import replace
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
 from bs4.element import Tag
@@ -130,7 +130,9 @@ class _Chrome:
         for anchor in anchors:
             href = _attribute(anchor, "href")
             if f"post-{post_id}" in href or f"/posts/{post_id}" in href:
-                return urljoin(base, href) if base else href
+                link = _joined(base, href)
+                if link:
+                    return link
         return None
 
     def created_at(self) -> str | None:
@@ -162,10 +164,22 @@ def _page_url(soup: BeautifulSoup, base_url: str | None) -> str | None:
     candidates = ((soup.select_one("link[rel=canonical]"), "href"), (_og(soup, "og:url"), "content"))
     for tag, attribute in candidates:
         if isinstance(tag, Tag):
-            value = _attribute(tag, attribute)
+            value = _joined(base_url, _attribute(tag, attribute))
             if value:
-                return urljoin(base_url, value) if base_url else value
-    return base_url
+                return value
+    return base_url if _joined(None, base_url) else None
+
+
+def _joined(base: str | None, href: str | None) -> str | None:
+    """`href` made absolute against `base`; None for a link no URL parser reads (`https://[forum.example/`)."""
+    if not href:
+        return None
+    try:
+        link = urljoin(base, href) if base else href
+        urlsplit(link)
+    except ValueError:
+        return None
+    return link
 
 
 def _og(soup: BeautifulSoup, name: str) -> Tag | None:
