@@ -63,6 +63,9 @@ def measure(
     rules = detector.rules
     inside = {s: n for s, n in by_source.items() if not state.is_outside(s)}
     repeated_inside = sum(inside.values())
+    marked_inside = sum(n for s, n in quotes.sources.items() if not state.is_outside(s))
+    # A marked quote of a line or two, answered, is how a board replies: it points at what it answers.
+    one_line = 0 < marked_inside == repeated_inside <= rules.one_line_words
     counted = rules.max_own_words < own_words <= 2 * rules.max_own_words
     counted = counted and repeated_inside >= rules.min_repeated_words
     if counted:
@@ -77,6 +80,7 @@ def measure(
         sources=(),
         requote=_requote(state, post, own, runs, requote_runs, quotes, rules),
         opening=state.posts_before == 0,
+        one_line=one_line,
     )
     measures, verdict = _judged(state, post, own, runs, measures, inside, counted=counted)
     # Character spans cost a second pass over the text: only for posts that may be flagged.
@@ -225,7 +229,9 @@ def _requote(
         words, text, src, quoter = quotes.requote
         if best is None or words > best.words:
             excerpt = " ".join(text.split()[:_EXCERPT_WORDS])
-            best = Requote(words, len(" ".join(text.split())), excerpt, state.label(src), state.label(quoter))
+            chars = len(" ".join(text.split()))
+            fresh = state.fresh_words(src)
+            best = Requote(words, chars, excerpt, state.label(src), state.label(quoter), fresh)
     return best
 
 
@@ -241,7 +247,7 @@ def _with_excerpt(requote: Requote, text: str, own: Shingles, run: Run) -> Requo
         start, end = spans[run.start][0], spans[last][1]
     excerpt = " ".join(text[start:end].split())
     more = "…" if run.end - 1 > last else ""
-    return Requote(requote.words, requote.chars, excerpt + more, requote.source, requote.quoter)
+    return replace(requote, excerpt=excerpt + more)
 
 
 def _evidence(

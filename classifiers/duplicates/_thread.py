@@ -45,6 +45,7 @@ class DuplicateThreadState:
         self._by_post_id: dict[str, int] = {}
         self._next_ref = 0
         self.posts_before = 0  # posts of the thread reviewed before the current one
+        self.marked = False  # whether the thread's source marks quotes up (a post of it had `quotes`)
 
     @property
     def detector(self) -> QuoteDuplicateDetector:
@@ -130,6 +131,10 @@ class DuplicateThreadState:
             shingle_runs = _runs.self_runs(own.hash_array, size, shingle_runs, SELF)
         runs = word_runs(shingle_runs, size, self._d.gap_fill)
         matched = [run for run in shingle_runs if run[2] != SELF]
+        # (An empty quote block says nothing: the source marks quotes once one holds words.)
+        self.marked = self.marked or any(q.text.strip() for _, q in _walk(post.quotes))
+        if self.marked and matched:
+            runs, matched = self._unmarked_runs(runs, matched)
         requote_runs = self._requote_runs(post, matched, hashes, store_quoter, me) if matched else []
 
         if post.quotes:
@@ -149,6 +154,21 @@ class DuplicateThreadState:
         self._fresh[me] = own.words - sum(r.end - r.start for r in runs if r.source != SELF)
         self.posts_before += 1
         return detection
+
+    def _unmarked_runs(
+        self, runs: list[Run], matched: list[tuple[int, int, int]]
+    ) -> tuple[list[Run], list[tuple[int, int, int]]]:
+        """Where the source marks its quotes, the runs outside the markup long enough to be a quote
+        (`Rules.min_unmarked_words`; shorter ones are words in common by chance), and the shingle runs
+        within them."""
+        least = self._d.rules.min_unmarked_words
+        kept = [run for run in runs if run.source == SELF or run.end - run.start >= least]
+        if len(kept) == len(runs):
+            return runs, matched
+        size = self._d.shingle_size
+        spans = [(run.start, run.end) for run in kept if run.source != SELF]
+        inside = [m for m in matched if any(start <= m[0] and m[1] - 1 + size <= end for start, end in spans)]
+        return kept, inside
 
     def _requote_runs(
         self,

@@ -38,6 +38,8 @@ class Rules:
     min_requote_chars: int = 40
     pyramid_depth: int = 3
     min_self_words: int = 10
+    min_unmarked_words: int = 10
+    one_line_words: int = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,7 @@ class Requote:
     excerpt: str
     source: str
     quoter: str
+    source_words: int = 0  # in a marked quote: words first said in the post it comes from (0: unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,7 @@ class Measures:
     sources: tuple[Source, ...]  # most repeated first
     requote: Requote | None = None
     opening: bool = False  # the first post of its thread
+    one_line: bool = False  # its only repeats are marked quotes of `Rules.one_line_words` words or fewer
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,13 +121,20 @@ def judge(m: Measures, rules: Rules) -> Verdict:
 
 
 def is_requote(m: Measures, rules: Rules) -> bool:
-    """A passage (8+ words, 40+ characters) that an earlier post already quoted, quoted again."""
+    """A passage (8+ words, 40+ characters) that an earlier post already quoted, quoted again (not a
+    one-line post answered)."""
     r = m.requote
-    return r is not None and r.words >= rules.min_requote_words and r.chars >= rules.min_requote_chars
+    if r is None or r.words < rules.min_requote_words or r.chars < rules.min_requote_chars:
+        return False
+    # A one-line post (a question, a remark) quoted in the markup by several people is being answered by
+    # each of them.
+    return not (0 < r.source_words <= rules.one_line_words and m.own_words > 0)
 
 
 def is_over_quote(m: Measures, rules: Rules) -> bool:
-    """Repeats earlier posts and adds at most `max_own_words` words."""
+    """Repeats earlier posts and adds at most `max_own_words` words (not a one-line quote answered)."""
+    if m.one_line and m.own_words > 0:
+        return False
     return m.repeated_words >= rules.min_repeated_words and m.own_words <= rules.max_own_words
 
 
