@@ -51,8 +51,11 @@ def measure(
     runs: list[Run],
     requote_runs: list[Run],
     quotes: QuoteSummary,
+    *,
+    quoted_line: bool = False,
 ) -> Detection:
-    """Count what `post` repeats, judge it, and point at the repeated words when it may be flagged."""
+    """Count what `post` repeats, judge it, and point at the repeated words when it may be flagged.
+    `quoted_line`: the first run is a short opening line quoted inline (`_lines`)."""
     detector = state.detector
     total = own.words + quotes.words
     if total == 0:
@@ -67,7 +70,7 @@ def measure(
     # A marked quote of a line or two, answered, is how a board replies: it points at what it answers.
     one_line = 0 < marked_inside == repeated_inside <= rules.one_line_words
     counted = rules.max_own_words < own_words <= 2 * rules.max_own_words
-    counted = counted and repeated_inside >= rules.min_repeated_words
+    counted = counted and (repeated_inside >= rules.min_repeated_words or quoted_line)
     if counted:
         # Near the limit, count as a reader does (marked quotes are not in the text): it may fall under it.
         own_words = _reader_words(post.text, own, runs, own_words)
@@ -81,6 +84,7 @@ def measure(
         requote=_requote(state, post, own, runs, requote_runs, quotes, rules),
         opening=state.posts_before == 0,
         one_line=one_line,
+        quoted_line=quoted_line,
     )
     measures, verdict = _judged(state, post, own, runs, measures, inside, counted=counted)
     # Character spans cost a second pass over the text: only for posts that may be flagged.
@@ -247,7 +251,8 @@ def _with_excerpt(requote: Requote, text: str, own: Shingles, run: Run) -> Requo
         start, end = spans[run.start][0], spans[last][1]
     excerpt = " ".join(text[start:end].split())
     more = "…" if run.end - 1 > last else ""
-    return replace(requote, excerpt=excerpt + more)
+    r = requote
+    return Requote(r.words, r.chars, excerpt + more, r.source, r.quoter, r.source_words)
 
 
 def _evidence(

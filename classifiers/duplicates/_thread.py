@@ -16,6 +16,7 @@ from itertools import compress, repeat
 from typing import TYPE_CHECKING
 
 from classifiers.duplicates import _runs
+from classifiers.duplicates._lines import RecentTexts, opening_line
 from classifiers.duplicates._measure import QuoteSummary, measure
 from classifiers.duplicates._refs import NOBODY, Ref
 from classifiers.duplicates._runs import SELF, Run, word_runs
@@ -46,6 +47,7 @@ class DuplicateThreadState:
         self._next_ref = 0
         self.posts_before = 0  # posts of the thread reviewed before the current one
         self.marked = False  # whether the thread's source marks quotes up (a post of it had `quotes`)
+        self._recent = RecentTexts()  # latest posts' texts, for short lines quoted inline (plain text only)
 
     @property
     def detector(self) -> QuoteDuplicateDetector:
@@ -109,15 +111,17 @@ class DuplicateThreadState:
         # `me` is new to the tables, so below it stands for "not seen before this post".
         origin = self._origin
         count = len(hashes)
+        line: Run | None = None
         if post.quotes:
             # Marked quotes enter the tables before this post's own words do: look up first, store last.
             shingle_runs = _runs.lookup_runs(origin, hashes, 0, count, me, False)[0]
             store_quoter = False
             internal = len(set(hashes)) != count
         else:
+            line = self._quoted_line(post, me)
             # One pass in C looks every shingle up and stores the new ones as this post's own.
             shingle_runs, added, fresh = _runs.lookup_runs(origin, hashes, 0, count, me, True)
-            if added == count:
+            if added == count and line is None:
                 # The common case, kept cheap: every shingle new to the thread, none twice in this post.
                 self._fresh[me] = own.words
                 self.posts_before += 1
@@ -130,9 +134,14 @@ class DuplicateThreadState:
         if internal:  # passages pasted twice in this post
             shingle_runs = _runs.self_runs(own.hash_array, size, shingle_runs, SELF)
         runs = word_runs(shingle_runs, size, self._d.gap_fill)
+        if line is not None and (not runs or runs[0].start >= line.end):
+            runs.insert(0, line)
+        else:
+            line = None
         matched = [run for run in shingle_runs if run[2] != SELF]
         # (An empty quote block says nothing: the source marks quotes once one holds words.)
-        self.marked = self.marked or any(q.text.strip() for _, q in _walk(post.quotes))
+        if post.quotes and not self.marked:
+            self.marked = any(q.text.strip() for _, q in _walk(post.quotes))
         if self.marked and matched:
             runs, matched = self._unmarked_runs(runs, matched)
         requote_runs = self._requote_runs(post, matched, hashes, store_quoter, me) if matched else []
@@ -150,10 +159,22 @@ class DuplicateThreadState:
             quotes = _NO_QUOTES
             forget_oldest(self._quoted_by, self._d.max_shingles)
             forget_oldest(origin, self._d.max_shingles)
-        detection = measure(self, post, own, runs, requote_runs, quotes)
+        detection = measure(self, post, own, runs, requote_runs, quotes, quoted_line=line is not None)
         self._fresh[me] = own.words - sum(r.end - r.start for r in runs if r.source != SELF)
         self.posts_before += 1
         return detection
+
+    def _quoted_line(self, post: Post, me: int) -> Run | None:
+        """In plain text, a short opening line said by a recent post (`_lines`), as a run of words of
+        the post; the post's text is remembered for those that follow."""
+        if self.marked:
+            return None
+        needle = opening_line(post.text, self._d.shingle_size - 1)
+        source = self._recent.find(needle) if needle is not None else None
+        self._recent.add(me, post.text)
+        if source is None or needle is None:
+            return None
+        return Run(0, shingles(needle, self._d.shingle_size).words, source)
 
     def _unmarked_runs(
         self, runs: list[Run], matched: list[tuple[int, int, int]]

@@ -77,6 +77,7 @@ class Measures:
     requote: Requote | None = None
     opening: bool = False  # the first post of its thread
     one_line: bool = False  # its only repeats are marked quotes of `Rules.one_line_words` words or fewer
+    quoted_line: bool = False  # it opens with a short line of an earlier post, quoted inline
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +136,8 @@ def is_over_quote(m: Measures, rules: Rules) -> bool:
     """Repeats earlier posts and adds at most `max_own_words` words (not a one-line quote answered)."""
     if m.one_line and m.own_words > 0:
         return False
-    return m.repeated_words >= rules.min_repeated_words and m.own_words <= rules.max_own_words
+    quotes = m.repeated_words >= rules.min_repeated_words or m.quoted_line
+    return quotes and m.own_words <= rules.max_own_words
 
 
 def is_self_repeat(m: Measures, rules: Rules) -> bool:
