@@ -28,8 +28,11 @@ def opening_line(text: str, most_words: int) -> str | None:
     found = _BLANK_LINE.search(head)
     if found is None:
         return None
-    parts = head[: found.start()].split()
-    if not 2 <= len(parts) <= most_words or parts[0][0] == "@" or not 2 <= len(words(head[: found.start()])):
+    first = head[: found.start()]
+    parts = first.split()
+    if not 2 <= len(parts) <= most_words or parts[0][0] == "@":
+        return None
+    if len(words(first)) < 2:  # dots and dashes are no words
         return None
     line = " ".join(parts)
     if _WORD.search(text, found.end()) is None:

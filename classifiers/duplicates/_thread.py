@@ -139,11 +139,8 @@ class DuplicateThreadState:
         else:
             line = None
         matched = [run for run in shingle_runs if run[2] != SELF]
-        # (An empty quote block says nothing: the source marks quotes once one holds words.)
-        if post.quotes and not self.marked:
-            self.marked = any(q.text.strip() for _, q in _walk(post.quotes))
-        if self.marked and matched:
-            runs, matched = self._unmarked_runs(runs, matched)
+        if post.quotes or self.marked:
+            runs, matched = self._unmarked_runs(post, runs, matched)
         requote_runs = self._requote_runs(post, matched, hashes, store_quoter, me) if matched else []
 
         if post.quotes:
@@ -177,11 +174,16 @@ class DuplicateThreadState:
         return Run(0, shingles(needle, self._d.shingle_size).words, source)
 
     def _unmarked_runs(
-        self, runs: list[Run], matched: list[tuple[int, int, int]]
+        self, post: Post, runs: list[Run], matched: list[tuple[int, int, int]]
     ) -> tuple[list[Run], list[tuple[int, int, int]]]:
         """Where the source marks its quotes, the runs outside the markup long enough to be a quote
         (`Rules.min_unmarked_words`; shorter ones are words in common by chance), and the shingle runs
         within them."""
+        # (An empty quote block says nothing: the source marks quotes once one holds words.)
+        if not self.marked:
+            self.marked = any(q.text.strip() for _, q in _walk(post.quotes))
+        if not self.marked or not matched:
+            return runs, matched
         least = self._d.rules.min_unmarked_words
         kept = [run for run in runs if run.source == SELF or run.end - run.start >= least]
         if len(kept) == len(runs):
