@@ -15,22 +15,22 @@ from classifiers.text import words
 
 _BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
 _WORD = re.compile(r"\w")
-_HEAD = 100  # characters: a line of at most four words and its blank line stand within them
+_HEAD = 100  # characters: a line of at most four words ends within them
 RECENT_POSTS = 30  # posts a short line is looked up in: about one page of a forum
 
 
 def opening_line(text: str, most_words: int) -> str | None:
-    """The post's first paragraph, squashed and case-folded, when it is a line of 2 to `most_words` words
-    (not an address such as "@alice,") with more words after its blank line; else None."""
-    head = text[:_HEAD]
-    if "\n" not in head:
+    """The post's first line, squashed and case-folded, when it has 2 to `most_words` words (not an
+    address such as "@alice,") and a blank line and more words follow it; else None."""
+    end = text.find("\n", 0, _HEAD)  # (most posts stop here, or at the count of words below)
+    if end < 0:
         return None
-    found = _BLANK_LINE.search(head)
-    if found is None:
-        return None
-    first = head[: found.start()]
+    first = text[:end]
     parts = first.split()
     if not 2 <= len(parts) <= most_words or parts[0][0] == "@":
+        return None
+    found = _BLANK_LINE.match(text, end)
+    if found is None:
         return None
     if len(words(first)) < 2:  # dots and dashes are no words
         return None

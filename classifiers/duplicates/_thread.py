@@ -167,11 +167,12 @@ class DuplicateThreadState:
         if self.marked:
             return None
         needle = opening_line(post.text, self._d.shingle_size - 1)
-        source = self._recent.find(needle) if needle is not None else None
-        self._recent.add(me, post.text)
-        if source is None or needle is None:
+        if needle is None:
+            self._recent.add(me, post.text)
             return None
-        return Run(0, shingles(needle, self._d.shingle_size).words, source)
+        source = self._recent.find(needle)
+        self._recent.add(me, post.text)
+        return None if source is None else Run(0, shingles(needle, self._d.shingle_size).words, source)
 
     def _unmarked_runs(
         self, post: Post, runs: list[Run], matched: list[tuple[int, int, int]]

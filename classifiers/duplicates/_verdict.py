@@ -6,10 +6,12 @@ The rules, as a moderator reads them (each number is a field of `Rules`):
 - **re-quote** (alert): the post quotes again a passage of at least 8 words and 40 characters that an
   earlier post of the thread already quoted from someone else. Flagged however many words of its own the
   post adds; the reason names the passage's author and who quoted it first. Two people quoting each other
-  back and forth, or an author repeating their own words, is not a re-quote.
+  back and forth, an author repeating their own words, or a marked quote of a one-line post (12 words or
+  fewer) that others quoted too, answered, is not a re-quote.
 - **over-quote** (alert): the post repeats earlier posts of the thread (at least 5 words, marked as quotes
-  or pasted inline) and adds at most 15 words of its own: a full quote with a one-liner, "+1" under a wall
-  of quoted text.
+  or pasted inline, or a short opening line quoted inline) and adds at most 15 words of its own: a full
+  quote with a one-liner, "+1" under a wall of quoted text. Marked quotes of 12 words or fewer in all,
+  answered, are not: on boards with quote markup that is how a reply points at what it answers.
 - **quote pyramid** (alert): marked quotes nested 3 or more deep (2 deep under a one-liner is an
   over-quote already).
 - **self-repeat** (minor: listed for moderators, never alerted): an opening post that pastes passages of its
@@ -38,8 +40,8 @@ class Rules:
     min_requote_chars: int = 40
     pyramid_depth: int = 3
     min_self_words: int = 10
-    min_unmarked_words: int = 10
-    one_line_words: int = 12
+    min_unmarked_words: int = 10  # where the source marks quotes: overlap outside the markup, in a row
+    one_line_words: int = 12  # a one-line quote (or post): answered, it is no over-quote or re-quote
 
 
 @dataclass(frozen=True, slots=True)
