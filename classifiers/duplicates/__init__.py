@@ -6,7 +6,8 @@ from (`_runs`, `_thread`). It then asks the moderator's question (`_verdict`, wh
 rules): does the post over-quote (repeat earlier posts and add at most 15 words), re-quote a passage the
 thread already quoted, or build a quote pyramid? Those are alerts. A post that pastes its own passages
 twice is listed as minor. An ordinary reply that quotes what it answers and answers it is not flagged,
-however long the quote.
+however long the quote. Where the source marks its quotes, the markup says what is quoted (overlap outside
+it counts from 10 words); in plain text, short opening lines said earlier are quotes too (`_lines`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ class QuoteDuplicateDetector:
     """Judges what a post repeats of its thread; implements `classifiers.suite.Detector`."""
 
     category: Category = "duplicated_quote"
-    version = "duplicates-2"
+    version = "duplicates-3"
 
     def __init__(
         self,

@@ -51,8 +51,11 @@ def measure(
     runs: list[Run],
     requote_runs: list[Run],
     quotes: QuoteSummary,
+    *,
+    quoted_line: bool = False,
 ) -> Detection:
-    """Count what `post` repeats, judge it, and point at the repeated words when it may be flagged."""
+    """Count what `post` repeats, judge it, and point at the repeated words when it may be flagged.
+    `quoted_line`: the first run is a short opening line quoted inline (`_lines`)."""
     detector = state.detector
     total = own.words + quotes.words
     if total == 0:
@@ -63,8 +66,11 @@ def measure(
     rules = detector.rules
     inside = {s: n for s, n in by_source.items() if not state.is_outside(s)}
     repeated_inside = sum(inside.values())
+    marked_inside = sum(n for s, n in quotes.sources.items() if not state.is_outside(s))
+    # A marked quote of a line or two, answered, is how a board replies: it points at what it answers.
+    one_line = 0 < marked_inside == repeated_inside <= rules.one_line_words
     counted = rules.max_own_words < own_words <= 2 * rules.max_own_words
-    counted = counted and repeated_inside >= rules.min_repeated_words
+    counted = counted and (repeated_inside >= rules.min_repeated_words or quoted_line)
     if counted:
         # Near the limit, count as a reader does (marked quotes are not in the text): it may fall under it.
         own_words = _reader_words(post.text, own, runs, own_words)
@@ -77,6 +83,8 @@ def measure(
         sources=(),
         requote=_requote(state, post, own, runs, requote_runs, quotes, rules),
         opening=state.posts_before == 0,
+        one_line=one_line,
+        quoted_line=quoted_line,
     )
     measures, verdict = _judged(state, post, own, runs, measures, inside, counted=counted)
     # Character spans cost a second pass over the text: only for posts that may be flagged.
@@ -225,7 +233,9 @@ def _requote(
         words, text, src, quoter = quotes.requote
         if best is None or words > best.words:
             excerpt = " ".join(text.split()[:_EXCERPT_WORDS])
-            best = Requote(words, len(" ".join(text.split())), excerpt, state.label(src), state.label(quoter))
+            chars = len(" ".join(text.split()))
+            fresh = state.fresh_words(src)
+            best = Requote(words, chars, excerpt, state.label(src), state.label(quoter), fresh)
     return best
 
 
@@ -241,7 +251,8 @@ def _with_excerpt(requote: Requote, text: str, own: Shingles, run: Run) -> Requo
         start, end = spans[run.start][0], spans[last][1]
     excerpt = " ".join(text[start:end].split())
     more = "…" if run.end - 1 > last else ""
-    return Requote(requote.words, requote.chars, excerpt + more, requote.source, requote.quoter)
+    r = requote
+    return Requote(r.words, r.chars, excerpt + more, r.source, r.quoter, r.source_words)
 
 
 def _evidence(

@@ -16,6 +16,7 @@ from itertools import compress, repeat
 from typing import TYPE_CHECKING
 
 from classifiers.duplicates import _runs
+from classifiers.duplicates._lines import RecentTexts, opening_line
 from classifiers.duplicates._measure import QuoteSummary, measure
 from classifiers.duplicates._refs import NOBODY, Ref
 from classifiers.duplicates._runs import SELF, Run, word_runs
@@ -45,6 +46,8 @@ class DuplicateThreadState:
         self._by_post_id: dict[str, int] = {}
         self._next_ref = 0
         self.posts_before = 0  # posts of the thread reviewed before the current one
+        self.marked = False  # whether the thread's source marks quotes up (a post of it had `quotes`)
+        self._recent = RecentTexts()  # latest posts' texts, for short lines quoted inline (plain text only)
 
     @property
     def detector(self) -> QuoteDuplicateDetector:
@@ -108,15 +111,17 @@ class DuplicateThreadState:
         # `me` is new to the tables, so below it stands for "not seen before this post".
         origin = self._origin
         count = len(hashes)
+        line: Run | None = None
         if post.quotes:
             # Marked quotes enter the tables before this post's own words do: look up first, store last.
             shingle_runs = _runs.lookup_runs(origin, hashes, 0, count, me, False)[0]
             store_quoter = False
             internal = len(set(hashes)) != count
         else:
+            line = self._quoted_line(post, me)
             # One pass in C looks every shingle up and stores the new ones as this post's own.
             shingle_runs, added, fresh = _runs.lookup_runs(origin, hashes, 0, count, me, True)
-            if added == count:
+            if added == count and line is None:
                 # The common case, kept cheap: every shingle new to the thread, none twice in this post.
                 self._fresh[me] = own.words
                 self.posts_before += 1
@@ -129,7 +134,13 @@ class DuplicateThreadState:
         if internal:  # passages pasted twice in this post
             shingle_runs = _runs.self_runs(own.hash_array, size, shingle_runs, SELF)
         runs = word_runs(shingle_runs, size, self._d.gap_fill)
+        if line is not None and (not runs or runs[0].start >= line.end):
+            runs.insert(0, line)
+        else:
+            line = None
         matched = [run for run in shingle_runs if run[2] != SELF]
+        if post.quotes or self.marked:
+            runs, matched = self._unmarked_runs(post, runs, matched)
         requote_runs = self._requote_runs(post, matched, hashes, store_quoter, me) if matched else []
 
         if post.quotes:
@@ -145,10 +156,43 @@ class DuplicateThreadState:
             quotes = _NO_QUOTES
             forget_oldest(self._quoted_by, self._d.max_shingles)
             forget_oldest(origin, self._d.max_shingles)
-        detection = measure(self, post, own, runs, requote_runs, quotes)
+        detection = measure(self, post, own, runs, requote_runs, quotes, quoted_line=line is not None)
         self._fresh[me] = own.words - sum(r.end - r.start for r in runs if r.source != SELF)
         self.posts_before += 1
         return detection
+
+    def _quoted_line(self, post: Post, me: int) -> Run | None:
+        """In plain text, a short opening line said by a recent post (`_lines`), as a run of words of
+        the post; the post's text is remembered for those that follow."""
+        if self.marked:
+            return None
+        needle = opening_line(post.text, self._d.shingle_size - 1)
+        if needle is None:
+            self._recent.add(me, post.text)
+            return None
+        source = self._recent.find(needle)
+        self._recent.add(me, post.text)
+        return None if source is None else Run(0, shingles(needle, self._d.shingle_size).words, source)
+
+    def _unmarked_runs(
+        self, post: Post, runs: list[Run], matched: list[tuple[int, int, int]]
+    ) -> tuple[list[Run], list[tuple[int, int, int]]]:
+        """Where the source marks its quotes, the runs outside the markup long enough to be a quote
+        (`Rules.min_unmarked_words`; shorter ones are words in common by chance), and the shingle runs
+        within them."""
+        # (An empty quote block says nothing: the source marks quotes once one holds words.)
+        if not self.marked:
+            self.marked = any(q.text.strip() for _, q in _walk(post.quotes))
+        if not self.marked or not matched:
+            return runs, matched
+        least = self._d.rules.min_unmarked_words
+        kept = [run for run in runs if run.source == SELF or run.end - run.start >= least]
+        if len(kept) == len(runs):
+            return runs, matched
+        size = self._d.shingle_size
+        spans = [(run.start, run.end) for run in kept if run.source != SELF]
+        inside = [m for m in matched if any(start <= m[0] and m[1] - 1 + size <= end for start, end in spans)]
+        return kept, inside
 
     def _requote_runs(
         self,

@@ -6,10 +6,12 @@ The rules, as a moderator reads them (each number is a field of `Rules`):
 - **re-quote** (alert): the post quotes again a passage of at least 8 words and 40 characters that an
   earlier post of the thread already quoted from someone else. Flagged however many words of its own the
   post adds; the reason names the passage's author and who quoted it first. Two people quoting each other
-  back and forth, or an author repeating their own words, is not a re-quote.
+  back and forth, an author repeating their own words, or a marked quote of a one-line post (12 words or
+  fewer) that others quoted too, answered, is not a re-quote.
 - **over-quote** (alert): the post repeats earlier posts of the thread (at least 5 words, marked as quotes
-  or pasted inline) and adds at most 15 words of its own: a full quote with a one-liner, "+1" under a wall
-  of quoted text.
+  or pasted inline, or a short opening line quoted inline) and adds at most 15 words of its own: a full
+  quote with a one-liner, "+1" under a wall of quoted text. Marked quotes of 12 words or fewer in all,
+  answered, are not: on boards with quote markup that is how a reply points at what it answers.
 - **quote pyramid** (alert): marked quotes nested 3 or more deep (2 deep under a one-liner is an
   over-quote already).
 - **self-repeat** (minor: listed for moderators, never alerted): an opening post that pastes passages of its
@@ -38,6 +40,8 @@ class Rules:
     min_requote_chars: int = 40
     pyramid_depth: int = 3
     min_self_words: int = 10
+    min_unmarked_words: int = 10  # where the source marks quotes: overlap outside the markup, in a row
+    one_line_words: int = 12  # a one-line quote (or post): answered, it is no over-quote or re-quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,7 @@ class Requote:
     excerpt: str
     source: str
     quoter: str
+    source_words: int = 0  # in a marked quote: words first said in the post it comes from (0: unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +78,8 @@ class Measures:
     sources: tuple[Source, ...]  # most repeated first
     requote: Requote | None = None
     opening: bool = False  # the first post of its thread
+    one_line: bool = False  # its only repeats are marked quotes of `Rules.one_line_words` words or fewer
+    quoted_line: bool = False  # it opens with a short line of an earlier post, quoted inline
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,14 +124,22 @@ def judge(m: Measures, rules: Rules) -> Verdict:
 
 
 def is_requote(m: Measures, rules: Rules) -> bool:
-    """A passage (8+ words, 40+ characters) that an earlier post already quoted, quoted again."""
+    """A passage (8+ words, 40+ characters) that an earlier post already quoted, quoted again (not a
+    one-line post answered)."""
     r = m.requote
-    return r is not None and r.words >= rules.min_requote_words and r.chars >= rules.min_requote_chars
+    if r is None or r.words < rules.min_requote_words or r.chars < rules.min_requote_chars:
+        return False
+    # A one-line post (a question, a remark) quoted in the markup by several people is being answered by
+    # each of them.
+    return not (0 < r.source_words <= rules.one_line_words and m.own_words > 0)
 
 
 def is_over_quote(m: Measures, rules: Rules) -> bool:
-    """Repeats earlier posts and adds at most `max_own_words` words."""
-    return m.repeated_words >= rules.min_repeated_words and m.own_words <= rules.max_own_words
+    """Repeats earlier posts and adds at most `max_own_words` words (not a one-line quote answered)."""
+    if m.one_line and m.own_words > 0:
+        return False
+    quotes = m.repeated_words >= rules.min_repeated_words or m.quoted_line
+    return quotes and m.own_words <= rules.max_own_words
 
 
 def is_self_repeat(m: Measures, rules: Rules) -> bool:

@@ -51,5 +51,8 @@ def test_xenforo_2_quotes_by_attribute_or_by_their_source_link(index: int, autho
 def test_the_detector_reads_the_marked_quotes() -> None:
     thread = read_forumscraper(FIXTURES / "phpbb_1.json").thread
     state = QuoteDuplicateDetector().begin_thread(thread.id, thread.title)
-    reply = [state.review(post) for post in thread.posts][1]
-    assert reply.reasons == ("quotes all of post #1 by ana and adds 4 words.",)
+    _, reply, pyramid = [state.review(post) for post in thread.posts]
+    # The one-line post quoted and answered is read as a quote of it, and is an ordinary reply.
+    assert reply.details["sources"] == [{"post_id": "11", "author": "ana", "words": 12}]
+    assert (reply.details["own_words"], reply.reasons) == (4, ())
+    assert pyramid.reasons == ("quotes all of post #1 by ana and post #2 by ben (3 words) and adds 5 words.",)
