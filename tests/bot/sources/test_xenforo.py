@@ -194,7 +194,9 @@ def test_html_that_is_not_a_xenforo_thread_is_a_parse_error(text):
     assert str(info.value).startswith("page.html: expected a XenForo 2 thread page")
 
 
-@pytest.mark.parametrize("canonical", ["https://[forum.example/threads/t.9/", "https://f.example/threads/t.9/"])
+@pytest.mark.parametrize(
+    "canonical", ["https://[forum.example/threads/t.9/", "https://f.example/threads/t.9/"]
+)
 def test_a_canonical_link_no_url_parser_reads_is_ignored_not_fatal(canonical):
     # Found by the file fuzz: urljoin raised "Invalid IPv6 URL" (a ValueError, not a ParseError).
     extra = (
@@ -202,8 +204,8 @@ def test_a_canonical_link_no_url_parser_reads_is_ignored_not_fatal(canonical):
         '<a href="/threads/t.9/post-3" class="message-attribution-gadget">s</a>'
         '<a href="https://[broken/post-3">x</a></header>'
     )
-    html = f'<html><head><link rel="canonical" href="{canonical}"></head><body>' + article("3", "a", "hi", extra)
-    thread = parse_text(html + "</body></html>", "page.html")[0]
+    head = f'<html><head><link rel="canonical" href="{canonical}"></head><body>'
+    thread = parse_text(head + article("3", "a", "hi", extra) + "</body></html>", "page.html")[0]
     assert thread.posts[0].text == "hi"
     if "[" in canonical:
         assert thread.url is None and thread.posts[0].url == "/threads/t.9/post-3"
