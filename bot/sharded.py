@@ -29,7 +29,7 @@ from multiprocessing.context import ForkProcess
 from typing import IO, Any, TextIO
 
 from bot.errors import ModassistError, ParseError
-from bot.output import dumps, failure_line, review_record
+from bot.output import STREAM_STATE_CHARS, dumps, failure_line, review_record
 from bot.sources.jsonl import parse_jsonl_line
 from classifiers.suite import DetectorSuite, PostReview, StreamReviewer
 from classifiers.thread import Post, Thread
@@ -73,7 +73,7 @@ def shard_of(thread_id: str | None, seq: int, workers: int) -> int:
 
 def _work(suite: DetectorSuite, tasks: Any, results: Any) -> None:
     """A worker: judge each batch in order with one reviewer, send back the output lines."""
-    reviewer = StreamReviewer(suite)
+    reviewer = StreamReviewer(suite, max_chars=STREAM_STATE_CHARS)
     try:
         while (batch := tasks.get()) is not _STOP:
             reviews = reviewer.review_many([item[1:] for item in batch])
