@@ -35,13 +35,15 @@ def resident() -> str:
     return f"RSS {fields.get('VmRSS', 0):6.0f} MiB, peak {fields.get('VmHWM', 0):6.0f} MiB"
 
 
-class _Stop(Exception):
+class _StopError(Exception):
     pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the stream, print the timeline and the snapshot."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("posts", type=Path)
     parser.add_argument("--snapshot", type=int, default=0, help="batch after which to snapshot (0: none)")
     parser.add_argument("--top", type=int, default=25)
@@ -69,14 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"batch {batches:4d}, {len(self._threads):3d} threads kept: {resident()}")
         if batches == args.snapshot:
             snapshot_and_print(args.top)
-            raise _Stop
+            raise _StopError
         return found
 
     StreamReviewer.review_many = counted  # type: ignore[method-assign,assignment]
-    with args.posts.open(encoding="utf-8") as source, open(os.devnull, "w", encoding="utf-8") as sink:
+    with args.posts.open(encoding="utf-8") as source, Path(os.devnull).open("w", encoding="utf-8") as sink:
         try:
             classify_stream(suite, source, sink, sys.stderr)
-        except _Stop:
+        except _StopError:
             return 0
     print(f"end: {resident()}")
     return 0
@@ -91,7 +93,9 @@ def snapshot_and_print(top: int) -> None:
     print(f"traced now {current / 2**20:.1f} MiB (peak {peak / 2**20:.1f} MiB); largest sites:")
     for stat in snapshot.statistics("lineno")[:top]:
         frame = stat.traceback[0]
-        where = os.path.relpath(frame.filename, ROOT) if frame.filename.startswith(str(ROOT)) else frame.filename
+        where = (
+            os.path.relpath(frame.filename, ROOT) if frame.filename.startswith(str(ROOT)) else frame.filename
+        )
         print(f"{stat.size / 2**20:8.2f} MiB {stat.count:9,d} blocks  {where}:{frame.lineno}")
 
 

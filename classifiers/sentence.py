@@ -121,14 +121,9 @@ def layer_norm(x: FloatArray, weight: FloatArray, bias: FloatArray, eps: float) 
 
 @dataclass(frozen=True, slots=True)
 class _Matrix:
-    """A linear map's weights as [in, out]: float32, or int8 with one float32 scale per output column
-    (the stored model's rows), scaled back to float32 at each use (`dense`).
-
-    int8 keeps the six layers in 10 MiB instead of 41 MiB; scaling one matrix back costs about a
-    millisecond, against tens of milliseconds for the products over a batch of tokens. The float32 values
-    are the very ones a whole float32 copy would hold (each is int8 times its row's scale, rounded once),
-    so the vectors do not move at all.
-    """
+    """A linear map's weights as [in, out]: float32, or int8 with a float32 scale per output column (the
+    stored rows), scaled back at each use (`dense`): 10 MiB for six layers, not 41, for about a millisecond
+    a matrix; the float32 values are the same ones (int8 times scale, rounded once), so no vector moves."""
 
     values: npt.NDArray[Any]
     scale: FloatArray | None = None
@@ -140,15 +135,13 @@ class _Matrix:
         if all(m.dtype == np.int8 for m in stored):
             scale = np.concatenate([w[name + ".weight.scale"].astype(np.float32) for name in names])
             return cls(np.ascontiguousarray(np.hstack([m.T for m in stored])), scale)
-        dense = [np.ascontiguousarray(dequantize(w, name + ".weight").T, dtype=np.float32) for name in names]
-        return cls(np.ascontiguousarray(np.hstack(dense)) if len(dense) > 1 else dense[0])
+        return cls(np.ascontiguousarray(np.hstack([dequantize(w, n + ".weight").T for n in names])))
 
     def dense(self) -> FloatArray:
         """The weights as float32 [in, out] (a new array when stored as int8: do not change it)."""
         if self.scale is None:
             return self.values
-        out: FloatArray = self.values.astype(np.float32)
-        out *= self.scale
+        out: FloatArray = np.multiply(self.values, self.scale, dtype=np.float32)
         return out
 
 
@@ -169,8 +162,7 @@ class _Layer:
 
     @classmethod
     def from_torch(cls, w: Mapping[str, npt.NDArray[Any]]) -> _Layer:
-        """From one layer's weights in PyTorch's naming and [out, in] layout: float32, or matrices stored
-        as int8 with a `.scale` per row (kept int8: see `_Matrix`)."""
+        """From one layer's weights in PyTorch's naming and [out, in] layout (int8 matrices stay int8)."""
 
         def b(name: str) -> FloatArray:
             return dequantize(w, name + ".bias")
@@ -211,8 +203,8 @@ class Transformer:
         cls, weights: Mapping[str, FloatArray], heads: int, eps: float, n_layers: int
     ) -> Transformer:
         """From weights named as in the model's safetensors file, float32 or int8 matrices with their
-        `.scale` (the token table is not kept here: `encode` takes the token rows, so the caller decides how the table is stored)."""
-        # Each weight is read once, by name: `weights` may build them as they are asked for (see `load`).
+        `.scale` (the token table is not kept here: `encode` takes the token rows, so the caller decides
+        how the table is stored)."""
         emb = {
             k.removeprefix("embeddings.").removesuffix(".weight")
             if "LayerNorm" not in k
@@ -330,8 +322,7 @@ class SentenceEncoder:
             raise ModelError(path, "built for another vocabulary than the word vectors' (rebuild both)")
         try:
             n_layers, heads = int(meta["layers"]), int(meta["heads"])
-            # The layers' matrices stay as stored (int8 and scales); the rest is made float32 once.
-            weights = {
+            weights = {  # the layers' matrices as stored (int8 and scales), the rest as float32
                 name: array if name.startswith("encoder.") else dequantize(arrays, name)
                 for name, array in arrays.items()
                 if name.startswith("encoder.")
