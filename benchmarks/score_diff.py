@@ -34,7 +34,10 @@ from classifiers.suite import StreamReviewer
 from config.settings import Settings
 
 suite = build_suite(Settings(_env_file=None))
-reviewer = StreamReviewer(suite)
+# The thread-state bound `classify` keeps, where the tree has one (bot.output.STREAM_STATE_CHARS).
+import bot.output
+budget = getattr(bot.output, "STREAM_STATE_CHARS", None)
+reviewer = StreamReviewer(suite) if budget is None else StreamReviewer(suite, max_chars=budget)
 out = open(sys.argv[2], "w", encoding="utf-8")
 batch = []
 

@@ -12,6 +12,12 @@ from classifiers.result import CATEGORIES
 from classifiers.suite import DetectorSuite, PostReview, StreamReviewer
 from classifiers.thread import Post
 
+# The thread text whose state `classify` keeps (a worker each): about 20 bytes of detector state per
+# character on forum threads, so some 40 MiB. The least recently seen threads are forgotten past it (and
+# past 256 threads), so memory stays bounded whatever the input's size; a stream whose threads do not
+# interleave is judged exactly as with no bound.
+STREAM_STATE_CHARS = 2_000_000
+
 
 def review_record(review: PostReview, *, with_post: bool = False) -> dict[str, Any]:
     """One output line: id, all three scores, flags (and `notes` if the review was limited); with
@@ -75,7 +81,7 @@ def classify_stream(
     bounded; with `flush_each` (a pipe or terminal, where a tool may wait for each answer) every line is
     answered as soon as it is read.
     """
-    reviewer = StreamReviewer(suite)
+    reviewer = StreamReviewer(suite, max_chars=STREAM_STATE_CHARS)
     size = 1 if flush_each else max(1, batch_size)
     bad = 0
     batch: list[tuple[str | None, str, Post]] = []

@@ -9,30 +9,33 @@ Memory stays bounded: at most `window` posts are in flight (read but not yet wri
 holds up the oldest line, reading waits. A worker that dies or fails is reported, and the run stops with
 the lines before it written: nothing is silently dropped.
 
-Identical output to one process, except that each worker remembers the last `max_threads` threads *of its
-own share*: a thread whose posts are more than 256 other threads apart keeps its context here where one
-process would have started it afresh.
+Identical output to one process, except that each worker remembers the last `max_threads` threads (and
+`STREAM_STATE_CHARS` characters of thread text) *of its own share*: a thread whose posts are more than 256
+other threads (or that much text) apart keeps its context here where one process would have started it
+afresh.
 """
 
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import queue
 import zlib
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from multiprocessing.context import ForkProcess
-from typing import IO, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from bot.errors import ModassistError, ParseError
-from bot.output import dumps, failure_line, review_record
+from bot.output import STREAM_STATE_CHARS, dumps, failure_line, review_record
 from bot.sources.jsonl import parse_jsonl_line
 from classifiers.suite import DetectorSuite, PostReview, StreamReviewer
 from classifiers.thread import Post, Thread
+
+if TYPE_CHECKING:
+    from multiprocessing.context import ForkProcess
+
+# multiprocessing and concurrent.futures (30 ms to import) are imported where workers are started: a
+# one-worker run, and the start-up to the first verdict, never need them.
 
 Item = tuple[int, str | None, str, Post]  # input order, thread id, thread title, post
 Verdict = tuple[int, str, str | None]  # input order, output line, failure message (or None)
@@ -61,6 +64,8 @@ def workers_argument(value: str) -> int:
 
 def can_fork() -> bool:
     """Whether workers can be forked with the models already loaded (Linux, macOS: not Windows)."""
+    import multiprocessing
+
     return "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -73,7 +78,7 @@ def shard_of(thread_id: str | None, seq: int, workers: int) -> int:
 
 def _work(suite: DetectorSuite, tasks: Any, results: Any) -> None:
     """A worker: judge each batch in order with one reviewer, send back the output lines."""
-    reviewer = StreamReviewer(suite)
+    reviewer = StreamReviewer(suite, max_chars=STREAM_STATE_CHARS)
     try:
         while (batch := tasks.get()) is not _STOP:
             reviews = reviewer.review_many([item[1:] for item in batch])
@@ -106,6 +111,8 @@ class _Pool:
     failed: int = 0
 
     def start(self) -> None:
+        import multiprocessing
+
         ctx = multiprocessing.get_context("fork")
         self.results = ctx.Queue()
         for _ in range(self.workers):
@@ -240,6 +247,10 @@ def review_threads(suite: DetectorSuite, threads: list[Thread], *, workers: int)
     workers = min(workers, len(threads))
     if workers <= 1 or not can_fork():
         return [suite.review_thread(thread) for thread in threads]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     ctx = multiprocessing.get_context("fork")  # the suite is handed over by fork, never pickled
     try:
         with ProcessPoolExecutor(

@@ -214,15 +214,23 @@ def _review_within_limit(
 
 
 class StreamReviewer:
-    """Reviews a stream of posts whose threads may interleave, keeping at most `max_threads` threads' state.
+    """Reviews a stream of posts whose threads may interleave, keeping at most `max_threads` threads' state
+    and, with `max_chars`, the state of threads that together read at most that many characters.
 
-    The least recently seen thread is forgotten first, so memory stays bounded however long the stream.
+    The least recently seen thread is forgotten first, so memory stays bounded however long the stream. A
+    thread's memory grows with the text it has read (hashed shingles of every post: about 20 bytes of
+    state per character on forum threads), so a count of threads alone bounds nothing: 256 long threads
+    held 290 MiB. `max_chars` forgets the least recently seen threads once the kept ones have read more;
+    the thread of the post being reviewed is never forgotten for it (its own detectors bound its memory).
     """
 
-    def __init__(self, suite: DetectorSuite, max_threads: int = 256) -> None:
+    def __init__(self, suite: DetectorSuite, max_threads: int = 256, max_chars: int | None = None) -> None:
         self._suite = suite
         self._max_threads = max_threads
+        self._max_chars = max_chars
         self._threads: OrderedDict[str, ThreadReviewer] = OrderedDict()
+        self._chars: dict[str, int] = {}  # thread id -> characters its kept state has read
+        self._total_chars = 0
 
     def review(self, thread_id: str | None, title: str, post: Post) -> PostReview:
         """Judge `post` in the context of the earlier posts of its thread (None: a thread of its own)."""
@@ -238,6 +246,8 @@ class StreamReviewer:
                 reviewer = self._reviewer(thread_id, title, post)
                 if thread_id is not None:
                     chosen[thread_id] = reviewer
+            if thread_id is not None and self._max_chars is not None and thread_id in self._threads:
+                self._read(thread_id, post)
             pairs.append((reviewer, post))
         return self._suite.review_batch(pairs)
 
@@ -249,10 +259,24 @@ class StreamReviewer:
             reviewer = self._suite.begin_thread(thread_id, title)
             self._threads[thread_id] = reviewer
             if len(self._threads) > self._max_threads:
-                self._threads.popitem(last=False)
+                self._forget_oldest()
         else:
             self._threads.move_to_end(thread_id)
         return reviewer
+
+    def _read(self, thread_id: str, post: Post) -> None:
+        """Count the characters `post` adds to its thread's state; forget the least recently seen other
+        threads while the kept ones have read more than `max_chars`."""
+        assert self._max_chars is not None
+        added = post_chars(post)
+        self._chars[thread_id] = self._chars.get(thread_id, 0) + added
+        self._total_chars += added
+        while self._total_chars > self._max_chars and next(iter(self._threads)) != thread_id:
+            self._forget_oldest()
+
+    def _forget_oldest(self) -> None:
+        gone, _ = self._threads.popitem(last=False)
+        self._total_chars -= self._chars.pop(gone, 0)
 
 
 def review_all(suite: DetectorSuite, threads: Iterable[Thread]) -> list[list[PostReview]]:

@@ -59,15 +59,16 @@ _SMALL_INPUT = 1 << 20  # bytes: below this, starting workers costs more than it
 
 def _choose_workers(asked: int | None, source: IO[str]) -> int:
     """The number of processes: as asked, else the cores for a large file; one where fork is missing."""
+    if asked is None:
+        try:
+            size = os.fstat(source.fileno()).st_size
+        except (OSError, ValueError, AttributeError):
+            return 1
+        if size < _SMALL_INPUT:
+            return 1
     if not can_fork():
         return 1
-    if asked is not None:
-        return asked
-    try:
-        size = os.fstat(source.fileno()).st_size
-    except (OSError, ValueError, AttributeError):
-        return 1
-    return default_workers() if size >= _SMALL_INPUT else 1
+    return asked if asked is not None else default_workers()
 
 
 @contextlib.contextmanager

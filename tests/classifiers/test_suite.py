@@ -66,3 +66,35 @@ def test_a_threshold_lowered_at_run_time_still_gets_reasons(suite: DetectorSuite
 def test_set_threshold_refuses_values_outside_0_1(suite: DetectorSuite) -> None:
     with pytest.raises(ValueError, match="within"):
         suite.set_threshold("off_topic", 1.5)
+
+
+def test_a_character_budget_forgets_the_least_recently_seen_thread_but_never_the_current(
+    suite: DetectorSuite,
+) -> None:
+    opening = (
+        "The harbour board approved the dredging contract last night after a long and bitter debate about "
+        "who pays for the work once the state grant runs out next spring."
+    )
+    other = "Rail timetable changes start on Monday with two extra evening trains on the coast line to town."
+    reviewer = StreamReviewer(suite, max_chars=len(opening) + len(other) - 1)
+    reviewer.review("h", "Harbour", Post(id="h1", text=opening, author="ana"))
+    # The rail thread takes the kept text over the budget: the harbour thread, seen least recently, goes.
+    reviewer.review("r", "Rail", Post(id="r1", text=other, author="cy"))
+    again = reviewer.review("h", "Harbour", Post(id="h2", text=opening, author="ben"))
+    assert again.scores["duplicated_quote"] == 0.0  # h1 is forgotten
+    # A thread alone over the budget keeps its own memory: the post repeats its thread's earlier one.
+    repeat = reviewer.review("h", "Harbour", Post(id="h3", text=opening, author="dee"))
+    assert repeat.scores["duplicated_quote"] >= 0.9
+
+
+def test_without_a_character_budget_many_threads_are_kept(suite: DetectorSuite) -> None:
+    opening = (
+        "The harbour board approved the dredging contract last night after a long and bitter debate about "
+        "who pays for the work once the state grant runs out next spring."
+    )
+    reviewer = StreamReviewer(suite)
+    reviewer.review("h", "Harbour", Post(id="h1", text=opening, author="ana"))
+    for i in range(10):
+        reviewer.review(f"r{i}", "Rail", Post(id=f"r{i}", text=opening[::-1], author="cy"))
+    again = reviewer.review("h", "Harbour", Post(id="h2", text=opening, author="ben"))
+    assert again.scores["duplicated_quote"] >= 0.9
