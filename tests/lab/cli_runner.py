@@ -1,8 +1,10 @@
-"""Running `modassist-lab`: the real entry point in a subprocess (one smoke run per command), or in-process
-through `lab.cli.main` (error paths)."""
+"""Running `modassist-lab`: the real entry point in a subprocess, or in-process through `lab.cli.main` (error
+paths, and the long evaluation runs whose tests read only the printed output and the exit status)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from config.settings import get_settings
 from lab.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +34,26 @@ def modassist_lab(*args: str) -> subprocess.CompletedProcess[str]:
         timeout=300,
         check=False,
     )
+
+
+def modassist_lab_in_process(*args: str) -> subprocess.CompletedProcess[str]:
+    """`lab.cli.main(ARGS)` in this process under the conditions of `modassist_lab` (the repository root as
+    the working directory, no MODASSIST_* settings, settings read afresh), its printing captured; usable from
+    a module-scoped fixture, where capsys is not. It spares the interpreter's start and the imports of a
+    subprocess where a test checks what the command printed and returned, not the process."""
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        for name in [k for k in os.environ if k.startswith("MODASSIST_")]:
+            patch.delenv(name)
+        patch.setenv("COLUMNS", "200")
+        patch.chdir(ROOT)
+        get_settings.cache_clear()
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                status = main(list(args))
+        finally:
+            get_settings.cache_clear()
+    return subprocess.CompletedProcess(["modassist-lab", *args], status, out.getvalue(), err.getvalue())
 
 
 @dataclass(frozen=True)

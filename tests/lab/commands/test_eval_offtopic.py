@@ -1,5 +1,6 @@
-"""`modassist-lab eval offtopic` end to end: the real entry point in a subprocess, on a synthetic 4forums
-and Qatar Living data folder written into tmp_path in the real files' formats.
+"""`modassist-lab eval offtopic` end to end: the command's entry point `lab.cli.main`, run in this process
+(the tests read its output and exit status only), on a synthetic 4forums and Qatar Living data folder
+written into tmp_path in the real files' formats.
 
 The command cross-fits in two folds by thread and fits a 128-component LSA per fold, so the corpus is
 generated rather than hand-written: topic vocabularies (invented for this test), sentences drawn from one
@@ -20,7 +21,7 @@ from classifiers.text import words
 from lab.commands.train_offtopic import FOLDS, JUDGED_MIN_WORDS
 from lab.datasets.iac import load_iac
 from lab.datasets.splice import fold_of, splice
-from tests.lab.cli_runner import modassist_lab, run_in_process
+from tests.lab.cli_runner import modassist_lab_in_process, run_in_process
 from tests.lab.commands.test_eval_commands import HAS_MATPLOTLIB, PNG_MAGIC, table_rows
 from tests.lab.offtopic_synth import (
     NONPOLITICAL_PER_FOLD,
@@ -84,7 +85,7 @@ def offtopic_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     plot = data_dir / "off.png"
     short = write_short_threads(data_dir / "short_threads.jsonl")
     started = time.perf_counter()
-    result = modassist_lab(
+    result = modassist_lab_in_process(
         "eval", "offtopic", "--data-dir", str(data_dir), "--plot", str(plot), "--short-threads", str(short)
     )
     return Run(result, plot, data_dir, synthetic, time.perf_counter() - started)
