@@ -1,6 +1,7 @@
-"""`modassist-lab eval inflammatory|duplicates` end to end: the real entry point in a subprocess (error paths
-in-process), on tiny corpora written into tmp_path in the real files' formats. Every text is invented for
-these tests."""
+"""`modassist-lab eval inflammatory|duplicates` end to end: `eval duplicates` through the real entry point in
+a subprocess (the suite's smoke run of `python -m lab`), `eval inflammatory` and the error paths in-process
+(their tests read the output and exit status only), on tiny corpora written into tmp_path in the real files'
+formats. Every text is invented for these tests."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from classifiers.training.inflammatory import dev_test_part
 # `_text_key` is the tweet corpora's split key: the fixtures use it to place rows on either side of the split.
 from lab.datasets.toxicity import CORPORA, CORPUS_NAMES, _text_key
 from lab.evaluation import NO_MATPLOTLIB
-from tests.lab.cli_runner import modassist_lab, run_in_process
+from tests.lab.cli_runner import modassist_lab, modassist_lab_in_process, run_in_process
 from tests.lab.corpus_formats import (
     C3_COLUMNS,
     DAVIDSON_COLUMNS,
@@ -154,7 +155,7 @@ def inflammatory_run(
     data_dir = tmp_path_factory.mktemp("toxicity-data")
     counts = write_toxicity_corpora(data_dir)
     plot = tmp_path_factory.mktemp("plots") / "pr.png"
-    result = modassist_lab(
+    result = modassist_lab_in_process(
         "eval", "inflammatory", "--data-dir", str(data_dir), "--no-peer", "--plot", str(plot)
     )
     return result, plot, counts
