@@ -21,10 +21,25 @@ settings.load_profile("modassist")
 
 # The files that run real processes, the slowest, first: each xdist worker takes one file at a time, and a
 # long file left for the end would run while the other worker has nothing left to do (so the run keeps this
-# order: --no-loadscope-reorder, without which xdist starts with the files of most tests).
+# order: --no-loadscope-reorder, without which xdist starts with the files of most tests). The longest files
+# (measured wall time, the slowest first) lead, so that the two workers start on the two longest.
+_LONGEST_FIRST = (
+    "tests/lab/commands/test_eval_offtopic.py",
+    "tests/e2e/test_watch_run.py",
+    "tests/e2e/test_crash_discord.py",
+    "tests/e2e/test_discord_embeds.py",
+    "tests/bot/test_crash.py",
+)
 _SLOW_FIRST = ("tests/e2e/", "tests/lab/commands/")
 
 
+def _rank(item: pytest.Item) -> tuple[int, int]:
+    path = item.nodeid.split("::")[0]
+    if path in _LONGEST_FIRST:
+        return (0, _LONGEST_FIRST.index(path))
+    return (1, 0) if item.nodeid.startswith(_SLOW_FIRST) else (2, 0)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put the slow files first, keeping the order within each group (and each file)."""
-    items.sort(key=lambda item: not item.nodeid.startswith(_SLOW_FIRST))
+    """The longest files, then the other slow ones, then the rest; the order kept within each file."""
+    items.sort(key=_rank)
