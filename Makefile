@@ -22,8 +22,12 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	$(BIN)/modassist scan examples/regional-security-news.txt
 
+# The suite uses Python's bytecode cache even where PYTHONDONTWRITEBYTECODE is set in the shell (an empty value
+# is unset for Python): without it every xdist worker and every process a test starts compiles the project's
+# modules from source, and pytest rewrites every test module's asserts again (collecting the suite took 10.1 s
+# of CPU instead of 5.4 s, in each worker). The files go to the __pycache__ folders that .gitignore lists.
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
