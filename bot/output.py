@@ -84,8 +84,8 @@ def classify_stream(
     were malformed or not fully reviewed (a detector failed: the line carries an "error" and the run goes on).
 
     Lines are judged in batches of `batch_size` lines, or fewer once they hold `batch_chars` characters of
-    text (the models score a batch in one pass), so memory stays bounded; with `flush_each` (a pipe or terminal, where a tool may wait for each answer) every line is
-    answered as soon as it is read.
+    text (the models score a batch in one pass), so memory stays bounded; with `flush_each` (a pipe or
+    terminal, where a tool may wait for each answer) every line is answered as soon as it is read.
     """
     reviewer = StreamReviewer(suite, max_chars=STREAM_STATE_CHARS)
     size = 1 if flush_each else max(1, batch_size)
