@@ -67,8 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         nonlocal batches
         found = review_many(self, items)  # type: ignore[arg-type]
         batches += 1
-        if batches % args.every == 1:
-            print(f"batch {batches:4d}, {len(self._threads):3d} threads kept: {resident()}")
+        if (batches - 1) % args.every == 0:
+            chars = sum(len(item[2].text) for item in items)  # type: ignore[attr-defined]
+            print(
+                f"batch {batches:4d} ({len(items):3d} posts, {chars:7,d} chars), "
+                f"{len(self._threads):3d} threads kept: {resident()}"
+            )
         if batches == args.snapshot:
             snapshot_and_print(args.top)
             raise _StopError

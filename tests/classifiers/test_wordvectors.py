@@ -211,3 +211,18 @@ def test_the_shipped_file_loads_from_a_copy(tmp_path: Path) -> None:
     shutil.copyfile(DEFAULT_MODEL_PATH, copy)
     loaded = WordVectors.load(copy)
     assert loaded.tokens("bus timetable") == ["bus", "timetable"]
+
+
+def test_int8_vectors_kept_as_stored_give_the_float_tables_vectors(vectors: WordVectors) -> None:
+    # The shipped table stays int8 and is scaled and weighted per gathered column: the same float32 values
+    # as a table dequantised and weighted once (what it held before), bit for bit.
+    arrays = np.load(DEFAULT_MODEL_PATH)
+    table = arrays["vectors"].astype(np.float32) * arrays["scales"].astype(np.float32)[:, None]
+    vocab = bytes(arrays["vocab"]).decode("utf-8").split("\n")
+    dense = WordVectors(table, arrays["weights"].astype(np.float32), vocab, {})
+    texts = ["The bus to the stadium was late again.", "", "vaccines and taxes", "zzzz qqqq"]
+    assert np.array_equal(vectors.embed_many(texts), dense.embed_many(texts))
+    assert np.array_equal(vectors.token_lengths(), dense.token_lengths())
+    ids = np.array([0, 5, 1037, 30521], dtype=np.intp)
+    assert np.array_equal(vectors.unit_rows(ids), dense.unit_rows(ids))
+    assert vectors._stored_t.dtype == np.int8
