@@ -65,6 +65,7 @@ def measure(
     own_words = total - repeated - self_words
     rules = detector.rules
     inside = {s: n for s, n in by_source.items() if not state.is_outside(s)}
+    outside = [n for s, n in by_source.items() if s not in inside]
     repeated_inside = sum(inside.values())
     marked_inside = sum(n for s, n in quotes.sources.items() if not state.is_outside(s))
     # A marked quote of a line or two, answered, is how a board replies: it points at what it answers.
@@ -85,6 +86,7 @@ def measure(
         opening=state.posts_before == 0,
         one_line=one_line,
         quoted_line=quoted_line,
+        outside=(len(outside), sum(outside)),
     )
     measures, verdict = _judged(state, post, own, runs, measures, inside, counted=counted)
     # Character spans cost a second pass over the text: only for posts that may be flagged.

@@ -27,9 +27,9 @@ class Ref(NamedTuple):
     position: int | None
 
     def label(self) -> str:
-        """'post #3 by alice', 'post p1 by bob', 'the message by carol' or 'an unattributed source'."""
+        """'post #3 by alice', 'post p1 by bob', 'the message by carol' or 'an outside source'."""
         if self.position is None and self.post_id is None:
-            where = "an unattributed source"
+            where = "an outside source"
         else:
             name = post_name(self.position, self.post_id)
             where = f"post {name}" if name.startswith("#") else name

@@ -80,6 +80,7 @@ class Measures:
     opening: bool = False  # the first post of its thread
     one_line: bool = False  # its only repeats are marked quotes of `Rules.one_line_words` words or fewer
     quoted_line: bool = False  # it opens with a short line of an earlier post, quoted inline
+    outside: tuple[int, int] = (0, 0)  # passages quoted from outside the thread, and their words
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,8 @@ def judge(m: Measures, rules: Rules) -> Verdict:
         reasons.append(f"quotes {m.depth} levels of nested quotes and adds {_words(m.own_words)}.")
         score = max(score, min(0.9, 0.75 + 0.05 * (m.depth - 3)))
     if reasons:
+        if m.outside[0]:
+            reasons.append(_outside_reason(*m.outside))
         return Verdict(round(score, 4), "alert", tuple(reasons))
     if is_self_repeat(m, rules):
         reason = f"repeats {m.self_words} of its own words (passages pasted twice in this post); minor."
@@ -172,6 +175,12 @@ def _over_quote_reason(m: Measures) -> str:
 
 def _requote_reason(r: Requote) -> str:
     return f're-quotes a passage {r.quoter} already quoted: {_words(r.words)} of {r.source} ("{r.excerpt}").'
+
+
+def _outside_reason(passages: int, words: int) -> str:
+    """Quotes of outside sources, summed: 'also quotes 3 passages from an outside source (437 words).'"""
+    what = "a passage" if passages == 1 else f"{passages} passages"
+    return f"also quotes {what} from an outside source ({_words(words)})."
 
 
 def _repeats_reason(m: Measures) -> str:

@@ -199,7 +199,11 @@ def test_a_quote_pyramid_is_flagged(levels: int, flagged: bool) -> None:
     )
     assert (results[1].score >= 0.6) is flagged
     if flagged:
-        assert results[1].reasons == (f"quotes {levels} levels of nested quotes and adds 31 words.",)
+        # The levels above the first name no post: text from outside the thread, summed in one reason.
+        assert results[1].reasons == (
+            f"quotes {levels} levels of nested quotes and adds 31 words.",
+            f"also quotes a passage from an outside source ({10 * (levels - 1)} words).",
+        )
 
 
 def test_an_opening_post_repeating_its_own_passages_is_listed_as_minor() -> None:
