@@ -92,27 +92,34 @@ def decision_text(decision: Decision) -> Text:
     return line
 
 
-def _evidence_lines(detail: FlagDetail) -> list[Text]:
+def _evidence_lines(detail: FlagDetail, width: int = 0) -> list[Text]:
+    """The flagged passages, quoted; with `width`, wrapped under their opening quote mark."""
     lines: list[Text] = []
     text = detail.post.text
     for item in detail.flag.evidence:
         if len(lines) >= EXCERPTS_SHOWN or item.quote_index is not None or item.end <= item.start:
             continue
         quoted = " ".join(context_excerpt(text, item.start, item.end, EXCERPT_CHARS, context=40).split())
-        if quoted:
-            lines.append(Text(f'    "{clean_line(quoted)}"', style="italic dim"))
+        if not quoted:
+            continue
+        wrapped = [f'    "{clean_line(quoted)}"']
+        if width:
+            wrapped = textwrap.wrap(
+                wrapped[0], max(width, 40), subsequent_indent="     ", break_long_words=False
+            )
+        lines.extend(Text(part, style="italic dim") for part in wrapped)
     return lines
 
 
 def print_flag(console: Console, detail: FlagDetail, decisions: Sequence[Decision]) -> None:
     """One flag in full: what was flagged and where (with its link), why, and every decision on it."""
-    console.print(flag_heading(detail))
+    _print_heading(console, detail)
     console.print(Text(post_label(detail)))
     print_link(console, post_link(detail))
     console.print(Text(f"flagged {when(detail.flag.created_at)}", style="dim"))
     for reason in detail.flag.reasons:
         _print_reason(console, reason)
-    for line in _evidence_lines(detail):
+    for line in _evidence_lines(detail, console.width):
         console.print(line)
     if not decisions:
         console.print(Text("No decision yet.", style="dim"))

@@ -45,3 +45,18 @@ def test_a_long_thread_title_puts_the_date_on_a_line_of_its_own(tmp_path: Path) 
     at = lines.index(f'  #2 by ben in "{title}",')
     assert lines[at + 1].startswith("  flagged ") and lines[at + 1].endswith(" UTC"), lines
     assert all(len(line) <= 80 for line in lines), lines
+
+
+def test_flags_show_fits_80_columns_with_its_excerpt_indented(tmp_path: Path) -> None:
+    stored = run_cli("scan", "--db", str(tmp_path / "modassist.db"), str(EXAMPLE), cwd=tmp_path, columns=80)
+    assert stored.returncode == 0, stored.stderr
+    result = run_cli("flags", "show", "1", cwd=tmp_path, columns=80)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), lines
+    assert lines[1] == "  minor: listed, not alerted", lines  # the heading's note on a line of its own
+    quoted = [i for i, line in enumerate(lines) if line.startswith('    "')]
+    assert quoted, lines
+    # The excerpt's continuation lines stay under its opening quote mark, not at the margin.
+    after = lines[quoted[0] + 1 : lines.index("No decision yet.")]
+    assert after and all(line.startswith("     ") for line in after), lines
