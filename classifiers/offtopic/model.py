@@ -35,13 +35,20 @@ STYLES: Final = ("discussion", "question", "everyday")  # one combiner each, in 
 DETECTOR_STYLES: Final = (*STYLES, "auto")
 AUTO_OPENING_WORDS: Final = 80  # an opening post shorter than this starts an everyday thread...
 AUTO_LONG_WORDS: Final = 40  # ...which becomes a discussion when its posts' median length passes this...
-AUTO_MAX_WORDS: Final = 150  # ...or one post is longer than this
+AUTO_MAX_WORDS: Final = 150  # ...or one post is longer than this...
+AUTO_THREAD_WORDS: Final = 200  # ...or its posts so far (the opening post included) add up to more than this
 
 
 def becomes_discussion(lengths: Sequence[int]) -> bool:
     """Under "auto": whether an everyday thread whose posts so far (the last one being judged now) have
-    `lengths` words becomes a discussion (for good) before that post is judged."""
-    return statistics.median(lengths) > AUTO_LONG_WORDS or lengths[-1] > AUTO_MAX_WORDS
+    `lengths` words becomes a discussion (for good) before that post is judged. The running total catches a
+    debate whose first replies mix long and short posts (its median stays low) before the sentence encoder
+    has read many of them; none of our short dev threads reaches it before its end."""
+    return (
+        statistics.median(lengths) > AUTO_LONG_WORDS
+        or lengths[-1] > AUTO_MAX_WORDS
+        or sum(lengths) > AUTO_THREAD_WORDS
+    )
 
 
 FloatArray = npt.NDArray[np.float32]
