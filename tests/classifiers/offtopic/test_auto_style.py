@@ -9,13 +9,15 @@ from classifiers.offtopic.model import (
     AUTO_LONG_WORDS,
     AUTO_MAX_WORDS,
     AUTO_THREAD_WORDS,
+    asks,
     becomes_discussion,
 )
 from classifiers.offtopic.words import post_words
 from classifiers.thread import Post
 
-TITLE = "Should the council ban cars from the old town?"
-OPENING = "The council wants to close the old town to cars from next spring. Good idea or not?"
+TITLE = "The council wants to ban cars from the old town"
+ASKING_TITLE = "Should the council ban cars from the old town?"
+OPENING = "The council wants to close the old town to cars from next spring. About time too."
 SHORT_REPLY = "No, the shops there need the parking."
 LONG_REPLY = (
     "Closing the old town to cars is less radical than it sounds. Most of the streets there were laid out "
@@ -25,6 +27,26 @@ LONG_REPLY = (
     "often and the delivery hours were fixed. The real question is whether our council will pay for the "
     "buses, or close the streets and leave the rest to chance."
 )
+# A debate whose replies alternate long and short: the median stays low and no post is very long.
+MIXED = [SHORT_REPLY, LONG_REPLY, SHORT_REPLY, SHORT_REPLY] * 4
+
+
+def styles_of(auto: OffTopicDetector, title: str) -> list[object]:
+    state = auto.begin_thread(title, title)
+    state.review(Post(id="0", text=OPENING, author="a"))
+    return [
+        state.review(Post(id=str(i), text=t, author="b")).details["style"] for i, t in enumerate(MIXED, 1)
+    ]
+
+
+def expected_styles() -> list[str]:
+    """Everyday until the running total passes AUTO_THREAD_WORDS, a discussion from then on."""
+    total = len(post_words(OPENING))
+    out: list[str] = []
+    for text in MIXED:
+        total += len(post_words(text))
+        out.append("discussion" if total > AUTO_THREAD_WORDS or "discussion" in out else "everyday")
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -33,49 +55,37 @@ def auto() -> OffTopicDetector:
 
 
 def test_the_texts_fit_the_rule_they_test() -> None:
-    # A debate whose replies alternate long and short: the median stays low and no post is very long.
-    long_words = len(post_words(LONG_REPLY))
-    assert AUTO_LONG_WORDS < long_words <= AUTO_MAX_WORDS
-    assert len(post_words(OPENING)) + len(post_words(SHORT_REPLY)) < AUTO_LONG_WORDS
+    assert AUTO_LONG_WORDS < len(post_words(LONG_REPLY)) <= AUTO_MAX_WORDS
+    assert len(post_words(SHORT_REPLY)) < AUTO_LONG_WORDS
+    assert not asks(TITLE, OPENING)
+    assert asks(ASKING_TITLE, OPENING)
+    assert "everyday" in expected_styles()
+    assert expected_styles()[-1] == "discussion"
 
 
 def test_a_long_running_total_ends_the_everyday_reading() -> None:
-    assert not becomes_discussion([20, 15, 100, 10])  # 145 words in all, median 17.5
-    assert becomes_discussion([20, 15, 100, 10, 90])  # 235 words in all, median 20
-    assert not becomes_discussion([30] * 6)  # 180 words of chat
-    assert becomes_discussion([30] * 6 + [AUTO_THREAD_WORDS - 180 + 1])
+    assert not becomes_discussion([20, 15, 100, 10])
+    assert not becomes_discussion([30] * 13)  # 390 words of chat, median 30
+    assert becomes_discussion([30] * 13 + [AUTO_THREAD_WORDS - 390 + 1])
+    # ...but not in a thread that asks: long answers to a question stay everyday.
+    assert not becomes_discussion([30] * 13 + [AUTO_THREAD_WORDS - 390 + 1], asks=True)
 
 
-def test_a_debate_of_mixed_lengths_becomes_a_discussion_before_the_post_that_shows_it(
-    auto: OffTopicDetector,
-) -> None:
-    state = auto.begin_thread("mixed", TITLE)
-    state.review(Post(id="0", text=OPENING, author="a"))
-    texts = [SHORT_REPLY, LONG_REPLY, SHORT_REPLY, SHORT_REPLY, LONG_REPLY, SHORT_REPLY]
-    styles = [
-        state.review(Post(id=str(i), text=t, author="b")).details["style"] for i, t in enumerate(texts, 1)
-    ]
-    total = len(post_words(OPENING))
-    expected = []
-    for text in texts:
-        total += len(post_words(text))
-        expected.append(
-            "discussion" if total > AUTO_THREAD_WORDS or expected[-1:] == ["discussion"] else "everyday"
-        )
-    assert styles == expected
-    assert styles[:2] == ["everyday", "everyday"]  # the median of the first posts is still short
-    assert styles[-1] == "discussion"  # for good
+def test_a_debate_of_mixed_lengths_becomes_a_discussion_for_good(auto: OffTopicDetector) -> None:
+    assert styles_of(auto, TITLE) == expected_styles()
+
+
+def test_a_thread_that_asks_stays_everyday(auto: OffTopicDetector) -> None:
+    assert set(styles_of(auto, ASKING_TITLE)) == {"everyday"}
 
 
 def test_the_sentence_plan_follows_the_running_total(auto: OffTopicDetector) -> None:
     state = auto.begin_thread("plan", TITLE)
-    texts = [OPENING, SHORT_REPLY, LONG_REPLY, SHORT_REPLY, SHORT_REPLY, LONG_REPLY, SHORT_REPLY]
-    posts = [Post(id=str(i), text=t, author="a") for i, t in enumerate(texts)]
+    posts = [Post(id=str(i), text=t, author="a") for i, t in enumerate([OPENING, *MIXED])]
     planned = state.sentence_plan().texts(posts)
-    # The anchor and the opening post, then the four replies read while the thread is everyday; the
-    # second long reply takes the total past the limit: neither it nor any later reply is encoded.
-    assert planned[:2] == [f"{TITLE}\n{OPENING}", OPENING]
-    assert planned[2:] == texts[1:5]
+    # The anchor and the opening post, then the replies read while the thread is everyday; no later one.
+    everyday = [t for t, style in zip(MIXED, expected_styles(), strict=True) if style == "everyday"]
+    assert planned == [f"{TITLE}\n{OPENING}", OPENING, *everyday]
     for post in posts:
         state.review(post)
     assert state.style == "discussion"
