@@ -6,6 +6,7 @@ import pytest
 
 from classifiers.offtopic import OffTopicDetector
 from classifiers.offtopic.model import (
+    AUTO_EARLY_POSTS,
     AUTO_LONG_WORDS,
     AUTO_MAX_WORDS,
     AUTO_THREAD_WORDS,
@@ -28,7 +29,7 @@ LONG_REPLY = (
     "buses, or close the streets and leave the rest to chance."
 )
 # A debate whose replies alternate long and short: the median stays low and no post is very long.
-MIXED = [SHORT_REPLY, LONG_REPLY, SHORT_REPLY, SHORT_REPLY] * 4
+MIXED = [SHORT_REPLY, LONG_REPLY, SHORT_REPLY] * 5
 
 
 def styles_of(auto: OffTopicDetector, title: str) -> list[object]:
@@ -40,12 +41,13 @@ def styles_of(auto: OffTopicDetector, title: str) -> list[object]:
 
 
 def expected_styles() -> list[str]:
-    """Everyday until the running total passes AUTO_THREAD_WORDS, a discussion from then on."""
+    """Everyday until the running total of the first posts passes AUTO_THREAD_WORDS, then a discussion."""
     total = len(post_words(OPENING))
     out: list[str] = []
-    for text in MIXED:
+    for i, text in enumerate(MIXED, 2):
         total += len(post_words(text))
-        out.append("discussion" if total > AUTO_THREAD_WORDS or "discussion" in out else "everyday")
+        passed = total > AUTO_THREAD_WORDS and i <= AUTO_EARLY_POSTS
+        out.append("discussion" if passed or "discussion" in out else "everyday")
     return out
 
 
@@ -65,10 +67,12 @@ def test_the_texts_fit_the_rule_they_test() -> None:
 
 def test_a_long_running_total_ends_the_everyday_reading() -> None:
     assert not becomes_discussion([20, 15, 100, 10])
-    assert not becomes_discussion([30] * 13)  # 390 words of chat, median 30
-    assert becomes_discussion([30] * 13 + [AUTO_THREAD_WORDS - 390 + 1])
-    # ...but not in a thread that asks: long answers to a question stay everyday.
-    assert not becomes_discussion([30] * 13 + [AUTO_THREAD_WORDS - 390 + 1], asks=True)
+    assert not becomes_discussion([35] * 11)  # 385 words of chat, median 35
+    assert becomes_discussion([35] * 11 + [AUTO_THREAD_WORDS - 385 + 1])
+    # ...but not in a thread that asks: long answers to a question stay everyday...
+    assert not becomes_discussion([35] * 11 + [AUTO_THREAD_WORDS - 385 + 1], asks=True)
+    # ...nor after the first posts: a long chat thread is still a chat.
+    assert not becomes_discussion([35] * AUTO_EARLY_POSTS + [36])
 
 
 def test_a_debate_of_mixed_lengths_becomes_a_discussion_for_good(auto: OffTopicDetector) -> None:
