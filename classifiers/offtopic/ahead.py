@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from classifiers.offtopic.model import AUTO_OPENING_WORDS, becomes_discussion
+from classifiers.offtopic.model import AUTO_OPENING_WORDS, asks, becomes_discussion
 from classifiers.offtopic.words import _prepare, post_words
 from classifiers.thread import Post
 
@@ -47,7 +47,7 @@ class SentencePlan:
             text, words = _prepare(post.text)
             if self.lengths:
                 self.lengths.append(len(words))
-                if becomes_discussion(self.lengths):
+                if becomes_discussion(self.lengths, asks(self.title, self.opening)):
                     self.encoding, self.lengths = False, []
                 elif not self.encoding:
                     wanted += self._begin()

@@ -25,7 +25,7 @@ from classifiers.offtopic.memory import (
     find_quotes,
     term_overlap,
 )
-from classifiers.offtopic.model import AUTO_OPENING_WORDS, Float64Array, becomes_discussion
+from classifiers.offtopic.model import AUTO_OPENING_WORDS, Float64Array, asks, becomes_discussion
 from classifiers.offtopic.policy import Policy
 from classifiers.offtopic.semantic import (
     SemanticPost,
@@ -332,7 +332,7 @@ class OffTopicThreadState:
         if not self._lengths:
             return
         self._lengths.append(len(post_words(post.text)))
-        if becomes_discussion(self._lengths):
+        if becomes_discussion(self._lengths, asks(self.title, self._opening_raw)):
             self.style, self._semantic, self._lengths = "discussion", None, []
         elif self._semantic is None:
             self._begin_semantic()

@@ -1,0 +1,95 @@
+"""The default style "auto": when a thread that opened with a short post stops being read as everyday."""
+
+from __future__ import annotations
+
+import pytest
+
+from classifiers.offtopic import OffTopicDetector
+from classifiers.offtopic.model import (
+    AUTO_EARLY_POSTS,
+    AUTO_LONG_WORDS,
+    AUTO_MAX_WORDS,
+    AUTO_THREAD_WORDS,
+    asks,
+    becomes_discussion,
+)
+from classifiers.offtopic.words import post_words
+from classifiers.thread import Post
+
+TITLE = "The council wants to ban cars from the old town"
+ASKING_TITLE = "Should the council ban cars from the old town?"
+OPENING = "The council wants to close the old town to cars from next spring. About time too."
+SHORT_REPLY = "No, the shops there need the parking."
+LONG_REPLY = (
+    "Closing the old town to cars is less radical than it sounds. Most of the streets there were laid out "
+    "long before anyone drove, the pavements are too narrow for two people with a pushchair, and the few "
+    "parking spaces are taken by residents before the shops even open. Towns of a similar size that closed "
+    "their centres found that takings in the first year dipped and then recovered once the buses ran more "
+    "often and the delivery hours were fixed. The real question is whether our council will pay for the "
+    "buses, or close the streets and leave the rest to chance."
+)
+# A debate whose replies alternate long and short: the median stays low and no post is very long.
+MIXED = [SHORT_REPLY, LONG_REPLY, SHORT_REPLY] * 5
+
+
+def styles_of(auto: OffTopicDetector, title: str) -> list[object]:
+    state = auto.begin_thread(title, title)
+    state.review(Post(id="0", text=OPENING, author="a"))
+    return [
+        state.review(Post(id=str(i), text=t, author="b")).details["style"] for i, t in enumerate(MIXED, 1)
+    ]
+
+
+def expected_styles() -> list[str]:
+    """Everyday until the running total of the first posts passes AUTO_THREAD_WORDS, then a discussion."""
+    total = len(post_words(OPENING))
+    out: list[str] = []
+    for i, text in enumerate(MIXED, 2):
+        total += len(post_words(text))
+        passed = total > AUTO_THREAD_WORDS and i <= AUTO_EARLY_POSTS
+        out.append("discussion" if passed or "discussion" in out else "everyday")
+    return out
+
+
+@pytest.fixture(scope="module")
+def auto() -> OffTopicDetector:
+    return OffTopicDetector.load(style="auto")
+
+
+def test_the_texts_fit_the_rule_they_test() -> None:
+    assert AUTO_LONG_WORDS < len(post_words(LONG_REPLY)) <= AUTO_MAX_WORDS
+    assert len(post_words(SHORT_REPLY)) < AUTO_LONG_WORDS
+    assert not asks(TITLE, OPENING)
+    assert asks(ASKING_TITLE, OPENING)
+    assert "everyday" in expected_styles()
+    assert expected_styles()[-1] == "discussion"
+
+
+def test_a_long_running_total_ends_the_everyday_reading() -> None:
+    assert not becomes_discussion([20, 15, 100, 10])
+    assert not becomes_discussion([35] * 11)  # 385 words of chat, median 35
+    assert becomes_discussion([35] * 11 + [AUTO_THREAD_WORDS - 385 + 1])
+    # ...but not in a thread that asks: long answers to a question stay everyday...
+    assert not becomes_discussion([35] * 11 + [AUTO_THREAD_WORDS - 385 + 1], asks=True)
+    # ...nor after the first posts: a long chat thread is still a chat.
+    assert not becomes_discussion([35] * AUTO_EARLY_POSTS + [36])
+
+
+def test_a_debate_of_mixed_lengths_becomes_a_discussion_for_good(auto: OffTopicDetector) -> None:
+    assert styles_of(auto, TITLE) == expected_styles()
+
+
+def test_a_thread_that_asks_stays_everyday(auto: OffTopicDetector) -> None:
+    assert set(styles_of(auto, ASKING_TITLE)) == {"everyday"}
+
+
+def test_the_sentence_plan_follows_the_running_total(auto: OffTopicDetector) -> None:
+    state = auto.begin_thread("plan", TITLE)
+    posts = [Post(id=str(i), text=t, author="a") for i, t in enumerate([OPENING, *MIXED])]
+    planned = state.sentence_plan().texts(posts)
+    # The anchor and the opening post, then the replies read while the thread is everyday; no later one.
+    everyday = [t for t, style in zip(MIXED, expected_styles(), strict=True) if style == "everyday"]
+    assert planned == [f"{TITLE}\n{OPENING}", OPENING, *everyday]
+    for post in posts:
+        state.review(post)
+    assert state.style == "discussion"
