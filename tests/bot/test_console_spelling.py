@@ -4,25 +4,13 @@ key ('duplicated_quote'): one spelling everywhere (issue 18, seen in `modassist 
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
 from rich.console import Console
 
 from bot.sinks import ConsoleSink
 from bot.store import ReviewedPost, SourceRef, Store, post_content_hash
 from classifiers.result import Flag
 from classifiers.thread import Post
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await Store.open(tmp_path / "modassist.db")
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 async def test_a_console_alert_spells_the_categories_as_the_reports_do(store: Store) -> None:
