@@ -92,8 +92,8 @@ def decision_text(decision: Decision) -> Text:
     return line
 
 
-def _evidence_lines(detail: FlagDetail, width: int = 0) -> list[Text]:
-    """The flagged passages, quoted; with `width`, wrapped under their opening quote mark."""
+def _evidence_lines(detail: FlagDetail, width: int) -> list[Text]:
+    """The flagged passages, quoted, wrapped at `width` under their opening quote mark."""
     lines: list[Text] = []
     text = detail.post.text
     for item in detail.flag.evidence:
@@ -102,11 +102,9 @@ def _evidence_lines(detail: FlagDetail, width: int = 0) -> list[Text]:
         quoted = " ".join(context_excerpt(text, item.start, item.end, EXCERPT_CHARS, context=40).split())
         if not quoted:
             continue
-        wrapped = [f'    "{clean_line(quoted)}"']
-        if width:
-            wrapped = textwrap.wrap(
-                wrapped[0], max(width, 40), subsequent_indent="     ", break_long_words=False
-            )
+        wrapped = textwrap.wrap(
+            f'    "{clean_line(quoted)}"', max(width, 40), subsequent_indent="     ", break_long_words=False
+        )
         lines.extend(Text(part, style="italic dim") for part in wrapped)
     return lines
 
