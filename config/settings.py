@@ -21,14 +21,13 @@ from pydantic_settings import (
 )
 
 from config.alerts import AlertSettings as AlertSettings  # a section of Settings
+from config.env import CONFIG_VARIABLE, ENV_FILE, ENV_PREFIX
 from config.errors import ConfigurationError
 from config.files import read_dotenv, read_toml, toml_origin
 from config.names import unknown_json_keys, unknown_keys, unknown_variables
 from config.problems import env_origin, parse_problem, urgent_problems, validation_problems
 
 logger = logging.getLogger(__name__)
-ENV_PREFIX = "MODASSIST_"
-CONFIG_VARIABLE = "MODASSIST_CONFIG"  # names the TOML file
 # MODASSIST_* variables read elsewhere, so never "unknown": the TOML file's name; the shingle hasher's switch
 # to its pure-Python fallback (classifiers/shingles.py).
 OTHER_VARIABLES = ("CONFIG", "PURE_PYTHON")
@@ -251,7 +250,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
-        env_file=".env",
+        env_file=ENV_FILE,
         env_file_encoding="utf-8",
         env_nested_delimiter="__",
         extra="ignore",
