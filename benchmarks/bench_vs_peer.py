@@ -10,11 +10,13 @@ The input is the 4forums threads of the shared data (copies under new ids until 
 Each run is timed on the wall clock from process start to exit (imports and model loading included), and the
 child's peak resident memory is read from `wait4`. The table gives the median posts/s with the range, the
 ratio to the peer (>= 1.0 means modassist is at least as fast) and the peak RSS. Start-up is `modassist
-classify` on one post, the median of five runs; last, the resident memory of `modassist run` at idle.
+classify` on one post, the median of five runs (wall clock, and CPU: on a busy machine the wall clock also
+counts waiting for a core); last, the resident memory of `modassist run` at idle. `--startup-only` measures
+only these two.
 
 Needs the peer: `.venv/bin/pip install -e '.[train]'`.
 Usage: .venv/bin/python benchmarks/bench_vs_peer.py [--data-dir ../shared/data] [--posts 14421] [--repeat 3]
-       [--workers 1]
+       [--workers 1] [--startup-only]
 """
 
 from __future__ import annotations
@@ -55,10 +57,12 @@ for start in range(0, len(texts), 1000):
 
 @dataclass(frozen=True)
 class Run:
-    """One whole process: wall seconds and peak RSS in MiB."""
+    """One whole process: wall seconds, peak RSS in MiB, and CPU seconds (user + system: on a shared
+    machine, wall time also counts the waits for a core)."""
 
     seconds: float
     rss_mib: float
+    cpu_seconds: float = 0.0
 
 
 def timed(command: Sequence[str], stdin_path: Path | None = None) -> Run:
@@ -74,7 +78,7 @@ def timed(command: Sequence[str], stdin_path: Path | None = None) -> Run:
             stdin.close()  # type: ignore[union-attr]
     if status != 0:
         raise SystemExit(f"{' '.join(command[:3])} ... failed with status {status}")
-    return Run(elapsed, usage.ru_maxrss / 1024)
+    return Run(elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
 def child_env() -> dict[str, str]:
@@ -92,13 +96,15 @@ def modassist_command(workers: int | None) -> list[str]:
     return [*base, "classify", *([] if workers is None else ["--workers", str(workers)])]
 
 
-def startup(path: Path) -> float:
-    """Median wall seconds of `modassist classify` on one post (imports, models, the first verdict)."""
+def startup(path: Path) -> tuple[float, float]:
+    """Median wall and CPU seconds of `modassist classify` on one post (imports, models, the first
+    verdict), over five runs."""
     one = path.with_name("one.jsonl")
     with path.open(encoding="utf-8") as fh:
         one.write_text(fh.readline(), encoding="utf-8")
     timed(modassist_command(None), one)  # writes the bytecode caches, as the first use after install does
-    return statistics.median(timed(modassist_command(None), one).seconds for _ in range(5))
+    runs = [timed(modassist_command(None), one) for _ in range(5)]
+    return statistics.median(r.seconds for r in runs), statistics.median(r.cpu_seconds for r in runs)
 
 
 def idle_run() -> float:
@@ -145,6 +151,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="append",
         help="a `classify --workers` setting to measure besides the default (repeatable; default: 1)",
     )
+    parser.add_argument(
+        "--startup-only",
+        action="store_true",
+        help="measure only the start-up and the idle `modassist run`, not the throughput",
+    )
     args = parser.parse_args(argv)
     check_peer()
     console = Console(highlight=False, width=max(Console().width, 100))
@@ -157,24 +168,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         for workers in settings:
             runs[label(workers)] = []
         with console.status("running both processes") as status:
-            for round_ in range(args.repeat):
+            for round_ in range(0 if args.startup_only else args.repeat):
                 status.update(f"round {round_ + 1} of {args.repeat}: the peer")
                 runs["peer"].append(timed([sys.executable, "-c", PEER_SCRIPT, str(path)]))
                 for workers in settings:
                     status.update(f"round {round_ + 1} of {args.repeat}: {label(workers)}")
                     runs[label(workers)].append(timed(modassist_command(workers), path))
             status.update("start-up: modassist classify on one post, five times")
-            first = startup(path)
+            first, first_cpu = startup(path)
             status.update("modassist run at idle")
             idle = idle_run()
-    print_table(console, posts, runs, args.repeat)
+    if not args.startup_only:
+        print_table(console, posts, runs, args.repeat)
+        console.print(
+            "peak RSS is the largest single process (with workers, each worker shares the model pages it "
+            "was forked with)"
+        )
+        console.print(
+            f"input: the 4forums threads of {args.data_dir}, copied under new ids to {posts:,} posts"
+        )
     console.print(
-        "peak RSS is the largest single process (with workers, each worker shares the model pages it was "
-        "forked with)"
-    )
-    console.print(f"input: the 4forums threads of {args.data_dir}, copied under new ids to {posts:,} posts")
-    console.print(
-        f"start-up of `modassist classify` on one post: {first:.2f} s (median of 5; target <= 0.4 s)"
+        f"start-up of `modassist classify` on one post: {first:.2f} s (median of 5; target <= 0.4 s), "
+        f"of which CPU {first_cpu:.2f} s"
     )
     console.print(
         f"`modassist run` at idle, no token, nothing watched: {idle:,.0f} MiB resident (target <= 100)"
