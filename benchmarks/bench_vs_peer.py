@@ -157,7 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="measure only the start-up and the idle `modassist run`, not the throughput",
     )
     args = parser.parse_args(argv)
-    check_peer()
+    if not args.startup_only:
+        check_peer()
     console = Console(highlight=False, width=max(Console().width, 100))
     threads = repeat_threads([item.thread for item in load_iac(args.data_dir)], args.posts)
     with tempfile.TemporaryDirectory() as tmp:
