@@ -52,7 +52,7 @@ def _digest(array: npt.NDArray[Any]) -> str:
     h = hashlib.sha256()
     h.update(str(array.dtype).encode())
     h.update(repr(array.shape).encode())
-    h.update(np.ascontiguousarray(array).reshape(-1).view(np.uint8))  # the bytes tobytes() gives, not copied
+    h.update(np.ascontiguousarray(array).reshape(-1).view(np.uint8).data)  # tobytes()'s bytes, not copied
     return h.hexdigest()
 
 
