@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from tests.paths import ROOT
 
@@ -22,8 +23,8 @@ print(json.dumps([status, sorted({name.split(".")[0] for name in sys.modules})])
 """
 
 
-def _classify(tmp_path: Path, env: dict[str, str]) -> tuple[int, set[str], list[str]]:
-    """Run classify on two posts in a fresh process: status, top-level modules imported, ids written."""
+def _classify(tmp_path: Path, env: dict[str, str]) -> tuple[int, set[str], list[dict[str, Any]]]:
+    """Run classify on two posts in a fresh process: status, top-level modules imported, lines written."""
     source, target = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     posts = [
         {"id": "a", "thread_id": "t", "text": "The harbour ferry runs late again this winter."},
@@ -42,18 +43,22 @@ def _classify(tmp_path: Path, env: dict[str, str]) -> tuple[int, set[str], list[
         check=True,
     )
     status, modules = json.loads(result.stdout.splitlines()[-1])
-    ids = [json.loads(line)["id"] for line in target.read_text(encoding="utf-8").splitlines()]
-    return status, set(modules), ids
+    lines = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
+    return status, set(modules), lines
+
+
+def _inflammatory_flags(lines: list[dict[str, Any]]) -> list[str]:
+    return [line["id"] for line in lines if any(f["category"] == "inflammatory" for f in line["flags"])]
 
 
 def test_classify_imports_no_pydantic_discord_rich_or_scikit_learn(tmp_path: Path) -> None:
-    status, modules, ids = _classify(tmp_path, {})
-    assert (status, ids) == (0, ["a", "b"])
+    status, modules, lines = _classify(tmp_path, {})
+    assert (status, [line["id"] for line in lines]) == (0, ["a", "b"])
+    assert "a" not in _inflammatory_flags(lines)  # the default threshold
     assert modules.isdisjoint(NOT_NEEDED), sorted(modules.intersection(NOT_NEEDED))
 
 
-def test_classify_reads_the_settings_when_a_variable_is_set(tmp_path: Path) -> None:
-    status, modules, ids = _classify(tmp_path, {"MODASSIST_THRESHOLDS__INFLAMMATORY": "0.7"})
-    assert (status, ids) == (0, ["a", "b"])
-    assert "pydantic_settings" in modules
+def test_classify_follows_a_setting_given_in_the_environment(tmp_path: Path) -> None:
+    status, modules, lines = _classify(tmp_path, {"MODASSIST_THRESHOLDS__INFLAMMATORY": "0.0"})
+    assert (status, _inflammatory_flags(lines)) == (0, ["a", "b"])  # every score reaches 0
     assert modules.isdisjoint(set(NOT_NEEDED) - {"pydantic", "pydantic_settings"})
