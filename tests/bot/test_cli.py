@@ -123,7 +123,8 @@ def test_db_migrate_then_status(tmp_path: Path) -> None:
     migrated = modassist("db", "migrate", "--db", str(db))
     assert migrated.returncode == 0, migrated.stderr
     assert "applied 0001_" in migrated.stdout
-    status = modassist("db", "status", "--db", str(db), columns=200)
+    # One process for the `db` command; its `status` reads what that process wrote, in this process.
+    status = run_cli("db", "status", "--db", str(db), columns=200)
     assert status.returncode == 0, status.stderr
     assert f"{db}: schema version" in status.stdout
 

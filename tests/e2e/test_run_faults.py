@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot.cli_runner import modassist
+from tests.bot.cli_runner import run_cli
 from tests.bot.watch_doubles import eventually
 from tests.e2e.processes import run_env, spawn
 
@@ -237,5 +237,7 @@ async def test_a_post_a_detector_fails_on_is_stored_and_reported(first_post: tup
     assert "duplicated-quote detector failed (ValueError: cannot read this post)" in errors["p2"]
     assert scores == {"inflammatory": 0.91, "off_topic": 0.05}  # the other detectors judged it
     assert "could not fully review" in output and "insulting language" in output
-    status = modassist("db", "status", "--db", str(db), columns=200)
+    # `db status` in this process (its console script has its smoke test in tests/bot/test_cli.py); in a
+    # thread, as the command runs its own event loop.
+    status = await asyncio.to_thread(run_cli, "db", "status", "--db", str(db), columns=200)
     assert re.search(r"posts not fully reviewed\s*│\s*1\b", status.stdout), status.stdout

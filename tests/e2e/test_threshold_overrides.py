@@ -1,6 +1,8 @@
 """A threshold a moderator changed (`/modq thresholds`, stored as a setting override) is the one every entry
-point judges by: `modassist scan --db` and `modassist run` without a Discord token, as real processes on a
-real SQLite file. (With a token: tests/e2e/test_discord_commands.py, a changed threshold outlives a restart.)
+point judges by: `modassist scan --db` (the command's entry point `bot.cli.main`, in this process, with the
+settings read afresh as a new process reads them) and `modassist run` without a Discord token (a real
+process), on a real SQLite file. (With a token: tests/e2e/test_discord_commands.py, a changed threshold
+outlives a restart.)
 
 The example thread's post #6 (grumpybosun) scores 0.84 inflammatory and 0.61 off-topic: by the config's
 thresholds (0.6, 0.7) it is flagged inflammatory only. The moderators raise inflammatory to 0.9 and lower
@@ -19,7 +21,7 @@ from bot.moderation import change_threshold
 from bot.sources import load_threads
 from bot.store import Store
 from config.settings import Settings
-from tests.bot.cli_runner import ROOT, modassist
+from tests.bot.cli_runner import ROOT, run_cli
 from tests.e2e.processes import run_env, spawn
 
 EXAMPLE = ROOT / "examples" / "regional-security-news.txt"
@@ -44,7 +46,7 @@ def test_scan_db_judges_by_the_moderators_thresholds(tmp_path: Path) -> None:
     db = tmp_path / "modassist.db"
     asyncio.run(set_moderators_thresholds(db))
 
-    result = modassist("scan", "--json", "--db", str(db), str(EXAMPLE), cwd=tmp_path)
+    result = run_cli("scan", "--json", "--db", str(db), str(EXAMPLE), cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
     post6 = next(json.loads(line) for line in result.stdout.splitlines() if json.loads(line)["position"] == 6)
