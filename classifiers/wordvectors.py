@@ -76,16 +76,28 @@ def _clean(text: str) -> str:
     if text.isascii():
         # Lower-cased here already, so that "The" and "the" share one cache entry.
         return (_ASCII_CONTROL.sub("", text) if _ASCII_CONTROL.search(text) else text).lower()
-    out: list[str] = []
-    for ch in text:
-        if ch in _WHITESPACE:
-            out.append(" ")
-            continue
-        cp = ord(ch)
-        if cp == 0xFFFD or unicodedata.category(ch) in _DROPPED_CATEGORIES:
-            continue
-        out.append(f" {ch} " if cp >= 0x3400 and _is_cjk(cp) else ch)
-    return "".join(out)
+    if len(_CLEANED) > _CLEANED_LIMIT:
+        _CLEANED.clear()
+    for ch in set(text):  # each distinct character judged once, then kept
+        if ord(ch) not in _CLEANED:
+            _CLEANED[ord(ch)] = _cleaned_char(ch)
+    return text.translate(_CLEANED)  # one pass in C, not a Python step per character
+
+
+def _cleaned_char(ch: str) -> str:
+    """What `_clean` makes of one non-ASCII-text character."""
+    if ch in _WHITESPACE:
+        return " "
+    cp = ord(ch)
+    if cp == 0xFFFD or unicodedata.category(ch) in _DROPPED_CATEGORIES:
+        return ""
+    return f" {ch} " if cp >= 0x3400 and _is_cjk(cp) else ch
+
+
+# Characters already judged by `_clean`: code point -> replacement, as `str.translate` reads it. Bounded: a
+# text of every code point would otherwise keep them all.
+_CLEANED: dict[int, str] = {}
+_CLEANED_LIMIT: Final = 1 << 16
 
 
 def _is_punctuation(ch: str) -> bool:

@@ -226,3 +226,23 @@ def test_int8_vectors_kept_as_stored_give_the_float_tables_vectors(vectors: Word
     ids = np.array([0, 5, 1037, 30521], dtype=np.intp)
     assert np.array_equal(vectors.unit_rows(ids), dense.unit_rows(ids))
     assert vectors._stored_t.dtype == np.int8
+
+
+def _clean_char_by_char(text: str) -> str:
+    """The tokenizer's cleaning spelt out one character at a time (what `_clean`'s translation table holds)."""
+    if text.isascii():
+        return "".join(c for c in text if c in "\t\n\r" or 32 <= ord(c) < 127).lower()
+    out = []
+    for ch in text:
+        if ch in wv_module._WHITESPACE:
+            out.append(" ")
+        elif ord(ch) != 0xFFFD and wv_module.unicodedata.category(ch) not in {"Cc", "Cf", "Co", "Cs"}:
+            out.append(f" {ch} " if wv_module._is_cjk(ord(ch)) else ch)
+    return "".join(out)
+
+
+@given(st.text(max_size=80), st.booleans())
+def test_clean_reads_any_text_as_character_by_character(text: str, forget: bool) -> None:
+    if forget:  # a text judged after the table of known characters is emptied reads the same
+        wv_module._CLEANED.clear()
+    assert wv_module._clean(text) == _clean_char_by_char(text)
