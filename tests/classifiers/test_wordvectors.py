@@ -229,7 +229,7 @@ def test_int8_vectors_kept_as_stored_give_the_float_tables_vectors(vectors: Word
 
 
 def _clean_char_by_char(text: str) -> str:
-    """The tokenizer's cleaning spelt out one character at a time (what `_clean`'s translation table holds)."""
+    """The tokenizer's cleaning spelt out one character at a time (what `_clean`'s table holds)."""
     if text.isascii():
         return "".join(c for c in text if c in "\t\n\r" or 32 <= ord(c) < 127).lower()
     out = []
