@@ -192,7 +192,7 @@ def _normalise(texts: Sequence[str], *, positions: bool = False) -> _Normalised:
     n_docs = len(texts)
     raw = "\n".join(texts_one_line(texts))
     codes = np.frombuffer(raw.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
-    raw_stats = _raw_stats(codes, n_docs)
+    raw_stats = _raw_stats(texts)
     _cover(t, codes)
     source = _text_offsets(texts) if positions else None
     codes, kept = _fold(codes, t)
@@ -225,16 +225,25 @@ def _follow(source: I64 | None, kept: Bools | None) -> I64 | None:
     return source if source is None or kept is None else source[kept]
 
 
-def _raw_stats(codes: I64, n_docs: int) -> F64:
-    """Style counts per text on the raw code points: upper-case letters, letters, "!", "?", "@"."""
-    doc_raw = np.cumsum(codes == NEWLINE)
-    upper = (codes >= 65) & (codes <= 90)
-    raw_stats = np.zeros((n_docs, 5), dtype=np.float64)
-    if n_docs:
-        for k, values in enumerate(
-            (upper, upper | ((codes >= 97) & (codes <= 122)), codes == 33, codes == 63, codes == 64)
-        ):
-            raw_stats[:, k] = np.bincount(doc_raw, weights=values, minlength=n_docs)
+# Bytes other than ASCII upper-case letters, and other than ASCII letters: deleted to count the others. In
+# UTF-8 every byte of a non-ASCII character is 0x80 or above, so counting bytes counts ASCII characters.
+_NOT_UPPER = bytes(c for c in range(256) if not 65 <= c <= 90)
+_NOT_LETTER = bytes(c for c in range(256) if not (65 <= c <= 90 or 97 <= c <= 122))
+
+
+def _raw_stats(texts: Sequence[str]) -> F64:
+    """Style counts per text on the raw code points: upper-case letters, letters, "!", "?", "@" (ASCII).
+
+    Counted on each text's UTF-8 bytes by C-level byte methods: five passes over a batch's codes in numpy
+    cost five times as much."""
+    raw_stats = np.zeros((len(texts), 5), dtype=np.float64)
+    rows = []
+    for text in texts:
+        raw = text.encode("utf-8", "surrogatepass")
+        upper, letters = len(raw.translate(None, _NOT_UPPER)), len(raw.translate(None, _NOT_LETTER))
+        rows.append((upper, letters, raw.count(b"!"), raw.count(b"?"), raw.count(b"@")))
+    if rows:
+        raw_stats[:] = rows
     return raw_stats
 
 
