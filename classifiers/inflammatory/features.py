@@ -200,7 +200,12 @@ class TextFeatures:
         found = table[word_column]
         candidates = np.flatnonzero(found)
         if candidates.shape[0]:
-            found[candidates] = np.isin(word_hash[candidates], _hashes(words))
+            # `np.isin` by binary search in the sorted hashes: isin sorts the candidates (thousands, for
+            # "you") at every call.
+            exact = _hashes(words)
+            wanted = word_hash[candidates]
+            at = np.minimum(np.searchsorted(exact, wanted), exact.shape[0] - 1)
+            found[candidates] = exact[at] == wanted
         return found
 
     def occurrences(self, texts: Sequence[str], *, spans: bool = False) -> FeatureOccurrences:
