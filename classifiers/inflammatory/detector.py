@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,6 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
 Bools = npt.NDArray[np.bool_]
-Ints = npt.NDArray[np.intp]
 
 # ------------------------------------------------------------------------------------------------------------
 # The detector
@@ -280,30 +279,32 @@ class InflammatoryThreadState:
         runs = lookup_runs(self._seen, found.hashes, 0, len(found.hashes), self._posts, True)[0]
         forget_oldest(self._seen, self._max)
         repeated: list[tuple[int, int]] = []
-        if runs:
-            if found.aligned:
-                repeated = _repeated_spans(found.starts, found.ends, runs)
-            else:
-                spans = word_key_spans(text)
-                if spans is not None and len(spans) == found.words:
-                    starts, ends = (np.array(side, dtype=np.intp) for side in zip(*spans, strict=True))
-                    repeated = _repeated_spans(starts, ends, runs)
+        if runs and found.aligned:
+            starts, ends = found.starts, found.ends
+            repeated = _repeated_spans(lambda first, last: (int(starts[first]), int(ends[last])), runs)
+        elif runs:
+            spans = word_key_spans(text)
+            if spans is not None and len(spans) == found.words:
+                repeated = _repeated_spans(lambda first, last: (spans[first][0], spans[last][1]), runs)
         own = _blank(text, boilerplate + repeated)
         return own, sum(e - s for s, e in repeated)
 
 
-def _repeated_spans(starts: Ints, ends: Ints, runs: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+def _repeated_spans(
+    bounds: Callable[[int, int], tuple[int, int]], runs: list[tuple[int, int, int]]
+) -> list[tuple[int, int]]:
     """The character spans of the runs of words that repeat earlier posts, merged: `runs` are the runs
-    (first, last + 1, post) of repeated shingles, in order; words k start at `starts[k]`, end at `ends[k]`.
-    Words never touch (a separator lies between two), so two shingles' spans overlap exactly when they
-    share a word: when their first words are less than a shingle apart."""
+    (first, last + 1, post) of repeated shingles, in order; `bounds(first, last)` is the span from the start
+    of word `first` to the end of word `last`. Words never touch (a separator lies between two), so two
+    shingles' spans overlap exactly when they share a word: when their first words are less than a shingle
+    apart."""
     merged: list[list[int]] = []
     for first, end, _ in runs:
         if merged and first - merged[-1][1] < _QUOTE_SHINGLE:
             merged[-1][1] = end - 1
         else:
             merged.append([first, end - 1])
-    return [(int(starts[f]), int(ends[k + _QUOTE_SHINGLE - 1])) for f, k in merged]
+    return [bounds(first, last + _QUOTE_SHINGLE - 1) for first, last in merged]
 
 
 def _merge(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
