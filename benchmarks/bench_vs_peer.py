@@ -8,10 +8,8 @@ The input is the 4forums threads of the shared data (copies under new ids until 
   reading the same file and writing one probability per post.
 
 Each run is timed on the wall clock from process start to exit (imports and model loading included), and the
-child's peak resident memory and CPU time (user + system, its workers included) are read from `wait4`. The
-table gives the median posts/s with the range, the ratio to the peer (>= 1.0 means modassist is at least
-as fast), the median CPU seconds (other processes on the machine sway wall time more than CPU time) and
-the peak RSS. Start-up is `modassist
+child's peak resident memory is read from `wait4`. The table gives the median posts/s with the range, the
+ratio to the peer (>= 1.0 means modassist is at least as fast) and the peak RSS. Start-up is `modassist
 classify` on one post, the median of five runs; last, the resident memory of `modassist run` at idle.
 
 Needs the peer: `.venv/bin/pip install -e '.[train]'`.
@@ -57,11 +55,10 @@ for start in range(0, len(texts), 1000):
 
 @dataclass(frozen=True)
 class Run:
-    """One whole process: wall seconds, peak RSS in MiB, CPU seconds (user + system, children included)."""
+    """One whole process: wall seconds and peak RSS in MiB."""
 
     seconds: float
     rss_mib: float
-    cpu: float = 0.0
 
 
 def timed(command: Sequence[str], stdin_path: Path | None = None) -> Run:
@@ -77,7 +74,7 @@ def timed(command: Sequence[str], stdin_path: Path | None = None) -> Run:
             stdin.close()  # type: ignore[union-attr]
     if status != 0:
         raise SystemExit(f"{' '.join(command[:3])} ... failed with status {status}")
-    return Run(elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
+    return Run(elapsed, usage.ru_maxrss / 1024)
 
 
 def child_env() -> dict[str, str]:
@@ -200,7 +197,7 @@ def print_table(console: Console, posts: int, runs: dict[str, list[Run]], repeat
         title=f"{posts:,} posts, whole processes, wall clock, median of {repeat}",
         title_justify="left",
     )
-    for column in ("process", "posts/s", "range", "ratio to the peer", "CPU s", "peak RSS MiB"):
+    for column in ("process", "posts/s", "range", "ratio to the peer", "peak RSS MiB"):
         table.add_column(column, justify="left" if column == "process" else "right")
     for name, items in runs.items():
         rates = [posts / r.seconds for r in items]
@@ -211,7 +208,6 @@ def print_table(console: Console, posts: int, runs: dict[str, list[Run]], repeat
             f"{rate:,.0f}",
             f"{min(rates):,.0f}-{max(rates):,.0f}",
             f"{rate / peer_rate:.2f}",
-            f"{statistics.median(r.cpu for r in items):.1f}",
             f"{max(r.rss_mib for r in items):,.0f}",
         )
     console.print(table)
