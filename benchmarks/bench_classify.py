@@ -10,13 +10,18 @@ to a temporary folder, never into the repository), then measures in one run:
 2. the whole `modassist classify` process (three detectors, model loading included) at two input sizes,
    with each child's peak resident memory, to show that memory does not grow with the input.
 
+With `--breakdown`, instead: where one-worker `classify` spends its CPU time over `--posts` posts, by part
+(each detector, reading and writing JSON, loading the models), each part timed with CPU time around its
+calls in this process: a profile without a profiler's overhead, to compare before and after a change.
+
 Usage: .venv/bin/python benchmarks/bench_classify.py [--data-dir ../shared/data] [--posts 10000]
-       [--repeat 3] [--skip-classify]
+       [--repeat 3] [--skip-classify] [--breakdown]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import resource
@@ -25,13 +30,19 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# One BLAS thread, as `modassist` runs (bot/cli.py): set before numpy is first imported.
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 
 from classifiers.duplicates import QuoteDuplicateDetector  # noqa: E402
 from classifiers.shingles import native  # noqa: E402
@@ -127,9 +138,13 @@ def main() -> int:
     )
     parser.add_argument("--repeat", type=int, default=3, help="timings of each in-process method")
     parser.add_argument("--skip-classify", action="store_true", help="only the in-process detector timing")
+    parser.add_argument("--breakdown", action="store_true", help="only the CPU time of classify by part")
     args = parser.parse_args()
     console = Console(highlight=False, width=max(Console().width, 110))
     corpus = [item.thread for item in load_iac(args.data_dir)]
+    if args.breakdown:
+        breakdown(console, repeat_threads(corpus, args.posts))
+        return 0
 
     small = repeat_threads(corpus, args.posts)
     n_small = sum(len(t.posts) for t in small)
@@ -183,6 +198,73 @@ def whole_process_table(console: Console, corpus: list[Thread], n_posts: int) ->
     console.print(
         f"this process peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB"
     )
+
+
+def _timing(spent: Counter[str], name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    """`function`, adding the CPU time of each call to `spent[name]`."""
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start = time.process_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent[name] += time.process_time() - start
+
+    return timed
+
+
+def breakdown(console: Console, threads: list[Thread]) -> None:
+    """One-worker `classify` (bot.output.classify_stream) in this process, its CPU time by part."""
+    import bot.output as output
+    from bot.detectors import build_suite
+    from config.settings import Settings
+
+    spent: Counter[str] = Counter()
+    started = time.process_time()
+    suite = build_suite(Settings(_env_file=None))
+    spent["loading the models"] = time.process_time() - started
+    for detector in suite.detectors:
+        batch = getattr(detector, "review_batch", None)
+        if batch is not None:
+            # setattr: the Detector protocol has no review_batch (and a method is replaced on the instance)
+            setattr(detector, "review_batch", _timing(spent, detector.category, batch))  # noqa: B010
+            continue
+
+        def begin(
+            thread_id: str, title: str, begin: Any = detector.begin_thread, name: str = detector.category
+        ) -> Any:
+            state = begin(thread_id, title)
+            state.review = _timing(spent, name, state.review)
+            return state
+
+        setattr(detector, "begin_thread", begin)  # noqa: B010
+    inflammatory = next((d for d in suite.detectors if d.category == "inflammatory"), None)
+    if inflammatory is not None:  # its parts, inside its total
+        model = inflammatory.model  # type: ignore[attr-defined]
+        model.decision = _timing(spent, "  inflammatory: scoring", model.decision)
+        model.attributions = _timing(spent, "  inflammatory: explanations (attributions)", model.attributions)
+    output.parse_jsonl_line = _timing(spent, "reading JSON", output.parse_jsonl_line)  # type: ignore[assignment]
+    output.review_record = _timing(spent, "writing JSON", output.review_record)  # type: ignore[assignment]
+    output.dumps = _timing(spent, "writing JSON", output.dumps)  # type: ignore[assignment]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "posts.jsonl"
+        posts = write_jsonl(threads, path)
+        with path.open(encoding="utf-8") as source, Path(os.devnull).open("w", encoding="utf-8") as sink:
+            output.classify_stream(suite, source, sink, io.StringIO())
+    total = time.process_time() - started
+    table = Table(title=f"one-worker classify, {posts:,} posts: CPU time by part", title_justify="left")
+    for column in ("part", "CPU s", "share"):
+        table.add_column(column, justify="left" if column == "part" else "right")
+    parts = [k for k in spent if not k.startswith(" ")]
+    rows = [
+        *spent.items(),
+        ("the rest (suite, batching, thread memory)", total - sum(spent[k] for k in parts)),
+    ]
+    for name, seconds in rows:
+        table.add_row(name, f"{seconds:.2f}", f"{seconds / total:.0%}")
+    table.add_row("total", f"{total:.2f}", f"{posts / total:,.0f} posts/CPU-s")
+    console.print(table)
+    console.print(f"load average {os.getloadavg()[0]:.2f} (other processes slow CPU time too)")
 
 
 if __name__ == "__main__":

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Callable
+from itertools import groupby, repeat
 from types import ModuleType
 from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-from classifiers.text import _ASCII_SEPARATORS, _BOILERPLATE_KEYS, _ascii_boilerplate_spans, _blank, word_keys
+from classifiers.text import (
+    _ASCII_SEPARATORS,
+    _BOILERPLATE_KEYS,
+    _ascii_boilerplate_spans,
+    _blank,
+    boilerplate_spans,
+    word_keys,
+)
 
 # -- shingle hashes in C (numpy) -------------------------------------------------------------------------
 # `shingle_hashes` makes a bytes object per word and hashes a tuple per shingle: some 150 ns a word. The
@@ -116,17 +125,23 @@ class Shingles(NamedTuple):
 
 def shingles(text: str, size: int) -> Shingles:
     """The word shingles of `text` (boilerplate lines skipped), hashed."""
+    return shingles_and_boilerplate(text, size)[0]
+
+
+def shingles_and_boilerplate(text: str, size: int) -> tuple[Shingles, list[tuple[int, int]]]:
+    """`shingles(text, size)` and `classifiers.text.boilerplate_spans(text)`, the second found on the way
+    for plain ASCII text (only lines that hold a boilerplate word are read)."""
     if not text.isascii():
-        return key_shingles(word_keys(text), size)
+        return key_shingles(word_keys(text), size), boilerplate_spans(text)
     hashed = _hashed_shingles
     found, present = hashed(text.encode("ascii").translate(_ZERO_TABLE), size, True, look_for=True)
     if not present:
-        return found
+        return found, []
     # Some word may be a boilerplate word: the exact check, on the lines where those words stand.
     spans = _ascii_boilerplate_spans(text, text.lower(), present)
     if not spans:
-        return found
-    return hashed(_blank(text, spans).encode("ascii").translate(_ZERO_TABLE), size, True)[0]
+        return found, spans
+    return hashed(_blank(text, spans).encode("ascii").translate(_ZERO_TABLE), size, True)[0], spans
 
 
 def key_shingles(keys: list[bytes], size: int) -> Shingles:
@@ -235,3 +250,37 @@ _BOILERPLATE_SIEVE_BYTES = _BOILERPLATE_SIEVE.tobytes()
 # The C extension when it is built, else numpy: same results (tests run both).
 native = _load_native()
 _hashed_shingles = _native_shingles_of if native is not None else _shingles_of
+
+
+# -- looking shingles up in a thread's table -----------------------------------------------------------
+
+
+def _value_runs(values: list[int], none: int) -> list[tuple[int, int, int]]:
+    """Runs (first, last + 1, value) of equal values other than `none` in a per-shingle list."""
+    found = []
+    pos = 0
+    for value, group in groupby(values):
+        end = pos + len(list(group))
+        if value != none:
+            found.append((pos, end, value))
+        pos = end
+    return found
+
+
+def python_lookup_runs(
+    table: dict[int, int], keys: list[int], start: int, stop: int, default: int, store: bool
+) -> tuple[list[tuple[int, int, int]], int, int]:
+    """Look keys[start:stop] up (`table.setdefault(key, default)` if `store`, else `table.get`): the
+    runs (first, last + 1, value) of looked-up values other than `default`, with positions in `keys`;
+    how many keys were added; how many lookups gave `default`. (The C extension does the same.)"""
+    before = len(table)
+    lookup = table.setdefault if store else table.get
+    values = list(map(lookup, keys[start:stop], repeat(default)))
+    found = [(first + start, end + start, value) for first, end, value in _value_runs(values, default)]
+    return found, len(table) - before, values.count(default)
+
+
+# In C when the extension is built (the duplicated-quote and inflammatory detectors' thread memories).
+lookup_runs: Callable[
+    [dict[int, int], list[int], int, int, int, bool], tuple[list[tuple[int, int, int]], int, int]
+] = native.lookup_runs if native is not None else python_lookup_runs

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import compress, groupby, repeat
+from itertools import compress, repeat
 from operator import le, sub
 
 import numpy as np
 import numpy.typing as npt
 
+from classifiers.shingles import lookup_runs as lookup_runs
 from classifiers.shingles import native
+from classifiers.shingles import python_lookup_runs as python_lookup_runs
 
 NONE = -1
 SELF = -2  # a passage repeated within the same post
@@ -31,36 +33,6 @@ class Run:
     start: int
     end: int
     source: int
-
-
-def _value_runs(values: list[int], none: int) -> list[tuple[int, int, int]]:
-    """Runs (first, last + 1, value) of equal values other than `none` in a per-shingle list."""
-    found = []
-    pos = 0
-    for value, group in groupby(values):
-        end = pos + len(list(group))
-        if value != none:
-            found.append((pos, end, value))
-        pos = end
-    return found
-
-
-def python_lookup_runs(
-    table: dict[int, int], keys: list[int], start: int, stop: int, default: int, store: bool
-) -> tuple[list[tuple[int, int, int]], int, int]:
-    """Look keys[start:stop] up (`table.setdefault(key, default)` if `store`, else `table.get`): the
-    runs (first, last + 1, value) of looked-up values other than `default`, with positions in `keys`;
-    how many keys were added; how many lookups gave `default`. (The C extension does the same.)"""
-    before = len(table)
-    lookup = table.setdefault if store else table.get
-    values = list(map(lookup, keys[start:stop], repeat(default)))
-    found = [(first + start, end + start, value) for first, end, value in _value_runs(values, default)]
-    return found, len(table) - before, values.count(default)
-
-
-lookup_runs: Callable[
-    [dict[int, int], list[int], int, int, int, bool], tuple[list[tuple[int, int, int]], int, int]
-] = native.lookup_runs if native is not None else python_lookup_runs
 
 
 def _repeated_within(hashes: npt.NDArray[np.int64], size: int) -> list[int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +17,9 @@ from classifiers.inflammatory.explain import Phrase, phrases
 from classifiers.inflammatory.model import DEFAULT_MODEL_PATH, InflammatoryModel
 from classifiers.inflammatory.normalise import _tables
 from classifiers.result import Category, Detection, DetectorFailure, Evidence
+from classifiers.shingles import lookup_runs, shingles_and_boilerplate
 from classifiers.suite import DEFAULT_THRESHOLDS
-from classifiers.text import (
-    boilerplate_spans,
-    forget_oldest,
-    shingle_hashes,
-    word_key_spans,
-    word_keys,
-)
+from classifiers.text import forget_oldest, word_key_spans
 from classifiers.thread import Post
 
 DEFAULT_THRESHOLD = DEFAULT_THRESHOLDS["inflammatory"]
@@ -264,7 +259,8 @@ class InflammatoryThreadState:
 
     def __init__(self, detector: InflammatoryDetector, max_shingles: int = 50_000) -> None:
         self._detector = detector
-        self._seen: dict[int, None] = {}
+        self._seen: dict[int, int] = {}  # shingle hash -> the post (counted from 1) it first stood in
+        self._posts = 0
         self._max = max_shingles
 
     def review(self, post: Post) -> Detection:
@@ -275,31 +271,40 @@ class InflammatoryThreadState:
     def own_text(self, post: Post) -> tuple[str, int]:
         """The post's text with boilerplate and passages repeating earlier posts blanked, and how many
         characters were blanked as repeats; the post's words are then remembered for later posts."""
-        keys = word_keys(post.text)
-        hashes = shingle_hashes(keys, _QUOTE_SHINGLE)
-        repeated: list[tuple[int, int]] = []
-        if self._seen and not self._seen.keys().isdisjoint(hashes):
-            spans = word_key_spans(post.text)
-            if spans is not None and len(spans) == len(keys):
-                seen = np.fromiter(map(self._seen.__contains__, hashes), dtype=bool, count=len(hashes))
-                repeated = _repeated_spans(spans, np.flatnonzero(seen))
-        own = _blank(post.text, boilerplate_spans(post.text) + repeated)
-        self._seen.update(dict.fromkeys(hashes))
+        text = post.text
+        found, boilerplate = shingles_and_boilerplate(text, _QUOTE_SHINGLE)
+        self._posts += 1
+        # One pass (in C when the extension is built) looks every shingle up and stores the new ones: a
+        # shingle this post already holds earlier is not a repeat of an earlier post.
+        runs = lookup_runs(self._seen, found.hashes, 0, len(found.hashes), self._posts, True)[0]
         forget_oldest(self._seen, self._max)
+        repeated: list[tuple[int, int]] = []
+        if runs and found.aligned:
+            starts, ends = found.starts, found.ends
+            repeated = _repeated_spans(lambda first, last: (int(starts[first]), int(ends[last])), runs)
+        elif runs:
+            spans = word_key_spans(text)
+            if spans is not None and len(spans) == found.words:
+                repeated = _repeated_spans(lambda first, last: (spans[first][0], spans[last][1]), runs)
+        own = _blank(text, boilerplate + repeated)
         return own, sum(e - s for s, e in repeated)
 
 
-def _repeated_spans(spans: Sequence[tuple[int, int]], hits: I64) -> list[tuple[int, int]]:
-    """The character spans of the runs of words that repeat earlier posts, merged: `hits` are the first
-    words of the repeated shingles, in order. Words never touch (a separator lies between two), so two
+def _repeated_spans(
+    bounds: Callable[[int, int], tuple[int, int]], runs: list[tuple[int, int, int]]
+) -> list[tuple[int, int]]:
+    """The character spans of the runs of words that repeat earlier posts, merged: `runs` are the runs
+    (first, last + 1, post) of repeated shingles, in order; `bounds(first, last)` is the span from the start
+    of word `first` to the end of word `last`. Words never touch (a separator lies between two), so two
     shingles' spans overlap exactly when they share a word: when their first words are less than a shingle
     apart."""
-    if not hits.shape[0]:
-        return []
-    breaks = np.flatnonzero(np.diff(hits) >= _QUOTE_SHINGLE) + 1
-    firsts = hits[np.concatenate(([0], breaks))].tolist()
-    lasts = hits[np.concatenate((breaks - 1, [hits.shape[0] - 1]))].tolist()
-    return [(spans[f][0], spans[k + _QUOTE_SHINGLE - 1][1]) for f, k in zip(firsts, lasts, strict=True)]
+    merged: list[list[int]] = []
+    for first, end, _ in runs:
+        if merged and first - merged[-1][1] < _QUOTE_SHINGLE:
+            merged[-1][1] = end - 1
+        else:
+            merged.append([first, end - 1])
+    return [bounds(first, last + _QUOTE_SHINGLE - 1) for first, last in merged]
 
 
 def _merge(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:

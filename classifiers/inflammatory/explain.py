@@ -25,7 +25,6 @@ I8 = npt.NDArray[np.int8]
 _SPACED = re.compile(r"(?:(?<!\S)\w[ .\-_*]){2,}\w(?![^\s.,;:!?)\]\"'])")
 _UNIT = re.compile(_SPACED.pattern + r"|\S+")
 _TRIM = "\"'“”‘’()[]{}<>«».,;:?!…"
-_TRIM_CODES = np.array(sorted(ord(c) for c in _TRIM), dtype=np.uint32)
 # Links and mentions: the model reads each as one placeholder; never evidence on their own.
 _PLACEHOLDER = re.compile(r"(?:https?://|www\.|@\w)", re.IGNORECASE)
 _INTENSIFIERS = frozenset(_words("a absolute absolutely an complete really so such too total utter very"))
@@ -77,10 +76,11 @@ def units(text: str) -> Units:
     if _SPACED.search(text):
         return _units_by_pattern(text)
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    space = np.isin(codes, _space_codes())
+    kinds = _code_kinds()[np.minimum(codes, _ABOVE_KINDS)]
+    space = kinds == _SPACE_KIND
     edges = np.diff(np.concatenate(([1], space.astype(np.int8), [1])))
     starts, ends = np.flatnonzero(edges == -1), np.flatnonzero(edges == 1)
-    keep = ~space & ~np.isin(codes, _TRIM_CODES)
+    keep = kinds == 0
     starter = keep.copy()
     # "!d10t": a symbol that stands for a letter at the start of a word is part of the word.
     for i in np.flatnonzero(codes[:-1] == ord("!")).tolist():
@@ -113,14 +113,20 @@ def _is_leet_start(text: str, start: int, end: int) -> bool:
     return text[start] == "!" and end - start > 1 and text[start + 1].isalnum()
 
 
-_space_cache: list[npt.NDArray[np.uint32]] = []
+_kinds_cache: list[npt.NDArray[np.int8]] = []
+_SPACE_KIND, _TRIM_KIND = 1, 2
+_ABOVE_KINDS = 0x3001  # the code points `\s` matches (`str.isspace`) and `_TRIM` all lie below
 
 
-def _space_codes() -> npt.NDArray[np.uint32]:
-    """The code points `\\s` matches (`str.isspace`; none lies above U+3000)."""
-    if not _space_cache:
-        _space_cache.append(np.array([c for c in range(0x3001) if chr(c).isspace()], dtype=np.uint32))
-    return _space_cache[0]
+def _code_kinds() -> npt.NDArray[np.int8]:
+    """Per code point up to U+3000, 1 for a space, 2 for a character trimmed off words, else 0; entry
+    U+3001 (0) stands for every code point above. A lookup costs a tenth of `np.isin` on a text."""
+    if not _kinds_cache:
+        kinds = np.zeros(_ABOVE_KINDS + 1, dtype=np.int8)
+        kinds[[c for c in range(_ABOVE_KINDS) if chr(c).isspace()]] = _SPACE_KIND
+        kinds[[ord(c) for c in _TRIM]] = _TRIM_KIND
+        _kinds_cache.append(kinds)
+    return _kinds_cache[0]
 
 
 def unit_weights(found: Units, attribution: Attribution) -> tuple[F64, I8]:

@@ -14,7 +14,7 @@ import pytest
 
 from bot.errors import ModassistError
 from bot.output import classify_stream
-from bot.sharded import classify_sharded, shard_of
+from bot.sharded import Shards, classify_sharded
 from classifiers.result import Detection
 from classifiers.suite import DetectorSuite
 from classifiers.thread import Post
@@ -87,9 +87,32 @@ def test_workers_must_be_a_small_whole_number(tmp_path: Path) -> None:
 
 
 def test_a_thread_always_goes_to_the_same_worker() -> None:
-    assert {shard_of("ferry-1", seq, 4) for seq in range(50)} == {shard_of("ferry-1", 0, 4)}
-    assert len({shard_of(f"t{n}", 0, 4) for n in range(40)}) == 4
-    assert [shard_of(None, seq, 3) for seq in range(4)] == [0, 1, 2, 0]
+    shards = Shards(4)
+    first = shards.worker_of("ferry-1", Post(id="0", text="x" * 5000))
+    others = {shards.worker_of(f"t{n}", Post(id=str(n), text="short")) for n in range(40)}
+    assert {shards.worker_of("ferry-1", Post(id=str(n), text="again")) for n in range(50)} == {first}
+    assert others == {0, 1, 2, 3}
+    without = Shards(3)
+    assert [without.worker_of(None, Post(id=str(n), text="same")) for n in range(4)] == [0, 1, 2, 0]
+
+
+def test_threads_are_shared_out_by_the_work_they_bring() -> None:
+    # A hash of the ids (crc32, the first rule) sent 6 of these 10 threads to one of two workers: 60% of
+    # the work; shared by work, each worker gets half.
+    shards = Shards(2)
+    for n in range(10):
+        worker = [shards.worker_of(f"thread-{n}", Post(id=f"{n}-{k}", text="word " * 40)) for k in range(20)]
+        assert len(set(worker)) == 1
+    assert shards.load[0] == shards.load[1]
+
+
+def test_a_forgotten_thread_starts_afresh_on_the_least_loaded_worker() -> None:
+    shards = Shards(2, remembered=2)
+    assert shards.worker_of("a", Post(id="1", text="x" * 1000)) == 0
+    assert shards.worker_of("b", Post(id="2", text="y")) == 1
+    assert shards.worker_of("c", Post(id="3", text="z")) == 1  # "a" forgotten: the memory holds two threads
+    assert list(shards.owner) == ["b", "c"]
+    assert shards.worker_of("a", Post(id="4", text="x")) == 1
 
 
 def _double_suite(*extra: object) -> DetectorSuite:

@@ -49,6 +49,12 @@ def detector() -> InflammatoryDetector:
         ("sooooo", "so"),
         ("@somebody hi", "@user hi"),
         ("see https://example.com/x?y=1 now", "see <link> now"),
+        # Links are looked for only where an "h" or a "w" stands: at the start, after a symbol, any case.
+        ("http://a.b/c", "<link>"),
+        ("go to WWW.Example.com now", "go to <link> now"),
+        ("read:https://a.io", "read:<link>"),
+        ("xhttp://a.b x", "xhttp://abx"),  # inside a word: not a link
+        ("see https:/x and www", "see https:/x and w"),
         ("in 2024 we won", "in 2024 we won"),  # numbers alone are not letters
         ("I am a big fan", "i am a big fan"),  # two one-letter words are not spelled-out letters
     ],

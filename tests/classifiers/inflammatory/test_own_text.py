@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from classifiers.inflammatory import InflammatoryDetector
 from classifiers.inflammatory.detector import _blank
-from classifiers.text import boilerplate_spans, forget_oldest, shingle_hashes, word_key_spans, word_keys
+from classifiers.shingles import key_shingles
+from classifiers.text import boilerplate_spans, forget_oldest, word_key_spans, word_keys
 from classifiers.thread import Post
 
 
@@ -47,7 +48,9 @@ class _OwnTextV1:
 
     def own_text(self, text: str) -> tuple[str, int]:
         keys = word_keys(text)
-        hashes = shingle_hashes(keys, 6)
+        # The shingle hash the state keeps (was `shingle_hashes`, Python's tuple hash): the memory is
+        # compared below, so both must hash alike; which hash it is changes no blanking.
+        hashes = key_shingles(keys, 6).hashes
         repeated: list[tuple[int, int]] = []
         if self.seen and not self.seen.keys().isdisjoint(hashes):
             spans = word_key_spans(text)
