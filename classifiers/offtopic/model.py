@@ -37,6 +37,7 @@ AUTO_OPENING_WORDS: Final = 80  # an opening post shorter than this starts an ev
 AUTO_LONG_WORDS: Final = 40  # ...which becomes a discussion when its posts' median length passes this...
 AUTO_MAX_WORDS: Final = 150  # ...or one post is longer than this...
 AUTO_THREAD_WORDS: Final = 400  # ...or its first posts add up to more than this (not in a thread that asks)
+QUESTION_BLEND: Final = 0.0  # under "auto": the question combiner's share in an everyday thread that asks
 AUTO_EARLY_POSTS: Final = 12  # the running total is kept over this many posts (the opening post included)
 
 
