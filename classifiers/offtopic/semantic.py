@@ -208,7 +208,7 @@ class SemanticThread:
     def begin(self, title: str, opening: str, reply: str | None = None) -> None:
         """Remember the title and opening post (the anchor); the opening post is the first recent post.
         `reply`, the text of the reply about to be measured (if known), is encoded with them: one pass
-        of the encoder for the three texts costs about half as much as three passes."""
+        of the encoder for the three texts costs about two thirds of three passes (short texts)."""
         space = self._space
         anchor_text = f"{title}\n{opening}"
         if (encoder := space.sentence) is not None:
