@@ -68,10 +68,12 @@ def test_the_texts_fit_the_rule_they_test() -> None:
 
 def test_a_long_running_total_ends_the_everyday_reading() -> None:
     assert not becomes_discussion([20, 15, 100, 10])
-    assert not becomes_discussion([35] * 11)  # 385 words of chat, median 35
-    assert becomes_discussion([35] * 11 + [AUTO_THREAD_WORDS - 385 + 1])
+    per = AUTO_THREAD_WORDS // 10  # ten posts of chat that add up to the total, at a low median
+    assert per <= AUTO_LONG_WORDS
+    assert not becomes_discussion([per] * 10)
+    assert becomes_discussion([per] * 10 + [per + 1])
     # ...but not in a thread that asks: long answers to a question stay everyday...
-    assert not becomes_discussion([35] * 11 + [AUTO_THREAD_WORDS - 385 + 1], asks=True)
+    assert not becomes_discussion([per] * 10 + [per + 1], asks=True)
     # ...nor after the first posts: a long chat thread is still a chat.
     assert not becomes_discussion([35] * AUTO_EARLY_POSTS + [36])
 
