@@ -25,21 +25,16 @@ from classifiers.offtopic.memory import (
     find_quotes,
     term_overlap,
 )
-from classifiers.offtopic.model import AUTO_OPENING_WORDS, Float64Array, asks, becomes_discussion
+from classifiers.offtopic.model import (
+    AUTO_OPENING_WORDS,
+    QUESTION_BLEND,
+    Float64Array,
+    asks,
+    becomes_discussion,
+)
 from classifiers.offtopic.policy import Policy
-from classifiers.offtopic.semantic import (
-    SemanticPost,
-    SemanticThread,
-)
-from classifiers.offtopic.words import (
-    _NAME,
-    _NAME_MIN_IDF,
-    _STOP_WORDS,
-    _prepare,
-    content_terms,
-    manner,
-    post_words,
-)
+from classifiers.offtopic.semantic import SemanticPost, SemanticThread
+from classifiers.offtopic.words import _prepare, content_terms, manner, new_names_in, post_words
 from classifiers.result import Detection, Evidence
 from classifiers.thread import Post
 
@@ -80,6 +75,7 @@ class OffTopicThreadState:
         self.style = detector.style
         self._lengths: list[int] = []  # words per post while an "auto" thread may still change style
         self._opening_raw = ""
+        self._blend = 0.0  # under "auto", the question combiner's share in an everyday thread that asks
         # Word-vector measurements only where the style's combiner weighs them (they cost time); built at
         # the opening post, once the style is known.
         self._semantic: SemanticThread | None = None
@@ -97,7 +93,7 @@ class OffTopicThreadState:
         if self._exempt:
             self._remember(post, observation, 0.0)
             return Detection("off_topic", 0.0, details={"catch_all": "exempt"})
-        raw = self._d.combine(observation.features, self.style)
+        raw = self._combine(observation.features)
         score, rule = self._apply_rules(raw, observation)
         details: dict[str, object] = {"raw_score": round(raw, 4), "style": self.style}
         if rule:
@@ -128,6 +124,13 @@ class OffTopicThreadState:
         self._remember(post, observation, self._d.combine(observation.features, self.style))
         return observation.features
 
+    def _combine(self, features: Float64Array) -> float:
+        """The thread's combiner; under "auto", an everyday thread that asks is also judged as a question."""
+        raw = self._d.combine(features, self.style)
+        if self._blend and self.style == "everyday":
+            raw = (1.0 - self._blend) * raw + self._blend * self._d.combine(features, "question")
+        return raw
+
     def sentence_plan(self) -> SentencePlan:
         """Where this thread stands for the sentence encoder (for `OffTopicDetector.review_batch`)."""
         encoding = self._semantic is not None
@@ -154,20 +157,6 @@ class OffTopicThreadState:
         unknown = int(np.count_nonzero(idx < 0))
         return _Vector(dict(zip(terms, w.tolist(), strict=True)), math.sqrt(float(w @ w)), lsa, unknown)
 
-    def _new_names(self, text: str, recent_only: bool) -> list[str]:
-        """The names the post brings that the thread has not used (a new subject, in news threads)."""
-        index, idf = self._model.index, self._model.idf
-        known, anchor = self._thread.weights, self._anchor.weights
-        names = []
-        for name in dict.fromkeys(_NAME.findall(text)):
-            low = name.lower()
-            if low in _STOP_WORDS or low in known or (not recent_only and low in anchor):
-                continue
-            i = index.get(low)
-            if i is None or idf[i] >= _NAME_MIN_IDF:
-                names.append(name)
-        return names
-
     def _observe(self, post: Post) -> _Observation:
         text, words = _prepare(post.text)
         terms = content_terms(words)
@@ -189,7 +178,10 @@ class OffTopicThreadState:
 
         log_terms = math.log1p(len(vector.weights))
         # Names only matter for the catch-all rule (as a combiner input they added nothing, measured).
-        new_names = self._new_names(text, recent_only=True) if self._recent_only else []
+        model = self._model
+        new_names = (
+            new_names_in(text, model.index, model.idf, self._thread.weights) if self._recent_only else []
+        )
         semantic: SemanticPost | None = None
         sem_features: tuple[float, ...] = _NO_SEMANTIC
         anchor_sim = 0.0
@@ -202,7 +194,7 @@ class OffTopicThreadState:
                 quoted_share,
                 log_terms,
                 math.log(self._position),
-                *manner(post.text, words, self.style == "question"),
+                *manner(post.text, words, self.style == "question" or self._blend > 0.0),
                 vector.unknown / len(vector.weights) if vector.weights else 0.0,
                 total / len(vector.weights) / self._model.oov_idf if vector.weights else 0.0,
                 lsa_anchor * log_terms,
@@ -308,10 +300,12 @@ class OffTopicThreadState:
         if self._d.style == "auto":
             self.style = "everyday" if len(words) < AUTO_OPENING_WORDS else "discussion"
             self._lengths = [len(words)] if self.style == "everyday" else []
+            self._blend = QUESTION_BLEND if asks(self.title, post.text) else 0.0
         elif self._d.semantic_space is not None:
             self._begin_semantic()
 
-    def _begin_semantic(self) -> None:
+    def _begin_semantic(self, reply: str | None = None) -> None:
+        """Start the semantic memory; `reply` (the next reply's prepared text) is encoded with the anchor."""
         space = self._d.semantic_space
         if space is None:
             return
@@ -321,7 +315,7 @@ class OffTopicThreadState:
             decay=self._d.decay if self._recent_only else self._d.thread_decay,
             anchor_is_recent=self._recent_only,
         )
-        self._semantic.begin(self.title, self._opening_raw)
+        self._semantic.begin(self.title, self._opening_raw, reply)
 
     def _settle_style(self, post: Post) -> None:
         """Under "auto", before a reply is judged: an everyday thread becomes a discussion (for good) when
@@ -331,11 +325,12 @@ class OffTopicThreadState:
         discussion from its opening post never pays for it."""
         if not self._lengths:
             return
-        self._lengths.append(len(post_words(post.text)))
+        text, words = _prepare(post.text)
+        self._lengths.append(len(words))
         if becomes_discussion(self._lengths, asks(self.title, self._opening_raw)):
             self.style, self._semantic, self._lengths = "discussion", None, []
         elif self._semantic is None:
-            self._begin_semantic()
+            self._begin_semantic(text)
 
     def _remember(self, post: Post, observation: _Observation, score: float) -> None:
         remembered = _Remembered(post.id, post.author, observation.vector, score)

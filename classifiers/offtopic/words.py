@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import Final
+
+import numpy as np
+import numpy.typing as npt
 
 from classifiers.stopwords import ENGLISH_STOP_WORDS
 from classifiers.text import WORD_RE, normalize, own_text
@@ -101,3 +104,19 @@ def manner(text: str, words: list[str], by_words: bool) -> tuple[float, ...]:
         min(lowered.count("!"), 3) / 3.0,
         float("http" in lowered or "www." in lowered),
     )
+
+
+def new_names_in(
+    text: str, index: Mapping[str, int], idf: npt.NDArray[np.float32], known: Collection[str]
+) -> list[str]:
+    """The names in `text` that `known` (the thread's terms) lacks and the background never saw or finds
+    rare: a new subject, in news threads."""
+    names = []
+    for name in dict.fromkeys(_NAME.findall(text)):
+        low = name.lower()
+        if low in _STOP_WORDS or low in known:
+            continue
+        i = index.get(low)
+        if i is None or idf[i] >= _NAME_MIN_IDF:
+            names.append(name)
+    return names

@@ -10,6 +10,7 @@ from classifiers.offtopic.model import (
     AUTO_LONG_WORDS,
     AUTO_MAX_WORDS,
     AUTO_THREAD_WORDS,
+    QUESTION_BLEND,
     asks,
     becomes_discussion,
 )
@@ -67,10 +68,12 @@ def test_the_texts_fit_the_rule_they_test() -> None:
 
 def test_a_long_running_total_ends_the_everyday_reading() -> None:
     assert not becomes_discussion([20, 15, 100, 10])
-    assert not becomes_discussion([35] * 11)  # 385 words of chat, median 35
-    assert becomes_discussion([35] * 11 + [AUTO_THREAD_WORDS - 385 + 1])
+    per = AUTO_THREAD_WORDS // 10  # ten posts of chat that add up to the total, at a low median
+    assert per <= AUTO_LONG_WORDS
+    assert not becomes_discussion([per] * 10)
+    assert becomes_discussion([per] * 10 + [per + 1])
     # ...but not in a thread that asks: long answers to a question stay everyday...
-    assert not becomes_discussion([35] * 11 + [AUTO_THREAD_WORDS - 385 + 1], asks=True)
+    assert not becomes_discussion([per] * 10 + [per + 1], asks=True)
     # ...nor after the first posts: a long chat thread is still a chat.
     assert not becomes_discussion([35] * AUTO_EARLY_POSTS + [36])
 
@@ -93,3 +96,25 @@ def test_the_sentence_plan_follows_the_running_total(auto: OffTopicDetector) -> 
     for post in posts:
         state.review(post)
     assert state.style == "discussion"
+
+
+def raw_scores(detector: OffTopicDetector, title: str, replies: list[str]) -> list[float]:
+    state = detector.begin_thread(title, title)
+    state.review(Post(id="0", text=OPENING, author="a"))
+    found = [state.review(Post(id=str(i), text=t, author="b")) for i, t in enumerate(replies, 1)]
+    return [float(d.details["raw_score"]) for d in found]  # type: ignore[arg-type]
+
+
+REPLIES = [SHORT_REPLY, "My cousin's band is playing at the Crown on Saturday, come along!", SHORT_REPLY]
+
+
+def test_an_everyday_thread_that_asks_is_also_judged_as_a_question(auto: OffTopicDetector) -> None:
+    everyday = raw_scores(OffTopicDetector.load(style="everyday"), ASKING_TITLE, REPLIES)
+    question = raw_scores(OffTopicDetector.load(style="question"), ASKING_TITLE, REPLIES)
+    blended = raw_scores(auto, ASKING_TITLE, REPLIES)
+    for e, q, b in zip(everyday, question, blended, strict=True):
+        assert b == pytest.approx((1 - QUESTION_BLEND) * e + QUESTION_BLEND * q, abs=2e-4)
+    assert QUESTION_BLEND > 0 and everyday != question
+    # A thread that asks nothing keeps the everyday combiner alone.
+    alone = raw_scores(OffTopicDetector.load(style="everyday"), TITLE, REPLIES)
+    assert raw_scores(auto, TITLE, REPLIES) == pytest.approx(alone, abs=2e-4)
