@@ -135,10 +135,11 @@ class OffTopicModel:
         # A word the background never saw is as distinctive as its rarest words.
         object.__setattr__(self, "oov_idf", float(self.idf.max()) if len(self.idf) else 1.0)
         object.__setattr__(self, "idf_oov", np.append(self.idf, np.float32(self.oov_idf)).astype(np.float64))
-        zero = np.zeros((1, self.components.shape[1]), dtype=np.float32)
-        with_oov = np.vstack([self.components.astype(np.float32), zero])
+        n_terms, n_components = self.components.shape
+        with_oov = np.zeros((n_terms + 1, n_components), dtype=np.float32)
+        with_oov[:-1] = self.components  # one conversion of the stored float16 rows, no copies between
         object.__setattr__(self, "components_oov", with_oov)
-        if self.components.dtype == np.float32:  # the same values: keep one copy in memory (8.7 MB)
+        if self.components.dtype in (np.float16, np.float32):  # the same values: one copy in memory (8.7 MB)
             object.__setattr__(self, "components", with_oov[:-1])
 
     @property
@@ -209,7 +210,7 @@ class OffTopicModel:
             return cls(
                 terms=terms("terms"),
                 idf=arrays["idf"].astype(np.float32),
-                components=arrays["components"].astype(np.float32),
+                components=arrays["components"],  # float16 as stored: widened once, on construction
                 coef=arrays["coef"].astype(np.float64),
                 intercept=arrays["intercept"].astype(np.float64),
                 meta=meta,
