@@ -1,10 +1,12 @@
 """Settings shared by the whole suite."""
 
 import os
+from typing import Any
 
 import pytest
 from hypothesis import settings
 from threadpoolctl import threadpool_limits
+from xdist.scheduler import LoadFileScheduling
 
 # One BLAS thread per process. pytest-xdist already runs one worker per core, and OpenBLAS's threads spin
 # while they wait: with two workers on two cores they fought each other and the sentence encoder's tests ran
@@ -31,6 +33,15 @@ _LONGEST_FIRST = (
     "tests/bot/test_crash.py",
 )
 _SLOW_FIRST = ("tests/e2e/", "tests/lab/commands/")
+# The files whose tests import scikit-learn (training, the lab's commands and measures, the peer): one unit
+# of work for a single xdist worker. Importing it costs about 2 s of CPU time, which each worker paid when
+# these files were spread over all three; their modules import it inside the tests that need it, so that
+# collecting them does not (the suite's run fails no test if a file is missing here: it only costs time).
+_SCIKIT_LEARN = (
+    "tests/lab/",
+    "tests/classifiers/inflammatory/test_inflammatory.py",
+    "tests/classifiers/offtopic/test_offtopic.py",
+)
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
@@ -42,6 +53,20 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     time of the suite was 145-158 s with 2 workers and 157-158 s with 3, within the machine's noise)."""
     del config
     return len(os.sched_getaffinity(0)) + 1
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadfile` with the `_SCIKIT_LEARN` files as one unit (the first of them sets its place)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+
+    class _Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "scikit-learn" if path.startswith(_SCIKIT_LEARN) else path
+
+    return _Scheduling(config, log)
 
 
 def _rank(item: pytest.Item) -> tuple[int, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -61,3 +62,68 @@ class Forked(ForkedProcess):
         await asyncio.to_thread(self._process.join)
         assert self._process.exitcode is not None
         return self._process.exitcode
+
+
+class ForkedWithOutput(ForkedProcess):
+    """A test worker of `modassist run` (`tests.e2e.run_worker` or `tests.e2e.fault_worker`) forked from the
+    tests' fork server, with the part of asyncio's `Process` the tests use: its output as streams, `wait`,
+    `kill` and `communicate`. A process of its own, as `python -m module` would be, without the second of
+    CPU time that a new interpreter spends importing the runtime (`fork_worker` starts one)."""
+
+    def __init__(
+        self, process: Any, stdout: asyncio.StreamReader, stderr: asyncio.StreamReader | None
+    ) -> None:
+        self._process = process
+        self.stdout = stdout
+        self.stderr = stderr
+
+    async def wait(self) -> int:
+        """Wait until the process has ended; its exit status (minus the signal that ended it)."""
+        await asyncio.to_thread(self._process.join)
+        assert self._process.exitcode is not None
+        return int(self._process.exitcode)
+
+    def kill(self) -> None:
+        """SIGKILL."""
+        self._process.kill()
+
+    async def communicate(self) -> tuple[bytes, bytes]:
+        """Read both outputs to their end and wait for the process."""
+        out, err = await asyncio.gather(
+            self.stdout.read(), self.stderr.read() if self.stderr is not None else asyncio.sleep(0, b"")
+        )
+        await self.wait()
+        return out, err
+
+
+class _Output(asyncio.StreamReaderProtocol):
+    """A child's output into a StreamReader; the socket is closed at its end (no writer to close)."""
+
+    def eof_received(self) -> bool:
+        super().eof_received()
+        return False
+
+
+async def _reader(end: socket.socket) -> asyncio.StreamReader:
+    reader = asyncio.StreamReader()
+    await asyncio.get_running_loop().create_unix_connection(lambda: _Output(reader), sock=end)
+    return reader
+
+
+async def fork_worker(
+    module: str, *, cwd: Path, env: dict[str, str], merge_stderr: bool = False, file_limit: int | None = None
+) -> ForkedWithOutput:
+    """`python -m module` (a test worker), forked: stdout and stderr are streams (stderr into stdout with
+    `merge_stderr`), `file_limit` the process's RLIMIT_FSIZE."""
+    out_parent, out_child = socket.socketpair()
+    err_parent, err_child = (None, None) if merge_stderr else socket.socketpair()
+    process = FORKS.Process(
+        target=run_worker.forked_with_output, args=(module, env, cwd, out_child, err_child, file_limit)
+    )
+    process.start()
+    for end in (out_child, err_child):
+        if end is not None:
+            end.close()  # the child has its own: the streams end when it does
+    stdout = await _reader(out_parent)
+    stderr = None if err_parent is None else await _reader(err_parent)
+    return ForkedWithOutput(process, stdout, stderr)

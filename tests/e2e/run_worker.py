@@ -4,7 +4,11 @@ the environment (MODASSIST_*), exactly as for the real command; SIGINT/SIGTERM a
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
+import resource
+import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -31,6 +35,33 @@ def forked(env: dict[str, str], cwd: Path) -> None:
     os.dup2(devnull, 2)
     sys.argv = sys.argv[:1]
     sys.exit(main())
+
+
+def forked_with_output(
+    module: str,
+    env: dict[str, str],
+    cwd: Path,
+    stdout: socket.socket,
+    stderr: socket.socket | None,
+    file_limit: int | None,
+) -> None:
+    """`module`'s `main` (this one, or `tests.e2e.fault_worker`) in a process forked by the tests, as
+    `python -m module` would run it: `env` is its whole environment, `cwd` its working directory, its output
+    goes to `stdout` and `stderr` (both to `stdout` when that is None), and `file_limit` is its RLIMIT_FSIZE
+    (writes past it fail with EFBIG instead of killing it)."""
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    os.dup2(stdout.fileno(), 1)
+    os.dup2((stderr or stdout).fileno(), 2)
+    for end in (stdout, stderr):
+        if end is not None:
+            end.close()
+    if file_limit is not None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_limit, file_limit))
+    sys.argv = [module]
+    sys.exit(importlib.import_module(module).main())
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ import io
 import os
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from bot.store import Store
 from config.settings import Settings
 from tests.e2e.conftest import eventually, make_settings
 from tests.e2e.doubles import make_suite, make_thread
+from tests.e2e.processes import fork_worker
 from tests.fakes.discord_server import FakeDiscord
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,15 +118,8 @@ async def test_a_signal_stops_the_process_cleanly(tmp_path: Path, sig: signal.Si
         "COLUMNS": "120",
     }
     env.pop("MODASSIST_DISCORD_TOKEN", None)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.e2e.run_worker",
-        cwd=tmp_path,  # no .env from the repository
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    # `python -m tests.e2e.run_worker`, forked from the tests' fork server (without a second of imports)
+    process = await fork_worker("tests.e2e.run_worker", cwd=tmp_path, env=env)  # tmp_path: no .env
     assert process.stdout is not None
     seen = ""
     async with asyncio.timeout(30):

@@ -15,7 +15,6 @@ import contextlib
 import json
 import os
 import re
-import resource
 import signal
 import sqlite3
 import subprocess
@@ -26,13 +25,13 @@ import pytest
 
 from tests.bot.cli_runner import run_cli
 from tests.bot.watch_doubles import eventually
-from tests.e2e.processes import run_env, spawn
+from tests.e2e.processes import ForkedWithOutput, fork_worker, run_env
 
 
 class RunProcess:
-    """`modassist run` (a worker module of the tests) with its output collected in the background."""
+    """`modassist run` (a worker module of the tests, forked) with its output collected in the background."""
 
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
+    def __init__(self, process: ForkedWithOutput) -> None:
         self.process = process
         self.output = ""
         self._reader = asyncio.create_task(self._read())
@@ -72,20 +71,10 @@ async def start(
         **settings,
     )
     env["COLUMNS"] = "200"
-
-    def limit_files() -> None:  # in the child: writes past the limit fail (EFBIG) instead of killing it
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        assert file_limit is not None
-        resource.setrlimit(resource.RLIMIT_FSIZE, (file_limit, file_limit))
-
-    process = await spawn(
-        worker,
-        cwd=db.parent,
-        env=env,
-        stderr=asyncio.subprocess.STDOUT,
-        preexec_fn=limit_files if file_limit is not None else None,
+    # In the child, writes past `file_limit` fail (EFBIG) instead of killing it.
+    return RunProcess(
+        await fork_worker(worker, cwd=db.parent, env=env, merge_stderr=True, file_limit=file_limit)
     )
-    return RunProcess(process)
 
 
 def stored_posts(db: Path) -> list[str]:

@@ -3,7 +3,7 @@ flagged post's alert is printed by the first poll that sees the post, and a rest
 
 Run two ways: the real command (`python -m bot.cli run`, the shipped detectors; the post quotes the first
 one whole, which the duplicate detector flags without any model), and `tests.e2e.run_worker` (the same
-`serve`, with the phrase detectors of the e2e tests).
+`serve`, with the phrase detectors of the e2e tests), forked from the tests' fork server.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.processes import ForkedWithOutput, fork_worker
 from tests.fakes.forum_server import ForumServer, ForumThread
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,14 +28,14 @@ FIRST = (
 )
 COMMANDS = {
     "modassist run": ["-m", "bot.cli", "run"],
-    "serve with the test detectors": ["-m", "tests.e2e.run_worker"],
+    "serve with the test detectors": ["-m", "tests.e2e.run_worker"],  # forked (tests/e2e/processes.py)
 }
 
 
 class Process:
     """A running `modassist run` whose console output is read line by line."""
 
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
+    def __init__(self, process: asyncio.subprocess.Process | ForkedWithOutput) -> None:
         self.process = process
         self.output = ""
 
@@ -77,6 +78,8 @@ async def start(command: list[str], thread: ForumThread, cwd: Path) -> Process:
     }
     env.pop("MODASSIST_DISCORD_TOKEN", None)
     env.pop("MODASSIST_CONFIG", None)
+    if command[:2] == ["-m", "tests.e2e.run_worker"]:  # a test worker: forked, without a second of imports
+        return Process(await fork_worker("tests.e2e.run_worker", cwd=cwd, env=env))
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         *command,

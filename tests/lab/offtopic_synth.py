@@ -141,7 +141,7 @@ class Synthetic:
 
 POLITICAL_PER_FOLD = 9
 NONPOLITICAL_PER_FOLD = 6
-QUESTIONS_PER_FOLD = 11  # 22 Bad replies a fold: the question combiner needs 20
+QUESTIONS_PER_FOLD = 7  # 21 Bad and 21 Good or Potential replies a fold: the question combiner needs 20
 POSTS_PER_THREAD = 12
 
 
@@ -208,7 +208,8 @@ class _Writer:
     def questions(
         self, questions: dict[str, list[str]], every_topic: list[list[str]], summary: Synthetic
     ) -> list[dict]:
-        """Qatar Living questions, each with two Good, one Potential, two Bad and one Dialogue reply."""
+        """Qatar Living questions, each with two Good, one Potential, three Bad and one Dialogue reply (the
+        fewest questions, and encoded texts, that give the question combiner its 20 replies of each kind)."""
         rng = self.rng
         qa = []
         names = list(questions)
@@ -217,7 +218,7 @@ class _Writer:
             q = id_in_fold(q + 1, k % FOLDS, lambda n: f"Q{n}")
             category = names[k // FOLDS % len(names)]
             topic = questions[category]
-            labels = ["Good", "Good", "Potential", "Bad", "Bad", "Dialogue"]
+            labels = ["Good", "Good", "Potential", "Bad", "Bad", "Bad", "Dialogue"]
             rng.shuffle(labels)
             comments = []
             for c, label in enumerate(labels, start=1):

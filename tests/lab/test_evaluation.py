@@ -8,13 +8,15 @@ from pathlib import Path
 import pytest
 
 from bot.errors import DataError, ModassistError
-from lab.evaluation import NO_MATPLOTLIB, binary_metrics, plot_note, plot_pr_curves
 
 LABELS = [True, True, False, True, False, False]
 SCORES = [0.9, 0.8, 0.7, 0.4, 0.3, 0.1]
 
 
 def test_binary_metrics_on_a_hand_computed_example() -> None:
+    # Imported here: scikit-learn stays out of the workers that do not run this (tests/conftest.py).
+    from lab.evaluation import binary_metrics
+
     m = binary_metrics("hand", LABELS, SCORES, threshold=0.5)
     assert (m.name, m.positives, m.negatives, m.threshold) == ("hand", 3, 3, 0.5)
     # positive-negative pairs ranked right: 0.9 and 0.8 beat all three negatives, 0.4 beats two: 8 of 9
@@ -36,6 +38,8 @@ def test_binary_metrics_on_a_hand_computed_example() -> None:
 def test_binary_metrics_threshold_is_inclusive(
     threshold: float, precision: float, recall: float, f1: float
 ) -> None:
+    from lab.evaluation import binary_metrics
+
     m = binary_metrics("hand", LABELS, SCORES, threshold)
     assert (m.precision, m.recall, m.f1) == (
         pytest.approx(precision),
@@ -47,11 +51,15 @@ def test_binary_metrics_threshold_is_inclusive(
 
 @pytest.mark.parametrize("only", [True, False])
 def test_binary_metrics_refuses_a_single_class(only: bool) -> None:
+    from lab.evaluation import binary_metrics
+
     with pytest.raises(ValueError, match="olid: need both positives and negatives"):
         binary_metrics("olid", [only] * 4, [0.1, 0.2, 0.3, 0.4], 0.5)
 
 
 def test_a_one_sided_measurement_is_a_one_line_error_for_the_command_line() -> None:
+    from lab.evaluation import binary_metrics
+
     with pytest.raises(DataError) as raised:
         binary_metrics("c3", [False, False], [0.1, 0.9], 0.5)
     assert isinstance(raised.value, ModassistError) and raised.value.exit_code == 2
@@ -61,6 +69,8 @@ def test_a_one_sided_measurement_is_a_one_line_error_for_the_command_line() -> N
 def test_without_matplotlib_the_curves_are_skipped_and_that_is_said_plainly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from lab.evaluation import NO_MATPLOTLIB, plot_note, plot_pr_curves
+
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # as on a machine without the train extra
     target = tmp_path / "pr.png"
     written = plot_pr_curves(target, "t", [("a", [0, 1, 1, 0], [0.1, 0.8, 0.7, 0.3])])

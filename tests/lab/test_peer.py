@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.svm import LinearSVC
 
 from classifiers.inflammatory import PEER_INPUTS, InflammatoryModel, TextFeatures
 from classifiers.persistence import ModelError, load_model, save_model
 from classifiers.profanity import ProfanityModel
-from classifiers.training.inflammatory import TrainingConfig, fit_inflammatory
 from lab.peer import profanity_model_from_sklearn
+
+if TYPE_CHECKING:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 _SWEARY = ["this is shit", "what the fuck is this", "damn it all", "shit shit shit", "fucking hell mate"]
 _CLEAN = ["the weather is fine", "see you at the meeting", "the bus was late", "nice work on the report"]
 
 
 def _peer_recipe() -> tuple[TfidfVectorizer, CalibratedClassifierCV]:
+    # Imported here: scikit-learn stays out of the workers that do not run this (tests/conftest.py).
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
     texts = [f"{t} number {i}" for i in range(12) for t in (*_SWEARY, *_CLEAN)]
     labels = [1] * len(_SWEARY) + [0] * len(_CLEAN)
     labels = labels * 12
@@ -49,7 +55,7 @@ def test_arrays_give_the_same_probabilities_as_scikit_learn() -> None:
 def test_other_recipes_are_refused() -> None:
     vectorizer, model = _peer_recipe()
     with pytest.raises(ValueError, match="word-unigram"):
-        profanity_model_from_sklearn(TfidfVectorizer(ngram_range=(1, 2)), model)
+        profanity_model_from_sklearn(type(vectorizer)(ngram_range=(1, 2)), model)  # another TfidfVectorizer
     vectorizer.set_params(sublinear_tf=True)
     with pytest.raises(ValueError, match="tokenising"):
         profanity_model_from_sklearn(vectorizer, model)
@@ -64,6 +70,8 @@ def test_inconsistent_arrays_are_refused() -> None:
 
 
 def _model_with_peer() -> InflammatoryModel:
+    from classifiers.training.inflammatory import TrainingConfig, fit_inflammatory  # as in _peer_recipe
+
     vectorizer, model = _peer_recipe()
     texts = [
         f"you are a stupid idiot {i}" if i % 2 else f"thanks for the report on housing {i}"

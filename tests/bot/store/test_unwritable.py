@@ -4,9 +4,9 @@ and loses nothing that was stored.
 
 Everything runs through the `modassist` command line on real files: read-only ones as a user who cannot write
 them (root runs the command with CAP_DAC_OVERRIDE dropped), a full disk on a small tmpfs mounted for the test
-(root only; skipped otherwise), both in this process through `bot.cli.main`; a file size limit with setrlimit
-and a write lock held by another process, with the real console script in a subprocess (the limit and the
-lock belong to a process).
+(root only; skipped otherwise), both in this process through `bot.cli.main`; a file size limit with setrlimit,
+with the real console script in a subprocess (the limit belongs to a process); a write lock held by another
+process (a small Python that holds it), with the command in this process.
 """
 
 from __future__ import annotations
@@ -266,21 +266,36 @@ def test_a_file_size_limit_is_reported_in_one_line(tmp_path: Path) -> None:
     assert counts(tmp_path / "modassist.db")["posts"] == 0
 
 
+_HOLD_THE_WRITE_LOCK = """
+import sqlite3, sys
+holder = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=5)
+holder.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+sys.stdin.read()  # until the test closes it
+holder.execute("ROLLBACK")
+"""
+
+
 def test_a_database_locked_past_the_busy_timeout_is_reported_in_one_line(tmp_path: Path) -> None:
     database = tmp_path / "modassist.db"
     thread = tmp_path / "thread.jsonl"
     thread.write_text('{"id": "p1", "text": "The ferry runs hourly."}\n', encoding="utf-8")
     assert run_cli("scan", str(thread), "--db", str(database)).returncode == 0  # the database to lock
-    holder = sqlite3.connect(database, isolation_level=None, timeout=5)
-    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    holder = subprocess.Popen(  # another process holds the write lock
+        [sys.executable, "-c", _HOLD_THE_WRITE_LOCK, str(database)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
         thread.write_text('{"id": "p2", "text": "And the night boat?"}\n', encoding="utf-8")
-        result = modassist(
+        result = run_cli(
             "scan", str(thread), "--db", str(database), env={"MODASSIST_STORE__BUSY_TIMEOUT_SECONDS": "0.2"}
         )
     finally:
-        holder.execute("ROLLBACK")
-        holder.close()
+        holder.communicate("", timeout=30)
+    assert holder.returncode == 0
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [

@@ -19,7 +19,6 @@ from classifiers.inflammatory import (
 from classifiers.persistence import ModelError
 from classifiers.suite import DetectorSuite
 from classifiers.thread import Post, Quote
-from classifiers.training.inflammatory import TrainingConfig, dev_test_part, fit_inflammatory
 from tests.classifiers.inflammatory.toy_corpus import toy_corpus
 
 INSULT = "You are a pathetic idiot and a clueless moron."
@@ -242,6 +241,9 @@ def test_pickled_arrays_are_refused(tmp_path: Path) -> None:
 
 
 def test_training_round_trip(tmp_path: Path) -> None:
+    # Imported here: scikit-learn stays out of the workers that do not run this (tests/conftest.py).
+    from classifiers.training.inflammatory import TrainingConfig, fit_inflammatory
+
     texts, labels = toy_corpus()
     config = TrainingConfig(features=TextFeatures(word_bits=14, char_bits=15), folds=2, min_df=1)
     result = fit_inflammatory(texts, labels, config=config, version="inflammatory-test")
@@ -256,6 +258,9 @@ def test_training_round_trip(tmp_path: Path) -> None:
 
 
 def test_dev_test_split_is_deterministic() -> None:
+    # Imported here: scikit-learn stays out of the workers that do not run this (tests/conftest.py).
+    from classifiers.training.inflammatory import dev_test_part
+
     keys = [f"article:{i}" for i in range(2000)]
     first = [dev_test_part("c3", k) for k in keys]
     assert first == [dev_test_part("c3", k) for k in keys]

@@ -13,11 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from classifiers.training.inflammatory import dev_test_part
-
 # `_text_key` is the tweet corpora's split key: the fixtures use it to place rows on either side of the split.
 from lab.datasets.toxicity import CORPORA, CORPUS_NAMES, _text_key
-from lab.evaluation import NO_MATPLOTLIB
 from tests.lab.cli_runner import modassist_lab, modassist_lab_in_process, run_in_process
 from tests.lab.corpus_formats import (
     C3_COLUMNS,
@@ -63,6 +60,9 @@ TRAINING = 1  # rows per label in the training part
 
 def split_texts(corpus: str, bases: list[str]) -> list[str]:
     """Variants of `bases`: DEV_TEST whose split key falls in the dev-test part, TRAINING outside it."""
+    # Imported here: scikit-learn stays out of the workers that do not run this (tests/conftest.py).
+    from classifiers.training.inflammatory import dev_test_part
+
     wanted = {True: DEV_TEST, False: TRAINING}
     chosen: list[str] = []
     for k in range(1000):
@@ -78,6 +78,8 @@ def split_texts(corpus: str, bases: list[str]) -> list[str]:
 
 def c3_articles() -> tuple[list[int], list[int]]:
     """Two article ids in C3's dev-test part and one in its training part."""
+    from classifiers.training.inflammatory import dev_test_part  # as in split_texts
+
     dev = [a for a in range(1, 200) if dev_test_part("c3", f"article:{a}")][:2]
     train = [a for a in range(1, 200) if not dev_test_part("c3", f"article:{a}")][:1]
     return dev, train
@@ -185,6 +187,8 @@ def test_eval_inflammatory_reports_every_corpus_and_writes_the_curve(
         assert "precision-recall curves:" in out
         assert plot.read_bytes().startswith(PNG_MAGIC)
     else:
+        from lab.evaluation import NO_MATPLOTLIB  # imported here: see split_texts
+
         assert NO_MATPLOTLIB in out
         assert not plot.exists()
 
@@ -270,6 +274,8 @@ def test_eval_duplicates_prints_the_three_labellings_and_writes_the_curve(tmp_pa
         assert "precision-recall curves:" in out
         assert plot.read_bytes().startswith(PNG_MAGIC)
     else:
+        from lab.evaluation import NO_MATPLOTLIB  # imported here: see split_texts
+
         assert NO_MATPLOTLIB in out
         assert not plot.exists()
 

@@ -12,8 +12,6 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
-from classifiers.training.inflammatory import dev_test_part
-from lab.commands.train_inflammatory import CORPUS_WEIGHTS, STAGE_WEIGHTS, corpus_rows
 from lab.datasets.toxicity import (
     CORPORA,
     CORPUS_NAMES,
@@ -276,6 +274,10 @@ def test_read_corpora_reads_corpus_by_corpus(tmp_path: Path) -> None:
 
 
 def test_corpus_rows_keep_only_the_training_part_with_their_corpus_weights(tmp_path: Path) -> None:
+    # Imported here: scikit-learn stays out of the workers that do not run this (tests/conftest.py).
+    from classifiers.training.inflammatory import dev_test_part
+    from lab.commands.train_inflammatory import CORPUS_WEIGHTS, STAGE_WEIGHTS, corpus_rows
+
     write_all_four(tmp_path)
     training = corpus_rows(tmp_path)
     expected = [r for r in read_corpora(tmp_path) if not dev_test_part(r.corpus, r.group)]
