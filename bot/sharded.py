@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from bot.errors import ModassistError, ParseError
-from bot.output import STREAM_STATE_CHARS, dumps, failure_line, review_record
+from bot.output import BATCH_CHARS, STREAM_STATE_CHARS, dumps, failure_line, review_record
 from bot.sources.jsonl import parse_jsonl_line
 from classifiers.suite import DetectorSuite, PostReview, StreamReviewer
 from classifiers.thread import Post, Thread
@@ -130,6 +130,7 @@ class _Pool:
     suite: DetectorSuite
     workers: int
     batch_size: int
+    batch_chars: int
     window: int
     sink: IO[str]
     errors: TextIO
@@ -137,6 +138,7 @@ class _Pool:
     procs: list[ForkProcess] = field(default_factory=list)
     tasks: list[Any] = field(default_factory=list)
     pending: list[list[Item]] = field(default_factory=list)
+    pending_chars: list[int] = field(default_factory=list)
     done: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     next_out: int = 0
     read: int = 0  # posts handed to workers
@@ -155,12 +157,14 @@ class _Pool:
             self.procs.append(proc)
             self.tasks.append(tasks)
             self.pending.append([])
+            self.pending_chars.append(0)
 
     def add(self, item: Item) -> None:
         worker = self.shards.worker_of(item[1], item[3])
         self.pending[worker].append(item)
+        self.pending_chars[worker] += len(item[3].text)
         self.read += 1
-        if len(self.pending[worker]) >= self.batch_size:
+        if len(self.pending[worker]) >= self.batch_size or self.pending_chars[worker] >= self.batch_chars:
             self._send(worker)
             self._collect(wait=False)
         while self.read - self.next_out >= self.window:
@@ -186,6 +190,7 @@ class _Pool:
         if self.pending[worker]:
             self.tasks[worker].put(self.pending[worker])
             self.pending[worker] = []
+            self.pending_chars[worker] = 0
 
     def _flush_pending(self) -> None:
         for worker in range(self.workers):
@@ -233,7 +238,8 @@ def classify_sharded(
     errors: TextIO,
     *,
     workers: int,
-    batch_size: int = 64,
+    batch_size: int = 256,
+    batch_chars: int = BATCH_CHARS,
     parse: Callable[[str, int], tuple[str | None, str, Post]] = parse_jsonl_line,
 ) -> int:
     """`bot.output.classify_stream` over a file on `workers` processes: the same lines, in the same order.
@@ -241,7 +247,7 @@ def classify_sharded(
     (A pipe or terminal, where a tool waits for each answer, is answered line by line by one process.)
     """
     size = max(1, batch_size)
-    pool = _Pool(suite, workers, size, max(4 * size * workers, 256), sink, errors)
+    pool = _Pool(suite, workers, size, max(1, batch_chars), max(4 * size * workers, 256), sink, errors)
     pool.start()
     bad = 0
     try:
