@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import queue
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, TextIO
@@ -42,6 +42,7 @@ Item = tuple[int, str | None, str, Post]  # input order, thread id, thread title
 Verdict = tuple[int, str, str | None]  # input order, output line, failure message (or None)
 _STOP = None
 _POLL_SECONDS = 0.5
+_DRAIN_EVERY = 16  # posts read between looks for answered batches (each look costs a lock and a poll)
 
 
 def default_workers() -> int:
@@ -73,9 +74,11 @@ def can_fork() -> bool:
 @dataclass
 class Shards:
     """Which worker judges each post: a thread goes, at its first post, to the worker with the least work
-    sent so far (characters of text, and a share per post), and all its later posts go there too; a post
-    without a thread goes to the least loaded worker. (A hash of the thread id left one of two workers
-    with 57% of the benchmark's posts, and the run waits for the slower one.)
+    outstanding (characters of text, and a share per post, handed to it and not yet `answered`), and all
+    its later posts go there too; a post without a thread goes to the least loaded worker. (A hash of the
+    thread id left one of two workers with 57% of the benchmark's posts, and the run waits for the slower
+    one; counting the work sent so far rather than outstanding left one worker idle for a second at the
+    end of the benchmark while the other finished its queue: workers do not run at the same speed.)
 
     The last `remembered` threads are kept (memory stays bounded): a thread seen again after that many
     others starts afresh on the least loaded worker, as each worker keeps far fewer threads' state anyway.
@@ -100,15 +103,24 @@ class Shards:
                     self.owner.popitem(last=False)
         elif thread_id is not None:
             self.owner.move_to_end(thread_id)
-        self.load[worker] += len(post.text) + _POST_COST
+        self.load[worker] += work(post)
         return worker
+
+    def answered(self, worker: int, done: int) -> None:
+        """`worker` has judged posts worth `done` (the sum of their `work`)."""
+        self.load[worker] -= done
+
+
+def work(post: Post) -> int:
+    """What judging `post` costs a worker, in characters' worth."""
+    return len(post.text) + _POST_COST
 
 
 _POST_COST = 500  # characters' worth of work a post costs whatever its length (detectors' per-post steps)
 
 
-def _work(suite: DetectorSuite, tasks: Any, results: Any) -> None:
-    """A worker: judge each batch in order with one reviewer, send back the output lines."""
+def _work(suite: DetectorSuite, number: int, tasks: Any, results: Any) -> None:
+    """Worker `number`: judge each batch in order with one reviewer, send back the output lines."""
     reviewer = StreamReviewer(suite, max_chars=STREAM_STATE_CHARS)
     try:
         while (batch := tasks.get()) is not _STOP:
@@ -117,7 +129,7 @@ def _work(suite: DetectorSuite, tasks: Any, results: Any) -> None:
             for (seq, *_), review in zip(batch, reviews, strict=True):
                 message = failure_line(review) if review.failures else None
                 verdicts.append((seq, dumps(review_record(review)), message))
-            results.put(verdicts)
+            results.put((number, verdicts))
     except BaseException as exc:  # reported by the main process, which stops the run
         results.put(f"{type(exc).__name__}: {exc}")
         raise
@@ -139,6 +151,8 @@ class _Pool:
     tasks: list[Any] = field(default_factory=list)
     pending: list[list[Item]] = field(default_factory=list)
     pending_chars: list[int] = field(default_factory=list)
+    in_flight: list[deque[int]] = field(default_factory=list)  # per worker, the work of each batch sent
+    # and not yet answered
     done: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     next_out: int = 0
     read: int = 0  # posts handed to workers
@@ -150,25 +164,39 @@ class _Pool:
         ctx = multiprocessing.get_context("fork")
         self.shards = Shards(self.workers)
         self.results = ctx.Queue()
-        for _ in range(self.workers):
+        for number in range(self.workers):
             tasks = ctx.Queue()
-            proc = ctx.Process(target=_work, args=(self.suite, tasks, self.results), daemon=True)
+            proc = ctx.Process(target=_work, args=(self.suite, number, tasks, self.results), daemon=True)
             proc.start()
             self.procs.append(proc)
             self.tasks.append(tasks)
             self.pending.append([])
             self.pending_chars.append(0)
+            self.in_flight.append(deque())
 
     def add(self, item: Item) -> None:
+        """Hand `item` to its worker: batched, but sent at once to a worker that has nothing to do.
+
+        When `window` posts are in flight, reading waits for verdicts; meanwhile only the batch holding
+        the oldest unwritten post, and those of idle workers, are sent early (sending every partial batch
+        at each post read then cut the batches to a few dozen posts: 290 batches instead of 146)."""
         worker = self.shards.worker_of(item[1], item[3])
         self.pending[worker].append(item)
         self.pending_chars[worker] += len(item[3].text)
         self.read += 1
-        if len(self.pending[worker]) >= self.batch_size or self.pending_chars[worker] >= self.batch_chars:
-            self._send(worker)
+        if self.read % _DRAIN_EVERY == 0:
             self._collect(wait=False)
+        if (
+            len(self.pending[worker]) >= self.batch_size
+            or self.pending_chars[worker] >= self.batch_chars
+            or not self.in_flight[worker]
+        ):
+            self._send(worker)
         while self.read - self.next_out >= self.window:
-            self._flush_pending()
+            for other in range(self.workers):
+                pending = self.pending[other]
+                if pending and (not self.in_flight[other] or pending[0][0] == self.next_out):
+                    self._send(other)
             self._collect()
 
     def finish(self) -> None:
@@ -189,6 +217,7 @@ class _Pool:
     def _send(self, worker: int) -> None:
         if self.pending[worker]:
             self.tasks[worker].put(self.pending[worker])
+            self.in_flight[worker].append(sum(work(item[3]) for item in self.pending[worker]))
             self.pending[worker] = []
             self.pending_chars[worker] = 0
 
@@ -197,22 +226,29 @@ class _Pool:
             self._send(worker)
 
     def _collect(self, *, wait: bool = True) -> None:
-        """Take one batch of verdicts (waiting for it, or only if one is there) and write whatever is now
-        next in input order."""
+        """Take the answered batches of verdicts (waiting for one, or only those already there) and write
+        whatever is now next in input order."""
         while True:
             try:
                 got = self.results.get(timeout=_POLL_SECONDS) if wait else self.results.get_nowait()
-                break
             except queue.Empty:
                 if not wait:
                     return
                 self._check_alive()
-        if isinstance(got, str):
-            raise ModassistError(
-                f"a classify worker failed ({got}); lines from {self.next_out + 1} on not written"
-            )
-        for seq, line, message in got:
-            self.done[seq] = (line, message)
+                continue
+            if isinstance(got, str):
+                raise ModassistError(
+                    f"a classify worker failed ({got}); lines from {self.next_out + 1} on not written"
+                )
+            worker, verdicts = got
+            self.shards.answered(worker, self.in_flight[worker].popleft())
+            for seq, line, message in verdicts:
+                self.done[seq] = (line, message)
+            self._write_ready()
+            if wait:
+                return
+
+    def _write_ready(self) -> None:
         while self.next_out in self.done:
             line, message = self.done.pop(self.next_out)
             self.sink.write(line + "\n")
