@@ -14,7 +14,7 @@ import pytest
 
 from bot.errors import ModassistError
 from bot.output import classify_stream
-from bot.sharded import Shards, classify_sharded
+from bot.sharded import Shards, classify_sharded, work
 from classifiers.result import Detection
 from classifiers.suite import DetectorSuite
 from classifiers.thread import Post
@@ -104,6 +104,20 @@ def test_threads_are_shared_out_by_the_work_they_bring() -> None:
         worker = [shards.worker_of(f"thread-{n}", Post(id=f"{n}-{k}", text="word " * 40)) for k in range(20)]
         assert len(set(worker)) == 1
     assert shards.load[0] == shards.load[1]
+
+
+def test_a_new_thread_goes_to_the_worker_with_the_least_work_outstanding() -> None:
+    # Workers do not run at the same speed: the one that has answered its posts gets the next thread, even
+    # if it was handed more work in all (else the other one is left with a queue at the end of the run).
+    shards = Shards(2)
+    long_post, short_post = Post(id="1", text="x" * 3000), Post(id="2", text="y" * 1000)
+    assert shards.worker_of("a", long_post) == 0
+    assert shards.worker_of("b", short_post) == 1
+    assert shards.worker_of("c", short_post) == 1
+    shards.answered(0, work(long_post))
+    assert shards.load == [0, 2 * work(short_post)]
+    assert shards.worker_of("d", short_post) == 0
+    assert shards.worker_of("b", long_post) == 1  # a thread stays on its worker
 
 
 def test_a_forgotten_thread_starts_afresh_on_the_least_loaded_worker() -> None:
