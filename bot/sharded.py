@@ -6,9 +6,10 @@ input order, so each is judged against the posts before
 it exactly as in one process), and writes the verdicts back in input order. Workers are forked after the
 models are loaded, so they share the model pages with the main process instead of loading their own.
 
-Memory stays bounded: at most `window` posts are in flight (read but not yet written); when a slow thread
-holds up the oldest line, reading waits. A worker that dies or fails is reported, and the run stops with
-the lines before it written: nothing is silently dropped.
+Memory stays bounded: at most `window` posts, holding at most `window_chars` characters of text, are in
+flight (read but not yet written); when a slow thread holds up the oldest line, reading waits. A worker
+that dies or fails is reported, and the run stops with the lines before it written: nothing is silently
+dropped.
 
 Identical output to one process, except that each worker remembers the last `max_threads` threads (and
 `STREAM_STATE_CHARS` characters of thread text) *of its own share*: a thread whose posts are more than 256
@@ -144,6 +145,7 @@ class _Pool:
     batch_size: int
     batch_chars: int
     window: int
+    window_chars: int
     sink: IO[str]
     errors: TextIO
     shards: Shards = field(init=False)
@@ -156,6 +158,8 @@ class _Pool:
     done: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     next_out: int = 0
     read: int = 0  # posts handed to workers
+    unwritten: deque[int] = field(default_factory=deque)  # characters of each post read, not yet written
+    unwritten_chars: int = 0
     failed: int = 0
 
     def start(self) -> None:
@@ -177,12 +181,16 @@ class _Pool:
     def add(self, item: Item) -> None:
         """Hand `item` to its worker: batched, but sent at once to a worker that has nothing to do.
 
-        When `window` posts are in flight, reading waits for verdicts; meanwhile only the batch holding
-        the oldest unwritten post, and those of idle workers, are sent early (sending every partial batch
-        at each post read then cut the batches to a few dozen posts: 290 batches instead of 146)."""
+        When `window` posts (or `window_chars` characters) are in flight, reading waits for verdicts;
+        meanwhile only the batch holding the oldest unwritten post, and those of idle workers, are sent
+        early (sending every partial batch at each post read then cut the batches to a few dozen posts:
+        290 batches instead of 146)."""
         worker = self.shards.worker_of(item[1], item[3])
+        chars = len(item[3].text)
         self.pending[worker].append(item)
-        self.pending_chars[worker] += len(item[3].text)
+        self.pending_chars[worker] += chars
+        self.unwritten.append(chars)
+        self.unwritten_chars += chars
         self.read += 1
         if self.read % _DRAIN_EVERY == 0:
             self._collect(wait=False)
@@ -192,7 +200,7 @@ class _Pool:
             or not self.in_flight[worker]
         ):
             self._send(worker)
-        while self.read - self.next_out >= self.window:
+        while self.read - self.next_out >= self.window or self.unwritten_chars >= self.window_chars:
             for other in range(self.workers):
                 pending = self.pending[other]
                 if pending and (not self.in_flight[other] or pending[0][0] == self.next_out):
@@ -256,6 +264,7 @@ class _Pool:
                 self.failed += 1
                 print(message, file=self.errors)
             self.next_out += 1
+            self.unwritten_chars -= self.unwritten.popleft()
 
     def _check_alive(self) -> None:
         for number, proc in enumerate(self.procs, start=1):
@@ -282,8 +291,10 @@ def classify_sharded(
 
     (A pipe or terminal, where a tool waits for each answer, is answered line by line by one process.)
     """
-    size = max(1, batch_size)
-    pool = _Pool(suite, workers, size, max(1, batch_chars), max(4 * size * workers, 256), sink, errors)
+    size, chars = max(1, batch_size), max(1, batch_chars)
+    # Eight batches a worker (some 800,000 characters): work for the others while the batch holding the
+    # oldest post waits behind its worker's queue.
+    pool = _Pool(suite, workers, size, chars, max(8 * size * workers, 256), 8 * chars * workers, sink, errors)
     pool.start()
     bad = 0
     try:

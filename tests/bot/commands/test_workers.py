@@ -157,6 +157,21 @@ def test_a_detector_failure_is_a_line_with_an_error_as_in_one_process() -> None:
     assert "post 7: duplicated_quote (ValueError: cannot read this post) failed" in sharded_err.getvalue()
 
 
+def test_long_posts_are_batched_and_held_back_by_characters_with_the_same_output() -> None:
+    # Batches of 50 characters and at most 600 in flight: every long post is a batch of its own and
+    # reading waits for it, the order and lines stay those of one process.
+    texts = [
+        ("you idiot " if i % 7 == 0 else "") + f"post {i} " + "about ferries " * (i % 30) for i in range(90)
+    ]
+    suite = _double_suite()
+    sharded_out = io.StringIO()
+    bad = classify_sharded(suite, _jsonl(*texts), sharded_out, io.StringIO(), workers=3, batch_chars=50)
+    one_out = io.StringIO()
+    assert classify_stream(suite, _jsonl(*texts), one_out, io.StringIO()) == bad == 0
+    assert sharded_out.getvalue() == one_out.getvalue()
+    assert len(sharded_out.getvalue().splitlines()) == 90
+
+
 class _DyingDetector:
     """Kills the process it runs in (SIGKILL, as the kernel's OOM killer would) on a post saying 'die'."""
 
