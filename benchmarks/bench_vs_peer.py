@@ -207,13 +207,14 @@ def label(workers: int | None) -> str:
 
 
 def print_table(console: Console, posts: int, runs: dict[str, list[Run]], repeat: int) -> None:
-    """Median posts/s (with the range), ratio to the peer and peak RSS of each process."""
+    """Median posts/s (with the range), ratio to the peer, median CPU seconds (the process and the
+    workers it waited for: on a shared machine the steadier figure) and peak RSS of each process."""
     peer_rate = posts / statistics.median(r.seconds for r in runs["peer"])
     table = Table(
         title=f"{posts:,} posts, whole processes, wall clock, median of {repeat}",
         title_justify="left",
     )
-    for column in ("process", "posts/s", "range", "ratio to the peer", "peak RSS MiB"):
+    for column in ("process", "posts/s", "range", "ratio to the peer", "CPU s", "peak RSS MiB"):
         table.add_column(column, justify="left" if column == "process" else "right")
     for name, items in runs.items():
         rates = [posts / r.seconds for r in items]
@@ -224,6 +225,7 @@ def print_table(console: Console, posts: int, runs: dict[str, list[Run]], repeat
             f"{rate:,.0f}",
             f"{min(rates):,.0f}-{max(rates):,.0f}",
             f"{rate / peer_rate:.2f}",
+            f"{statistics.median(r.cpu_seconds for r in items):.1f}",
             f"{max(r.rss_mib for r in items):,.0f}",
         )
     console.print(table)

@@ -67,7 +67,11 @@ def failure_line(review: PostReview) -> str:
 
 def dumps(record: dict[str, Any]) -> str:
     """One JSON line (UTF-8 kept readable, no trailing newline)."""
-    return json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
+    return _ENCODER.encode(record)
+
+
+# One encoder for every line: `json.dumps` with options builds a new one per call (a fifth of its time).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
 
 
 def classify_stream(

@@ -6,9 +6,10 @@ input order, so each is judged against the posts before
 it exactly as in one process), and writes the verdicts back in input order. Workers are forked after the
 models are loaded, so they share the model pages with the main process instead of loading their own.
 
-Memory stays bounded: at most `window` posts are in flight (read but not yet written); when a slow thread
-holds up the oldest line, reading waits. A worker that dies or fails is reported, and the run stops with
-the lines before it written: nothing is silently dropped.
+Memory stays bounded: at most `window` posts, holding at most `window_chars` characters of text, are in
+flight (read but not yet written); when a slow thread holds up the oldest line, reading waits. A worker
+that dies or fails is reported, and the run stops with the lines before it written: nothing is silently
+dropped.
 
 Identical output to one process, except that each worker remembers the last `max_threads` threads (and
 `STREAM_STATE_CHARS` characters of thread text) *of its own share*: a thread whose posts are more than 256
@@ -21,13 +22,13 @@ from __future__ import annotations
 import argparse
 import os
 import queue
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from bot.errors import ModassistError, ParseError
-from bot.output import STREAM_STATE_CHARS, dumps, failure_line, review_record
+from bot.output import BATCH_CHARS, STREAM_STATE_CHARS, dumps, failure_line, review_record
 from bot.sources.jsonl import parse_jsonl_line
 from classifiers.suite import DetectorSuite, PostReview, StreamReviewer
 from classifiers.thread import Post, Thread
@@ -42,6 +43,7 @@ Item = tuple[int, str | None, str, Post]  # input order, thread id, thread title
 Verdict = tuple[int, str, str | None]  # input order, output line, failure message (or None)
 _STOP = None
 _POLL_SECONDS = 0.5
+_DRAIN_EVERY = 16  # posts read between looks for answered batches (each look costs a lock and a poll)
 
 
 def default_workers() -> int:
@@ -73,9 +75,11 @@ def can_fork() -> bool:
 @dataclass
 class Shards:
     """Which worker judges each post: a thread goes, at its first post, to the worker with the least work
-    sent so far (characters of text, and a share per post), and all its later posts go there too; a post
-    without a thread goes to the least loaded worker. (A hash of the thread id left one of two workers
-    with 57% of the benchmark's posts, and the run waits for the slower one.)
+    outstanding (characters of text, and a share per post, handed to it and not yet `answered`), and all
+    its later posts go there too; a post without a thread goes to the least loaded worker. (A hash of the
+    thread id left one of two workers with 57% of the benchmark's posts, and the run waits for the slower
+    one; counting the work sent so far rather than outstanding left one worker idle for a second at the
+    end of the benchmark while the other finished its queue: workers do not run at the same speed.)
 
     The last `remembered` threads are kept (memory stays bounded): a thread seen again after that many
     others starts afresh on the least loaded worker, as each worker keeps far fewer threads' state anyway.
@@ -100,15 +104,24 @@ class Shards:
                     self.owner.popitem(last=False)
         elif thread_id is not None:
             self.owner.move_to_end(thread_id)
-        self.load[worker] += len(post.text) + _POST_COST
+        self.load[worker] += work(post)
         return worker
+
+    def answered(self, worker: int, done: int) -> None:
+        """`worker` has judged posts worth `done` (the sum of their `work`)."""
+        self.load[worker] -= done
+
+
+def work(post: Post) -> int:
+    """What judging `post` costs a worker, in characters' worth."""
+    return len(post.text) + _POST_COST
 
 
 _POST_COST = 500  # characters' worth of work a post costs whatever its length (detectors' per-post steps)
 
 
-def _work(suite: DetectorSuite, tasks: Any, results: Any) -> None:
-    """A worker: judge each batch in order with one reviewer, send back the output lines."""
+def _work(suite: DetectorSuite, number: int, tasks: Any, results: Any) -> None:
+    """Worker `number`: judge each batch in order with one reviewer, send back the output lines."""
     reviewer = StreamReviewer(suite, max_chars=STREAM_STATE_CHARS)
     try:
         while (batch := tasks.get()) is not _STOP:
@@ -117,7 +130,7 @@ def _work(suite: DetectorSuite, tasks: Any, results: Any) -> None:
             for (seq, *_), review in zip(batch, reviews, strict=True):
                 message = failure_line(review) if review.failures else None
                 verdicts.append((seq, dumps(review_record(review)), message))
-            results.put(verdicts)
+            results.put((number, verdicts))
     except BaseException as exc:  # reported by the main process, which stops the run
         results.put(f"{type(exc).__name__}: {exc}")
         raise
@@ -130,16 +143,23 @@ class _Pool:
     suite: DetectorSuite
     workers: int
     batch_size: int
+    batch_chars: int
     window: int
+    window_chars: int
     sink: IO[str]
     errors: TextIO
     shards: Shards = field(init=False)
     procs: list[ForkProcess] = field(default_factory=list)
     tasks: list[Any] = field(default_factory=list)
     pending: list[list[Item]] = field(default_factory=list)
+    pending_chars: list[int] = field(default_factory=list)
+    in_flight: list[deque[int]] = field(default_factory=list)  # per worker, the work of each batch sent
+    # and not yet answered
     done: dict[int, tuple[str, str | None]] = field(default_factory=dict)
     next_out: int = 0
     read: int = 0  # posts handed to workers
+    unwritten: deque[int] = field(default_factory=deque)  # characters of each post read, not yet written
+    unwritten_chars: int = 0
     failed: int = 0
 
     def start(self) -> None:
@@ -148,23 +168,43 @@ class _Pool:
         ctx = multiprocessing.get_context("fork")
         self.shards = Shards(self.workers)
         self.results = ctx.Queue()
-        for _ in range(self.workers):
+        for number in range(self.workers):
             tasks = ctx.Queue()
-            proc = ctx.Process(target=_work, args=(self.suite, tasks, self.results), daemon=True)
+            proc = ctx.Process(target=_work, args=(self.suite, number, tasks, self.results), daemon=True)
             proc.start()
             self.procs.append(proc)
             self.tasks.append(tasks)
             self.pending.append([])
+            self.pending_chars.append(0)
+            self.in_flight.append(deque())
 
     def add(self, item: Item) -> None:
+        """Hand `item` to its worker: batched, but sent at once to a worker that has nothing to do.
+
+        When `window` posts (or `window_chars` characters) are in flight, reading waits for verdicts;
+        meanwhile only the batch holding the oldest unwritten post, and those of idle workers, are sent
+        early (sending every partial batch at each post read then cut the batches to a few dozen posts:
+        290 batches instead of 146)."""
         worker = self.shards.worker_of(item[1], item[3])
+        chars = len(item[3].text)
         self.pending[worker].append(item)
+        self.pending_chars[worker] += chars
+        self.unwritten.append(chars)
+        self.unwritten_chars += chars
         self.read += 1
-        if len(self.pending[worker]) >= self.batch_size:
-            self._send(worker)
+        if self.read % _DRAIN_EVERY == 0:
             self._collect(wait=False)
-        while self.read - self.next_out >= self.window:
-            self._flush_pending()
+        if (
+            len(self.pending[worker]) >= self.batch_size
+            or self.pending_chars[worker] >= self.batch_chars
+            or not self.in_flight[worker]
+        ):
+            self._send(worker)
+        while self.read - self.next_out >= self.window or self.unwritten_chars >= self.window_chars:
+            for other in range(self.workers):
+                pending = self.pending[other]
+                if pending and (not self.in_flight[other] or pending[0][0] == self.next_out):
+                    self._send(other)
             self._collect()
 
     def finish(self) -> None:
@@ -185,29 +225,38 @@ class _Pool:
     def _send(self, worker: int) -> None:
         if self.pending[worker]:
             self.tasks[worker].put(self.pending[worker])
+            self.in_flight[worker].append(sum(work(item[3]) for item in self.pending[worker]))
             self.pending[worker] = []
+            self.pending_chars[worker] = 0
 
     def _flush_pending(self) -> None:
         for worker in range(self.workers):
             self._send(worker)
 
     def _collect(self, *, wait: bool = True) -> None:
-        """Take one batch of verdicts (waiting for it, or only if one is there) and write whatever is now
-        next in input order."""
+        """Take the answered batches of verdicts (waiting for one, or only those already there) and write
+        whatever is now next in input order."""
         while True:
             try:
                 got = self.results.get(timeout=_POLL_SECONDS) if wait else self.results.get_nowait()
-                break
             except queue.Empty:
                 if not wait:
                     return
                 self._check_alive()
-        if isinstance(got, str):
-            raise ModassistError(
-                f"a classify worker failed ({got}); lines from {self.next_out + 1} on not written"
-            )
-        for seq, line, message in got:
-            self.done[seq] = (line, message)
+                continue
+            if isinstance(got, str):
+                raise ModassistError(
+                    f"a classify worker failed ({got}); lines from {self.next_out + 1} on not written"
+                )
+            worker, verdicts = got
+            self.shards.answered(worker, self.in_flight[worker].popleft())
+            for seq, line, message in verdicts:
+                self.done[seq] = (line, message)
+            self._write_ready()
+            if wait:
+                return
+
+    def _write_ready(self) -> None:
         while self.next_out in self.done:
             line, message = self.done.pop(self.next_out)
             self.sink.write(line + "\n")
@@ -215,6 +264,7 @@ class _Pool:
                 self.failed += 1
                 print(message, file=self.errors)
             self.next_out += 1
+            self.unwritten_chars -= self.unwritten.popleft()
 
     def _check_alive(self) -> None:
         for number, proc in enumerate(self.procs, start=1):
@@ -233,15 +283,18 @@ def classify_sharded(
     errors: TextIO,
     *,
     workers: int,
-    batch_size: int = 64,
+    batch_size: int = 256,
+    batch_chars: int = BATCH_CHARS,
     parse: Callable[[str, int], tuple[str | None, str, Post]] = parse_jsonl_line,
 ) -> int:
     """`bot.output.classify_stream` over a file on `workers` processes: the same lines, in the same order.
 
     (A pipe or terminal, where a tool waits for each answer, is answered line by line by one process.)
     """
-    size = max(1, batch_size)
-    pool = _Pool(suite, workers, size, max(4 * size * workers, 256), sink, errors)
+    size, chars = max(1, batch_size), max(1, batch_chars)
+    # Eight batches a worker (some 800,000 characters): work for the others while the batch holding the
+    # oldest post waits behind its worker's queue.
+    pool = _Pool(suite, workers, size, chars, max(8 * size * workers, 256), 8 * chars * workers, sink, errors)
     pool.start()
     bad = 0
     try:

@@ -14,7 +14,7 @@ import pytest
 
 from bot.errors import ModassistError
 from bot.output import classify_stream
-from bot.sharded import Shards, classify_sharded
+from bot.sharded import Shards, classify_sharded, work
 from classifiers.result import Detection
 from classifiers.suite import DetectorSuite
 from classifiers.thread import Post
@@ -106,6 +106,20 @@ def test_threads_are_shared_out_by_the_work_they_bring() -> None:
     assert shards.load[0] == shards.load[1]
 
 
+def test_a_new_thread_goes_to_the_worker_with_the_least_work_outstanding() -> None:
+    # Workers do not run at the same speed: the one that has answered its posts gets the next thread, even
+    # if it was handed more work in all (else the other one is left with a queue at the end of the run).
+    shards = Shards(2)
+    long_post, short_post = Post(id="1", text="x" * 3000), Post(id="2", text="y" * 1000)
+    assert shards.worker_of("a", long_post) == 0
+    assert shards.worker_of("b", short_post) == 1
+    assert shards.worker_of("c", short_post) == 1
+    shards.answered(0, work(long_post))
+    assert shards.load == [0, 2 * work(short_post)]
+    assert shards.worker_of("d", short_post) == 0
+    assert shards.worker_of("b", long_post) == 1  # a thread stays on its worker
+
+
 def test_a_forgotten_thread_starts_afresh_on_the_least_loaded_worker() -> None:
     shards = Shards(2, remembered=2)
     assert shards.worker_of("a", Post(id="1", text="x" * 1000)) == 0
@@ -141,6 +155,21 @@ def test_a_detector_failure_is_a_line_with_an_error_as_in_one_process() -> None:
     assert sharded_out.getvalue() == one_out.getvalue()
     assert sharded_err.getvalue() == one_err.getvalue()
     assert "post 7: duplicated_quote (ValueError: cannot read this post) failed" in sharded_err.getvalue()
+
+
+def test_long_posts_are_batched_and_held_back_by_characters_with_the_same_output() -> None:
+    # Batches of 50 characters and at most 600 in flight: every long post is a batch of its own and
+    # reading waits for it, the order and lines stay those of one process.
+    texts = [
+        ("you idiot " if i % 7 == 0 else "") + f"post {i} " + "about ferries " * (i % 30) for i in range(90)
+    ]
+    suite = _double_suite()
+    sharded_out = io.StringIO()
+    bad = classify_sharded(suite, _jsonl(*texts), sharded_out, io.StringIO(), workers=3, batch_chars=50)
+    one_out = io.StringIO()
+    assert classify_stream(suite, _jsonl(*texts), one_out, io.StringIO()) == bad == 0
+    assert sharded_out.getvalue() == one_out.getvalue()
+    assert len(sharded_out.getvalue().splitlines()) == 90
 
 
 class _DyingDetector:
