@@ -91,6 +91,16 @@ class Encoder(nn.Module):
 
     def export(self) -> dict[str, torch.Tensor]:
         """The weights in Hugging Face BERT's names ([out, in] matrices), plus `projection.*`."""
+        return {k: v.detach().float().contiguous() for k, v in self.exported().items()}
+
+    def load_exported(self, weights: dict[str, torch.Tensor]) -> None:
+        """Set the parameters from `export`'s output."""
+        with torch.no_grad():
+            for name, param in self.exported().items():
+                param.copy_(weights[name])
+
+    def exported(self) -> dict[str, torch.Tensor]:
+        """The live parameters under `export`'s names (the token type row as a [1, hidden] view)."""
         out = {
             "embeddings.word_embeddings.weight": self.tokens.weight,
             "embeddings.position_embeddings.weight": self.positions.weight,
@@ -107,7 +117,7 @@ class Encoder(nn.Module):
         if self.projection is not None:
             out["projection.weight"] = self.projection.weight
             out["projection.bias"] = self.projection.bias
-        return {k: v.detach().float().contiguous() for k, v in out.items()}
+        return out
 
 
 _BLOCK_NAMES = {
