@@ -137,6 +137,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
     parser.add_argument("--shard", type=int, default=4000, help="chunks per shard")
     parser.add_argument("--max-tokens", type=int, default=1_500_000, help="stop after this many tokens")
+    parser.add_argument("--skip", type=int, default=0, help="start at this shard (the ones before are done)")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     rows = build_ids(args.data_dir)
@@ -145,7 +146,7 @@ def main() -> None:
     print(f"{len(rows)} distinct chunks, {total} tokens; {short} of at most 16 WordPieces", flush=True)
     teacher = load_teacher()
     done, started = 0, time.perf_counter()
-    for k in range(0, len(rows), args.shard):
+    for k in range(args.skip * args.shard, len(rows), args.shard):
         part = rows[k : k + args.shard]
         save_shard(OUT / f"shard-{k // args.shard:03d}.npz", part, encode_shard(teacher, part))
         done += sum(len(r) for r in part)

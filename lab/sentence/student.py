@@ -99,7 +99,7 @@ def cost(encoder: SentenceEncoder, texts: list[str], one_by_one: bool) -> float:
     return 1000 * (time.process_time() - started) / len(texts)
 
 
-def measure(paths: list[Path], data: Path, repeats: int) -> None:
+def measure(paths: list[Path], data: Path, repeats: int, skip: list[str]) -> None:
     """AUC per set and cost per text of the teacher and each file, in one run."""
     from lab.wordvectors.evaluate import (
         SHORT_THREADS,
@@ -114,6 +114,7 @@ def measure(paths: list[Path], data: Path, repeats: int) -> None:
     digest = vocab_digest(tokenizer.vocab)
     models = {"teacher": SentenceEncoder.load(tokenizer, digest, DEFAULT_SENTENCE_PATH)}
     models.update({p.stem: SentenceEncoder.load(tokenizer, digest, p) for p in paths})
+    skip_auc = set(skip)  # models whose AUC is known from another run (cost is still measured)
     sets = {"hand": hand_pairs(), "qatar": qatar_pairs(data), "iac": iac_pairs(data)}
     sets["short-dev"] = short_thread_pairs(SHORT_THREADS)
     replies = list(dict.fromkeys(sets["short-dev"][1]))
@@ -133,7 +134,7 @@ def measure(paths: list[Path], data: Path, repeats: int) -> None:
     )
     for name, encoder in models.items():
         row = []
-        for anchors, texts, labels in sets.values():
+        for anchors, texts, labels in sets.values() if name not in skip_auc else ():
             row.append(
                 auc(np.einsum("ij,ij->i", encoder.encode_many(anchors), encoder.encode_many(texts)), labels)
             )
@@ -157,14 +158,17 @@ def main(argv: list[str] | None = None) -> int:
         "--figures", default="{}", help="JSON object of measured figures to store in the metadata"
     )
     me = sub.add_parser("measure")
-    me.add_argument("models", type=Path, nargs="+")
+    me.add_argument("models", type=Path, nargs="*")
     me.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
     me.add_argument("--repeats", type=int, default=3)
+    me.add_argument(
+        "--skip-auc", nargs="*", default=[], help="models (file stems, 'teacher') whose AUC is skipped"
+    )
     args = parser.parse_args(argv)
     if args.command == "export":
         export(args.checkpoint, args.out, json.loads(args.figures))
     else:
-        measure(args.models, args.data_dir, args.repeats)
+        measure(args.models, args.data_dir, args.repeats, args.skip_auc)
     return 0
 
 
