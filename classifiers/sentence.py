@@ -1,22 +1,18 @@
-"""A sentence encoder in numpy: the all-MiniLM-L6-v2 transformer, for meaning where single words fail.
+"""A sentence encoder in numpy (a BERT with mean pooling), for meaning where single words fail.
 
-The static word vectors (`classifiers.wordvectors`) lose word order and context: "the bus was late" and
-"our striker was late" share most of their weight. The sentence model reads the whole text, and on our
-short everyday threads its cosine separates a reply about another subject far better (ROC-AUC 0.93 for
-the highest cosine to the last posts against 0.63 for the static table; MODEL_CARD.md). It is the
-semantic tier of the off-topic detector's everyday style, loaded only when that style is used.
+The static word vectors (`classifiers.wordvectors`) lose word order and context: "the bus was late" and "our
+striker was late" share most of their weight. A sentence model reads the whole text; it is the semantic tier
+of the off-topic detector's everyday style, loaded only when that style is used (MODEL_CARD.md).
 
-The model is a 6-layer BERT (hidden 384, 12 heads, feed-forward 1536, erf GELU, LayerNorm eps 1e-12,
-absolute positions, token type 0) followed by mean pooling over all tokens ([CLS] and [SEP] included)
-and L2 normalisation, as sentence-transformers computes it. The shipped file (`models/sentence.npz`,
-built by `lab/sentence/build.py`) stores the matrices as int8 with one scale per row; they stay int8 in
-memory and each is scaled back to float32 as it is used (10 MiB for the six layers instead of 41 MiB), the
-token table likewise, row by row for the tokens a text uses.
-The tokenizer is the word vectors' (the same uncased WordPiece vocabulary, checked by digest).
-
-Shapes: L tokens, H = 384 hidden units, A = 12 heads of D = 32. Texts are cut at `max_tokens` tokens.
-Several texts are encoded together where the caller has them (`encode_many`): the linear maps, nearly all
-of the work, run over all their tokens at once, about 1.5 times faster than text by text for short texts.
+Two files share this format. `models/sentence.npz` is all-MiniLM-L6-v2 (6 layers, hidden 384, 12 heads,
+feed-forward 1536) with int8 matrices (one scale per row), kept int8 in memory and scaled back to float32 as
+each is used, the token table likewise, row by row (`lab/sentence/build.py`). A student distilled from it
+(`lab/sentence/train.py`: fewer and narrower layers, float16 matrices widened once at load) adds a linear
+`projection` from its hidden size to the output dimensions (metadata `dims`) after pooling. Both: erf GELU,
+LayerNorm, absolute positions, token type 0, mean pooling over all tokens ([CLS] and [SEP] included), L2
+normalisation, as sentence-transformers computes it; the tokenizer is the word vectors' (checked by digest).
+Texts are cut at `max_tokens` tokens; texts encoded together (`encode_many`) run the linear maps over all
+their tokens at once (about 1.5 times faster). Shapes: L tokens, H hidden units, A heads of D = 32.
 """
 
 from __future__ import annotations
@@ -48,6 +44,8 @@ _GELU_ROWS: Final = 16  # rows of the feed-forward layer's [tokens, 1536] input 
 
 FloatArray = npt.NDArray[np.float32]
 IdArray = npt.NDArray[np.intp]
+_Proj = tuple[FloatArray, FloatArray] | None
+_Weights = Mapping[str, FloatArray]
 
 _ONE: Final = np.float32(1.0)
 _HALF: Final = np.float32(0.5)
@@ -70,11 +68,8 @@ NORM_NAMES: Final = ("attention.output.LayerNorm", "output.LayerNorm")
 
 
 def _erf(x: FloatArray) -> FloatArray:
-    """erf by Abramowitz and Stegun 7.1.26 (absolute error < 1.5e-7), in float32 (a new array).
-
-    float32 is enough: the formula's own error is at float32 resolution, and the sentence vectors move
-    by less than 3e-7 against the float64 evaluation (tests/classifiers/test_sentence.py).
-    """
+    """erf by Abramowitz and Stegun 7.1.26 (error < 1.5e-7) in float32 (a new array): float32 is enough,
+    the vectors move by less than 3e-7 against float64 (tests/classifiers/test_sentence.py)."""
     a = np.abs(x)
     t = a * _ERF_P
     t += _ONE
@@ -93,11 +88,8 @@ def _erf(x: FloatArray) -> FloatArray:
 
 
 def gelu(x: FloatArray) -> FloatArray:
-    """BERT's exact GELU: x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)) (a new array; `x` is not changed).
-
-    Computed `_GELU_ROWS` rows at a time: erf takes a dozen passes over its input, and a block that stays
-    in the CPU's cache makes them about twice as fast as passes over the whole [tokens, 1536] matrix.
-    """
+    """BERT's exact GELU: 0.5 x (1 + erf(x / sqrt 2)) (a new array), `_GELU_ROWS` rows at a time: erf takes
+    a dozen passes, twice as fast over a block that stays in the CPU's cache than over [tokens, 1536]."""
     out = np.empty_like(x)
     rows, whole = x.reshape(-1, x.shape[-1]), out.reshape(-1, x.shape[-1])
     for start in range(0, rows.shape[0], _GELU_ROWS):
@@ -121,9 +113,8 @@ def layer_norm(x: FloatArray, weight: FloatArray, bias: FloatArray, eps: float) 
 
 @dataclass(frozen=True, slots=True)
 class _Matrix:
-    """A linear map's weights as [in, out]: float32, or int8 with a float32 scale per output column (the
-    stored rows), scaled back at each use (`dense`): 10 MiB for six layers, not 41, for about a millisecond
-    a matrix; the float32 values are the same ones (int8 times scale, rounded once), so no vector moves."""
+    """A linear map's weights as [in, out]: float32, or int8 with a float32 scale per output column (stored
+    rows), scaled back at each use (`dense`): 10 MiB for six layers, not 41, for about a millisecond each."""
 
     values: npt.NDArray[Any]
     scale: FloatArray | None = None
@@ -189,7 +180,7 @@ class Transformer:
     """The encoder's forward pass over one text's token ids (no padding: one text at a time)."""
 
     def __init__(
-        self, embeddings: Mapping[str, FloatArray], layers: Sequence[_Layer], heads: int, eps: float
+        self, embeddings: _Weights, layers: Sequence[_Layer], heads: int, eps: float, proj: _Proj = None
     ):
         self.positions = embeddings["position_embeddings"].astype(np.float32)
         self.type0 = embeddings["token_type_embeddings"][0].astype(np.float32)
@@ -197,14 +188,15 @@ class Transformer:
         self.layers = list(layers)
         self.heads = heads
         self.eps = eps
+        self.projection = proj  # ([hidden, dims] weights, [dims] bias) after pooling, if any
+        self.dims = self.positions.shape[1] if proj is None else proj[0].shape[1]
 
     @classmethod
     def from_torch(
         cls, weights: Mapping[str, FloatArray], heads: int, eps: float, n_layers: int
     ) -> Transformer:
-        """From weights named as in the model's safetensors file, float32 or int8 matrices with their
-        `.scale` (the token table is not kept here: `encode` takes the token rows, so the caller decides
-        how the table is stored)."""
+        """From weights named as in the model's safetensors file, float32 or int8 matrices with `.scale` (not
+        the token table: `encode` takes the token rows, so the caller decides how the table is stored)."""
         emb = {
             k.removeprefix("embeddings.").removesuffix(".weight")
             if "LayerNorm" not in k
@@ -222,7 +214,10 @@ class Transformer:
             )
             for i in range(n_layers)
         ]
-        return cls(emb, layers, heads, eps)
+        projection = None  # a student's linear map from its hidden size to the output dims
+        if "projection.weight" in weights:
+            projection = (weights["projection.weight"].T.copy(), weights["projection.bias"])
+        return cls(emb, layers, heads, eps, projection)
 
     def _attention(self, layer: _Layer, x: FloatArray, spans: Sequence[tuple[int, int]]) -> FloatArray:
         """Self-attention of each text over its own tokens (`spans`: each text's rows of `x`)."""
@@ -272,9 +267,11 @@ class Transformer:
             ff += layer.down_bias
             ff += x
             x = layer_norm(ff, layer.norm2[1], layer.norm2[0], self.eps)
-        out = np.empty((len(spans), x.shape[1]), dtype=np.float32)
+        out = np.empty((len(spans), self.dims), dtype=np.float32)
         for i, (start, end) in enumerate(spans):
             pooled = x[start:end].mean(axis=0)
+            if self.projection is not None:
+                pooled = pooled @ self.projection[0] + self.projection[1]
             out[i] = pooled / max(float(np.sqrt(pooled @ pooled)), 1e-12)
         return out
 
@@ -301,7 +298,7 @@ class SentenceEncoder:
         self._cls, self._sep = cls_id, sep_id
         self.max_tokens = max_tokens
         self.meta = dict(meta or {})
-        self.dims = int(table.shape[1])
+        self.dims = transformer.dims  # a student's projection may map to more dims than its table's
         # The vectors of recent texts: evaluation and training read the same threads several times, and
         # a thread's title and opening post are read once per detector style.
         self._cache: dict[str, FloatArray] = {}
@@ -332,6 +329,9 @@ class SentenceEncoder:
             table = arrays["embeddings.word_embeddings.weight"]
             scales = arrays.get("embeddings.word_embeddings.weight.scale")
             ids = (int(meta["cls_id"]), int(meta["sep_id"]))
+            dims = (int(meta.get("hidden", 384)), int(meta.get("dims", 384)))  # hidden, output
+            if dims != (table.shape[1], transformer.dims):
+                raise ValueError(f"dims {table.shape[1]}, {transformer.dims}; metadata {dims}")
         except (KeyError, ValueError, TypeError, IndexError) as exc:
             raise ModelError(path, f"incomplete sentence model ({type(exc).__name__}: {exc})") from exc
         return cls(

@@ -11,7 +11,14 @@ import pytest
 
 from classifiers.offtopic.semantic import default_sentence_encoder, default_word_vectors
 from classifiers.persistence import ModelError
-from classifiers.sentence import DEFAULT_SENTENCE_PATH, MAX_TOKENS, SentenceEncoder, gelu, layer_norm
+from classifiers.sentence import (
+    DEFAULT_SENTENCE_PATH,
+    MAX_TOKENS,
+    SentenceEncoder,
+    gelu,
+    layer_norm,
+    vocab_digest,
+)
 from classifiers.wordvectors import WordPieceTokenizer
 
 
@@ -109,3 +116,18 @@ def test_gelu_and_layer_norm_match_a_float64_reference() -> None:
     reference = centred / np.sqrt((centred**2).mean(axis=-1, keepdims=True) + 1e-12) * 1.5 - 0.25
     assert np.abs(layer_norm(x, weight, bias, 1e-12) - reference).max() < 1e-5
     assert np.array_equal(x, before)
+
+
+def test_the_teacher_file_gives_the_vectors_it_gave_before_students_were_supported() -> None:
+    """Known values (main's encoder, before the projection for students was added): the teacher's path
+    through `Transformer` is unchanged to the bit."""
+    tokenizer = default_word_vectors().tokenizer
+    teacher = SentenceEncoder.load(tokenizer, vocab_digest(tokenizer.vocab), DEFAULT_SENTENCE_PATH)
+    assert teacher.dims == 384 and teacher.transformer.projection is None
+    bus, match = teacher.encode_many(
+        ["The bus was late again", "Our striker scored twice and the keeper saved a penalty"]
+    )
+    known_bus = [0.03157573, 0.00036402, 0.03799513, 0.04937682, 0.06688143, 0.04055577]
+    known_match = [0.07062095, 0.07664547, -0.09379227, 0.04755113, 0.10017903, 0.08486861]
+    assert np.abs(bus[:6] - known_bus).max() < 1e-7
+    assert np.abs(match[:6] - known_match).max() < 1e-7
