@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from classifiers.wordvectors import WordVectors
-from lab.sentence.torchbert import load_teacher
+from lab.sentence.torchbert import load_teacher, padded
 
 OUT = Path(__file__).resolve().parent / "out"
 MAX_BODY = 126  # + [CLS] and [SEP] = 128, the encoder's limit
@@ -110,17 +110,12 @@ def encode_shard(teacher: torch.nn.Module, rows: list[np.ndarray], batch_tokens:
     out = np.zeros((len(rows), 384), dtype=np.float32)
     start = 0
     while start < len(order):
-        width = len(rows[order[start]])
         end = start
         while end < len(order) and (end - start + 1) * len(rows[order[end]]) <= batch_tokens:
-            width = len(rows[order[end]])
             end += 1
         end = max(end, start + 1)
-        batch = torch.zeros((end - start, width), dtype=torch.long)
-        for j, i in enumerate(order[start:end]):
-            batch[j, : len(rows[i])] = torch.from_numpy(rows[i].astype(np.int64))
         with torch.no_grad():
-            out[order[start:end]] = teacher(batch).numpy()
+            out[order[start:end]] = teacher(padded(rows, order[start:end])).numpy()
         start = end
     return out
 

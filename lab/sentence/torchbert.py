@@ -11,9 +11,11 @@ onto the names `classifiers.sentence` reads.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -135,6 +137,15 @@ _BLOCK_NAMES = {
 }
 
 
+def padded(rows: Sequence[np.ndarray], index: Sequence[int]) -> torch.Tensor:
+    """The token id rows `index` of `rows` as one [B, longest] batch, 0 (padding) after each row."""
+    width = max(len(rows[i]) for i in index)
+    batch = torch.zeros((len(index), width), dtype=torch.long)
+    for j, i in enumerate(index):
+        batch[j, : len(rows[i])] = torch.from_numpy(rows[i].astype(np.int64))
+    return batch
+
+
 def load_teacher(directory: Path = TEACHER_DIR) -> Encoder:
     """all-MiniLM-L6-v2 from its safetensors file, in eval mode."""
     from safetensors.numpy import load_file
@@ -143,16 +154,7 @@ def load_teacher(directory: Path = TEACHER_DIR) -> Encoder:
         k.removeprefix("bert."): torch.from_numpy(v)
         for k, v in load_file(directory / "model.safetensors").items()
     }
+    raw["embeddings.token_type_embeddings.weight"] = raw["embeddings.token_type_embeddings.weight"][:1]
     teacher = Encoder(Config())
-    with torch.no_grad():
-        teacher.tokens.weight.copy_(raw["embeddings.word_embeddings.weight"])
-        teacher.positions.weight.copy_(raw["embeddings.position_embeddings.weight"])
-        teacher.type0.copy_(raw["embeddings.token_type_embeddings.weight"][0])
-        teacher.norm.weight.copy_(raw["embeddings.LayerNorm.weight"])
-        teacher.norm.bias.copy_(raw["embeddings.LayerNorm.bias"])
-        for i, blk in enumerate(teacher.blocks):
-            for ours, theirs in _BLOCK_NAMES.items():
-                module = getattr(blk, ours)
-                for p in ("weight", "bias"):
-                    getattr(module, p).copy_(raw[f"encoder.layer.{i}.{theirs}.{p}"])
+    teacher.load_exported(raw)  # the same names: only token type 0 is kept
     return teacher.eval()

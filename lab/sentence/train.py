@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lab.sentence.torchbert import Config, Encoder, load_teacher
+from lab.sentence.torchbert import Config, Encoder, load_teacher, padded
 
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -55,14 +55,6 @@ def batches(rows: list[np.ndarray], batch_tokens: int, rng: random.Random) -> li
         out.append(current)
     rng.shuffle(out)
     return out
-
-
-def padded(rows: list[np.ndarray], index: list[int]) -> torch.Tensor:
-    width = max(len(rows[i]) for i in index)
-    batch = torch.zeros((len(index), width), dtype=torch.long)
-    for j, i in enumerate(index):
-        batch[j, : len(rows[i])] = torch.from_numpy(rows[i].astype(np.int64))
-    return batch
 
 
 def student_from_teacher(layers: int, hidden: int) -> Encoder:
