@@ -49,7 +49,17 @@ async def spawn(
     )
 
 
-class Forked(ForkedProcess):
+class _Awaited(ForkedProcess):
+    """A forked process that an asyncio test waits for."""
+
+    async def wait(self) -> int:
+        """Wait until the process has ended; its exit status (minus the signal that ended it)."""
+        await asyncio.to_thread(self._process.join)
+        assert self._process.exitcode is not None
+        return int(self._process.exitcode)
+
+
+class Forked(_Awaited):
     """`tests.e2e.run_worker` forked from the tests' fork server (tests/forks.py), with the part of asyncio's
     `Process` the tests use: a process of its own, started without a second of imports."""
 
@@ -57,14 +67,8 @@ class Forked(ForkedProcess):
         self._process = FORKS.Process(target=run_worker.forked, args=(env, cwd))
         self._process.start()
 
-    async def wait(self) -> int:
-        """Wait until the process has ended; its exit status."""
-        await asyncio.to_thread(self._process.join)
-        assert self._process.exitcode is not None
-        return self._process.exitcode
 
-
-class ForkedWithOutput(ForkedProcess):
+class ForkedWithOutput(_Awaited):
     """A test worker of `modassist run` (`tests.e2e.run_worker` or `tests.e2e.fault_worker`) forked from the
     tests' fork server, with the part of asyncio's `Process` the tests use: its output as streams, `wait`,
     `kill` and `communicate`. A process of its own, as `python -m module` would be, without the second of
@@ -76,12 +80,6 @@ class ForkedWithOutput(ForkedProcess):
         self._process = process
         self.stdout = stdout
         self.stderr = stderr
-
-    async def wait(self) -> int:
-        """Wait until the process has ended; its exit status (minus the signal that ended it)."""
-        await asyncio.to_thread(self._process.join)
-        assert self._process.exitcode is not None
-        return int(self._process.exitcode)
 
     def kill(self) -> None:
         """SIGKILL."""
