@@ -131,6 +131,12 @@ class OffTopicThreadState:
             raw = (1.0 - self._blend) * raw + self._blend * self._d.combine(features, "question")
         return raw
 
+    def _weighs_manner_words(self) -> bool:
+        """Whether the word counts of `manner` are measured: for the question combiner, alone or blended into
+        an everyday thread that asks. The others were fitted with them at 0 (so their weights are 0): an
+        "auto" thread that asked and has become a discussion does not count them either."""
+        return self.style == "question" or (self._blend > 0.0 and self.style == "everyday")
+
     def sentence_plan(self) -> SentencePlan:
         """Where this thread stands for the sentence encoder (for `OffTopicDetector.review_batch`)."""
         encoding = self._semantic is not None
@@ -194,7 +200,7 @@ class OffTopicThreadState:
                 quoted_share,
                 log_terms,
                 math.log(self._position),
-                *manner(post.text, words, self.style == "question" or self._blend > 0.0),
+                *manner(post.text, words, self._weighs_manner_words()),
                 vector.unknown / len(vector.weights) if vector.weights else 0.0,
                 total / len(vector.weights) / self._model.oov_idf if vector.weights else 0.0,
                 lsa_anchor * log_terms,
