@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import random
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -23,6 +24,12 @@ STORE_COMMANDS: dict[str, tuple[str, ...]] = {
     "db backup": ("db", "backup", "copy.db"),
     "run": ("run",),
 }
+
+
+def copy_of(migrated: Path, path: Path) -> Path:
+    """`path`, made a copy of `migrated` (the `migrated_database` fixture's file: a new, empty store)."""
+    shutil.copyfile(migrated, path)
+    return path
 
 
 def populate(path: Path, *, posts: int = 300, threads: int = 10, seed: int = 1) -> None:

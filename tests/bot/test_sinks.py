@@ -17,6 +17,7 @@ from bot.store import AlertView, ReviewedPost, SourceRef, Store, post_content_ha
 from classifiers.result import Evidence, Flag
 from classifiers.thread import Post, Thread
 from config.settings import AlertSettings
+from tests.bot.db_files import copy_of
 from tests.bot.store_doubles import FakeClock, ListSink, make_suite
 
 SOURCE = SourceRef("web", "https://forum.test")
@@ -30,8 +31,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Store]:
-    store = await Store.open(tmp_path / "sinks.db", clock=clock)
+async def store(tmp_path: Path, clock: FakeClock, migrated_database: Path) -> AsyncIterator[Store]:
+    store = await Store.open(copy_of(migrated_database, tmp_path / "sinks.db"), clock=clock)
     yield store
     await store.close()
 

@@ -187,15 +187,20 @@ class _Writer:
         return out
 
     def comment(self, q: int, c: int, label: str, topic: list[str], every_topic: list[list[str]]) -> dict:
-        """A Qatar Living reply: Good / Potential on the question's topic, Bad on another, Dialogue chat."""
+        """A Qatar Living reply: Good / Potential on the question's topic, Bad on another, Dialogue chat.
+
+        Short texts: the command gives every Qatar Living text to the sentence encoder, whose time grows with
+        the tokens (Good and Potential of 1-2 sentences, Bad of 2, a question of 1: 3,458 tokens, 2.4 s; with
+        1-3, 2-3 and 2 sentences, 4,709 tokens, 3.2 s). Bad replies of 1-2 sentences took the question
+        style's ROC-AUC to 0.80, the test's bound; with these it is 0.90."""
         rng = self.rng
         if label == "Bad":
             other = rng.choice([t for t in every_topic if t is not topic])
-            body = paragraph(rng, other, rng.randint(2, 3))
+            body = paragraph(rng, other, 2)
         elif label == "Dialogue":
             body = rng.choice(["thanks mate, cheers", "lol same here", "haha good luck bro", "welcome!"])
         else:
-            body = paragraph(rng, topic, rng.randint(1, 3))
+            body = paragraph(rng, topic, rng.randint(1, 2))
         return {
             "cid": f"Q{q}_C{c}",
             "cuser": f"resident{rng.randint(1, 60)}",
@@ -233,7 +238,7 @@ class _Writer:
                     "quser": f"resident{rng.randint(1, 60)}",
                     "qtype": "GENERAL",
                     "subject": title(rng, topic),
-                    "body": paragraph(rng, topic, 2) + " Can anyone help?",
+                    "body": paragraph(rng, topic, 1) + " Can anyone help?",
                     "comments": comments,
                 }
             )

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from bot.store import ReviewedPost, SourceRef, Store, post_content_hash
 from classifiers.result import Evidence, Flag
 from classifiers.thread import Post, Quote
+from tests.bot.db_files import copy_of
 
 SOURCE = SourceRef("web", "https://forum.test")
 
@@ -104,9 +105,11 @@ _text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=3
 
 @settings(max_examples=40, deadline=None)
 @given(text=_text, author=_text, title=_text, quote=_text)
-async def test_any_text_round_trips(text: str, author: str, title: str, quote: str) -> None:
+async def test_any_text_round_trips(
+    migrated_database: Path, text: str, author: str, title: str, quote: str
+) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        store = await Store.open(Path(folder) / "fuzz.db")
+        store = await Store.open(copy_of(migrated_database, Path(folder) / "fuzz.db"))
         try:
             post = Post(id=f"id:{text[:20]}", text=text, author=author, quotes=(Quote(quote, author=author),))
             await _round_trip(store, post, title=title, reason=text)

@@ -22,6 +22,7 @@ from classifiers.thread import Post, Thread
 from tests.bot.cli_runner import run_cli
 from tests.bot.db_files import (
     STORE_COMMANDS,
+    copy_of,
     corrupt,
     counts,
     digest,
@@ -33,10 +34,18 @@ from tests.bot.db_files import (
 from tests.bot.store_doubles import make_suite
 
 
-@pytest.fixture
-def damaged(tmp_path: Path) -> Path:
-    db = tmp_path / "modassist.db"
+@pytest.fixture(scope="module")
+def populated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One database of 300 reviewed posts for the module; each test damages a copy of it."""
+    db = tmp_path_factory.mktemp("populated") / "modassist.db"
     populate(db)
+    assert not db.with_name(db.name + "-wal").exists()  # closed whole: the file is the database
+    return db
+
+
+@pytest.fixture
+def damaged(tmp_path: Path, populated: Path) -> Path:
+    db = copy_of(populated, tmp_path / "modassist.db")
     corrupt(db)
     write_posts(tmp_path / "new.jsonl", 3)
     return db

@@ -15,6 +15,7 @@ from bot.sinks import ConsoleSink
 from bot.store import ReviewedPost, SourceRef, Store, post_content_hash
 from classifiers.result import Flag
 from classifiers.thread import Post
+from tests.bot.db_files import copy_of
 from tests.bot.store_doubles import FakeClock
 
 FORUM = SourceRef("web", "https://forum.test", "Test forum")
@@ -35,8 +36,8 @@ def reviewed(post_id: str, position: int, *flags: Flag) -> ReviewedPost:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await Store.open(tmp_path / "modassist.db", clock=FakeClock())
+async def store(tmp_path: Path, migrated_database: Path) -> AsyncIterator[Store]:
+    store = await Store.open(copy_of(migrated_database, tmp_path / "modassist.db"), clock=FakeClock())
     yield store
     await store.close()
 

@@ -22,6 +22,7 @@ from bot.store import (
 )
 from classifiers.result import Evidence, Flag
 from classifiers.thread import Post, Quote
+from tests.bot.db_files import copy_of
 from tests.bot.store_doubles import FakeClock
 
 FORUM = SourceRef("web", "https://forum.test", "Test forum")
@@ -42,8 +43,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Store]:
-    store = await Store.open(tmp_path / "modassist.db", clock=clock)
+async def store(tmp_path: Path, clock: FakeClock, migrated_database: Path) -> AsyncIterator[Store]:
+    store = await Store.open(copy_of(migrated_database, tmp_path / "modassist.db"), clock=clock)
     yield store
     await store.close()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -48,9 +49,40 @@ async def forum() -> AsyncIterator[ForumServer]:
         await server.close()
 
 
-def watcher(store: Store, service: RecordingService, config: ForumWatchSettings) -> ForumWatcher:
+class FastTime:
+    """A clock and a sleep for the watcher, `speed` times faster than the wall clock: every wait the watcher
+    chooses (a back-off, a Retry-After, a paused host) passes in 1/speed of its seconds of real time. The
+    forum stamps arrivals with the wall clock; `seconds` turns a span of them into the watcher's seconds.
+    (A Retry-After is whole seconds: at the real pace each test that honours one waited a second.)"""
+
+    def __init__(self, speed: float) -> None:
+        self.speed = speed
+
+    def clock(self) -> float:
+        return time.monotonic() * self.speed
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds / self.speed)
+
+    def seconds(self, real: float) -> float:
+        return real * self.speed
+
+
+def watcher(
+    store: Store, service: RecordingService, config: ForumWatchSettings, fast: FastTime | None = None
+) -> ForumWatcher:
     # The local forum is on 127.0.0.1, which a watcher only fetches from when allowed.
-    return ForumWatcher(store, service, config, allow_private_addresses=True, rng=random.Random(7))
+    if fast is None:
+        return ForumWatcher(store, service, config, allow_private_addresses=True, rng=random.Random(7))
+    return ForumWatcher(
+        store,
+        service,
+        config,
+        allow_private_addresses=True,
+        rng=random.Random(7),
+        clock=fast.clock,
+        sleep=fast.sleep,
+    )
 
 
 def ids(*posts: int) -> list[str]:
@@ -176,17 +208,22 @@ async def test_errors_back_off_and_retry_after_is_honoured(forum: ForumServer, s
     service = RecordingService(store)
     forum.fail(500, times=3)
     forum.fail(429, retry_after="1")
-    async with running(watcher(store, service, settings(thread, default_interval_seconds=0.02))):
+    # The watcher's seconds run 4 times faster than real ones: its back-off takes the real 0.05, 0.1 and
+    # 0.2 s of the real-time version of this test, and the Retry-After a real 0.25 s instead of 1 s.
+    fast = FastTime(4)
+    config = settings(thread, default_interval_seconds=0.08, backoff_min_seconds=0.2, backoff_max_seconds=0.8)
+    async with running(watcher(store, service, config, fast)):
         await eventually(lambda: len(service.new) == 1)
         await next_poll(forum)
     statuses = [r.status for r in forum.requests[:5]]
     assert statuses == [500, 500, 500, 429, 200]
-    gaps = [b.at - a.at for a, b in itertools.pairwise(forum.requests[:5])]
-    # Back-off: at least the minimum (0.05), doubling per error (0.1, 0.2); then the server's Retry-After.
-    # The gaps are seen at the server: one request may spend a little longer on the way than the next
-    # (a loaded machine), so they are compared with `slack` to spare.
-    slack = 0.02
-    assert gaps[0] >= 0.05 - slack and gaps[1] >= 0.1 - slack and gaps[2] >= 0.2 - slack
+    gaps = [fast.seconds(b.at - a.at) for a, b in itertools.pairwise(forum.requests[:5])]
+    # Back-off: at least the minimum (0.2), doubling per error (0.4, 0.8, the maximum); then the server's
+    # Retry-After (1 s, longer than the back-off's maximum). The gaps are seen at the server: one request
+    # may spend a little longer on the way than the next (a loaded machine), so they are compared with
+    # `slack` to spare: 0.02 s of real time.
+    slack = fast.seconds(0.02)
+    assert gaps[0] >= 0.2 - slack and gaps[1] >= 0.4 - slack and gaps[2] >= 0.8 - slack
     assert gaps[3] >= 1.0 - slack
     [watch] = await store.watches()
     assert (await store.watch_state(watch.id)).consecutive_errors == 0
@@ -196,16 +233,18 @@ async def test_a_503_with_retry_after_pauses_the_whole_host(forum: ForumServer, 
     one = forum.add_thread("Thread one", ("Quill", "One."))
     two = forum.add_thread("Thread two", ("Quill", "Two."))
     service = RecordingService(store)
-    async with running(watcher(store, service, settings(one, two, default_interval_seconds=0.02))):
+    fast = FastTime(4)  # the Retry-After's second passes in a real 0.25 s; polls every real 0.02 s
+    config = settings(one, two, default_interval_seconds=0.08)
+    async with running(watcher(store, service, config, fast)):
         await eventually(lambda: len(service.new) == 2)
         forum.fail(503, retry_after="1")
         await forum.wait_until(lambda: any(r.status == 503 for r in forum.requests))
         [busy] = [r for r in forum.requests if r.status == 503]
-        await forum.wait_until(lambda: forum.requests[-1].at >= busy.at + 0.95)
-        paused = [r for r in forum.requests if busy.at < r.at < busy.at + 0.95]
+        await forum.wait_until(lambda: fast.seconds(forum.requests[-1].at - busy.at) >= 0.95)
+        paused = [r for r in forum.requests if busy.at < r.at and fast.seconds(r.at - busy.at) < 0.95]
     # Only the other thread's request already under way when the 503 came may arrive during the pause.
     assert len(paused) <= 1
-    assert any(r.at >= busy.at + 0.95 for r in forum.requests)
+    assert any(fast.seconds(r.at - busy.at) >= 0.95 for r in forum.requests)
 
 
 async def test_the_request_budget_per_host_is_kept(forum: ForumServer, store: Store) -> None:
