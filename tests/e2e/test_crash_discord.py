@@ -1,6 +1,6 @@
 """Crash safety of `modassist run` with the Discord sink (issue 13): 1,000 posts through a followed JSON Lines
-file, 15 SIGKILLs at random moments (every third right after an alert message reached the mod channel),
-a restart each time. Discord's nonces are switched off in the fake (window 0), so only modassist's own
+file, 15 SIGKILLs at random moments (every third right after an alert message reached the mod channel, the
+others at a moment drawn over the span in which a process does its share), a restart each time. Discord's nonces are switched off in the fake (window 0), so only modassist's own
 bookkeeping can keep an alert from being posted twice.
 
 At the end every post is stored once, every flagged post is alerted, and every alert is in the mod channel
@@ -10,13 +10,14 @@ exactly once (a digest counts for the posts it folds).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import random
 import re
 import signal
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -69,15 +70,15 @@ def db_rows(db: Path, sql: str) -> list[tuple[object, ...]]:
         return []  # not created yet
 
 
-def settled(db: Path) -> bool:
-    """Every post stored and nothing left to send."""
+def settled(db: Path, posts: int = POSTS) -> bool:
+    """`posts` posts stored (every post by default) and nothing left to send."""
     stored = db_rows(db, "SELECT COUNT(*) FROM posts")
     left = db_rows(db, "SELECT COUNT(*) FROM alerts WHERE status IN ('pending', 'sending')")
-    return bool(stored) and stored[0][0] == POSTS and bool(left) and left[0][0] == 0
+    return bool(stored) and stored[0][0] == posts and bool(left) and left[0][0] == 0
 
 
 async def kill_at_a_random_moment(
-    fake: FakeDiscord, process: Forked, rng: random.Random, after_post: bool
+    fake: FakeDiscord, process: Forked, rng: random.Random, after_post: bool, done: Callable[[], bool]
 ) -> None:
     if after_post:  # right after an alert message exists in the channel (the bot has likely not heard back)
         seen = len(fake.channel_messages())
@@ -88,7 +89,14 @@ async def kill_at_a_random_moment(
         except TimeoutError:
             pass
     else:
-        await asyncio.sleep(rng.uniform(0.2, 2.5))
+        # A moment over the span in which a process starts, stores its share and sends its alerts (0.5 to
+        # 0.7 s on an idle machine, longer under load). One that is `done` before that moment is killed as
+        # soon as it is: idle, and idling longer would change nothing it left behind.
+        try:
+            async with asyncio.timeout(rng.uniform(0.1, 0.8)):
+                await eventually(done)
+        except TimeoutError:
+            pass
     process.send_signal(signal.SIGKILL)
     await process.wait()
 
@@ -106,7 +114,9 @@ async def test_fifteen_sigkills_lose_nothing_and_alert_each_flag_once(
         process = await start(fake, db, export)
         with export.open("a", encoding="utf-8") as handle:
             handle.writelines(chunks[k])
-        await kill_at_a_random_moment(fake, process, rng, after_post=k % 3 == 0)
+        share = (k + 1) * POSTS // (KILLS + 1)  # the posts written to the file so far
+        done = functools.partial(settled, db, share)
+        await kill_at_a_random_moment(fake, process, rng, after_post=k % 3 == 0, done=done)
         cut_off += db_rows(db, "SELECT COUNT(*) FROM alerts WHERE status = 'sending'")[0][0]  # type: ignore[operator]
     process = await start(fake, db, export)
     with export.open("a", encoding="utf-8") as handle:
