@@ -16,10 +16,10 @@ from bot.runtime import serve
 from config.settings import Settings
 from tests.e2e.doubles import make_suite
 
-# What `serve` imports only when it has a Discord token (discord.py, the bot, its cogs' modules, the sink and the
-# channel watcher). The fork server (tests/forks.py) imports this module once, so a worker forked from it starts
-# its bot without importing them again: that took 0.2 s of CPU at every start, before any post was read (the
-# bot still loads its cogs as extensions, executing those two small modules anew).
+# What `serve` imports only when it has a Discord token (discord.py, the bot, its cogs' modules, the sink and
+# the channel watcher). The fork server (tests/forks.py) imports this module once, so a worker forked from it
+# starts its bot without importing them again: that took 0.2 s of CPU at every start, before any post was read
+# (the bot still loads its cogs as extensions, executing those two small modules anew).
 PRELOADED = (
     "bot.discord",
     "bot.discord.cogs.queue",

@@ -1,7 +1,8 @@
 """Crash safety of `modassist run` with the Discord sink (issue 13): 1,000 posts through a followed JSON Lines
 file, 15 SIGKILLs at random moments (every third right after an alert message reached the mod channel, the
-others at a moment drawn over the span in which a process does its share), a restart each time. Discord's nonces are switched off in the fake (window 0), so only modassist's own
-bookkeeping can keep an alert from being posted twice.
+others at a moment drawn over the span in which a process does its share), a restart each time. Discord's
+nonces are switched off in the fake (window 0), so only modassist's own bookkeeping can keep an alert from
+being posted twice.
 
 At the end every post is stored once, every flagged post is alerted, and every alert is in the mod channel
 exactly once (a digest counts for the posts it folds).
