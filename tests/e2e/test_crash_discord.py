@@ -90,9 +90,9 @@ async def kill_at_a_random_moment(
         except TimeoutError:
             pass
     else:
-        # A moment over the span in which a process starts, stores its share and sends its alerts (0.5 to
-        # 0.7 s on an idle machine, longer under load). One that is `done` before that moment is killed as
-        # soon as it is: idle, and idling longer would change nothing it left behind.
+        # A moment over the span in which a process starts, stores its share and sends its alerts (0.2 to
+        # 0.3 s on an idle machine, over 1 s under load). One that is `done` before that moment is killed
+        # as soon as it is: idle, and idling longer would change nothing it left behind.
         try:
             async with asyncio.timeout(rng.uniform(0.1, 0.8)):
                 await eventually(done)
