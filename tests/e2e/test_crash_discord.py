@@ -79,8 +79,15 @@ def settled(db: Path, posts: int = POSTS) -> bool:
 
 
 async def kill_at_a_random_moment(
-    fake: FakeDiscord, process: Forked, rng: random.Random, after_post: bool, done: Callable[[], bool]
-) -> None:
+    fake: FakeDiscord,
+    process: Forked,
+    rng: random.Random,
+    after_post: bool,
+    done: Callable[[], bool],
+    span: float,
+) -> float | None:
+    """SIGKILL `process`; the seconds it took to be `done`, when it was before the kill."""
+    took = None
     if after_post:  # right after an alert message exists in the channel (the bot has likely not heard back)
         seen = len(fake.channel_messages())
         try:
@@ -90,16 +97,20 @@ async def kill_at_a_random_moment(
         except TimeoutError:
             pass
     else:
-        # A moment over the span in which a process starts, stores its share and sends its alerts (0.2 to
-        # 0.3 s on an idle machine, over 1 s under load). One that is `done` before that moment is killed
-        # as soon as it is: idle, and idling longer would change nothing it left behind.
+        # A moment over the span in which a process starts, stores its share and sends its alerts: `span`,
+        # what the last process that got done took (0.2-0.3 s on an idle machine, over 1 s under load). One
+        # that is `done` before the moment is killed as soon as it is: idle, and idling longer would change
+        # nothing it left behind.
+        began = asyncio.get_running_loop().time()
         try:
-            async with asyncio.timeout(rng.uniform(0.1, 0.8)):
+            async with asyncio.timeout(rng.uniform(0.1, 1.2 * span)):
                 await eventually(done)
+            took = asyncio.get_running_loop().time() - began
         except TimeoutError:
             pass
     process.send_signal(signal.SIGKILL)
     await process.wait()
+    return took
 
 
 async def test_fifteen_sigkills_lose_nothing_and_alert_each_flag_once(
@@ -111,13 +122,15 @@ async def test_fifteen_sigkills_lose_nothing_and_alert_each_flag_once(
     lines = [json.dumps(post(i)) + "\n" for i in range(POSTS)]
     cut_off = 0  # alerts caught by a kill between Discord's message and the bot's record of it
     chunks = [lines[k * POSTS // (KILLS + 1) : (k + 1) * POSTS // (KILLS + 1)] for k in range(KILLS + 1)]
+    span = 0.5  # seconds a process takes to do its share, until one has been seen done
     for k in range(KILLS):
         process = await start(fake, db, export)
         with export.open("a", encoding="utf-8") as handle:
             handle.writelines(chunks[k])
         share = (k + 1) * POSTS // (KILLS + 1)  # the posts written to the file so far
         done = functools.partial(settled, db, share)
-        await kill_at_a_random_moment(fake, process, rng, after_post=k % 3 == 0, done=done)
+        took = await kill_at_a_random_moment(fake, process, rng, after_post=k % 3 == 0, done=done, span=span)
+        span = took or span
         cut_off += db_rows(db, "SELECT COUNT(*) FROM alerts WHERE status = 'sending'")[0][0]  # type: ignore[operator]
     process = await start(fake, db, export)
     with export.open("a", encoding="utf-8") as handle:
