@@ -44,7 +44,10 @@ def test_sigkill_at_random_points_loses_nothing_and_alerts_each_flag_once(tmp_pa
     rng = random.Random(20251129)
     db, ledger = tmp_path / "modassist.db", tmp_path / "ledger.db"
     common = ["--db", db, "--ledger", ledger, "--posts", POSTS, "--threads", THREADS, "--seed", SEED]
-    common += ["--fail-rate", "0.05", "--pace", "0.006"]
+    # New posts arrive 3 ms apart, and the kills from outside come 0.15-0.6 s after a start: all of them land
+    # while the worker works (with 6 ms and 0.3-1.2 s, 4 or 5 of the 9 came after it had finished, idle
+    # machine; 5.9 s -> 5.3 s).
+    common += ["--fail-rate", "0.05", "--pace", "0.003"]
     killed_from_outside = killed_after_send = finished = 0
     for run in range(1, 13):
         extra = ["--run-seed", str(run)]
@@ -58,7 +61,7 @@ def test_sigkill_at_random_points_loses_nothing_and_alerts_each_flag_once(tmp_pa
             continue
         proc = Worker(tmp_path, *common, *extra)
         try:
-            _, err = proc.communicate(timeout=rng.uniform(0.3, 1.2))
+            _, err = proc.communicate(timeout=rng.uniform(0.15, 0.6))
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGKILL)
             proc.communicate()

@@ -16,6 +16,19 @@ from bot.runtime import serve
 from config.settings import Settings
 from tests.e2e.doubles import make_suite
 
+# What `serve` imports only when it has a Discord token (discord.py, the bot, its cogs' modules, the sink and
+# the channel watcher). The fork server (tests/forks.py) imports this module once, so a worker forked from it
+# starts its bot without importing them again: that took 0.2 s of CPU at every start, before any post was read
+# (the bot still loads its cogs as extensions, executing those two small modules anew).
+PRELOADED = (
+    "bot.discord",
+    "bot.discord.cogs.queue",
+    "bot.discord.cogs.watch",
+    "bot.watchers.discord_channels",
+)
+for _name in PRELOADED:
+    importlib.import_module(_name)
+
 
 def main() -> int:
     """Run until a signal; the exit status is serve's."""

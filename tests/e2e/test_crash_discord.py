@@ -1,7 +1,8 @@
 """Crash safety of `modassist run` with the Discord sink (issue 13): 1,000 posts through a followed JSON Lines
-file, 15 SIGKILLs at random moments (every third right after an alert message reached the mod channel),
-a restart each time. Discord's nonces are switched off in the fake (window 0), so only modassist's own
-bookkeeping can keep an alert from being posted twice.
+file, 15 SIGKILLs at random moments (every third right after an alert message reached the mod channel, the
+others at a moment drawn over the span in which a process does its share), a restart each time. Discord's
+nonces are switched off in the fake (window 0), so only modassist's own bookkeeping can keep an alert from
+being posted twice.
 
 At the end every post is stored once, every flagged post is alerted, and every alert is in the mod channel
 exactly once (a digest counts for the posts it folds).
@@ -10,13 +11,14 @@ exactly once (a digest counts for the posts it folds).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import random
 import re
 import signal
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -69,16 +71,23 @@ def db_rows(db: Path, sql: str) -> list[tuple[object, ...]]:
         return []  # not created yet
 
 
-def settled(db: Path) -> bool:
-    """Every post stored and nothing left to send."""
+def settled(db: Path, posts: int = POSTS) -> bool:
+    """`posts` posts stored (every post by default) and nothing left to send."""
     stored = db_rows(db, "SELECT COUNT(*) FROM posts")
     left = db_rows(db, "SELECT COUNT(*) FROM alerts WHERE status IN ('pending', 'sending')")
-    return bool(stored) and stored[0][0] == POSTS and bool(left) and left[0][0] == 0
+    return bool(stored) and stored[0][0] == posts and bool(left) and left[0][0] == 0
 
 
 async def kill_at_a_random_moment(
-    fake: FakeDiscord, process: Forked, rng: random.Random, after_post: bool
-) -> None:
+    fake: FakeDiscord,
+    process: Forked,
+    rng: random.Random,
+    after_post: bool,
+    done: Callable[[], bool],
+    span: float,
+) -> float | None:
+    """SIGKILL `process`; the seconds it took to be `done`, when it was before the kill."""
+    took = None
     if after_post:  # right after an alert message exists in the channel (the bot has likely not heard back)
         seen = len(fake.channel_messages())
         try:
@@ -88,9 +97,20 @@ async def kill_at_a_random_moment(
         except TimeoutError:
             pass
     else:
-        await asyncio.sleep(rng.uniform(0.2, 2.5))
+        # A moment over the span in which a process starts, stores its share and sends its alerts: `span`,
+        # what the last process that got done took (0.2-0.3 s on an idle machine, over 1 s under load). One
+        # that is `done` before the moment is killed as soon as it is: idle, and idling longer would change
+        # nothing it left behind.
+        began = asyncio.get_running_loop().time()
+        try:
+            async with asyncio.timeout(rng.uniform(0.1, 1.2 * span)):
+                await eventually(done)
+            took = asyncio.get_running_loop().time() - began
+        except TimeoutError:
+            pass
     process.send_signal(signal.SIGKILL)
     await process.wait()
+    return took
 
 
 async def test_fifteen_sigkills_lose_nothing_and_alert_each_flag_once(
@@ -102,11 +122,15 @@ async def test_fifteen_sigkills_lose_nothing_and_alert_each_flag_once(
     lines = [json.dumps(post(i)) + "\n" for i in range(POSTS)]
     cut_off = 0  # alerts caught by a kill between Discord's message and the bot's record of it
     chunks = [lines[k * POSTS // (KILLS + 1) : (k + 1) * POSTS // (KILLS + 1)] for k in range(KILLS + 1)]
+    span = 0.5  # seconds a process takes to do its share, until one has been seen done
     for k in range(KILLS):
         process = await start(fake, db, export)
         with export.open("a", encoding="utf-8") as handle:
             handle.writelines(chunks[k])
-        await kill_at_a_random_moment(fake, process, rng, after_post=k % 3 == 0)
+        share = (k + 1) * POSTS // (KILLS + 1)  # the posts written to the file so far
+        done = functools.partial(settled, db, share)
+        took = await kill_at_a_random_moment(fake, process, rng, after_post=k % 3 == 0, done=done, span=span)
+        span = took or span
         cut_off += db_rows(db, "SELECT COUNT(*) FROM alerts WHERE status = 'sending'")[0][0]  # type: ignore[operator]
     process = await start(fake, db, export)
     with export.open("a", encoding="utf-8") as handle:

@@ -66,8 +66,8 @@ async def start(
         watch__jsonl__paths=json.dumps([str(export)]),
         watch__jsonl__poll_seconds="0.1",
         watch__retry_base_seconds="0.2",
-        watch__retry_max_seconds="1",
-        store__busy_timeout_seconds="0.5",
+        watch__retry_max_seconds="0.5",
+        store__busy_timeout_seconds="0.25",
         **settings,
     )
     env["COLUMNS"] = "200"
@@ -91,6 +91,13 @@ def cursor_offset(db: Path) -> int:
     with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as conn:
         row = conn.execute("SELECT cursor FROM watch_state").fetchone()
     return int(json.loads(row[0] or "{}").get("offset", 0)) if row else 0
+
+
+async def failed_tries(run: RunProcess, tries: int) -> None:
+    """Wait until the process has said for the `tries`-th time that the store is unavailable (one try of the
+    same posts after another, each after a longer wait): the fault lasts that long, whatever the load."""
+    line = re.compile(rf"the store is unavailable \(.*\); try {tries}$", re.MULTILINE)
+    await eventually(lambda: line.search(run.output))
 
 
 def append(export: Path, *posts: tuple[str, str]) -> None:
@@ -124,9 +131,9 @@ async def test_no_post_is_lost_while_another_process_holds_the_write_lock(
         await eventually(lambda: cursor_offset(db) == export.stat().st_size)  # saved after the post is stored
         before = cursor_offset(db)
         holder = sqlite3.connect(db, isolation_level=None, timeout=5)
-        holder.execute("BEGIN IMMEDIATE")  # the write lock, held past several busy timeouts of 0.5 s
+        holder.execute("BEGIN IMMEDIATE")  # the write lock, held past several busy timeouts of 0.25 s
         append(export, *TEN)
-        await asyncio.sleep(4)
+        await failed_tries(run, 3)  # as many as a sleep of 4 s saw (with a busy timeout of 0.5 s)
         assert run.alive
         assert stored_posts(db) == ["p0"] and cursor_offset(db) == before  # not moved past unstored posts
         holder.execute("ROLLBACK")
@@ -190,7 +197,7 @@ async def test_no_post_is_lost_while_the_disk_is_full(tmp_path: Path) -> None:
             before = cursor_offset(db)
             filler = fill(db.parent) if mounted else None
             append(export, *long)
-            await asyncio.sleep(4)
+            await failed_tries(run, 6)  # waits of 0.2, 0.4, then the 0.5 s cap (a sleep of 4 s saw as many)
             assert run.alive
             assert stored_posts(db) == ["p0"] and cursor_offset(db) == before
             if filler is not None:

@@ -3,9 +3,10 @@ is locked past the busy timeout is stored, and alerted, once the lock is release
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from pathlib import Path
+
+import pytest
 
 from bot.store import PostRecord, Store
 from tests.e2e.conftest import StartRuntime, eventually
@@ -15,7 +16,7 @@ from tests.fakes.discord_server import FakeDiscord
 
 
 async def test_a_message_that_arrives_while_the_store_is_locked_is_stored_when_it_frees(
-    fake: FakeDiscord, start_runtime: StartRuntime, tmp_path: Path
+    fake: FakeDiscord, start_runtime: StartRuntime, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = watching(channel_ids=[fake.GENERAL_CHANNEL_ID])
     settings["watch"] |= {"retry_base_seconds": 0.1, "retry_max_seconds": 0.3}
@@ -27,7 +28,15 @@ async def test_a_message_that_arrives_while_the_store_is_locked_is_stored_when_i
         insult = await say(
             fake, fake.VISITOR, fake.GENERAL_CHANNEL_ID, "Only an idiot takes the night ferry."
         )
-        await asyncio.sleep(1.5)  # several busy timeouts and retries
+
+        async def tried(times: int) -> bool:
+            return any(
+                "the store is unavailable" in r.getMessage() and r.getMessage().endswith(f"; try {times}")
+                for r in caplog.records
+            )
+
+        # Several busy timeouts and retries: three failed tries (as many as a sleep of 1.5 s saw).
+        await eventually(lambda: tried(3))
         assert fake.channel_messages() == []
     finally:
         holder.execute("ROLLBACK")
