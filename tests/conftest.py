@@ -26,11 +26,14 @@ settings.load_profile("modassist")
 # order: --no-loadscope-reorder, without which xdist starts with the files of most tests). The longest files
 # (measured wall time, the slowest first) lead, so that the workers start on the longest.
 _LONGEST_FIRST = (
-    "tests/lab/commands/test_eval_offtopic.py",
+    "tests/lab/commands/test_eval_offtopic.py",  # leads the scikit-learn unit below (about 13.6 s in all)
     "tests/e2e/test_watch_run.py",
-    "tests/e2e/test_crash_discord.py",
     "tests/e2e/test_discord_embeds.py",
+    "tests/e2e/test_run_lines.py",
+    "tests/e2e/test_run_faults.py",
     "tests/bot/test_crash.py",
+    "tests/e2e/test_exactly_once.py",
+    "tests/e2e/test_crash_discord.py",
 )
 _SLOW_FIRST = ("tests/e2e/", "tests/lab/commands/")
 # The files whose tests import scikit-learn (training, the lab's commands and measures, the peer): one unit

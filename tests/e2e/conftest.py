@@ -50,9 +50,11 @@ def make_settings(fake: FakeDiscord, tmp_path: Path, **overrides: Any) -> Settin
         "bot": BotSettings(
             **{
                 # discord.py waits this long after the last GUILD_CREATE before `on_ready`, at every start
-                # of a bot (about 130 in tests/e2e). The fake sends GUILD_CREATE right behind READY; the e2e
-                # tests passed three times in a row with 0.002 under a load of 3.4: 0.02 keeps a wide margin.
-                "guild_ready_timeout_seconds": 0.02,
+                # of a bot (about 130 in tests/e2e). The fake sends GUILD_CREATE right behind READY, but a
+                # process starved for longer than this in between sees `on_ready` with the server still
+                # unavailable (a started `modassist run` did, at 0.05 s, in 1 suite of 6: see processes.py).
+                # 0.02 saved 3 s of waits in one process, which the suite's third worker now fills anyway.
+                "guild_ready_timeout_seconds": 0.05,
                 "shutdown_grace_seconds": 5.0,
                 "fetch_private_addresses": True,  # the test forum is on 127.0.0.1
                 **bot,

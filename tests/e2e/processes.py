@@ -34,7 +34,10 @@ def discord_settings(fake: FakeDiscord) -> dict[str, str]:
         "discord_gateway_url": fake.gateway_url,
         "guild_ids": json.dumps([fake.GUILD_ID]),
         "mod_channel_id": str(fake.MOD_CHANNEL_ID),
-        "bot__guild_ready_timeout_seconds": "0.05",
+        # discord.py fires `on_ready` once no GUILD_CREATE has come for this long. A process started here
+        # competes with the suite's workers for two cores: with 0.05 s it was once starved past it between the
+        # fake's READY and its GUILD_CREATE, and printed the server's name empty (1 whole suite in 6).
+        "bot__guild_ready_timeout_seconds": "0.3",
     }
 
 
