@@ -254,8 +254,11 @@ async def test_the_request_budget_per_host_is_kept(forum: ForumServer, store: St
     async with running(watcher(store, service, config)):
         await forum.wait_for_requests(10)
     arrivals = [r.at for r in forum.requests]
-    # Any 4 requests in a row span at least the window (a little slack for the network between).
-    assert all(b - a >= 0.45 for a, b in zip(arrivals, arrivals[3:], strict=False))
+    # Any 4 requests in a row span at least the window, less a slack for the way from the watcher to the
+    # server: both share this process's event loop, and a stall of the loop between one request's sending and
+    # its arrival shortens the span it starts (0.05 s of slack failed once in a suite run under load 2.7).
+    # Without the budget, 4 requests at this interval arrive within a few hundredths of a second.
+    assert all(b - a >= 0.4 for a, b in zip(arrivals, arrivals[3:], strict=False))
     assert len(service.new) >= 3
 
 
