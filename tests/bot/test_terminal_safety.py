@@ -26,7 +26,7 @@ from bot.textsafety import BIDI_CONTROLS, clean_line, clean_text
 from classifiers.thread import Post, Thread
 from tests.bot.cli_runner import run_cli
 from tests.e2e.doubles import make_suite
-from tests.e2e.processes import run_env, spawn
+from tests.e2e.processes import fork_command, run_env
 
 # A screen clear, a window title (OSC 0, ended by BEL), an OSC 8 hyperlink, a C1 CSI and bidi overrides.
 EVIL_AUTHOR = "evil\x1b[2J\x1b]0;pwned\x07\u202enimda"
@@ -214,7 +214,7 @@ async def test_console_alerts_and_log_lines_of_modassist_run_are_cleaned(
         watch__forum__backoff_max_seconds="0.2",
     )
     env["COLUMNS"] = "250"
-    process = await spawn("bot.cli", "run", cwd=tmp_path, env=env)
+    process = await fork_command("run", cwd=tmp_path, env=env)
     assert process.stdout is not None
     seen = b""
     async with asyncio.timeout(60):

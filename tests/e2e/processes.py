@@ -78,7 +78,7 @@ class ForkedWithOutput(_Awaited):
     CPU time that a new interpreter spends importing the runtime (`fork_worker` starts one)."""
 
     def __init__(
-        self, process: Any, stdout: asyncio.StreamReader, stderr: asyncio.StreamReader | None
+        self, process: Any, stdout: asyncio.StreamReader | None, stderr: asyncio.StreamReader | None
     ) -> None:
         self._process = process
         self.stdout = stdout
@@ -91,7 +91,8 @@ class ForkedWithOutput(_Awaited):
     async def communicate(self) -> tuple[bytes, bytes]:
         """Read both outputs to their end and wait for the process."""
         out, err = await asyncio.gather(
-            self.stdout.read(), self.stderr.read() if self.stderr is not None else asyncio.sleep(0, b"")
+            self.stdout.read() if self.stdout is not None else asyncio.sleep(0, b""),
+            self.stderr.read() if self.stderr is not None else asyncio.sleep(0, b""),
         )
         await self.wait()
         return out, err
@@ -128,3 +129,30 @@ async def fork_worker(
     stdout = await _reader(out_parent)
     stderr = None if err_parent is None else await _reader(err_parent)
     return ForkedWithOutput(process, stdout, stderr)
+
+
+async def fork_command(
+    *argv: str, cwd: Path, env: dict[str, str], stdout: Path | None = None, stderr: Path | None = None
+) -> ForkedWithOutput:
+    """`modassist ARGV` (`fork_command("run", ...)`) through its real entry point `bot.cli.main`, in a process
+    forked from the tests' fork server: a pid of its own, `env` its whole environment, `cwd` its working
+    directory, real signals and exit status. Its stdout and stderr are streams, or appended to the file
+    given (`os.devnull` discards). Not for what happens while a new interpreter starts (imports, the
+    environment read then, the console script): `spawn` a process for that."""
+    ends: list[socket.socket] = []  # the child's ends of the streams
+    targets: list[socket.socket | str] = []
+    streams: list[asyncio.StreamReader | None] = []
+    for file in (stdout, stderr):
+        if file is not None:
+            targets.append(str(file))
+            streams.append(None)
+        else:
+            parent, child = socket.socketpair()
+            ends.append(child)
+            targets.append(child)
+            streams.append(await _reader(parent))
+    process = FORKS.Process(target=run_worker.forked_command, args=(list(argv), env, cwd, *targets))
+    process.start()
+    for end in ends:
+        end.close()  # the child has its own: the streams end when it does
+    return ForkedWithOutput(process, *streams)

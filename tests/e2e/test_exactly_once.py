@@ -7,10 +7,10 @@ The console cannot look back: there an alert cut off by a crash is printed again
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import signal
 import sqlite3
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,14 +20,11 @@ from bot.store import AlertRecord, Store
 from tests.e2e import processes
 from tests.e2e.conftest import StartRuntime, eventually
 from tests.e2e.doubles import make_thread
-from tests.e2e.processes import discord_settings
+from tests.e2e.processes import ForkedWithOutput, discord_settings, fork_command
 from tests.e2e.test_discord_run import outbox, seed
 from tests.fakes.discord_server import FakeDiscord
 
 MESSAGES = r"/channels/\d+/messages"
-_SCRIPT = Path(sys.executable).with_name("modassist")
-# The installed console script, as a user runs it (the module where the script is not installed).
-MODASSIST = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "bot.cli"]
 _FOOTER = re.compile(r"(alert|digest) (\d+) · ")
 
 
@@ -59,19 +56,19 @@ def run_env(database: Path, fake: FakeDiscord | None) -> dict[str, str]:
 
 @asynccontextmanager
 async def modassist_run(
-    env: dict[str, str], cwd: Path, *, stdout: int = asyncio.subprocess.DEVNULL
-) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`modassist run` as a process (from `cwd`: no .env of the repository); killed if still running."""
-    with (cwd / "stderr.log").open("ab") as stderr:
-        process = await asyncio.create_subprocess_exec(
-            *MODASSIST, "run", cwd=cwd, env=env, stdout=stdout, stderr=stderr
-        )
-        try:
-            yield process
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+    env: dict[str, str], cwd: Path, *, read_stdout: bool = False
+) -> AsyncIterator[ForkedWithOutput]:
+    """`modassist run` as a process of its own (the real `bot.cli.main`, forked from the tests' fork server;
+    from `cwd`: no .env of the repository), its stderr appended to cwd/stderr.log, its stdout a stream with
+    `read_stdout` (else discarded); killed if still running."""
+    stdout = None if read_stdout else Path(os.devnull)
+    process = await fork_command("run", cwd=cwd, env=env, stdout=stdout, stderr=cwd / "stderr.log")
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 async def wait_for_outbox(database: Path, expected: dict[str, int], cwd: Path) -> None:
@@ -191,7 +188,7 @@ async def test_the_console_prints_a_cut_off_alert_again_with_the_same_id(tmp_pat
     env = run_env(database, None)
     printed: list[str] = []
 
-    async def read_panels(process: asyncio.subprocess.Process, *, stop_after: int | None) -> None:
+    async def read_panels(process: ForkedWithOutput, *, stop_after: int | None) -> None:
         assert process.stdout is not None
         while line := await process.stdout.readline():
             # A panel's subtitle: "alert 2 · 2025-03-01 10:00:00 UTC".
@@ -200,12 +197,12 @@ async def test_the_console_prints_a_cut_off_alert_again_with_the_same_id(tmp_pat
                 if stop_after is not None and len(printed) >= stop_after:
                     return
 
-    async with modassist_run(env, tmp_path, stdout=asyncio.subprocess.PIPE) as first:
+    async with modassist_run(env, tmp_path, read_stdout=True) as first:
         await asyncio.wait_for(read_panels(first, stop_after=1), timeout=60)
         first.send_signal(signal.SIGKILL)  # anywhere between "printed" and "sent"
         await asyncio.wait_for(read_panels(first, stop_after=None), timeout=60)
         assert await first.wait() == -signal.SIGKILL
-    async with modassist_run(env, tmp_path, stdout=asyncio.subprocess.PIPE) as second:
+    async with modassist_run(env, tmp_path, read_stdout=True) as second:
         reader = asyncio.ensure_future(read_panels(second, stop_after=None))
         await wait_for_outbox(database, {"sent": 3}, tmp_path)
         second.send_signal(signal.SIGTERM)

@@ -1,6 +1,10 @@
 """`modassist run` as a real process (the shipped models, the real command line): what it prints on standard
 output when it starts (the `config check` summary), when the bot has connected, and when it stops; an empty
-MODASSIST_DISCORD_TOKEN meaning no token; an unreachable Discord as a warning line per try (issue 18)."""
+MODASSIST_DISCORD_TOKEN meaning no token; an unreachable Discord as a warning line per try (issue 18).
+
+The summary test starts a new interpreter (`python -m bot.cli run`: the smoke test of the command); the others
+run the same entry point, `bot.cli.main(["run"])`, in a process forked from the tests' fork server
+(`fork_command`), which spares them the second of imports a new interpreter spends."""
 
 from __future__ import annotations
 
@@ -11,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.processes import discord_settings, run_env, spawn
+from tests.e2e.processes import ForkedWithOutput, discord_settings, fork_command, run_env, spawn
 from tests.fakes.discord_server import TOKEN, FakeDiscord
 
 
 async def run_until(
-    process: asyncio.subprocess.Process, marker: str, sig: signal.Signals
+    process: asyncio.subprocess.Process | ForkedWithOutput, marker: str, sig: signal.Signals
 ) -> tuple[list[str], str]:
     """Read standard output until a line holds `marker`, send `sig`; every line printed, once it has
     ended, and what it wrote on standard error."""
@@ -51,7 +55,7 @@ async def test_an_empty_token_runs_with_console_alerts(
         (tmp_path / ".env").write_text("MODASSIST_DISCORD_TOKEN=\n", encoding="utf-8")
     else:
         env["MODASSIST_DISCORD_TOKEN"] = ""
-    process = await spawn("bot.cli", "run", cwd=tmp_path, env=env)
+    process = await fork_command("run", cwd=tmp_path, env=env)
     lines, _ = await run_until(process, "no Discord token", sig)
     assert "  discord_token = (not set)" in lines
     assert lines[-1] == f"modassist run: stopped ({sig.name})"
@@ -86,8 +90,8 @@ async def test_an_unreachable_discord_is_one_line_per_try_and_a_retry(
         probe.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}/api/v10"
     settings = discord_settings(fake) | {"discord_api_base": closed}
-    process = await spawn(
-        "bot.cli", "run", cwd=tmp_path, env=run_env(database=str(tmp_path / "m.db"), **settings)
+    process = await fork_command(
+        "run", cwd=tmp_path, env=run_env(database=str(tmp_path / "m.db"), **settings)
     )
     assert process.stderr is not None
     tries: list[str] = []

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.processes import discord_settings, run_env, spawn
+from tests.e2e.processes import discord_settings, fork_command, run_env
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.forum_server import ForumServer
 
@@ -32,7 +32,7 @@ async def test_sigterm_leaves_no_unclosed_session(
         watch__forum__min_interval_seconds="0.01",
         **(discord_settings(fake) if with_discord else {}),
     )
-    process = await spawn("bot.cli", "run", cwd=tmp_path, env=env)
+    process = await fork_command("run", cwd=tmp_path, env=env)
     try:
         async with asyncio.timeout(60):
             if with_discord:

@@ -22,7 +22,7 @@ from bot.sources import load_threads
 from bot.store import Store
 from config.settings import Settings
 from tests.bot.cli_runner import ROOT, run_cli
-from tests.e2e.processes import run_env, spawn
+from tests.e2e.processes import fork_command, run_env
 
 EXAMPLE = ROOT / "examples" / "regional-security-news.txt"
 MODERATORS = {"inflammatory": 0.9, "off_topic": 0.5}
@@ -77,7 +77,7 @@ async def test_run_without_a_token_judges_by_the_moderators_thresholds(tmp_path:
         watch__jsonl__poll_seconds="0.1",
         alerts__poll_interval_seconds="0.1",
     )
-    process = await spawn("bot.cli", "run", cwd=tmp_path, env=env)
+    process = await fork_command("run", cwd=tmp_path, env=env)
     try:
         async with asyncio.timeout(90), await Store.open(db) as store:
             while (await store.row_counts())["posts"] < posts:

@@ -1,9 +1,10 @@
 """`modassist run` as a real process watching a thread of the local forum, with the console sink: a new
 flagged post's alert is printed by the first poll that sees the post, and a restart prints nothing twice.
 
-Run two ways: the real command (`python -m bot.cli run`, the shipped detectors; the post quotes the first
-one whole, which the duplicate detector flags without any model), and `tests.e2e.run_worker` (the same
-`serve`, with the phrase detectors of the e2e tests), forked from the tests' fork server.
+Run two ways, each a process forked from the tests' fork server (tests/e2e/processes.py): the real command
+(`bot.cli.main(["run"])`, the shipped detectors; the post quotes the first one whole, which the duplicate
+detector flags without any model), and `tests.e2e.run_worker` (the same `serve`, with the phrase detectors of
+the e2e tests).
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ import asyncio
 import json
 import os
 import signal
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.processes import ForkedWithOutput, fork_worker
+from tests.e2e.processes import ForkedWithOutput, fork_command, fork_worker
 from tests.fakes.forum_server import ForumServer, ForumThread
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,15 +30,15 @@ FIRST = (
     " and the harbour fees went up again this spring."
 )
 COMMANDS = {
-    "modassist run": ["-m", "bot.cli", "run"],
-    "serve with the test detectors": ["-m", "tests.e2e.run_worker"],  # forked (tests/e2e/processes.py)
+    "modassist run": ["-m", "bot.cli", "run"],  # bot.cli.main(["run"]), forked
+    "serve with the test detectors": ["-m", "tests.e2e.run_worker"],  # its main, forked
 }
 
 
 class Process:
     """A running `modassist run` whose console output is read line by line."""
 
-    def __init__(self, process: asyncio.subprocess.Process | ForkedWithOutput) -> None:
+    def __init__(self, process: ForkedWithOutput) -> None:
         self.process = process
         self.output = ""
 
@@ -81,17 +81,11 @@ async def start(command: list[str], thread: ForumThread, cwd: Path) -> Process:
     }
     env.pop("MODASSIST_DISCORD_TOKEN", None)
     env.pop("MODASSIST_CONFIG", None)
-    if command[:2] == ["-m", "tests.e2e.run_worker"]:  # a test worker: forked, without a second of imports
+    # Forked (without the second of imports a new interpreter spends), from `cwd`: no .env of the repository.
+    if command[:2] == ["-m", "tests.e2e.run_worker"]:  # a test worker
         return Process(await fork_worker("tests.e2e.run_worker", cwd=cwd, env=env))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *command,
-        cwd=cwd,  # no .env from the repository
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    return Process(process)
+    assert command[:2] == ["-m", "bot.cli"]
+    return Process(await fork_command(*command[2:], cwd=cwd, env=env))
 
 
 @pytest.mark.parametrize("command", list(COMMANDS), ids=["modassist-run", "test-detectors"])
