@@ -1,4 +1,5 @@
-"""Starting `modassist run` (or a test worker of it) as a real process: its environment and the spawn."""
+"""Starting `modassist run` (or a test worker of it) as a real process, forked from the tests' fork server
+(tests/forks.py): its environment, the fork, its output as streams."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import asyncio
 import json
 import os
 import socket
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +39,6 @@ def discord_settings(fake: FakeDiscord) -> dict[str, str]:
         # fake's READY and its GUILD_CREATE, and printed the server's name empty (1 whole suite in 6).
         "bot__guild_ready_timeout_seconds": "0.3",
     }
-
-
-async def spawn(
-    module: str, *args: str, cwd: Path, env: dict[str, str], **pipes: Any
-) -> asyncio.subprocess.Process:
-    """`python -m module args` from `cwd` (a test folder: no .env of the repository); stdout and stderr are
-    pipes unless `pipes` says otherwise."""
-    pipes = {"stdout": asyncio.subprocess.PIPE, "stderr": asyncio.subprocess.PIPE, **pipes}
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", module, *args, cwd=cwd, env=env, **pipes
-    )
 
 
 class _Awaited(ForkedProcess):
@@ -138,7 +127,7 @@ async def fork_command(
     forked from the tests' fork server: a pid of its own, `env` its whole environment, `cwd` its working
     directory, real signals and exit status. Its stdout and stderr are streams, or appended to the file
     given (`os.devnull` discards). Not for what happens while a new interpreter starts (imports, the
-    environment read then, the console script): `spawn` a process for that."""
+    environment read then, the console script): start a new interpreter for that."""
     ends: list[socket.socket] = []  # the child's ends of the streams
     targets: list[socket.socket | str] = []
     streams: list[asyncio.StreamReader | None] = []

@@ -1,5 +1,7 @@
 """`modassist run` as a process, with the e2e detector suite instead of the shipped models: Settings come from
-the environment (MODASSIST_*), exactly as for the real command; SIGINT/SIGTERM are handled by `serve`."""
+the environment (MODASSIST_*), exactly as for the real command; SIGINT/SIGTERM are handled by `serve`. Also
+what a process forked by the tests runs: this `main`, another worker's, or the real command line
+(`forked_command`: `bot.cli.main`)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 output when it starts (the `config check` summary), when the bot has connected, and when it stops; an empty
 MODASSIST_DISCORD_TOKEN meaning no token; an unreachable Discord as a warning line per try (issue 18).
 
-The summary test starts a new interpreter (`python -m bot.cli run`: the smoke test of the command); the others
+The summary test starts a new interpreter (the installed console script `modassist run`: the smoke test of the
+command, and the only test of `modassist run` that starts an interpreter); the others
 run the same entry point, `bot.cli.main(["run"])`, in a process forked from the tests' fork server
 (`fork_command`), which spares them the second of imports a new interpreter spends."""
 
@@ -11,12 +12,17 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.processes import ForkedWithOutput, discord_settings, fork_command, run_env, spawn
+from tests.e2e.processes import ForkedWithOutput, discord_settings, fork_command, run_env
 from tests.fakes.discord_server import TOKEN, FakeDiscord
+
+_SCRIPT = Path(sys.executable).with_name("modassist")
+# The installed console script, as a user runs it (the module where the script is not installed).
+MODASSIST = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "bot.cli"]
 
 
 async def run_until(
@@ -64,7 +70,14 @@ async def test_an_empty_token_runs_with_console_alerts(
 async def test_it_prints_the_summary_the_connection_and_the_stop(tmp_path: Path, fake: FakeDiscord) -> None:
     env = run_env(database=str(tmp_path / "modassist.db"), **discord_settings(fake))
     env["MODASSIST_THRESHOLDS__INFLAMATORY"] = "0.9"
-    process = await spawn("bot.cli", "run", cwd=tmp_path, env=env)
+    process = await asyncio.create_subprocess_exec(  # a new interpreter: the smoke test (module docstring)
+        *MODASSIST,
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     lines, stderr = await run_until(process, "connected to Discord", signal.SIGTERM)
     text = "\n".join(lines)
     assert TOKEN not in text
