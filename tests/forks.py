@@ -1,4 +1,5 @@
-"""Test workers forked from a server that has imported them once (multiprocessing's forkserver).
+"""Test workers, and the real `modassist run` (`bot.cli.main`, tests/e2e/processes.py `fork_command`), forked
+from a server that has imported them once (multiprocessing's forkserver).
 
 A worker started this way is a process of its own, as a killed or signalled one must be, but it starts in
 milliseconds instead of spending a second on imports: a test that kills it at random moments kills it while it

@@ -61,10 +61,11 @@ class Forked(_Awaited):
 
 
 class ForkedWithOutput(_Awaited):
-    """A test worker of `modassist run` (`tests.e2e.run_worker` or `tests.e2e.fault_worker`) forked from the
-    tests' fork server, with the part of asyncio's `Process` the tests use: its output as streams, `wait`,
-    `kill` and `communicate`. A process of its own, as `python -m module` would be, without the second of
-    CPU time that a new interpreter spends importing the runtime (`fork_worker` starts one)."""
+    """`modassist run` (`bot.cli.main`, `fork_command`), or a test worker of it (`tests.e2e.run_worker`,
+    `tests.e2e.fault_worker`, `fork_worker`), forked from the tests' fork server, with the part of asyncio's
+    `Process` the tests use: its output as streams (None for one written to a file), `wait`, `kill` and
+    `communicate`. A process of its own, as `python -m module` would be, without the second of CPU time that
+    a new interpreter spends importing the runtime."""
 
     def __init__(
         self, process: Any, stdout: asyncio.StreamReader | None, stderr: asyncio.StreamReader | None
