@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import socket
@@ -102,23 +103,45 @@ async def _reader(end: socket.socket) -> asyncio.StreamReader:
     return reader
 
 
+# Where a forked child's output goes: True a stream the test reads, a path a file it appends to (os.devnull
+# discards), False (standard error only) into standard output.
+OutputSpec = Path | bool
+
+
+async def _fork(
+    target: Any, args: tuple[Any, ...], stdout: OutputSpec, stderr: OutputSpec
+) -> ForkedWithOutput:
+    """`target(*args, stdout end, stderr end)` forked from the fork server, its outputs wired as asked."""
+    ends: list[socket.socket] = []  # the child's ends of the streams
+    targets: list[socket.socket | str | None] = []
+    streams: list[asyncio.StreamReader | None] = []
+    for spec in (stdout, stderr):
+        if spec is True:
+            parent, child = socket.socketpair()
+            ends.append(child)
+            targets.append(child)
+            streams.append(await _reader(parent))
+        else:
+            targets.append(None if spec is False else str(spec))
+            streams.append(None)
+    process = FORKS.Process(target=target, args=(*args, *targets))
+    process.start()
+    for end in ends:
+        end.close()  # the child has its own: the streams end when it does
+    return ForkedWithOutput(process, *streams)
+
+
 async def fork_worker(
     module: str, *, cwd: Path, env: dict[str, str], merge_stderr: bool = False, file_limit: int | None = None
 ) -> ForkedWithOutput:
     """`python -m module` (a test worker), forked: stdout and stderr are streams (stderr into stdout with
     `merge_stderr`), `file_limit` the process's RLIMIT_FSIZE."""
-    out_parent, out_child = socket.socketpair()
-    err_parent, err_child = (None, None) if merge_stderr else socket.socketpair()
-    process = FORKS.Process(
-        target=run_worker.forked_with_output, args=(module, env, cwd, out_child, err_child, file_limit)
+    return await _fork(
+        functools.partial(run_worker.forked_with_output, file_limit=file_limit),
+        (module, env, cwd),
+        True,
+        not merge_stderr,
     )
-    process.start()
-    for end in (out_child, err_child):
-        if end is not None:
-            end.close()  # the child has its own: the streams end when it does
-    stdout = await _reader(out_parent)
-    stderr = None if err_parent is None else await _reader(err_parent)
-    return ForkedWithOutput(process, stdout, stderr)
 
 
 async def fork_command(
@@ -129,20 +152,4 @@ async def fork_command(
     directory, real signals and exit status. Its stdout and stderr are streams, or appended to the file
     given (`os.devnull` discards). Not for what happens while a new interpreter starts (imports, the
     environment read then, the console script): start a new interpreter for that."""
-    ends: list[socket.socket] = []  # the child's ends of the streams
-    targets: list[socket.socket | str] = []
-    streams: list[asyncio.StreamReader | None] = []
-    for file in (stdout, stderr):
-        if file is not None:
-            targets.append(str(file))
-            streams.append(None)
-        else:
-            parent, child = socket.socketpair()
-            ends.append(child)
-            targets.append(child)
-            streams.append(await _reader(parent))
-    process = FORKS.Process(target=run_worker.forked_command, args=(list(argv), env, cwd, *targets))
-    process.start()
-    for end in ends:
-        end.close()  # the child has its own: the streams end when it does
-    return ForkedWithOutput(process, *streams)
+    return await _fork(run_worker.forked_command, (list(argv), env, cwd), stdout or True, stderr or True)

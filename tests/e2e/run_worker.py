@@ -88,9 +88,10 @@ def forked_with_output(
     module: str,
     env: dict[str, str],
     cwd: Path,
-    stdout: socket.socket,
-    stderr: socket.socket | None,
-    file_limit: int | None,
+    stdout: Output,
+    stderr: Output,
+    *,
+    file_limit: int | None = None,
 ) -> None:
     """`module`'s `main` (this one, or `tests.e2e.fault_worker`) in a process forked by the tests, as
     `python -m module` would run it: `env` is its whole environment, `cwd` its working directory, its output
