@@ -7,6 +7,8 @@
  *     equal values found, as itertools.groupby over the looked-up values would.
  * self_runs: add to those runs the runs of shingles that already stood earlier in the same post, as
  *     classifiers.duplicates._python_self_runs does.
+ * ascii_words, content_terms: the off-topic detector's words of a lower-cased ASCII post and its topic
+ *     words, as classifiers.offtopic.words reads them with its regular expressions and stop words.
  *
  * Every input is bounds-checked: any bytes (NULs, a megabyte of them, invalid UTF-8) are fine.
  */
@@ -414,17 +416,136 @@ done:
     return out;
 }
 
+/* \w of Python's re for an ASCII character. */
+static int
+is_re_word(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* [a-z0-9_]: a character of an off-topic word (lower-cased text). */
+static int
+is_word_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+PyDoc_STRVAR(ascii_words_doc,
+"ascii_words(text, /)\n--\n\n"
+"The words of an ASCII `text` as classifiers.offtopic.words reads lower-cased ASCII: every \"'s\" that\n"
+"ends a word removed (re.sub(r\"'s\\b\", \"\", text)), then the runs of [a-z0-9_] joined by single\n"
+"' . or - characters (re.findall(r\"[a-z0-9_]+(?:['.\\-][a-z0-9_]+)*\", ...)).");
+
+static PyObject *
+ascii_words(PyObject *module, PyObject *args)
+{
+    PyObject *text;
+    if (!PyArg_ParseTuple(args, "U:ascii_words", &text)) {
+        return NULL;
+    }
+    if (!PyUnicode_IS_ASCII(text)) {
+        PyErr_SetString(PyExc_ValueError, "ascii_words: the text is not ASCII");
+        return NULL;
+    }
+    const unsigned char *in = PyUnicode_1BYTE_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    unsigned char *kept = PyMem_Malloc(n > 0 ? (size_t)n : 1);
+    if (kept == NULL) {
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t m = 0; /* the text without its possessive 's */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (in[i] == '\'' && i + 1 < n && in[i + 1] == 's' && (i + 2 == n || !is_re_word(in[i + 2]))) {
+            i++;
+            continue;
+        }
+        kept[m++] = in[i];
+    }
+    PyObject *out = PyList_New(0);
+    Py_ssize_t i = 0;
+    while (out != NULL && i < m) {
+        if (!is_word_char(kept[i])) {
+            i++;
+            continue;
+        }
+        Py_ssize_t start = i;
+        while (i < m && is_word_char(kept[i])) {
+            i++;
+        }
+        while (i + 1 < m && (kept[i] == '\'' || kept[i] == '.' || kept[i] == '-') && is_word_char(kept[i + 1])) {
+            i++;
+            while (i < m && is_word_char(kept[i])) {
+                i++;
+            }
+        }
+        PyObject *word = PyUnicode_New(i - start, 127);
+        if (word == NULL || (memcpy(PyUnicode_1BYTE_DATA(word), kept + start, (size_t)(i - start)),
+                             PyList_Append(out, word) < 0)) {
+            Py_XDECREF(word);
+            Py_CLEAR(out);
+            break;
+        }
+        Py_DECREF(word);
+    }
+    PyMem_Free(kept);
+    return out;
+}
+
+PyDoc_STRVAR(content_terms_doc,
+"content_terms(words, stop_words, /)\n--\n\n"
+"The words (str) that carry a topic, in order: not in the set `stop_words`, longer than one character,\n"
+"not starting with a digit (str.isdigit), as classifiers.offtopic.words.content_terms.");
+
+static PyObject *
+content_terms(PyObject *module, PyObject *args)
+{
+    PyObject *words, *stop;
+    if (!PyArg_ParseTuple(args, "OO:content_terms", &words, &stop)) {
+        return NULL;
+    }
+    if (!PyAnySet_Check(stop)) {
+        PyErr_SetString(PyExc_TypeError, "content_terms: stop_words must be a set or frozenset");
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(words, "content_terms: words must be iterable");
+    if (seq == NULL) {
+        return NULL;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject *out = PyList_New(0);
+    for (Py_ssize_t k = 0; out != NULL && k < n; k++) {
+        PyObject *word = items[k];
+        if (!PyUnicode_Check(word)) {
+            PyErr_SetString(PyExc_TypeError, "content_terms: every word must be a str");
+            Py_CLEAR(out);
+            break;
+        }
+        if (PyUnicode_GET_LENGTH(word) <= 1 || Py_UNICODE_ISDIGIT(PyUnicode_READ_CHAR(word, 0))) {
+            continue;
+        }
+        int stopped = PySet_Contains(stop, word);
+        if (stopped < 0 || (!stopped && PyList_Append(out, word) < 0)) {
+            Py_CLEAR(out);
+        }
+    }
+    Py_DECREF(seq);
+    return out;
+}
+
 static PyMethodDef shingles_methods[] = {
     {"hash_shingles", hash_shingles, METH_VARARGS, hash_shingles_doc},
     {"lookup_runs", lookup_runs, METH_VARARGS, lookup_runs_doc},
     {"self_runs", self_runs, METH_VARARGS, self_runs_doc},
+    {"ascii_words", ascii_words, METH_VARARGS, ascii_words_doc},
+    {"content_terms", content_terms, METH_VARARGS, content_terms_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef shingles_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "classifiers._shingles",
-    .m_doc = "Hot loops of the duplicated-quote detector (optional; see classifiers/shingles.py).",
+    .m_doc = "Hot loops of the detectors (optional; see classifiers/shingles.py).",
     .m_size = 0,
     .m_methods = shingles_methods,
 };

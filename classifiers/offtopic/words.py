@@ -10,6 +10,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from classifiers.shingles import native
 from classifiers.stopwords import ENGLISH_STOP_WORDS
 from classifiers.text import WORD_RE, normalize, own_text
 
@@ -66,13 +67,29 @@ def _prepare(text: str) -> tuple[str, list[str]]:
         lowered = text.lower()
     # NFKC and case folding change nothing else in ASCII text, so most posts skip `normalize`.
     if text.isascii():
-        return text, _ASCII_WORD.findall(_POSSESSIVE.sub("", lowered))
+        return text, _ascii_words(lowered)
     return text, WORD_RE.findall(_POSSESSIVE.sub("", normalize(text).replace("’", "'")))
+
+
+def python_ascii_words(lowered: str) -> list[str]:
+    """The words of lower-cased ASCII text ("'s" dropped): `WORD_RE` on such text, faster."""
+    return _ASCII_WORD.findall(_POSSESSIVE.sub("", lowered))
+
+
+def python_content_terms(words: Iterable[str], stop_words: Collection[str]) -> list[str]:
+    """`words` but `stop_words`, numbers and single letters (`content_terms` without the C extension)."""
+    return [w for w in words if w not in stop_words and len(w) > 1 and not w[0].isdigit()]
+
+
+# The C extension's copies when it is built (about 3 and 4 times faster; the same lists, tests run both).
+_ascii_words = native.ascii_words if native is not None else python_ascii_words
+_content_terms = native.content_terms if native is not None else python_content_terms
 
 
 def content_terms(words: Iterable[str]) -> list[str]:
     """The words that carry a topic: no stop words, numbers or single letters."""
-    return [w for w in words if w not in _STOP_WORDS and len(w) > 1 and not w[0].isdigit()]
+    terms: list[str] = _content_terms(words, _STOP_WORDS)
+    return terms
 
 
 def _analyzer(text: str) -> list[str]:
