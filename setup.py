@@ -1,8 +1,9 @@
 """Build of the optional C extension; everything else about the project is in pyproject.toml.
 
-`classifiers._shingles` speeds up the duplicated-quote detector. It is optional: when it cannot be
-built (no compiler, no Python headers) the install still succeeds and classifiers/shingles.py uses its
-numpy and plain-Python path, which gives the same results.
+`classifiers._shingles` speeds up the duplicated-quote detector and the off-topic detector's word reading. It
+is optional: when it cannot be built (no compiler, no Python headers) the install still succeeds and
+classifiers/shingles.py and classifiers/offtopic/words.py use their numpy and plain-Python paths, which give
+the same results.
 """
 
 from setuptools import Extension, setup
