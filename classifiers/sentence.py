@@ -351,7 +351,7 @@ class SentenceEncoder:
 
     def ids(self, text: str) -> IdArray:
         """[CLS], the text's first `max_tokens - 2` token ids, [SEP]."""
-        body = self.tokenizer.ids(text)[: self.max_tokens - 2]
+        body = self.tokenizer.ids(text, limit=self.max_tokens - 2)
         return np.array([self._cls, *body, self._sep], dtype=np.intp)
 
     def encode(self, text: str) -> FloatArray:

@@ -184,9 +184,18 @@ class WordPieceTokenizer:
         """The id of a token of the vocabulary (KeyError when it has none)."""
         return self._ids[token]
 
-    def ids(self, text: str) -> list[int]:
-        """Token ids of `text` (no [CLS]/[SEP])."""
-        return list(itertools.chain.from_iterable(self.chunk_ids(text)))
+    def ids(self, text: str, limit: int | None = None) -> list[int]:
+        """Token ids of `text` (no [CLS]/[SEP]); with `limit`, its first `limit` ids, read from only as many
+        of its chunks as they need (the sentence encoder reads the first 126 of a post of any length)."""
+        if limit is None:
+            return list(itertools.chain.from_iterable(self.chunk_ids(text)))
+        found: list[int] = []
+        for chunk in _clean(text).split():
+            if len(found) >= limit:
+                break
+            ids = self._cache.get(chunk)
+            found.extend(ids if ids is not None else self._miss(chunk))
+        return found[: max(limit, 0)]
 
     def tokens(self, text: str) -> list[str]:
         """Token strings of `text`, as the model's tokenizer spells them."""

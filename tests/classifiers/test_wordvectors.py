@@ -158,6 +158,21 @@ def test_any_text_gives_a_unit_or_zero_vector(text: str) -> None:
     assert norm == 0.0 or abs(norm - 1.0) < 1e-5
 
 
+@given(st.text(max_size=300), st.integers(min_value=0, max_value=60))
+def test_the_first_ids_of_a_text_are_the_first_of_all_its_ids(text: str, limit: int) -> None:
+    tokenizer = _shared().tokenizer
+    assert tokenizer.ids(text, limit=limit) == tokenizer.ids(text)[:limit]
+
+
+def test_the_first_ids_of_a_huge_text_read_only_its_start() -> None:
+    tokenizer = _shared().tokenizer
+    huge = "timetable " * 10 + "".join(f"w{i}x " for i in range(150_000))  # 150,000 words never seen
+    tokenizer._cache.clear()
+    first = tokenizer.ids(huge, limit=12)
+    assert len(tokenizer._cache) <= 2  # the words after the 12th id are never looked at
+    assert first == tokenizer.ids("timetable " * 10 + "w0x")[:12]
+
+
 _CACHE: list[WordVectors] = []
 
 
