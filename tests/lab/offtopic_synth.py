@@ -90,6 +90,19 @@ QUESTION_TOPICS = {
         spaniel siamese persian litter tray kibble treats fishbowl aquarium parrot cage
         hamster rabbit hutch veterinary clinic boarding walker""",
 }
+# Threads of other forums (forumscraper JSON), spliced into the 4forums threads as posts with their own
+# vocabulary; the last one is not English (no English stop words) and must be left out.
+FOREIGN_TOPICS = {
+    "Knitting": """yarn skein purl stitch cable needles crochet hook gauge swatch cardigan jumper sleeve
+        cuff ribbing mohair alpaca merino acrylic dye bobbin spindle loom weaving tapestry embroidery
+        applique quilt patchwork thimble bodkin pompom tassel garter stockinette intarsia colourwork""",
+    "Chess": """pawn rook bishop knight queen king castling checkmate stalemate gambit endgame middlegame
+        sicilian fianchetto zugzwang blunder tempo elo tournament arbiter blitz bullet rapid puzzle tactic
+        skewer promotion enpassant notation grandmaster hedgehog dragon najdorf catalan opposition""",
+}
+NOT_ENGLISH = "Vorla trenigo miskel dovan, parvo lekti sumar onda fretik velor. Ganto pirel dusk amvel trosi."
+FOREIGN_POSTS = 8
+
 FILLERS = [
     "I reckon the {} and the {} explain most of the {}.",
     "The trouble with the {} is that nobody checks the {} or the {}.",
@@ -136,6 +149,7 @@ class Synthetic:
     """What the generated data folder holds, as the test needs it to count."""
 
     political_threads: int = 0
+    foreign_threads: int = 0  # English forumscraper threads
     qatar_labels: list[str] = field(default_factory=list)
 
 
@@ -245,6 +259,28 @@ class _Writer:
         return qa
 
 
+def write_foreign_threads(data_dir: Path) -> int:
+    """Forumscraper threads (Invision JSON) of the foreign topics, and one not in English; returns how many
+    are in English."""
+    rng = random.Random(SEED + 1)
+    folder = data_dir / "forum_markup" / "forumscraper_json"
+    folder.mkdir(parents=True)
+    topics = [vocabulary(spec) for spec in FOREIGN_TOPICS.values()]
+    specs = [*POLITICAL_TOPICS.values(), *NONPOLITICAL_TOPICS.values()]
+    every_other = {w for spec in specs for w in spec.split()}
+    assert not every_other & {w for topic in topics for w in topic}  # the foreign words are foreign
+    texts = [[paragraph(rng, topic, rng.randint(3, 4)) for _ in range(FOREIGN_POSTS)] for topic in topics]
+    texts.append([NOT_ENGLISH] * 3)
+    for k, posts in enumerate(texts, start=1):
+        items = [
+            {"id": 900 * k + i, "user": f"maker{i}", "content": f"<p>{text}</p>"}
+            for i, text in enumerate(posts)
+        ]
+        thread = {"id": f"f{k}", "title": f"Forum thread {k}", "posts": items}
+        (folder / f"invision_{k}.json").write_text(json.dumps(thread), encoding="utf-8")
+    return len(topics)
+
+
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(t) + "\n" for t in rows), encoding="utf-8")
@@ -261,6 +297,7 @@ def write_synthetic_corpora(data_dir: Path) -> Synthetic:
     sample = writer.forum_threads(political, POLITICAL_PER_FOLD, POSTS_PER_THREAD)
     pool = writer.forum_threads(nonpolitical, NONPOLITICAL_PER_FOLD, 8)
     summary.political_threads = len(sample)
+    summary.foreign_threads = write_foreign_threads(data_dir)
     (data_dir / "iac_4forums").mkdir(parents=True)
     _write_jsonl(data_dir / "iac_4forums" / "threads_political_sample_dev.jsonl", sample)
     _write_jsonl(data_dir / "iac_4forums" / "threads_nonpolitical_pool_dev.jsonl", pool)

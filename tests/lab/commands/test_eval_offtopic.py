@@ -137,6 +137,7 @@ def test_eval_offtopic_runs_and_reports_both_evaluations_with_their_counts(offto
         ("modassist, all replies", expected.spliced_all),
         ("plain TF-IDF cosine, all replies", expected.spliced_all),
         ("modassist, young threads (first 9 posts)", expected.young),
+        ("same, donors from other forums", expected.spliced_long),  # two spliced into every host, too
     ]:
         assert rows[name][1:3] == [str(c) for c in counts], rows[name]
     # The generator's own arithmetic agrees: two posts spliced into every thread of twelve posts, and a
@@ -170,6 +171,11 @@ def test_eval_offtopic_separates_the_invented_topics(offtopic_run: Run) -> None:
     assert float(rows[f"modassist, replies >= {JUDGED_MIN_WORDS} words"][3]) > 0.9, rows
     assert float(rows["modassist, all replies"][3]) > 0.9, rows
     assert float(rows["modassist, young threads (first 9 posts)"][3]) > 0.9, rows
+    assert float(rows["same, donors from other forums"][3]) > 0.9, rows
+    # Only the English forumscraper threads are donors.
+    assert f"posts of {offtopic_run.synthetic.foreign_threads} English forumscraper threads" in " ".join(
+        offtopic_run.result.stdout.split()
+    )
     assert float(rows["modassist, question style"][3]) > 0.8, rows
 
 
