@@ -31,23 +31,14 @@ from rich.console import Console
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from classifiers.offtopic import OffTopicDetector
-from classifiers.stopwords import ENGLISH_STOP_WORDS
 from classifiers.text import words
 from classifiers.thread import Thread
 from config.settings import get_settings
 from lab.commands import add_command, add_data_dir, add_plot, add_short_threads, add_threshold
 from lab.commands.train_offtopic import FOLDS, JUDGED_MIN_WORDS, Corpora, cross_fit
-from lab.datasets.forumscraper import FOLDER as FORUMSCRAPER_FOLDER
-from lab.datasets.forumscraper import load_forumscraper
-from lab.datasets.iac import IacThread
 from lab.datasets.short_threads import ShortThread, load_short_threads
 from lab.datasets.splice import SplicedThread, fold_of, splice
 from lab.evaluation import BinaryMetrics, binary_metrics, metrics_table, plot_note, plot_pr_curves
-
-FOREIGN_SEED = "modassist-foreign-v1"
-# A forumscraper thread counts as English when this share of its words are English stop words (the English
-# threads of the shared folder: 0.45-0.51; the Polish one: 0.06).
-ENGLISH_MIN_STOP_SHARE = 0.25
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -110,11 +101,11 @@ def run(args: argparse.Namespace) -> int:
     data_dir = args.data_dir or settings.data_dir
     threshold = args.threshold if args.threshold is not None else settings.thresholds.off_topic
     console = Console(highlight=False, width=120)
-    corpora = Corpora.load(data_dir, args.short_threads)
+    corpora = Corpora.load(data_dir, args.short_threads, foreign=True)
     with console.status("fitting the per-fold models (two backgrounds, two combiners each)"):
         cross = cross_fit(corpora)
     peers = [_plain_vectorizer(corpora, f) for f in range(FOLDS)]
-    curves = _spliced_table(console, corpora, cross.models, threshold, peers, _foreign_donors(data_dir))
+    curves = _spliced_table(console, corpora, cross.models, threshold, peers)
     curves += _questions_table(console, corpora, cross.models, threshold, peers)
     png = plot_pr_curves(args.plot, "off_topic", curves, threshold)
     console.print(plot_note(png), markup=False)
@@ -143,18 +134,6 @@ def _spliced_scores(
     return labels, scores, long_
 
 
-def _foreign_donors(data_dir: Path) -> list[IacThread]:
-    """The English forumscraper threads, as splice donors from other forums (none without the folder)."""
-    if not (data_dir / FORUMSCRAPER_FOLDER).is_dir():
-        return []
-    donors = []
-    for forum in load_forumscraper(data_dir):
-        found = [w for p in forum.thread.posts for w in words(p.text)]
-        if found and sum(w in ENGLISH_STOP_WORDS for w in found) >= ENGLISH_MIN_STOP_SHARE * len(found):
-            donors.append(IacThread(forum.thread, f"forumscraper {forum.software}", {}, {}))
-    return donors
-
-
 def _young_scores(corpora: Corpora, models: list[Any], threshold: float) -> tuple[list[bool], list[float]]:
     """Young threads: each thread cut to its first posts, a fifth of them spliced in (same folds)."""
     labels: list[bool] = []
@@ -177,10 +156,9 @@ def _spliced_table(
     models: list[Any],
     threshold: float,
     peers: list[TfidfVectorizer],
-    foreign: list[IacThread],
 ) -> list[Curve]:
-    """(a) the spliced 4forums threads: discussion style, auto style, donors from other forums (when
-    `foreign` has any), the plain cosine, young threads."""
+    """(a) the spliced 4forums threads: discussion style, auto style, donors from other forums (when the
+    data folder has them), the plain cosine, young threads."""
     by_fold = [corpora.spliced(f) for f in range(FOLDS)]
     a_labels, a_scores, a_long = _spliced_scores(by_fold, models, threshold, "discussion")
     a_plain: list[float] = []
@@ -195,7 +173,7 @@ def _spliced_table(
     rows_a = [
         _row(f"modassist, replies >= {JUDGED_MIN_WORDS} words", ya[long_], sa[long_], threshold),
         _row("  same, style auto (the default)", ya[long_], sauto[long_], threshold),
-        *_foreign_rows(corpora, models, threshold, foreign),
+        *_foreign_rows(corpora, models, threshold),
         _row("plain TF-IDF cosine, same posts", ya[long_], pa[long_], threshold),
         _row("modassist, all replies", ya, sa, threshold),
         _row("plain TF-IDF cosine, all replies", ya, pa, threshold),
@@ -209,29 +187,19 @@ def _spliced_table(
         "  positives: posts spliced in from other subforums and the non-political pool; every score "
         "comes from a model fitted without the post's fold. The plain cosine has no threshold of its own. "
         f"Young threads: each thread's first {YOUNG_POSTS} posts with a fifth more spliced in. Donors from "
-        f"other forums: the same hosts with posts of {len(foreign)} English forumscraper threads spliced in "
-        "instead (no fold split needed: no model saw them)."
+        f"other forums: the same hosts with posts of {len(corpora.foreign)} English forumscraper threads "
+        "spliced in instead, each fold's from the threads of its own fold."
     )
     return [("(a) spliced 4forums", ya[long_], sa[long_]), ("(a) plain cosine", ya[long_], pa[long_])]
 
 
-def _foreign_rows(
-    corpora: Corpora, models: list[Any], threshold: float, foreign: list[IacThread]
-) -> list[BinaryMetrics]:
-    """The row of the hosts with posts from other forums spliced in, style auto, replies long enough."""
-    if not foreign:
+def _foreign_rows(corpora: Corpora, models: list[Any], threshold: float) -> list[BinaryMetrics]:
+    """The row of the hosts with posts of other forums spliced in, style auto, replies long enough."""
+    if not corpora.foreign:
         return []
-    by_fold = [
-        splice(
-            [t for t in corpora.political if fold_of(t.thread.id, FOLDS) == f],
-            [],
-            foreign,
-            min_words=JUDGED_MIN_WORDS,
-            seed=FOREIGN_SEED,
-        )
-        for f in range(FOLDS)
-    ]
-    labels, scores, long_ = _spliced_scores(by_fold, models, threshold, "auto")
+    labels, scores, long_ = _spliced_scores(
+        [corpora.spliced_foreign(f) for f in range(FOLDS)], models, threshold, "auto"
+    )
     keep = np.array(long_)
     name = "  same, donors from other forums"
     return [_row(name, np.array(labels)[keep], np.array(scores)[keep], threshold)]

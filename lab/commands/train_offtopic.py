@@ -26,7 +26,7 @@ import argparse
 import math
 import time
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +45,7 @@ from classifiers.thread import Thread
 from classifiers.training.offtopic import calibrated_cut, fit_background, logistic
 from config.settings import get_settings
 from lab.commands import add_data_dir, add_short_threads
+from lab.datasets.forumscraper import english_donors
 from lab.datasets.iac import IacThread, load_iac
 from lab.datasets.qatarliving import QatarLivingThread, load_qatarliving
 from lab.datasets.short_threads import ShortThread, load_short_threads
@@ -55,6 +56,7 @@ FOLDS = 2
 # uses donors at least this long, and evaluation (a) ranks the posts of at least this length.
 JUDGED_MIN_WORDS = 25
 N_COMPONENTS = 128
+FOREIGN_SEED = "modassist-foreign-v1"
 # The combiners' intercepts are moved so that, on their training rows, flags at the default threshold
 # reach this precision.
 FLAG_THRESHOLD = 0.7
@@ -79,16 +81,19 @@ class Corpora:
     nonpolitical: list[IacThread]
     qatarliving: list[QatarLivingThread]
     short: list[ShortThread]  # the dev split of our short everyday threads
+    # English threads of other forums (forumscraper), for evaluation (a)'s donors from other forums only
+    foreign: list[IacThread] = field(default_factory=list)
 
     @classmethod
-    def load(cls, data_dir: Path, short_threads: Path | None = None) -> Corpora:
+    def load(cls, data_dir: Path, short_threads: Path | None = None, *, foreign: bool = False) -> Corpora:
         """Read the 4forums and Qatar Living development threads and the short threads' dev split (from
-        `short_threads`; default: the project's set)."""
+        `short_threads`; default: the project's set), and with `foreign` the English forumscraper threads."""
         return cls(
             load_iac(data_dir),
             load_iac(data_dir, political=False),
             load_qatarliving(data_dir),
             load_short_threads(short_threads, split="dev"),
+            english_donors(data_dir) if foreign else [],
         )
 
     def background_texts(self, exclude_fold: int | None = None) -> list[str]:
@@ -108,6 +113,14 @@ class Corpora:
         political = [t for t in self.political if fold_of(t.thread.id, FOLDS) == fold]
         nonpolitical = [t for t in self.nonpolitical if fold_of(t.thread.id, FOLDS) == fold]
         return splice(political, political, nonpolitical, min_words=JUDGED_MIN_WORDS, seed=seed)
+
+    def spliced_foreign(self, fold: int) -> list[SplicedThread]:
+        """The fold's political threads with posts spliced in from the fold's threads of other forums."""
+        political = [t for t in self.political if fold_of(t.thread.id, FOLDS) == fold]
+        foreign = [t for t in self.foreign if fold_of(t.thread.id, FOLDS) == fold]
+        if not foreign:
+            return []
+        return splice(political, [], foreign, min_words=JUDGED_MIN_WORDS, seed=FOREIGN_SEED)
 
     def questions(self, fold: int) -> list[QatarLivingThread]:
         """The fold's Qatar Living threads."""

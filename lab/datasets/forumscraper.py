@@ -23,8 +23,11 @@ from typing import Any
 
 from bs4 import BeautifulSoup, Tag
 
+from classifiers.stopwords import ENGLISH_STOP_WORDS
+from classifiers.text import words
 from classifiers.thread import Post, Quote, Thread
 from lab.datasets import corpus_dir
+from lab.datasets.iac import IacThread
 
 FOLDER = "forum_markup/forumscraper_json"
 # The threads issue 15 counts (348 posts): phpBB, Invision and the three XenForo 2 boards.
@@ -215,3 +218,20 @@ def _clean(text: str) -> str:
         if line or (out and out[-1]):
             out.append(line)
     return "\n".join(out).strip()
+
+
+# A thread counts as English when this share of its words are English stop words (the English threads of
+# the shared folder: 0.45-0.51; the Polish one: 0.06).
+ENGLISH_MIN_STOP_SHARE = 0.25
+
+
+def english_donors(data_dir: Path) -> list[IacThread]:
+    """The English forumscraper threads as splice donors from other forums (none without the folder)."""
+    if not (data_dir / FOLDER).is_dir():
+        return []
+    donors = []
+    for forum in load_forumscraper(data_dir):
+        found = [w for p in forum.thread.posts for w in words(p.text)]
+        if found and sum(w in ENGLISH_STOP_WORDS for w in found) >= ENGLISH_MIN_STOP_SHARE * len(found):
+            donors.append(IacThread(forum.thread, f"forumscraper {forum.software}", {}, {}))
+    return donors

@@ -271,12 +271,14 @@ def write_foreign_threads(data_dir: Path) -> int:
     assert not every_other & {w for topic in topics for w in topic}  # the foreign words are foreign
     texts = [[paragraph(rng, topic, rng.randint(3, 4)) for _ in range(FOREIGN_POSTS)] for topic in topics]
     texts.append([NOT_ENGLISH] * 3)
+    number = 0
     for k, posts in enumerate(texts, start=1):
         items = [
             {"id": 900 * k + i, "user": f"maker{i}", "content": f"<p>{text}</p>"}
             for i, text in enumerate(posts)
         ]
-        thread = {"id": f"f{k}", "title": f"Forum thread {k}", "posts": items}
+        number = id_in_fold(number + 1, k % FOLDS, lambda n: f"f{n}")  # one English thread in each fold
+        thread = {"id": f"f{number}", "title": f"Forum thread {k}", "posts": items}
         (folder / f"invision_{k}.json").write_text(json.dumps(thread), encoding="utf-8")
     return len(topics)
 
