@@ -9,6 +9,9 @@
  *     classifiers.duplicates._python_self_runs does.
  * ascii_words, content_terms: the off-topic detector's words of a lower-cased ASCII post and its topic
  *     words, as classifiers.offtopic.words reads them with its regular expressions and stop words.
+ * add_weights, term_overlap: the off-topic thread memory's loops over a post's term weights, as
+ *     classifiers.offtopic.memory's python_add_weights and python_term_overlap, in the same order with the
+ *     same double arithmetic (built with -ffp-contract=off: no fused multiply-add).
  *
  * Every input is bounds-checked: any bytes (NULs, a megabyte of them, invalid UTF-8) are fine.
  */
@@ -533,12 +536,116 @@ content_terms(PyObject *module, PyObject *args)
     return out;
 }
 
+/* A dict value as a double (a float or an int), -1 with an exception set when it is neither. */
+static int
+as_double(PyObject *value, double *out)
+{
+    *out = PyFloat_AsDouble(value);
+    return (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
+}
+
+PyDoc_STRVAR(add_weights_doc,
+"add_weights(profile, weights, scale, sq, /)\n--\n\n"
+"Add every value of the dict `weights` times `scale` to the dict `profile` (from 0.0 for a term it lacks)\n"
+"and return `sq` plus what that adds to the profile's sum of squares, (2 old + add) add term by term.");
+
+static PyObject *
+add_weights(PyObject *module, PyObject *args)
+{
+    PyObject *profile, *weights, *term, *value;
+    double scale, sq;
+    if (!PyArg_ParseTuple(args, "O!O!dd:add_weights", &PyDict_Type, &profile, &PyDict_Type, &weights, &scale,
+                          &sq)) {
+        return NULL;
+    }
+    if (profile == weights) {
+        PyErr_SetString(PyExc_ValueError, "add_weights: profile and weights must be two dicts");
+        return NULL;
+    }
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(weights, &pos, &term, &value)) {
+        double w, old = 0.0;
+        if (as_double(value, &w) < 0) {
+            return NULL;
+        }
+        double add = w * scale;
+        PyObject *found = PyDict_GetItemWithError(profile, term);
+        if (found == NULL && PyErr_Occurred()) {
+            return NULL;
+        }
+        if (found != NULL && as_double(found, &old) < 0) {
+            return NULL;
+        }
+        PyObject *sum = PyFloat_FromDouble(old + add);
+        if (sum == NULL) {
+            return NULL;
+        }
+        int failed = PyDict_SetItem(profile, term, sum);
+        Py_DECREF(sum);
+        if (failed) {
+            return NULL;
+        }
+        sq += (2.0 * old + add) * add;
+    }
+    return PyFloat_FromDouble(sq);
+}
+
+PyDoc_STRVAR(term_overlap_doc,
+"term_overlap(weights, anchor, thread, /)\n--\n\n"
+"In one pass over the dict `weights`: its dot products with the dicts `anchor` and `thread`, its weight on\n"
+"terms either holds, and its total weight, as (a_dot, t_dot, shared, total).");
+
+static PyObject *
+term_overlap(PyObject *module, PyObject *args)
+{
+    PyObject *weights, *anchor, *thread, *term, *value;
+    if (!PyArg_ParseTuple(args, "O!O!O!:term_overlap", &PyDict_Type, &weights, &PyDict_Type, &anchor,
+                          &PyDict_Type, &thread)) {
+        return NULL;
+    }
+    double a_dot = 0.0, t_dot = 0.0, shared = 0.0, total = 0.0;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(weights, &pos, &term, &value)) {
+        double w, t, a;
+        if (as_double(value, &w) < 0) {
+            return NULL;
+        }
+        total += w;
+        PyObject *in_thread = PyDict_GetItemWithError(thread, term);
+        if (in_thread == NULL && PyErr_Occurred()) {
+            return NULL;
+        }
+        if (in_thread != NULL) {
+            if (as_double(in_thread, &t) < 0) {
+                return NULL;
+            }
+            t_dot += w * t;
+        }
+        PyObject *in_anchor = PyDict_GetItemWithError(anchor, term);
+        if (in_anchor == NULL && PyErr_Occurred()) {
+            return NULL;
+        }
+        if (in_anchor != NULL) {
+            if (as_double(in_anchor, &a) < 0) {
+                return NULL;
+            }
+            a_dot += w * a;
+        }
+        if (in_anchor != NULL || in_thread != NULL) {
+            shared += w;
+        }
+    }
+    return Py_BuildValue("(dddd)", a_dot, t_dot, shared, total);
+}
+
 static PyMethodDef shingles_methods[] = {
     {"hash_shingles", hash_shingles, METH_VARARGS, hash_shingles_doc},
     {"lookup_runs", lookup_runs, METH_VARARGS, lookup_runs_doc},
     {"self_runs", self_runs, METH_VARARGS, self_runs_doc},
     {"ascii_words", ascii_words, METH_VARARGS, ascii_words_doc},
     {"content_terms", content_terms, METH_VARARGS, content_terms_doc},
+    {"add_weights", add_weights, METH_VARARGS, add_weights_doc},
+    {"term_overlap", term_overlap, METH_VARARGS, term_overlap_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Final
@@ -17,6 +17,7 @@ from classifiers.offtopic.semantic import (
     SemanticPost,
 )
 from classifiers.offtopic.words import _NAME
+from classifiers.shingles import native
 from classifiers.thread import Post
 
 # ---------------------------------------------------------------------------------------------------
@@ -187,7 +188,20 @@ def find_quotes(
     return mask, answered[:2], unique
 
 
-def term_overlap(
+def python_add_weights(
+    profile: dict[str, float], weights: Mapping[str, float], scale: float, sq: float
+) -> float:
+    """Add `weights` times `scale` to `profile`; returns `sq` plus what that adds to the profile's sum of
+    squares (term by term, in `weights`' order)."""
+    for term, w in weights.items():
+        add = w * scale
+        old = profile.get(term, 0.0)
+        profile[term] = old + add
+        sq += (2.0 * old + add) * add
+    return sq
+
+
+def python_term_overlap(
     weights: Mapping[str, float], anchor: Mapping[str, float], thread: Mapping[str, float]
 ) -> tuple[float, float, float, float]:
     """In one pass over a post's term weights: its dot products with the anchor's and the thread's, its
@@ -204,3 +218,12 @@ def term_overlap(
         if a is not None or t is not None:
             shared += w
     return a_dot, t_dot, shared, total
+
+
+# The C extension's copies when it is built (the same doubles, in the same order; tests run both).
+add_weights: Callable[[dict[str, float], Mapping[str, float], float, float], float] = (
+    native.add_weights if native is not None else python_add_weights
+)
+term_overlap: Callable[
+    [Mapping[str, float], Mapping[str, float], Mapping[str, float]], tuple[float, float, float, float]
+] = native.term_overlap if native is not None else python_term_overlap

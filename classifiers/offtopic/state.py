@@ -22,6 +22,7 @@ from classifiers.offtopic.memory import (
     _Remembered,
     _unit,
     _Vector,
+    add_weights,
     find_quotes,
     term_overlap,
 )
@@ -351,15 +352,7 @@ class OffTopicThreadState:
         d = self._d
         thread = self._thread
         thread.advance()
-        scale = thread.scale
-        weights = thread.weights
-        sq = thread.sq
-        for term, w in remembered.vector.weights.items():
-            add = w * scale
-            old = weights.get(term, 0.0)
-            weights[term] = old + add
-            sq += (2.0 * old + add) * add
-        thread.sq = sq
+        thread.sq = add_weights(thread.weights, remembered.vector.weights, thread.scale, thread.sq)
         thread.prune()
         lsa = remembered.vector.lsa
         self._centroid = self._centroid * np.float32(d.decay) + lsa
