@@ -235,15 +235,30 @@ def _native_shingles_of(
     return found_shingles, present
 
 
+# Every function the code expects of the extension. A build older than `_shingles.c` (a checkout updated
+# without reinstalling) lacks the newer ones: it is not used then, rather than failing at the first call.
+NATIVE_FUNCTIONS = (
+    "hash_shingles",
+    "lookup_runs",
+    "self_runs",
+    "ascii_words",
+    "content_terms",
+    "add_weights",
+    "term_overlap",
+)
+
+
 def _load_native() -> ModuleType | None:
-    """The optional C extension `classifiers._shingles`, or None when it is not built or when the
+    """The optional C extension `classifiers._shingles`, or None when it is not built, when its build is
+    older than its source (it lacks a function of `NATIVE_FUNCTIONS`; reinstall to rebuild it) or when the
     environment sets MODASSIST_PURE_PYTHON (to test the fallback)."""
     if os.environ.get("MODASSIST_PURE_PYTHON", "") not in ("", "0"):
         return None
     try:
-        return importlib.import_module("classifiers._shingles")
+        module = importlib.import_module("classifiers._shingles")
     except ImportError:
         return None
+    return module if all(hasattr(module, name) for name in NATIVE_FUNCTIONS) else None
 
 
 _BOILERPLATE_SIEVE_BYTES = _BOILERPLATE_SIEVE.tobytes()

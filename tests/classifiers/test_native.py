@@ -227,3 +227,18 @@ def test_hashes_depend_on_the_interpreters_hash_secret() -> None:
         assert run.returncode == 0, run.stderr
         found.add(run.stdout)
     assert len(found) == 2
+
+
+def test_a_build_older_than_its_source_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A checkout updated without reinstalling keeps the old build, which lacks the newer functions: the
+    # fallback is used (same results) instead of an AttributeError at the first call.
+    stale = ModuleType("classifiers._shingles")
+    stale.hash_shingles = lambda *args: None  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "classifiers._shingles", stale)
+    assert shingles_module._load_native() is None
+
+
+@needs_native
+def test_the_list_of_functions_is_what_the_build_has() -> None:
+    public = {name for name in dir(native) if not name.startswith("_") and callable(getattr(native, name))}
+    assert public == set(shingles_module.NATIVE_FUNCTIONS)
