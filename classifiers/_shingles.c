@@ -544,6 +544,18 @@ as_double(PyObject *value, double *out)
     return (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
 }
 
+/* `dict[key]` as a double in `out` and 1 in `found`, or 0 in `found` when the key is missing; -1 on an error. */
+static int
+lookup_double(PyObject *dict, PyObject *key, double *out, int *found)
+{
+    PyObject *value = PyDict_GetItemWithError(dict, key);
+    *found = value != NULL;
+    if (value == NULL) {
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    return as_double(value, out);
+}
+
 PyDoc_STRVAR(add_weights_doc,
 "add_weights(profile, weights, scale, sq, /)\n--\n\n"
 "Add every value of the dict `weights` times `scale` to the dict `profile` (from 0.0 for a term it lacks)\n"
@@ -565,17 +577,11 @@ add_weights(PyObject *module, PyObject *args)
     Py_ssize_t pos = 0;
     while (PyDict_Next(weights, &pos, &term, &value)) {
         double w, old = 0.0;
-        if (as_double(value, &w) < 0) {
+        int found;
+        if (as_double(value, &w) < 0 || lookup_double(profile, term, &old, &found) < 0) {
             return NULL;
         }
         double add = w * scale;
-        PyObject *found = PyDict_GetItemWithError(profile, term);
-        if (found == NULL && PyErr_Occurred()) {
-            return NULL;
-        }
-        if (found != NULL && as_double(found, &old) < 0) {
-            return NULL;
-        }
         PyObject *sum = PyFloat_FromDouble(old + add);
         if (sum == NULL) {
             return NULL;
@@ -606,32 +612,20 @@ term_overlap(PyObject *module, PyObject *args)
     double a_dot = 0.0, t_dot = 0.0, shared = 0.0, total = 0.0;
     Py_ssize_t pos = 0;
     while (PyDict_Next(weights, &pos, &term, &value)) {
-        double w, t, a;
-        if (as_double(value, &w) < 0) {
+        double w, t = 0.0, a = 0.0;
+        int in_thread, in_anchor;
+        if (as_double(value, &w) < 0 || lookup_double(thread, term, &t, &in_thread) < 0
+            || lookup_double(anchor, term, &a, &in_anchor) < 0) {
             return NULL;
         }
         total += w;
-        PyObject *in_thread = PyDict_GetItemWithError(thread, term);
-        if (in_thread == NULL && PyErr_Occurred()) {
-            return NULL;
-        }
-        if (in_thread != NULL) {
-            if (as_double(in_thread, &t) < 0) {
-                return NULL;
-            }
+        if (in_thread) {
             t_dot += w * t;
         }
-        PyObject *in_anchor = PyDict_GetItemWithError(anchor, term);
-        if (in_anchor == NULL && PyErr_Occurred()) {
-            return NULL;
-        }
-        if (in_anchor != NULL) {
-            if (as_double(in_anchor, &a) < 0) {
-                return NULL;
-            }
+        if (in_anchor) {
             a_dot += w * a;
         }
-        if (in_anchor != NULL || in_thread != NULL) {
+        if (in_anchor || in_thread) {
             shared += w;
         }
     }
