@@ -47,12 +47,7 @@ def main() -> int:
 def forked(env: dict[str, str], cwd: Path) -> None:
     """`main` in a process forked by the tests (tests/forks.py): `env` is its whole environment, `cwd` its
     working directory, and its output is discarded."""
-    os.environ.clear()
-    os.environ.update(env)
-    os.chdir(cwd)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
+    _become(env, cwd, os.devnull, None, None)
     sys.argv = sys.argv[:1]
     sys.exit(main())
 

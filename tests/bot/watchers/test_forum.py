@@ -72,17 +72,8 @@ def watcher(
     store: Store, service: RecordingService, config: ForumWatchSettings, fast: FastTime | None = None
 ) -> ForumWatcher:
     # The local forum is on 127.0.0.1, which a watcher only fetches from when allowed.
-    if fast is None:
-        return ForumWatcher(store, service, config, allow_private_addresses=True, rng=random.Random(7))
-    return ForumWatcher(
-        store,
-        service,
-        config,
-        allow_private_addresses=True,
-        rng=random.Random(7),
-        clock=fast.clock,
-        sleep=fast.sleep,
-    )
+    timing: dict[str, Any] = {} if fast is None else {"clock": fast.clock, "sleep": fast.sleep}
+    return ForumWatcher(store, service, config, allow_private_addresses=True, rng=random.Random(7), **timing)
 
 
 def ids(*posts: int) -> list[str]:
