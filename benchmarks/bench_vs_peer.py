@@ -11,7 +11,8 @@ Each run is timed on the wall clock from process start to exit (imports and mode
 child's peak resident memory is read from `wait4`. The table gives the median posts/s with the range, the
 ratio to the peer (>= 1.0 means modassist is at least as fast) and the peak RSS. Start-up is `modassist
 classify` on one post, the median of five runs (wall clock, and CPU: on a busy machine the wall clock also
-counts waiting for a core); last, the resident memory of `modassist run` at idle. `--startup-only` measures
+counts waiting for a core); last, the resident memory of `modassist run` at idle, and once it has
+reviewed a short thread (which loads the sentence encoder). `--startup-only` measures
 only these two.
 
 Needs the peer: `.venv/bin/pip install -e '.[train]'`.
@@ -22,15 +23,18 @@ Usage: .venv/bin/python benchmarks/bench_vs_peer.py [--data-dir ../shared/data] 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from rich.console import Console
 from rich.table import Table
@@ -107,23 +111,69 @@ def startup(path: Path) -> tuple[float, float]:
     return statistics.median(r.seconds for r in runs), statistics.median(r.cpu_seconds for r in runs)
 
 
-def idle_run() -> float:
-    """Resident MiB of `modassist run` at idle: no Discord token, nothing watched, two seconds after it has
-    said it is ready (the detectors are loaded; the sentence encoder loads at the first everyday thread)."""
+# A short everyday thread of our own words: its opening post is short, so the off-topic detector's `auto`
+# style reads it with the sentence encoder, and its last reply drifts (an alert shows it has been reviewed).
+SHORT_THREAD = [
+    ("f1", "quayside", "Does anyone know when the first ferry leaves on Saturdays in winter?"),
+    ("f2", "deckhand", "Quarter past seven, then every hour until the evening."),
+    ("f3", "grumbler", "Did anyone watch the match last night? What a goal in the second half."),
+]
+
+
+def idle_run() -> tuple[float, float]:
+    """Resident MiB of `modassist run` at idle (no Discord token, nothing watched, two seconds after it has
+    said it is ready: the detectors are loaded, the sentence encoder is not yet), and of the same process
+    watching a JSON Lines file with one short thread, two seconds after its alert (the encoder is loaded by
+    the first thread that opens short, and stays)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        idle = _run_rss(Path(tmp), {}, None)
+        posts = Path(tmp) / "short.jsonl"
+        lines = [
+            json.dumps(
+                {
+                    "id": i,
+                    "thread_id": "ferry",
+                    "thread_title": "Saturday ferry times",
+                    "author": a,
+                    "text": x,
+                }
+            )
+            for i, a, x in SHORT_THREAD
+        ]
+        posts.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        watching = _run_rss(Path(tmp), {"MODASSIST_WATCH__JSONL__PATHS": json.dumps([str(posts)])}, "alert 1")
+    return idle, watching
+
+
+def _run_rss(tmp: Path, extra: dict[str, str], wait_for: str | None) -> float:
+    """Resident MiB of `modassist run` two seconds after it is ready, or after it printed `wait_for` (at
+    most a minute later: a run that never prints it stops the benchmark)."""
     exe = Path(sys.executable).with_name("modassist")
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
-    with tempfile.TemporaryDirectory() as tmp:
-        env = child_env()
-        env["MODASSIST_DATABASE"] = str(Path(tmp) / "modassist.db")
-        proc = subprocess.Popen([*command, "run"], cwd=tmp, env=env, stdout=subprocess.PIPE, text=True)
-        try:
-            assert proc.stdout is not None
-            proc.stdout.readline()  # the first line is printed once the suite is built
-            time.sleep(2.0)
-            status = Path(f"/proc/{proc.pid}/status").read_text(encoding="utf-8")
-        finally:
-            proc.terminate()
-            proc.communicate(timeout=30)
+    env = {**child_env(), "MODASSIST_DATABASE": str(tmp / f"modassist-{len(extra)}.db"), **extra}
+    proc = subprocess.Popen([*command, "run"], cwd=tmp, env=env, stdout=subprocess.PIPE, text=True)
+    ready, seen = threading.Event(), threading.Event()
+
+    def read(stdout: IO[str]) -> None:
+        for number, line in enumerate(stdout):  # read to the end, so the process never blocks on its pipe
+            if number == 0:
+                ready.set()  # the first line is printed once the suite is built
+            if wait_for is not None and wait_for in line:
+                seen.set()
+        ready.set()
+
+    assert proc.stdout is not None
+    reader = threading.Thread(target=read, args=(proc.stdout,), daemon=True)
+    reader.start()
+    try:
+        if not ready.wait(60) or (wait_for is not None and not seen.wait(60)):
+            raise SystemExit(f"`modassist run` did not print {wait_for or 'its settings'!r} within a minute")
+        time.sleep(2.0)
+        status = Path(f"/proc/{proc.pid}/status").read_text(encoding="utf-8")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        reader.join(timeout=30)
     rss_kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
     return rss_kib / 1024
 
@@ -193,7 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"of which CPU {first_cpu:.2f} s"
     )
     console.print(
-        f"`modassist run` at idle, no token, nothing watched: {idle:,.0f} MiB resident (target <= 100)"
+        f"`modassist run` at idle, no token, nothing watched: {idle[0]:,.0f} MiB resident (target <= 100); "
+        f"after reviewing one short thread (the sentence encoder loaded): {idle[1]:,.0f} MiB"
     )
     console.print(f"load average after the runs: {os.getloadavg()[0]:.2f} (other processes sway wall time)")
     return 0
