@@ -238,16 +238,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         console.print(
             f"input: the 4forums threads of {args.data_dir}, copied under new ids to {posts:,} posts"
         )
+    print_startup(console, (first, first_cpu), idle)
+    return 0
+
+
+def print_startup(console: Console, first: tuple[float, float], idle: tuple[float, float]) -> None:
+    """The start-up (wall and CPU seconds) and `modassist run`'s memory lines."""
     console.print(
-        f"start-up of `modassist classify` on one post: {first:.2f} s (median of 5; target <= 0.4 s), "
-        f"of which CPU {first_cpu:.2f} s"
+        f"start-up of `modassist classify` on one post: {first[0]:.2f} s (median of 5; target <= 0.4 s), "
+        f"of which CPU {first[1]:.2f} s"
     )
     console.print(
         f"`modassist run` at idle, no token, nothing watched: {idle[0]:,.0f} MiB resident (target <= 100); "
         f"after reviewing one short thread (the sentence encoder loaded): {idle[1]:,.0f} MiB"
     )
     console.print(f"load average after the runs: {os.getloadavg()[0]:.2f} (other processes sway wall time)")
-    return 0
 
 
 def label(workers: int | None) -> str:
