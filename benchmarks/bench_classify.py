@@ -30,10 +30,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Callable
+from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -43,6 +41,8 @@ sys.path.insert(0, str(ROOT))
 # One BLAS thread, as `modassist` runs (bot/cli.py): set before numpy is first imported.
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
+
+from detector_cpu import time_detectors, timing  # noqa: E402
 
 from classifiers.duplicates import QuoteDuplicateDetector  # noqa: E402
 from classifiers.shingles import native  # noqa: E402
@@ -200,52 +200,25 @@ def whole_process_table(console: Console, corpus: list[Thread], n_posts: int) ->
     )
 
 
-def _timing(spent: Counter[str], name: str, function: Callable[..., Any]) -> Callable[..., Any]:
-    """`function`, adding the CPU time of each call to `spent[name]`."""
-
-    def timed(*args: Any, **kwargs: Any) -> Any:
-        start = time.process_time()
-        try:
-            return function(*args, **kwargs)
-        finally:
-            spent[name] += time.process_time() - start
-
-    return timed
-
-
 def breakdown(console: Console, threads: list[Thread]) -> None:
     """One-worker `classify` (bot.output.classify_stream) in this process, its CPU time by part."""
     import bot.output as output
     from bot.detectors import build_suite
     from config.settings import Settings
 
-    spent: Counter[str] = Counter()
+    spent: defaultdict[str, float] = defaultdict(float)
     started = time.process_time()
     suite = build_suite(Settings(_env_file=None))
     spent["loading the models"] = time.process_time() - started
-    for detector in suite.detectors:
-        batch = getattr(detector, "review_batch", None)
-        if batch is not None:
-            # setattr: the Detector protocol has no review_batch (and a method is replaced on the instance)
-            setattr(detector, "review_batch", _timing(spent, detector.category, batch))  # noqa: B010
-            continue
-
-        def begin(
-            thread_id: str, title: str, begin: Any = detector.begin_thread, name: str = detector.category
-        ) -> Any:
-            state = begin(thread_id, title)
-            state.review = _timing(spent, name, state.review)
-            return state
-
-        setattr(detector, "begin_thread", begin)  # noqa: B010
+    time_detectors(suite, spent)
     inflammatory = next((d for d in suite.detectors if d.category == "inflammatory"), None)
     if inflammatory is not None:  # its parts, inside its total
         model = inflammatory.model  # type: ignore[attr-defined]
-        model.decision = _timing(spent, "  inflammatory: scoring", model.decision)
-        model.attributions = _timing(spent, "  inflammatory: explanations (attributions)", model.attributions)
-    output.parse_jsonl_line = _timing(spent, "reading JSON", output.parse_jsonl_line)  # type: ignore[assignment]
-    output.review_record = _timing(spent, "writing JSON", output.review_record)  # type: ignore[assignment]
-    output.dumps = _timing(spent, "writing JSON", output.dumps)  # type: ignore[assignment]
+        model.decision = timing(spent, "  inflammatory: scoring", model.decision)
+        model.attributions = timing(spent, "  inflammatory: explanations (attributions)", model.attributions)
+    output.parse_jsonl_line = timing(spent, "reading JSON", output.parse_jsonl_line)  # type: ignore[assignment]
+    output.review_record = timing(spent, "writing JSON", output.review_record)  # type: ignore[assignment]
+    output.dumps = timing(spent, "writing JSON", output.dumps)  # type: ignore[assignment]
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "posts.jsonl"
         posts = write_jsonl(threads, path)

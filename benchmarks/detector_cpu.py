@@ -28,12 +28,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path.cwd()))
-
 ENCODER = "  sentence encoder (inside off_topic)"
 
 
-def _timing(spent: defaultdict[str, float], name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+def timing(spent: defaultdict[str, float], name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    """`function`, adding the CPU time of each call to `spent[name]`."""
+
     def timed(*args: Any, **kwargs: Any) -> Any:
         started = time.process_time()
         try:
@@ -42,6 +42,25 @@ def _timing(spent: defaultdict[str, float], name: str, function: Callable[..., A
             spent[name] += time.process_time() - started
 
     return timed
+
+
+def time_detectors(suite: Any, spent: defaultdict[str, float]) -> None:
+    """Make each detector of `suite` add its CPU time to `spent[category]`: its `review_batch`, or each of
+    its thread states' `review` (the Detector protocol has neither to replace, hence setattr)."""
+    for detector in suite.detectors:
+        batch = getattr(detector, "review_batch", None)
+        if batch is not None:
+            setattr(detector, "review_batch", timing(spent, detector.category, batch))  # noqa: B010
+            continue
+
+        def begin(
+            thread_id: str, title: str, _begin: Any = detector.begin_thread, _name: str = detector.category
+        ) -> Any:
+            state = _begin(thread_id, title)
+            state.review = timing(spent, _name, state.review)
+            return state
+
+        setattr(detector, "begin_thread", begin)  # noqa: B010
 
 
 def measure(path: str) -> dict[str, float]:
@@ -54,24 +73,11 @@ def measure(path: str) -> dict[str, float]:
     spent: defaultdict[str, float] = defaultdict(float)
     started = time.process_time()
     suite = build_suite(Settings(_env_file=None))
-    for detector in suite.detectors:
-        batch = getattr(detector, "review_batch", None)
-        if batch is not None:
-            setattr(detector, "review_batch", _timing(spent, detector.category, batch))  # noqa: B010
-            continue
-
-        def begin(
-            thread_id: str, title: str, _begin: Any = detector.begin_thread, _name: str = detector.category
-        ) -> Any:
-            state = _begin(thread_id, title)
-            state.review = _timing(spent, _name, state.review)
-            return state
-
-        setattr(detector, "begin_thread", begin)  # noqa: B010
+    time_detectors(suite, spent)
     transformer = sentence.Transformer
     # Today's encoder runs batches through encode_many; the first one ran each text through encode.
     name = "encode_many" if "encode_many" in vars(transformer) else "encode"
-    setattr(transformer, name, _timing(spent, ENCODER, getattr(transformer, name)))
+    setattr(transformer, name, timing(spent, ENCODER, getattr(transformer, name)))
     with Path(path).open(encoding="utf-8") as source, Path(os.devnull).open("w", encoding="utf-8") as sink:
         output.classify_stream(suite, source, sink, io.StringIO())
     spent["total (models loaded, JSON read and written)"] = time.process_time() - started
@@ -88,8 +94,9 @@ def main() -> int:
     parser.add_argument("--once", action="store_true", help=argparse.SUPPRESS)  # one pass, in this process
     args = parser.parse_args()
     if args.once:
-        for part, spent in measure(args.input).items():
-            print(f"{spent:.4f}\t{part}")
+        sys.path.insert(0, str(Path.cwd()))  # the tree being measured, before any of its modules is imported
+        for part, seconds in measure(args.input).items():
+            print(f"{seconds:.4f}\t{part}")
         return 0
     import subprocess
 
@@ -99,11 +106,11 @@ def main() -> int:
             [sys.executable, __file__, args.input, "--once"], capture_output=True, text=True, check=True
         )
         for line in done.stdout.splitlines():
-            seconds, name = line.split("\t", 1)
-            runs.setdefault(name, []).append(float(seconds))
+            value, part = line.split("\t", 1)
+            runs.setdefault(part, []).append(float(value))
     print(f"tree {Path.cwd()}, {args.input}, CPU seconds, median of {args.repeat} (range)")
-    for name, values in runs.items():
-        print(f"  {statistics.median(values):7.2f}  ({min(values):.2f}-{max(values):.2f})  {name}")
+    for part, values in runs.items():
+        print(f"  {statistics.median(values):7.2f}  ({min(values):.2f}-{max(values):.2f})  {part}")
     return 0
 
 
