@@ -169,6 +169,8 @@ def _run_rss(tmp: Path, extra: dict[str, str], wait_for: str | None) -> float:
         if not ready.wait(60) or (wait_for is not None and not seen.wait(60)):
             raise SystemExit(f"`modassist run` did not print {wait_for or 'its settings'!r} within a minute")
         time.sleep(2.0)
+        if proc.poll() is not None:
+            raise SystemExit(f"`modassist run` stopped with status {proc.returncode} instead of idling")
         status = Path(f"/proc/{proc.pid}/status").read_text(encoding="utf-8")
     finally:
         proc.terminate()
