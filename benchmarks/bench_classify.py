@@ -113,10 +113,15 @@ def time_reference(threads: list[Thread]) -> float:
     return count / (time.process_time() - start)
 
 
+def modassist_argv() -> list[str]:
+    """The installed `modassist` console script beside this interpreter, else `python -m bot.cli`."""
+    exe = Path(sys.executable).with_name("modassist")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
+
+
 def run_classify(path: Path, posts: int) -> tuple[float, float]:
     """Whole-process posts/s (wall clock, model loading included) and the child's peak RSS in MiB."""
-    exe = Path(sys.executable).with_name("modassist")
-    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
+    command = modassist_argv()
     start = time.perf_counter()
     with path.open("rb") as stdin:
         proc = subprocess.Popen([*command, "classify"], stdin=stdin, stdout=subprocess.DEVNULL, cwd=ROOT)

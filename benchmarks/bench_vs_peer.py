@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_classify import write_jsonl  # noqa: E402
+from bench_classify import modassist_argv, write_jsonl  # noqa: E402
 
 from lab.datasets.iac import load_iac, repeat_threads  # noqa: E402
 
@@ -95,9 +95,7 @@ def child_env() -> dict[str, str]:
 
 def modassist_command(workers: int | None) -> list[str]:
     """`modassist classify`, with `--workers N` when it is asked for."""
-    exe = Path(sys.executable).with_name("modassist")
-    base = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
-    return [*base, "classify", *([] if workers is None else ["--workers", str(workers)])]
+    return [*modassist_argv(), "classify", *([] if workers is None else ["--workers", str(workers)])]
 
 
 def startup(path: Path) -> tuple[float, float]:
@@ -148,10 +146,8 @@ def idle_run() -> tuple[float, float]:
 def _run_rss(tmp: Path, extra: dict[str, str], wait_for: str | None) -> float:
     """Resident MiB of `modassist run` two seconds after it is ready, or after it printed `wait_for` (at
     most a minute later: a run that never prints it stops the benchmark)."""
-    exe = Path(sys.executable).with_name("modassist")
-    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "bot.cli"]
     env = {**child_env(), "MODASSIST_DATABASE": str(tmp / f"modassist-{len(extra)}.db"), **extra}
-    proc = subprocess.Popen([*command, "run"], cwd=tmp, env=env, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([*modassist_argv(), "run"], cwd=tmp, env=env, stdout=subprocess.PIPE, text=True)
     ready, seen = threading.Event(), threading.Event()
 
     def read(stdout: IO[str]) -> None:
