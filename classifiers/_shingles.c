@@ -12,6 +12,8 @@
  * add_weights, term_overlap: the off-topic thread memory's loops over a post's term weights, as
  *     classifiers.offtopic.memory's python_add_weights and python_term_overlap, in the same order with the
  *     same double arithmetic (built with -ffp-contract=off: no fused multiply-add).
+ * tuple_hashes, term_weights: the off-topic detector's shingle hashes of topic words (Python's tuple hash)
+ *     and a post's own terms counted and weighed, as classifiers.offtopic.memory's python_ versions.
  *
  * Every input is bounds-checked: any bytes (NULs, a megabyte of them, invalid UTF-8) are fine.
  */
@@ -632,6 +634,227 @@ term_overlap(PyObject *module, PyObject *args)
     return Py_BuildValue("(dddd)", a_dot, t_dot, shared, total);
 }
 
+/* Python's tuple hash (Objects/tupleobject.c since 3.8, xxHash-style), for 64-bit hashes. */
+#define XXPRIME_1 ((Py_uhash_t)11400714785074694791ULL)
+#define XXPRIME_2 ((Py_uhash_t)14029467366897019727ULL)
+#define XXPRIME_5 ((Py_uhash_t)2870177450012600261ULL)
+#define XXROTATE(x) (((x) << 31) | ((x) >> 33))
+
+PyDoc_STRVAR(tuple_hashes_doc,
+"tuple_hashes(items, size, /)\n--\n\n"
+"hash(tuple(items[i:i + size])) for every i, as a list of ints: Python's own tuple hash, computed without\n"
+"building the tuples (empty when the list `items` is shorter than `size`).");
+
+static PyObject *
+tuple_hashes(PyObject *module, PyObject *args)
+{
+    PyObject *items;
+    Py_ssize_t size;
+    if (!PyArg_ParseTuple(args, "O!n:tuple_hashes", &PyList_Type, &items, &size)) {
+        return NULL;
+    }
+    if (size < 1) {
+        PyErr_SetString(PyExc_ValueError, "tuple_hashes: size must be at least 1");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(items);
+    Py_ssize_t count = n >= size ? n - size + 1 : 0;
+    if (count == 0) {
+        return PyList_New(0);
+    }
+    Py_uhash_t *lanes = PyMem_Malloc(sizeof(Py_uhash_t) * (size_t)n);
+    if (lanes == NULL) {
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_hash_t lane = PyObject_Hash(PyList_GET_ITEM(items, i));
+        if (lane == -1) {
+            PyMem_Free(lanes);
+            return NULL;
+        }
+        lanes[i] = (Py_uhash_t)lane;
+    }
+    PyObject *out = PyList_New(count);
+    for (Py_ssize_t i = 0; out != NULL && i < count; i++) {
+        Py_uhash_t acc = XXPRIME_5;
+        for (Py_ssize_t j = 0; j < size; j++) {
+            acc += lanes[i + j] * XXPRIME_2;
+            acc = XXROTATE(acc);
+            acc *= XXPRIME_1;
+        }
+        acc += (Py_uhash_t)size ^ (XXPRIME_5 ^ 3527539UL);
+        PyObject *hashed = PyLong_FromSsize_t(acc == (Py_uhash_t)-1 ? 1546275796 : (Py_hash_t)acc);
+        if (hashed == NULL) {
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SET_ITEM(out, i, hashed);
+    }
+    PyMem_Free(lanes);
+    return out;
+}
+
+/* A read-only, C-contiguous buffer of doubles (a float64 numpy array), 0; else -1 with TypeError set. */
+static int
+double_buffer(PyObject *object, Py_buffer *view, const char *what)
+{
+    if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        return -1;
+    }
+    if (view->itemsize != sizeof(double) || view->format == NULL || strcmp(view->format, "d") != 0
+        || view->len == 0) {
+        PyBuffer_Release(view);
+        PyErr_Format(PyExc_TypeError, "term_weights: %s must be a non-empty float64 array", what);
+        return -1;
+    }
+    return 0;
+}
+
+/* The distinct own terms of a post in order of first appearance, with their counts (`keys` borrowed). */
+typedef struct {
+    PyObject **keys;
+    Py_ssize_t *counts;
+    Py_ssize_t distinct;
+    Py_ssize_t total;
+} TermCounts;
+
+/* Count the terms of `terms` whose `mask` entry is false (all when `mask` is None), as Counter does. */
+static int
+count_terms(PyObject *terms, PyObject *mask, TermCounts *found)
+{
+    Py_ssize_t n = PyList_GET_SIZE(terms);
+    PyObject *slots = PyDict_New();
+    found->keys = PyMem_Malloc(sizeof(PyObject *) * (size_t)(n ? n : 1));
+    found->counts = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(n ? n : 1));
+    found->distinct = found->total = 0;
+    if (slots == NULL || found->keys == NULL || found->counts == NULL) {
+        Py_XDECREF(slots);
+        return PyErr_NoMemory(), -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        /* Only bools and strs: nothing here runs Python code that could change the lists. */
+        PyObject *quoted = mask == Py_None ? Py_False : PyList_GET_ITEM(mask, i);
+        PyObject *term = PyList_GET_ITEM(terms, i);
+        if (!PyBool_Check(quoted) || !PyUnicode_CheckExact(term)) {
+            PyErr_SetString(PyExc_TypeError, "term_weights: terms must be strs and mask entries bools");
+            Py_DECREF(slots);
+            return -1;
+        }
+        if (quoted == Py_True) {
+            continue;
+        }
+        PyObject *slot = PyDict_GetItemWithError(slots, term);
+        if (slot != NULL) {
+            found->counts[PyLong_AsSsize_t(slot)]++;
+        } else {
+            PyObject *number = PyErr_Occurred() ? NULL : PyLong_FromSsize_t(found->distinct);
+            if (number == NULL || PyDict_SetItem(slots, term, number) < 0) {
+                Py_XDECREF(number);
+                Py_DECREF(slots);
+                return -1;
+            }
+            Py_DECREF(number);
+            found->keys[found->distinct] = term;
+            found->counts[found->distinct++] = 1;
+        }
+        found->total++;
+    }
+    Py_DECREF(slots);
+    return 0;
+}
+
+/* The weights dict, the rows and the weights as bytes, for counted terms; NULL with an exception set. */
+static PyObject *
+weigh_terms(const TermCounts *counted, PyObject *index, const Py_buffer *idf, const Py_buffer *logs)
+{
+    Py_ssize_t n = counted->distinct, n_idf = idf->len / (Py_ssize_t)sizeof(double), unknown = 0;
+    const double *idf_values = idf->buf, *log_values = logs->buf;
+    PyObject *weights = PyDict_New();
+    PyObject *rows = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(Py_ssize_t));
+    PyObject *values = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(double));
+    if (weights == NULL || rows == NULL || values == NULL) {
+        goto fail;
+    }
+    Py_ssize_t *row_out = (Py_ssize_t *)PyBytes_AS_STRING(rows);
+    double *value_out = (double *)PyBytes_AS_STRING(values);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *row = PyDict_GetItemWithError(index, counted->keys[i]);
+        Py_ssize_t r = -1;
+        if (row != NULL) {
+            r = PyLong_AsSsize_t(row);
+            if (r == -1 && PyErr_Occurred()) {
+                goto fail;
+            }
+            if (r < 0 || r >= n_idf - 1) {
+                PyErr_SetString(PyExc_IndexError, "term_weights: an index row outside idf");
+                goto fail;
+            }
+        } else if (PyErr_Occurred()) {
+            goto fail;
+        }
+        unknown += r < 0;
+        double w = log_values[counted->counts[i] - 1] * idf_values[r < 0 ? n_idf - 1 : r];
+        row_out[i] = r;
+        value_out[i] = w;
+        PyObject *weight = PyFloat_FromDouble(w);
+        if (weight == NULL || PyDict_SetItem(weights, counted->keys[i], weight) < 0) {
+            Py_XDECREF(weight);
+            goto fail;
+        }
+        Py_DECREF(weight);
+    }
+    return Py_BuildValue("(NNNnn)", weights, rows, values, unknown, counted->total);
+fail:
+    Py_XDECREF(weights);
+    Py_XDECREF(rows);
+    Py_XDECREF(values);
+    return NULL;
+}
+
+PyDoc_STRVAR(term_weights_doc,
+"term_weights(terms, mask, index, idf, log_table, /)\n--\n\n"
+"A post's own terms as sublinear TF-IDF weights, as classifiers.offtopic.memory.python_term_weights: the\n"
+"str terms of the list `terms` whose entry in the list `mask` is false (all when `mask` is None), counted\n"
+"in order of first appearance; a term counted n times weighs log_table[n - 1] x idf[index.get(term, -1)].\n"
+"Returns (weights, rows, values, unknown, own): the dict term -> weight, the idf rows (Py_ssize_t bytes,\n"
+"-1 for a term `index` lacks), the weights (float64 bytes), the number of such unknown terms and of own\n"
+"term occurrences; None when a count is past the end of `log_table`.");
+
+static PyObject *
+term_weights(PyObject *module, PyObject *args)
+{
+    PyObject *terms, *mask, *index, *idf_object, *log_object, *out = NULL;
+    if (!PyArg_ParseTuple(args, "O!OO!OO:term_weights", &PyList_Type, &terms, &mask, &PyDict_Type, &index,
+                          &idf_object, &log_object)) {
+        return NULL;
+    }
+    if (mask != Py_None && (!PyList_Check(mask) || PyList_GET_SIZE(mask) != PyList_GET_SIZE(terms))) {
+        PyErr_SetString(PyExc_ValueError, "term_weights: mask must be None or a list as long as terms");
+        return NULL;
+    }
+    Py_buffer idf, logs;
+    if (double_buffer(idf_object, &idf, "idf") < 0) {
+        return NULL;
+    }
+    if (double_buffer(log_object, &logs, "log_table") < 0) {
+        PyBuffer_Release(&idf);
+        return NULL;
+    }
+    TermCounts counted = {NULL, NULL, 0, 0};
+    if (count_terms(terms, mask, &counted) == 0) {
+        Py_ssize_t longest = 0, n_logs = logs.len / (Py_ssize_t)sizeof(double);
+        for (Py_ssize_t i = 0; i < counted.distinct; i++) {
+            longest = counted.counts[i] > longest ? counted.counts[i] : longest;
+        }
+        out = longest > n_logs ? Py_NewRef(Py_None) : weigh_terms(&counted, index, &idf, &logs);
+    }
+    PyMem_Free(counted.keys);
+    PyMem_Free(counted.counts);
+    PyBuffer_Release(&idf);
+    PyBuffer_Release(&logs);
+    return out;
+}
+
 static PyMethodDef shingles_methods[] = {
     {"hash_shingles", hash_shingles, METH_VARARGS, hash_shingles_doc},
     {"lookup_runs", lookup_runs, METH_VARARGS, lookup_runs_doc},
@@ -640,6 +863,8 @@ static PyMethodDef shingles_methods[] = {
     {"content_terms", content_terms, METH_VARARGS, content_terms_doc},
     {"add_weights", add_weights, METH_VARARGS, add_weights_doc},
     {"term_overlap", term_overlap, METH_VARARGS, term_overlap_doc},
+    {"tuple_hashes", tuple_hashes, METH_VARARGS, tuple_hashes_doc},
+    {"term_weights", term_weights, METH_VARARGS, term_weights_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -6,6 +6,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from operator import itemgetter
 from typing import Final
 
@@ -165,7 +166,7 @@ def find_quotes(
     unique: frozenset[int] = frozenset()
     if len(terms) >= _SHINGLE:
         # Shingles as hashes: int sets intersect much faster than sets of tuples (which rehash).
-        mine = list(map(hash, zip(*(terms[j:] for j in range(_SHINGLE)), strict=False)))
+        mine = tuple_hashes(terms, _SHINGLE)
         unique = frozenset(mine)
         quoted: set[int] = set()
         for order, (source, theirs) in enumerate(sources):
@@ -220,7 +221,49 @@ def python_term_overlap(
     return a_dot, t_dot, shared, total
 
 
+# 1 + log(n) for a term counted n times in a post (numpy's logarithms, looked up rather than taken per post).
+LOG_TABLE: Final = 1.0 + np.log(np.arange(1, 4097, dtype=np.float64))
+
+
+def python_term_weights(
+    terms: list[str],
+    mask: list[bool] | None,
+    index: Mapping[str, int],
+    idf: Float64Array,
+    log_table: Float64Array | None,
+) -> tuple[dict[str, float], bytes, bytes, int, int] | None:
+    """A post's own terms (`terms` but those `mask` marks quoted) as sublinear TF-IDF weights: a term counted
+    n times weighs (1 + log n) x idf[index.get(term, -1)], 1 + log n read from `log_table` (taken here when
+    it is None). Returns the dict term -> weight, the idf rows and the weights as bytes (intp and float64),
+    the number of terms `index` lacks and the number of own term occurrences; None when a count is past the
+    end of `log_table`."""
+    own = Counter(terms if mask is None else [t for t, quoted in zip(terms, mask, strict=True) if not quoted])
+    keys = list(own)
+    size = len(keys)
+    counts = np.fromiter(own.values(), dtype=np.intp, count=size)
+    if log_table is not None and size and int(counts.max()) > log_table.shape[0]:
+        return None
+    # -1 (a word the background never saw) picks the unknown-word idf.
+    rows = np.fromiter(map(index.get, keys, repeat(-1, size)), dtype=np.intp, count=size)
+    logs = 1.0 + np.log(counts.astype(np.float64)) if log_table is None else log_table[counts - 1]
+    w = logs * idf[rows]
+    weights = dict(zip(keys, w.tolist(), strict=True))
+    return weights, rows.tobytes(), w.tobytes(), int(np.count_nonzero(rows < 0)), int(counts.sum())
+
+
+def python_tuple_hashes(items: list[str], size: int) -> list[int]:
+    """hash(tuple(items[i:i + size])) for every i (none when `items` is shorter than `size`)."""
+    return list(map(hash, zip(*(items[j:] for j in range(size)), strict=False)))
+
+
 # The C extension's copies when it is built (the same doubles, in the same order; tests run both).
+term_weights: Callable[
+    [list[str], list[bool] | None, Mapping[str, int], Float64Array, Float64Array],
+    tuple[dict[str, float], bytes, bytes, int, int] | None,
+] = native.term_weights if native is not None else python_term_weights
+tuple_hashes: Callable[[list[str], int], list[int]] = (
+    native.tuple_hashes if native is not None else python_tuple_hashes
+)
 add_weights: Callable[[dict[str, float], Mapping[str, float], float, float], float] = (
     native.add_weights if native is not None else python_add_weights
 )

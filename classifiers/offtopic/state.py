@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections import Counter, deque
-from itertools import repeat
+from collections import deque
 
 import numpy as np
 
@@ -16,6 +15,7 @@ from classifiers.offtopic.memory import (
     _NO_SEMANTIC,
     _SHINGLE,
     _SPELLING_CHARS,
+    LOG_TABLE,
     _DecayingProfile,
     _name_phrases,
     _Observation,
@@ -24,7 +24,10 @@ from classifiers.offtopic.memory import (
     _Vector,
     add_weights,
     find_quotes,
+    python_term_weights,
     term_overlap,
+    term_weights,
+    tuple_hashes,
 )
 from classifiers.offtopic.model import (
     AUTO_OPENING_WORDS,
@@ -148,34 +151,31 @@ class OffTopicThreadState:
 
     # -- measuring ---------------------------------------------------------------------------------
 
-    def _vector(self, counts: dict[str, int]) -> _Vector:
-        """Sublinear TF-IDF weights of the terms counted in `counts`, and their LSA direction."""
-        if not counts:
-            return _Vector({}, 0.0, np.zeros(self._k, dtype=np.float32))
+    def _vector(self, terms: list[str], mask: list[bool] | None = None) -> tuple[_Vector, int]:
+        """Sublinear TF-IDF weights of `terms` (but those `mask` marks quoted) and their LSA direction, and
+        how many terms that counted."""
         model = self._model
-        index = model.index
-        terms = list(counts)
-        size = len(terms)
-        # -1 (a word the background never saw) picks the unknown-word idf and an all-zero LSA row.
-        idx = np.fromiter(map(index.get, terms, repeat(-1, size)), dtype=np.intp, count=size)
-        n = np.fromiter(counts.values(), dtype=np.float64, count=size)
-        w = (1.0 + np.log(n)) * model.idf_oov[idx]
-        lsa = _unit(w.astype(np.float32) @ model.components_oov.take(idx, axis=0))
-        unknown = int(np.count_nonzero(idx < 0))
-        return _Vector(dict(zip(terms, w.tolist(), strict=True)), math.sqrt(float(w @ w)), lsa, unknown)
+        found = term_weights(terms, mask, model.index, model.idf_oov, LOG_TABLE)
+        if found is None:  # a term repeated past the table's end: the same, with its logarithm taken
+            found = python_term_weights(terms, mask, model.index, model.idf_oov, None)
+            assert found is not None
+        weights, rows, values, unknown, counted = found
+        if not weights:
+            return _Vector({}, 0.0, np.zeros(self._k, dtype=np.float32)), counted
+        w = np.frombuffer(values, dtype=np.float64)
+        # Row -1 (a word the background never saw) is all zeros.
+        lsa = _unit(
+            w.astype(np.float32) @ model.components_oov.take(np.frombuffer(rows, dtype=np.intp), axis=0)
+        )
+        return _Vector(weights, math.sqrt(float(w @ w)), lsa, unknown), counted
 
     def _observe(self, post: Post) -> _Observation:
         text, words = _prepare(post.text)
         terms = content_terms(words)
         opening = [self._opening_shingles] if self._opening_shingles else []
         mask, answered, shingles = find_quotes(post, terms, [*self._shingles, *opening], self._by_id)
-        if mask is None:
-            own = Counter(terms)
-            n_quoted = 0
-        else:
-            own = Counter([t for t, quoted in zip(terms, mask, strict=True) if not quoted])
-            n_quoted = sum(mask)
-        vector = self._vector(own)
+        vector, n_own = self._vector(terms, mask)
+        n_quoted = 0 if mask is None else sum(mask)
         marked = sum(len(content_terms(post_words(q.text))) for q in post.quotes)
         quoted_share = (n_quoted + marked) / max(1, len(terms) + marked)
 
@@ -215,7 +215,7 @@ class OffTopicThreadState:
             vector,
             words,
             shingles,
-            sum(own.values()),
+            n_own,
             answered,
             known_share,
             new_names,
@@ -298,10 +298,10 @@ class OffTopicThreadState:
     def _remember_opening(self, post: Post) -> None:
         words = post_words(post.text)
         title_terms = content_terms(post_words(self.title))
-        self._anchor = self._vector(Counter(title_terms * 2 + content_terms(words)))
-        self._opening_text = (self.title + "\n" + post.text)[: self._d.max_text_chars]
         terms = content_terms(words)
-        shingles = frozenset(map(hash, zip(*(terms[j:] for j in range(_SHINGLE)), strict=False)))
+        self._anchor = self._vector(title_terms * 2 + terms)[0]
+        self._opening_text = (self.title + "\n" + post.text)[: self._d.max_text_chars]
+        shingles = frozenset(tuple_hashes(terms, _SHINGLE))
         self._add_context(_Remembered(post.id, post.author, self._anchor, 0.0), shingles, opening=True)
         self._opening_raw = post.text
         if self._d.style == "auto":

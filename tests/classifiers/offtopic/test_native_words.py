@@ -1,6 +1,7 @@
 """The off-topic detector's loops in the C extension give what their Python versions give: the words of a
-post (`ascii_words`, `content_terms`: its regular expressions and stop-word filter) and the thread memory's
-sums over term weights (`add_weights`, `term_overlap`: the same doubles, bit for bit)."""
+post (`ascii_words`, `content_terms`: its regular expressions and stop-word filter), the thread memory's
+sums over term weights (`add_weights`, `term_overlap`: the same doubles, bit for bit), a post's own terms
+weighed (`term_weights`, likewise) and its shingles hashed (`tuple_hashes`: Python's tuple hash)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import struct
 from collections.abc import Iterable
 from types import ModuleType
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -118,6 +120,21 @@ def test_the_thread_loops_refuse_what_is_not_a_dict_of_numbers() -> None:
         native.add_weights(same, same, 1.0, 0.0)
     with pytest.raises(TypeError):
         native.term_overlap({"a": 1.0}, {"a": None}, {})
+    logs, idf = memory.LOG_TABLE, _IDF
+    with pytest.raises(TypeError, match="strs"):
+        native.term_weights(["ferry", 7], None, _INDEX, idf, logs)
+    with pytest.raises(TypeError, match="bools"):
+        native.term_weights(["ferry"], [1], _INDEX, idf, logs)
+    with pytest.raises(ValueError, match="as long as"):
+        native.term_weights(["ferry"], [], _INDEX, idf, logs)
+    with pytest.raises(TypeError, match="float64"):
+        native.term_weights(["ferry"], None, _INDEX, idf.astype(np.float32), logs)
+    with pytest.raises(IndexError):
+        native.term_weights(
+            ["ferry"], None, {"ferry": 4}, idf, logs
+        )  # the unknown-word row is not an index row
+    with pytest.raises(ValueError, match="at least 1"):
+        native.tuple_hashes(["a"], 0)
 
 
 @needs_native
@@ -137,4 +154,61 @@ def test_the_detector_scores_alike_both_ways(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(words, "_content_terms", words.python_content_terms)
     monkeypatch.setattr(state, "add_weights", memory.python_add_weights)
     monkeypatch.setattr(state, "term_overlap", memory.python_term_overlap)
+    monkeypatch.setattr(state, "term_weights", memory.python_term_weights)
+    monkeypatch.setattr(state, "tuple_hashes", memory.python_tuple_hashes)
+    monkeypatch.setattr(memory, "tuple_hashes", memory.python_tuple_hashes)
     assert scores() == by_c
+
+
+@needs_native
+@given(
+    st.lists(st.text(max_size=3), max_size=12) | st.lists(st.binary(max_size=3), max_size=12),
+    st.integers(1, 5),
+)
+def test_tuple_hashes_are_pythons_tuple_hashes(items: list[str], size: int) -> None:
+    assert native is not None
+    assert native.tuple_hashes(items, size) == memory.python_tuple_hashes(items, size)
+    assert native.tuple_hashes(items, size) == [
+        hash(tuple(items[i : i + size])) for i in range(len(items) - size + 1)
+    ]
+
+
+_IDF = np.array([1.5, 2.25, 0.1, 7.0, 11.0])  # the last one weighs the terms the index lacks
+_INDEX = {"ferry": 0, "pier": 1, "timetable": 2, "goal": 3}
+
+
+@needs_native
+@given(
+    st.lists(_terms, max_size=30).flatmap(
+        lambda t: st.tuples(st.just(t), st.none() | st.lists(st.booleans(), min_size=len(t), max_size=len(t)))
+    ),
+    st.integers(1, 8),
+)
+def test_term_weights_gives_the_same_doubles(
+    terms_and_mask: tuple[list[str], list[bool] | None], table_size: int
+) -> None:
+    assert native is not None
+    terms, mask = terms_and_mask
+    logs = memory.LOG_TABLE[:table_size]
+    by_c = native.term_weights(terms, mask, _INDEX, _IDF, logs)
+    by_python = memory.python_term_weights(terms, mask, _INDEX, _IDF, logs)
+    if by_python is None:  # a count past the table
+        assert by_c is None
+        return
+    assert by_c is not None
+    (c_weights, *c_rest), (p_weights, *p_rest) = by_c, by_python
+    assert list(c_weights) == list(p_weights)
+    assert _bits(c_weights.values()) == _bits(p_weights.values())
+    assert c_rest == p_rest
+
+
+def test_a_term_repeated_past_the_table_is_weighed_alike() -> None:
+    # More repeats than LOG_TABLE holds: the logarithm is taken, as the table's own entries were.
+    detector = OffTopicDetector.load(style="discussion")
+    thread = detector.begin_thread("t", "Harbour ferry timetable")
+    n = memory.LOG_TABLE.shape[0] + 5
+    vector, counted = thread._vector(["harbour"] * n + ["pier"], [False] * n + [True])
+    idf = detector.model.idf_oov[detector.model.index["harbour"]]
+    assert counted == n and list(vector.weights) == ["harbour"]
+    assert vector.weights["harbour"] == (1.0 + np.log(np.array([float(n)])))[0] * idf
+    assert memory.LOG_TABLE[-1] == (1.0 + np.log(np.array([float(n - 5)])))[0]
