@@ -245,6 +245,8 @@ NATIVE_FUNCTIONS = (
     "content_terms",
     "add_weights",
     "term_overlap",
+    "tuple_hashes",
+    "term_weights",
 )
 
 

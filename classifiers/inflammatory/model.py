@@ -20,6 +20,7 @@ from classifiers.inflammatory.features import (
     second_stage_inputs,
     standardise,
 )
+from classifiers.inflammatory.fused import fused_scores
 from classifiers.inflammatory.scoring import ColumnTable, text_and_sentence_scores
 from classifiers.persistence import ModelError, load_model, save_model
 from classifiers.profanity import ProfanityModel
@@ -81,9 +82,13 @@ class InflammatoryModel:
         """Uncalibrated scores (log-odds scale) of a batch of texts."""
         if not texts:
             return np.zeros(0)
-        occ = self.features.occurrences(texts)
-        doc, best = text_and_sentence_scores(occ, self._table)
-        dense = standardise(occ.dense, self.dense_mean, self.dense_scale)
+        fused = fused_scores(self.features, self._table, texts)
+        if fused is None:
+            occ = self.features.occurrences(texts)
+            doc, best = text_and_sentence_scores(occ, self._table)
+            fused = doc, best, occ.dense
+        doc, best, raw_dense = fused
+        dense = standardise(raw_dense, self.dense_mean, self.dense_scale)
         peer = self.peer.probability(texts) if self.peer is not None else None
         stacked = second_stage_inputs(doc + self.linear_bias, best + self.linear_bias, dense, peer)
         scores: F64 = stacked @ self.meta_coef + self.meta_bias

@@ -73,7 +73,7 @@ def _ratio(num: F64, norm: F64) -> F64:
     return out
 
 
-_DEDUP_ABOVE = 20_000  # feature occurrences in one text or sentence
+DEDUP_ABOVE = 20_000  # occurrences in one text or sentence, above which terms are counted (`linear_sums`)
 
 
 def _counted_sums(occ: FeatureOccurrences, table: ColumnTable, rows: I64, chosen: I64) -> tuple[F64, F64]:
@@ -118,44 +118,53 @@ class LinearSums:
 def linear_sums(occ: FeatureOccurrences, table: ColumnTable) -> LinearSums:
     """The sums of `text_and_sentence_scores`, per sentence and per text."""
     num, norm = block_sums(occ, table, by_chunk=True)
-    doc_num = np.zeros((occ.n_docs, 2), dtype=np.float64)
-    doc_norm = np.zeros((occ.n_docs, 2), dtype=np.float64)
+    sums = chunk_linear_sums(num, norm, occ.chunk_doc, occ.n_docs)
     if occ.n_docs == 0:
-        return LinearSums(num, norm, doc_num, doc_norm)
-    # A text with no chunk (empty, or only quotes taken out) has no segment of its own: `reduceat` must only
-    # see the texts that have one, or it reads past the end (or the next text's first chunk).
-    has_chunks, firsts = _chunk_segments(occ)
-    if firsts.shape[0]:
-        doc_num[has_chunks] = np.add.reduceat(num, firsts, axis=0)
-        doc_norm[has_chunks] = np.sqrt(np.add.reduceat(norm * norm, firsts, axis=0))
+        return sums
     # Norms are counted per occurrence, so a phrase repeated n times weighs sqrt(n) times more. Texts far
     # longer than any training text (spam, a word pasted 100,000 times) get true L2 norms of their counts.
     per_chunk = np.bincount(occ.chunk, minlength=occ.n_chunks)
-    huge_chunks = np.flatnonzero(per_chunk > _DEDUP_ABOVE)
+    huge_chunks = np.flatnonzero(per_chunk > DEDUP_ABOVE)
     per_doc = np.bincount(occ.chunk_doc, weights=per_chunk, minlength=occ.n_docs)
-    huge_docs = np.flatnonzero(per_doc > _DEDUP_ABOVE)
+    huge_docs = np.flatnonzero(per_doc > DEDUP_ABOVE)
     if huge_chunks.shape[0]:
         num[huge_chunks], norm[huge_chunks] = _counted_sums(occ, table, occ.chunk, huge_chunks)
     if huge_docs.shape[0]:
-        doc_num[huge_docs], doc_norm[huge_docs] = _counted_sums(occ, table, occ.doc, huge_docs)
+        sums.doc_num[huge_docs], sums.doc_norm[huge_docs] = _counted_sums(occ, table, occ.doc, huge_docs)
+    return sums
+
+
+def chunk_linear_sums(num: F64, norm: F64, chunk_doc: I64, n_docs: int) -> LinearSums:
+    """The sums per sentence (`block_sums(by_chunk=True)`) and, from them, per text (`chunk_doc`: the text of
+    each sentence)."""
+    doc_num = np.zeros((n_docs, 2), dtype=np.float64)
+    doc_norm = np.zeros((n_docs, 2), dtype=np.float64)
+    if n_docs == 0:
+        return LinearSums(num, norm, doc_num, doc_norm)
+    # A text with no chunk (empty, or only quotes taken out) has no segment of its own: `reduceat` must only
+    # see the texts that have one, or it reads past the end (or the next text's first chunk).
+    has_chunks, firsts = _chunk_segments(chunk_doc, n_docs)
+    if firsts.shape[0]:
+        doc_num[has_chunks] = np.add.reduceat(num, firsts, axis=0)
+        doc_norm[has_chunks] = np.sqrt(np.add.reduceat(norm * norm, firsts, axis=0))
     return LinearSums(num, norm, doc_num, doc_norm)
 
 
-def _chunk_segments(occ: FeatureOccurrences) -> tuple[Bools, I64]:
+def _chunk_segments(chunk_doc: I64, n_docs: int) -> tuple[Bools, I64]:
     """Which texts have sentences, and the index of the first sentence of each of those."""
-    has_chunks = np.bincount(occ.chunk_doc, minlength=occ.n_docs) > 0
-    return has_chunks, np.searchsorted(occ.chunk_doc, np.flatnonzero(has_chunks))
+    has_chunks = np.bincount(chunk_doc, minlength=n_docs) > 0
+    return has_chunks, np.searchsorted(chunk_doc, np.flatnonzero(has_chunks))
 
 
-def _worst_sentences(occ: FeatureOccurrences, sentence: F64) -> tuple[F64, I64]:
+def _worst_sentences(chunk_doc: I64, n_docs: int, sentence: F64) -> tuple[F64, I64]:
     """Per text, the highest sentence score (-inf if none) and the first sentence that has it (-1 if none)."""
-    best = np.full(occ.n_docs, -np.inf)
-    worst = np.full(occ.n_docs, -1, dtype=np.int64)
-    has_chunks, firsts = _chunk_segments(occ)
+    best = np.full(n_docs, -np.inf)
+    worst = np.full(n_docs, -1, dtype=np.int64)
+    has_chunks, firsts = _chunk_segments(chunk_doc, n_docs)
     if firsts.shape[0]:
         best[has_chunks] = np.maximum.reduceat(sentence, firsts)
-        top = np.flatnonzero(np.isfinite(sentence) & (sentence == best[occ.chunk_doc]))
-        docs, first_top = np.unique(occ.chunk_doc[top], return_index=True)
+        top = np.flatnonzero(np.isfinite(sentence) & (sentence == best[chunk_doc]))
+        docs, first_top = np.unique(chunk_doc[top], return_index=True)
         worst[docs] = top[first_top]
     return best, worst
 
@@ -164,9 +173,13 @@ def text_and_sentence_scores(occ: FeatureOccurrences, table: ColumnTable) -> tup
     """Each text's linear score and the highest score of its sentences (its own score if it has none)."""
     if occ.n_docs == 0:
         return np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.float64)
-    sums = linear_sums(occ, table)
+    return scores_of(linear_sums(occ, table), occ.chunk_doc, occ.n_docs)
+
+
+def scores_of(sums: LinearSums, chunk_doc: I64, n_docs: int) -> tuple[F64, F64]:
+    """`text_and_sentence_scores` from the batch's sums (`chunk_doc`: the text of each sentence)."""
     doc_score = sums.doc_scores()
-    best, _ = _worst_sentences(occ, sums.sentence_scores())
+    best, _ = _worst_sentences(chunk_doc, n_docs, sums.sentence_scores())
     return doc_score, np.where(np.isfinite(best), best, doc_score)
 
 
@@ -186,7 +199,7 @@ def occurrence_shares(occ: FeatureOccurrences, table: ColumnTable) -> Shares:
     score, summed over the worst sentence that sentence's score (as `text_and_sentence_scores`)."""
     sums = linear_sums(occ, table)
     sentence = sums.sentence_scores()
-    _, worst = _worst_sentences(occ, sentence)
+    _, worst = _worst_sentences(occ.chunk_doc, occ.n_docs, sentence)
     block = np.zeros(occ.column.shape[0], dtype=np.int64)
     block[occ.n_word_occurrences :] = 1
     weight = table.rows(occ.column)[:, 0]
