@@ -250,17 +250,22 @@ NATIVE_FUNCTIONS = (
 )
 
 
-def _load_native() -> ModuleType | None:
-    """The optional C extension `classifiers._shingles`, or None when it is not built, when its build is
-    older than its source (it lacks a function of `NATIVE_FUNCTIONS`; reinstall to rebuild it) or when the
-    environment sets MODASSIST_PURE_PYTHON (to test the fallback)."""
+def load_native(name: str, functions: tuple[str, ...]) -> ModuleType | None:
+    """The optional C extension `name`, or None when it is not built, when its build is older than its
+    source (it lacks one of `functions`; reinstall to rebuild it) or when the environment sets
+    MODASSIST_PURE_PYTHON (to test the fallback)."""
     if os.environ.get("MODASSIST_PURE_PYTHON", "") not in ("", "0"):
         return None
     try:
-        module = importlib.import_module("classifiers._shingles")
+        module = importlib.import_module(name)
     except ImportError:
         return None
-    return module if all(hasattr(module, name) for name in NATIVE_FUNCTIONS) else None
+    return module if all(hasattr(module, function) for function in functions) else None
+
+
+def _load_native() -> ModuleType | None:
+    """`classifiers._shingles` (see `load_native`)."""
+    return load_native("classifiers._shingles", NATIVE_FUNCTIONS)
 
 
 _BOILERPLATE_SIEVE_BYTES = _BOILERPLATE_SIEVE.tobytes()

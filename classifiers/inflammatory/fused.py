@@ -5,16 +5,13 @@ features. The numpy path (`TextFeatures.occurrences`, then `text_and_sentence_sc
 per feature occurrence (some 2,000 per post) and passes over them a dozen times. The optional C extension
 `classifiers._linear` hashes each occurrence and adds its table row to its sentence's sums as it goes,
 adding the same doubles in the same order, so the scores are equal bit for bit (tests compare both ways).
-Explanations and training, which need every occurrence, keep the numpy path, as does a batch with a text or
-sentence long enough to be counted per term (`scoring.DEDUP_ABOVE`).
+Explanations and training, which need every occurrence, keep the numpy path; so do the texts long enough to
+be counted per term (`scoring.DEDUP_ABOVE`): their sums are read again by it.
 """
 
 from __future__ import annotations
 
-import importlib
-import os
 from collections.abc import Sequence
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -30,29 +27,18 @@ from classifiers.inflammatory.scoring import (
     linear_sums,
     scores_of,
 )
+from classifiers.shingles import load_native
 
-
-def _load_native() -> ModuleType | None:
-    """`classifiers._linear`, or None when it is not built (or is older than its source: reinstall to rebuild
-    it) or when MODASSIST_PURE_PYTHON is set (to test the numpy path)."""
-    if os.environ.get("MODASSIST_PURE_PYTHON", "") not in ("", "0"):
-        return None
-    try:
-        module = importlib.import_module("classifiers._linear")
-    except ImportError:
-        return None
-    return module if hasattr(module, "chunk_sums") else None  # else a build older than its source
-
-
-native = _load_native()
+# The C extension when it is built (and not older than its source), else the numpy path: the same doubles.
+native = load_native("classifiers._linear", ("chunk_sums",))
 
 
 def fused_scores(
     features: TextFeatures, table: ColumnTable, texts: Sequence[str]
 ) -> tuple[F64, F64, F64] | None:
     """Per text of the batch: its linear score and its worst sentence's (as `text_and_sentence_scores`) and
-    its dense features (as `FeatureOccurrences.dense`); None without the C extension, or for a batch the numpy
-    path must read."""
+    its dense features (as `FeatureOccurrences.dense`); None without the C extension, or for a batch it
+    leaves to the numpy path (features of n-grams shorter than 3 characters)."""
     if native is None or not texts:
         return None
     norm = _normalise(texts)
