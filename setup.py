@@ -9,19 +9,21 @@ which give the same results.
 
 from setuptools import Extension, setup
 
+# No fused multiply-add: the loops must give the Python and numpy fallbacks' doubles exactly.
+EXACT = ["-O2", "-ffp-contract=off"]
+
 setup(
     ext_modules=[
         Extension(
             "classifiers._shingles",
             sources=["classifiers/_shingles.c"],
-            # No fused multiply-add: the off-topic loops must give the Python fallback's doubles exactly.
-            extra_compile_args=["-O2", "-ffp-contract=off"],
+            extra_compile_args=EXACT,
             optional=True,
         ),
         Extension(
             "classifiers._linear",
             sources=["classifiers/_linear.c"],
-            extra_compile_args=["-O2", "-ffp-contract=off"],  # the numpy path's doubles, exactly
+            extra_compile_args=EXACT,
             optional=True,
         ),
     ]

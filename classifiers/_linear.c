@@ -93,7 +93,8 @@ add(Batch *b, uint64_t column, int64_t chunk, int block)
     return b->n_pending == PENDING ? flush(b) : 0;
 }
 
-/* Sentences and texts per code, as features._sentences and the cumulative sum of line breaks. */
+/* Sentences and texts per code, as features._sentences and the cumulative sum of line breaks, and the text of
+ * each sentence (`chunk_doc`: room for one per code). */
 static void
 number_chunks(Batch *b, int64_t *chunk_doc)
 {
@@ -105,10 +106,7 @@ number_chunks(Batch *b, int64_t *chunk_doc)
                      || (b->n > 2 && p >= 2 && c[p - 1] == SPACE
                          && (c[p - 2] == '.' || c[p - 2] == '!' || c[p - 2] == '?'));
         if (starts) {
-            chunk++;
-            if (chunk_doc != NULL) {
-                chunk_doc[chunk] = doc;
-            }
+            chunk_doc[++chunk] = doc;
         }
         b->chunk_of[p] = chunk;
         b->doc_of[p] = doc;
@@ -266,14 +264,14 @@ chunk_sums_of(Batch *b, const unsigned char *word, Py_ssize_t n_word, const uint
     }
     PyObject *out = NULL, *num = NULL, *den = NULL, *count = NULL, *chunk_doc = NULL;
     PyObject *word_doc = NULL, *word_hash = NULL, *word_column = NULL;
-    int64_t *word_start = NULL;
+    int64_t *word_start = NULL, *first_doc = PyMem_Malloc(sizeof(int64_t) * (size_t)n);
     b->chunk_of = PyMem_Malloc(sizeof(int64_t) * (size_t)n);
     b->doc_of = PyMem_Malloc(sizeof(int64_t) * (size_t)n);
-    if (b->chunk_of == NULL || b->doc_of == NULL) {
+    if (b->chunk_of == NULL || b->doc_of == NULL || first_doc == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    number_chunks(b, NULL);
+    number_chunks(b, first_doc);
     b->n_words = 0;
     for (Py_ssize_t p = 1; p < n; p++) {
         b->n_words += is_word(b->codes[p], word, n_word) && !is_word(b->codes[p - 1], word, n_word);
@@ -282,7 +280,7 @@ chunk_sums_of(Batch *b, const unsigned char *word, Py_ssize_t n_word, const uint
     num = PyBytes_FromStringAndSize(NULL, nc * 2 * (Py_ssize_t)sizeof(double));
     den = PyBytes_FromStringAndSize(NULL, nc * 2 * (Py_ssize_t)sizeof(double));
     count = PyBytes_FromStringAndSize(NULL, nc * (Py_ssize_t)sizeof(int64_t));
-    chunk_doc = PyBytes_FromStringAndSize(NULL, nc * (Py_ssize_t)sizeof(int64_t));
+    chunk_doc = PyBytes_FromStringAndSize((const char *)first_doc, nc * (Py_ssize_t)sizeof(int64_t));
     word_doc = PyBytes_FromStringAndSize(NULL, nw * (Py_ssize_t)sizeof(int64_t));
     word_hash = PyBytes_FromStringAndSize(NULL, nw * (Py_ssize_t)sizeof(uint64_t));
     word_column = PyBytes_FromStringAndSize(NULL, nw * (Py_ssize_t)sizeof(int64_t));
@@ -299,7 +297,6 @@ chunk_sums_of(Batch *b, const unsigned char *word, Py_ssize_t n_word, const uint
     memset(b->num, 0, (size_t)nc * 2 * sizeof(double));
     memset(b->den, 0, (size_t)nc * 2 * sizeof(double));
     memset(b->count, 0, (size_t)nc * sizeof(int64_t));
-    number_chunks(b, (int64_t *)PyBytes_AS_STRING(chunk_doc));
     if (sum_words(b, word, n_word, mult, word_bits, seed, (int64_t *)PyBytes_AS_STRING(word_doc),
                   (uint64_t *)PyBytes_AS_STRING(word_hash), (int64_t *)PyBytes_AS_STRING(word_column),
                   word_start) < 0
@@ -316,6 +313,7 @@ done:
     Py_XDECREF(word_hash);
     Py_XDECREF(word_column);
     PyMem_Free(word_start);
+    PyMem_Free(first_doc);
     PyMem_Free(b->chunk_of);
     PyMem_Free(b->doc_of);
     return out;

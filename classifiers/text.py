@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -285,8 +285,9 @@ def _unicode_keys(text: str) -> list[bytes]:
     return _separated_lines(text, fold=True).encode("utf-8").lower().translate(_ASCII_TABLE).split()
 
 
-def shingle_hashes(keys: list[bytes], size: int) -> list[int]:
-    """Hashes of every run of `size` consecutive word keys (none for a text shorter than that)."""
+def shingle_hashes(keys: Sequence[Hashable], size: int) -> list[int]:
+    """Hashes of every run of `size` consecutive word keys, hash(tuple(keys[i:i + size])) (none for a text
+    shorter than that)."""
     if len(keys) < size:
         return []
     return list(map(hash, zip(*(keys[i:] for i in range(size)), strict=False)))

@@ -19,6 +19,7 @@ from classifiers.offtopic.semantic import (
 )
 from classifiers.offtopic.words import _NAME
 from classifiers.shingles import native
+from classifiers.text import shingle_hashes as python_tuple_hashes
 from classifiers.thread import Post
 
 # ---------------------------------------------------------------------------------------------------
@@ -251,11 +252,6 @@ def python_term_weights(
     return weights, rows.tobytes(), w.tobytes(), int(np.count_nonzero(rows < 0)), int(counts.sum())
 
 
-def python_tuple_hashes(items: list[str], size: int) -> list[int]:
-    """hash(tuple(items[i:i + size])) for every i (none when `items` is shorter than `size`)."""
-    return list(map(hash, zip(*(items[j:] for j in range(size)), strict=False)))
-
-
 # The C extension's copies when it is built (the same doubles, in the same order; tests run both).
 term_weights: Callable[
     [list[str], list[bool] | None, Mapping[str, int], Float64Array, Float64Array],
@@ -263,7 +259,7 @@ term_weights: Callable[
 ] = native.term_weights if native is not None else python_term_weights
 tuple_hashes: Callable[[list[str], int], list[int]] = (
     native.tuple_hashes if native is not None else python_tuple_hashes
-)
+)  # (the pure-Python one is `classifiers.text.shingle_hashes`)
 add_weights: Callable[[dict[str, float], Mapping[str, float], float, float], float] = (
     native.add_weights if native is not None else python_add_weights
 )
